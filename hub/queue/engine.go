@@ -1,0 +1,521 @@
+package queue
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// MaxRetained is how many finished tickets stay in memory (the rest stay in
+// the log); finished tickets of past days are dropped at local midnight.
+const MaxRetained = 50_000
+
+// Engine holds the live queue of one site.
+type Engine struct {
+	// Immutable after New.
+	site     Site
+	services map[string]*Service
+	counters map[string]*Counter
+	agents   map[string]*Agent
+
+	// Mutable: the projection of the event log.
+	day       string // local day of the newest event
+	tickets   map[string]*Ticket
+	byToken   map[string]*Ticket
+	lanes     map[laneKey]*lane
+	counterSt map[string]*CounterState
+	agentSt   map[string]*AgentStatus
+	next      map[numKey]int // next number the hub hands out itself
+	leases    map[leaseKey]*Lease
+	board     []Call
+	stats     map[string]*ServiceStats
+	retired   []string // finished ticket ids, oldest first
+	applied   int64    // events applied since New
+}
+
+type numKey struct{ prefix, day string }
+
+type leaseKey struct {
+	device, service, day string
+	from                 int
+}
+
+// ServiceStats is what the engine has measured of a service.
+type ServiceStats struct {
+	Mean   time.Duration `json:"mean"`   // moving mean of service time (call to end)
+	Served int           `json:"served"` // services measured
+}
+
+// New returns an empty engine for site.
+func New(site Site) (*Engine, error) {
+	if err := site.Validate(); err != nil {
+		return nil, err
+	}
+	if len(site.Policy.Tiers) == 0 && site.Policy.BoardSize == 0 {
+		site.Policy = DefaultPolicy()
+	}
+	if site.Policy.BoardSize <= 0 {
+		site.Policy.BoardSize = 10
+	}
+	e := &Engine{
+		site:     site,
+		services: map[string]*Service{},
+		counters: map[string]*Counter{},
+		agents:   map[string]*Agent{},
+	}
+	for i := range e.site.Services {
+		s := &e.site.Services[i]
+		e.services[s.ID] = s
+	}
+	for i := range e.site.Counters {
+		c := &e.site.Counters[i]
+		e.counters[c.ID] = c
+	}
+	for i := range e.site.Agents {
+		a := &e.site.Agents[i]
+		e.agents[a.ID] = a
+	}
+	e.reset()
+	return e, nil
+}
+
+func (e *Engine) reset() {
+	e.day = ""
+	e.tickets = map[string]*Ticket{}
+	e.byToken = map[string]*Ticket{}
+	e.lanes = map[laneKey]*lane{}
+	e.counterSt = map[string]*CounterState{}
+	e.agentSt = map[string]*AgentStatus{}
+	e.next = map[numKey]int{}
+	e.leases = map[leaseKey]*Lease{}
+	e.board = nil
+	e.stats = map[string]*ServiceStats{}
+	e.retired = nil
+	for _, c := range e.site.Counters {
+		e.counterSt[c.ID] = &CounterState{ID: c.ID}
+	}
+	for _, a := range e.site.Agents {
+		e.agentSt[a.ID] = &AgentStatus{ID: a.ID, State: AgentOffline}
+	}
+	for _, s := range e.site.Services {
+		e.stats[s.ID] = &ServiceStats{Mean: s.ServiceTime}
+	}
+}
+
+// Site returns the site the engine runs.
+func (e *Engine) Site() *Site { return &e.site }
+
+// Service returns the service with id, or nil.
+func (e *Engine) Service(id string) *Service { return e.services[id] }
+
+// Counter returns the counter with id, or nil.
+func (e *Engine) Counter(id string) *Counter { return e.counters[id] }
+
+// Agent returns the agent with id, or nil.
+func (e *Engine) Agent(id string) *Agent { return e.agents[id] }
+
+// Applied returns how many events the engine has applied since New or Restore.
+func (e *Engine) Applied() int64 { return e.applied }
+
+// Day returns the site's local day of t, "2006-01-02".
+func (e *Engine) Day(t time.Time) string { return t.In(e.site.Location).Format(time.DateOnly) }
+
+// Apply applies an event from the log. Events come from the engine's own
+// decisions, so Apply does not refuse; it tolerates what a changed
+// configuration left behind (a removed service or counter).
+func (e *Engine) Apply(ev Event) {
+	e.applied++
+	if d := e.Day(ev.At); d > e.day {
+		e.rollover(d)
+	}
+	t := e.tickets[ev.Ticket]
+	switch ev.Type {
+	case TicketIssued:
+		e.applyIssued(ev)
+	case TicketCalled:
+		if t == nil {
+			return
+		}
+		e.unlane(t)
+		t.State, t.Counter, t.Agent, t.CalledAt, t.Recalls = Called, ev.Counter, ev.Agent, ev.At, 0
+		e.hold(ev.Counter, t.ID, ev.At)
+		e.addCall(Call{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Counter: ev.Counter, At: ev.At})
+	case TicketRecalled:
+		if t == nil {
+			return
+		}
+		t.Recalls = ev.Recall
+		e.addCall(Call{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Counter: t.Counter, At: ev.At, Recall: true})
+	case TicketStarted:
+		if t == nil {
+			return
+		}
+		t.State, t.StartedAt = Serving, ev.At
+	case TicketServed:
+		if t == nil {
+			return
+		}
+		e.measure(t, ev.At)
+		e.end(t, Done, ev.At)
+	case TicketNoShow:
+		if t != nil {
+			e.end(t, NoShow, ev.At)
+		}
+	case TicketCancelled:
+		if t != nil {
+			e.unlane(t)
+			e.end(t, Cancelled, ev.At)
+		}
+	case TicketTransferred:
+		if t == nil {
+			return
+		}
+		e.release(t.Counter, t.ID, ev.At)
+		t.Service, t.State, t.Counter, t.Agent = ev.Service, Waiting, "", ""
+		t.CalledAt, t.StartedAt, t.Recalls = time.Time{}, time.Time{}, 0
+		t.Transfers++
+		e.enlane(t)
+	case CounterOpened:
+		if c := e.counterSt[ev.Counter]; c != nil {
+			c.Open, c.Agent = true, ev.Agent
+		}
+		e.setAgent(ev.Agent, AgentAvailable, ev.Counter, "", ev.At)
+	case CounterClosed:
+		if c := e.counterSt[ev.Counter]; c != nil {
+			c.Open, c.Agent, c.Ticket = false, "", ""
+		}
+		e.setAgent(ev.Agent, AgentOffline, "", "", ev.At)
+	case AgentPausedEvent:
+		e.setAgent(ev.Agent, AgentPaused, ev.Counter, ev.Reason, ev.At)
+	case AgentResumed:
+		e.setAgent(ev.Agent, AgentAvailable, ev.Counter, "", ev.At)
+	case LeaseGranted:
+		k := leaseKey{ev.Device, ev.Service, ev.Day, ev.Number}
+		e.leases[k] = &Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{}}
+		nk := numKey{ev.Service, ev.Day}
+		if e.nextNumber(nk) <= ev.To {
+			e.next[nk] = ev.To + 1
+		}
+	}
+}
+
+func (e *Engine) applyIssued(ev Event) {
+	issued := ev.At
+	if !ev.IssuedAt.IsZero() {
+		issued = ev.IssuedAt
+	}
+	t := &Ticket{
+		ID: ev.Ticket, Number: ev.Number, Prefix: ev.Service, Day: ev.Day,
+		Channel: ev.Channel, Priority: ev.Priority, AppointmentAt: ev.AppointmentAt,
+		IssuedAt: issued, Device: ev.Device, Citizen: ev.Citizen, Token: ev.Token, Lang: ev.Lang,
+		Service: ev.Service, State: Waiting,
+	}
+	e.tickets[t.ID] = t
+	if t.Token != "" {
+		e.byToken[t.Token] = t
+	}
+	nk := numKey{t.Prefix, t.Day}
+	if l := e.leaseOf(ev.Device, t.Prefix, t.Day, t.Number); l != nil {
+		l.Used[t.Number] = true
+	} else if e.nextNumber(nk) <= t.Number {
+		e.next[nk] = t.Number + 1
+	}
+	e.enlane(t)
+}
+
+func (e *Engine) nextNumber(k numKey) int {
+	if n := e.next[k]; n > 0 {
+		return n
+	}
+	return 1
+}
+
+func (e *Engine) leaseOf(device, service, day string, n int) *Lease {
+	if device == "" {
+		return nil
+	}
+	for k, l := range e.leases {
+		if k.device == device && k.service == service && k.day == day && n >= l.From && n <= l.To {
+			return l
+		}
+	}
+	return nil
+}
+
+// hold gives the counter its current ticket and puts its agent to serving.
+func (e *Engine) hold(counter, ticket string, at time.Time) {
+	c := e.counterSt[counter]
+	if c == nil {
+		return
+	}
+	c.Ticket = ticket
+	e.setAgent(c.Agent, AgentServing, counter, "", at)
+}
+
+// release frees a counter of ticket; its agent goes to wrap-up.
+func (e *Engine) release(counter, ticket string, at time.Time) {
+	c := e.counterSt[counter]
+	if c == nil || c.Ticket != ticket {
+		return
+	}
+	c.Ticket = ""
+	e.setAgent(c.Agent, AgentWrapUp, counter, "", at)
+}
+
+func (e *Engine) end(t *Ticket, s State, at time.Time) {
+	if t.Counter != "" {
+		e.release(t.Counter, t.ID, at)
+	}
+	t.State, t.EndedAt = s, at
+	e.retired = append(e.retired, t.ID)
+	if len(e.retired) > MaxRetained {
+		e.evict(len(e.retired) - MaxRetained)
+	}
+}
+
+func (e *Engine) evict(n int) {
+	for _, id := range e.retired[:n] {
+		if t := e.tickets[id]; t != nil {
+			delete(e.byToken, t.Token)
+		}
+		delete(e.tickets, id)
+	}
+	e.retired = append(e.retired[:0:0], e.retired[n:]...)
+}
+
+func (e *Engine) setAgent(id string, s AgentState, counter, reason string, at time.Time) {
+	a := e.agentSt[id]
+	if a == nil {
+		return
+	}
+	a.State, a.Counter, a.PauseReason, a.Since = s, counter, reason, at
+}
+
+// measure feeds a finished service into the service's moving mean.
+func (e *Engine) measure(t *Ticket, at time.Time) {
+	st := e.stats[t.Service]
+	if st == nil || t.CalledAt.IsZero() {
+		return
+	}
+	d := at.Sub(t.CalledAt)
+	if d <= 0 {
+		return
+	}
+	if st.Mean > 0 && d > 6*st.Mean {
+		d = 6 * st.Mean // one forgotten "finish" must not wreck the estimate
+	}
+	if st.Served == 0 && st.Mean == 0 {
+		st.Mean = d
+	} else {
+		st.Mean += (d - st.Mean) / 5 // exponential moving mean, alpha 0.2
+	}
+	st.Served++
+}
+
+func (e *Engine) addCall(c Call) {
+	e.board = append([]Call{c}, e.board...)
+	if len(e.board) > e.site.Policy.BoardSize {
+		e.board = e.board[:e.site.Policy.BoardSize]
+	}
+}
+
+// rollover moves the engine to a new local day: finished tickets of past
+// days, numbering and leases of days before yesterday are dropped.
+func (e *Engine) rollover(day string) {
+	e.day = day
+	keep := 0
+	for keep < len(e.retired) {
+		t := e.tickets[e.retired[keep]]
+		if t != nil && e.Day(t.EndedAt) >= day {
+			break
+		}
+		keep++
+	}
+	e.evict(keep)
+	prev := e.dayBefore(day)
+	for k := range e.next {
+		if k.day < prev {
+			delete(e.next, k)
+		}
+	}
+	for k := range e.leases {
+		if k.day < prev {
+			delete(e.leases, k)
+		}
+	}
+}
+
+func (e *Engine) dayBefore(day string) string {
+	d, err := time.ParseInLocation(time.DateOnly, day, e.site.Location)
+	if err != nil {
+		return day
+	}
+	return d.AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
+// laneKey groups waiting tickets that are served in issue order among
+// themselves: same service, channel and priority class.
+type laneKey struct {
+	service string
+	channel Channel
+	class   Priority
+}
+
+// lane is a sorted list of waiting tickets: by issue time, or for
+// appointments by slot time.
+type lane struct {
+	byAppointment bool
+	tickets       []*Ticket
+}
+
+func (l *lane) less(a, b *Ticket) bool {
+	if l.byAppointment && !a.AppointmentAt.Equal(b.AppointmentAt) {
+		return a.AppointmentAt.Before(b.AppointmentAt)
+	}
+	return a.before(b)
+}
+
+func (l *lane) insert(t *Ticket) {
+	i := sort.Search(len(l.tickets), func(i int) bool { return l.less(t, l.tickets[i]) })
+	l.tickets = append(l.tickets, nil)
+	copy(l.tickets[i+1:], l.tickets[i:])
+	l.tickets[i] = t
+}
+
+func (l *lane) remove(t *Ticket) bool {
+	i := sort.Search(len(l.tickets), func(i int) bool { return !l.less(l.tickets[i], t) })
+	for ; i < len(l.tickets); i++ {
+		if l.tickets[i] == t {
+			l.tickets = append(l.tickets[:i], l.tickets[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) laneOf(t *Ticket) laneKey {
+	class := t.Priority
+	if !class.Valid() {
+		class = PriorityNone
+	}
+	return laneKey{t.Service, t.Channel, class}
+}
+
+func (e *Engine) enlane(t *Ticket) {
+	k := e.laneOf(t)
+	l := e.lanes[k]
+	if l == nil {
+		l = &lane{byAppointment: k.class == PriorityAppointment}
+		e.lanes[k] = l
+	}
+	l.insert(t)
+}
+
+func (e *Engine) unlane(t *Ticket) {
+	if l := e.lanes[e.laneOf(t)]; l != nil {
+		l.remove(t)
+	}
+}
+
+// Ticket returns a copy of the ticket with id, if the engine still holds it.
+func (e *Engine) Ticket(id string) (Ticket, bool) {
+	t := e.tickets[id]
+	if t == nil {
+		return Ticket{}, false
+	}
+	return *t, true
+}
+
+// TicketByToken returns a copy of the ticket whose mobile-page token is tok.
+func (e *Engine) TicketByToken(tok string) (Ticket, bool) {
+	t := e.byToken[tok]
+	if t == nil {
+		return Ticket{}, false
+	}
+	return *t, true
+}
+
+// Tickets returns copies of the tickets held, in issue order, filtered by
+// state (all if empty) and service (all if empty).
+func (e *Engine) Tickets(state State, service string) []Ticket {
+	var out []Ticket
+	for _, t := range e.tickets {
+		if (state == "" || t.State == state) && (service == "" || t.Service == service) {
+			out = append(out, *t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].before(&out[j]) })
+	return out
+}
+
+// Counters returns the live state of every counter, in configuration order.
+func (e *Engine) Counters() []CounterState {
+	out := make([]CounterState, 0, len(e.site.Counters))
+	for _, c := range e.site.Counters {
+		out = append(out, *e.counterSt[c.ID])
+	}
+	return out
+}
+
+// CounterState returns the live state of one counter.
+func (e *Engine) CounterState(id string) (CounterState, bool) {
+	c := e.counterSt[id]
+	if c == nil {
+		return CounterState{}, false
+	}
+	return *c, true
+}
+
+// Agents returns the live state of every agent, in configuration order.
+func (e *Engine) Agents() []AgentStatus {
+	out := make([]AgentStatus, 0, len(e.site.Agents))
+	for _, a := range e.site.Agents {
+		out = append(out, *e.agentSt[a.ID])
+	}
+	return out
+}
+
+// AgentStatus returns the live state of one agent.
+func (e *Engine) AgentStatus(id string) (AgentStatus, bool) {
+	a := e.agentSt[id]
+	if a == nil {
+		return AgentStatus{}, false
+	}
+	return *a, true
+}
+
+// Board returns the last calls, newest first.
+func (e *Engine) Board() []Call { return append([]Call(nil), e.board...) }
+
+// Leases returns the leases of device that still have free numbers.
+func (e *Engine) Leases(device string) []Lease {
+	var out []Lease
+	for k, l := range e.leases {
+		if k.device == device && l.Free() > 0 {
+			c := *l
+			c.Used = nil
+			for n := range l.Used {
+				if c.Used == nil {
+					c.Used = map[int]bool{}
+				}
+				c.Used[n] = true
+			}
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.From < b.From
+	})
+	return out
+}
+
+func (e *Engine) String() string {
+	return fmt.Sprintf("engine(%s, %d tickets, %d events)", e.site.ID, len(e.tickets), e.applied)
+}

@@ -1,0 +1,184 @@
+package queue
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// The call-next policy, declared in the site's Policy:
+//
+//  1. A ticket belongs to the first tier of Policy.Tiers it matches:
+//     appointment_due (slot minus AppointmentWindow has come), priority
+//     (priority public), overdue (waited longer than its service's SLA).
+//     Tickets matching none are in the weighted_wait tier, last.
+//  2. A higher tier always wins.
+//  3. Within a tier the score decides: appointment_due, the earliest slot;
+//     overdue, the largest wait/SLA ratio; priority and weighted_wait, the
+//     largest weighted wait = (wait + boost) × service weight × skill level,
+//     where boost is Policy.PriorityBoost for priority public when priority is
+//     not a tier of its own.
+//  4. Ties go to the earliest issue time, then the smallest id: first come,
+//     first served among equals, and deterministic.
+//
+// Only the services the agent has a skill for, that the counter serves, on a
+// channel the counter takes, are candidates.
+
+// Candidate is a ticket the policy considered, with its tier and score.
+type Candidate struct {
+	Ticket   string        `json:"ticket"` // display number
+	TicketID string        `json:"ticket_id"`
+	Service  string        `json:"service"`
+	Channel  Channel       `json:"channel"`
+	Priority Priority      `json:"priority"`
+	Tier     Tier          `json:"tier"`
+	Rank     int           `json:"rank"` // 0 is the highest tier
+	Score    float64       `json:"score"`
+	Wait     time.Duration `json:"wait"`
+	Level    int           `json:"skill_level"`
+	Why      string        `json:"why"`
+
+	ticket *Ticket
+}
+
+// Decision is who call next would pick for a counter now, and why.
+type Decision struct {
+	Counter    string      `json:"counter"`
+	Agent      string      `json:"agent"`
+	Next       *Candidate  `json:"next"`       // nil when nobody waits for this counter
+	Candidates []Candidate `json:"candidates"` // the best of each lane, best first
+	Policy     []Tier      `json:"policy"`     // the tiers, highest first, then weighted_wait
+}
+
+// Explain tells who call next at counter would pick at now, and why, without
+// changing anything.
+func (e *Engine) Explain(now time.Time, counter string) (Decision, error) {
+	c, cs, err := e.openCounter(counter)
+	if err != nil {
+		return Decision{}, err
+	}
+	d := Decision{Counter: c.ID, Agent: cs.Agent, Policy: append(append([]Tier(nil), e.site.Policy.Tiers...), TierWeightedWait)}
+	e.pick(now, c, e.agents[cs.Agent], func(cd Candidate) { d.Candidates = append(d.Candidates, cd) })
+	sort.SliceStable(d.Candidates, func(i, j int) bool { return better(&d.Candidates[i], &d.Candidates[j]) })
+	if len(d.Candidates) > 0 {
+		n := d.Candidates[0]
+		d.Next = &n
+	}
+	return d, nil
+}
+
+// pick returns the policy's choice for agent at counter c, or nil. If seen is
+// not nil it receives every candidate considered.
+func (e *Engine) pick(now time.Time, c *Counter, a *Agent, seen func(Candidate)) *Candidate {
+	if a == nil {
+		return nil
+	}
+	var best *Candidate
+	consider := func(t *Ticket, level int) {
+		cd := e.rank(now, t, level)
+		if seen != nil {
+			seen(cd)
+		}
+		if best == nil || better(&cd, best) {
+			best = &cd
+		}
+	}
+	for _, sid := range e.servable(c, a) {
+		level := a.Skills[sid]
+		for _, ch := range []Channel{Visit, Phone} {
+			if !c.takes(ch) {
+				continue
+			}
+			for _, class := range []Priority{PriorityAppointment, PriorityPublic, PriorityNone} {
+				l := e.lanes[laneKey{sid, ch, class}]
+				if l == nil || len(l.tickets) == 0 {
+					continue
+				}
+				consider(l.tickets[0], level)
+				if class == PriorityAppointment {
+					// Sorted by slot; the earliest issued competes on its wait.
+					if first := earliestIssued(l.tickets); first != l.tickets[0] {
+						consider(first, level)
+					}
+				}
+			}
+		}
+	}
+	return best
+}
+
+func earliestIssued(ts []*Ticket) *Ticket {
+	first := ts[0]
+	for _, t := range ts[1:] {
+		if t.before(first) {
+			first = t
+		}
+	}
+	return first
+}
+
+// servable lists the services agent a may serve at counter c, on a channel
+// both take, in site order.
+func (e *Engine) servable(c *Counter, a *Agent) []string {
+	var out []string
+	for i := range e.site.Services {
+		s := &e.site.Services[i]
+		if a.Skills[s.ID] > 0 && c.serves(s.ID) && (c.takes(Visit) && s.Takes(Visit) || c.takes(Phone) && s.Takes(Phone)) {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// rank places t in the policy for an agent of the given skill level.
+func (e *Engine) rank(now time.Time, t *Ticket, level int) Candidate {
+	p := &e.site.Policy
+	s := e.services[t.Service]
+	sla, weight := time.Duration(0), 1.0
+	if s != nil {
+		sla, weight = s.SLA, s.weight()
+	}
+	wait := max(now.Sub(t.IssuedAt), 0)
+	cd := Candidate{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Channel: t.Channel,
+		Priority: t.Priority, Wait: wait, Level: level, ticket: t}
+	weighted := func(boost time.Duration) float64 {
+		return (wait + boost).Seconds() * weight * float64(level)
+	}
+	for i, tier := range p.Tiers {
+		switch {
+		case tier == TierAppointmentDue && t.Priority == PriorityAppointment && !now.Before(t.AppointmentAt.Add(-p.AppointmentWindow)):
+			cd.Tier, cd.Rank, cd.Score = tier, i, now.Sub(t.AppointmentAt).Seconds()
+			cd.Why = fmt.Sprintf("appointment at %s is due", t.AppointmentAt.In(e.site.Location).Format("15:04"))
+			return cd
+		case tier == TierPriority && t.Priority == PriorityPublic:
+			cd.Tier, cd.Rank, cd.Score = tier, i, weighted(0)
+			cd.Why = "priority public"
+			return cd
+		case tier == TierOverdue && sla > 0 && wait > sla:
+			cd.Tier, cd.Rank, cd.Score = tier, i, float64(wait)/float64(sla)
+			cd.Why = fmt.Sprintf("waited %s, past the %s target", wait.Round(time.Second), sla)
+			return cd
+		}
+	}
+	boost := time.Duration(0)
+	if t.Priority == PriorityPublic {
+		boost = p.PriorityBoost
+	}
+	cd.Tier, cd.Rank, cd.Score = TierWeightedWait, len(p.Tiers), weighted(boost)
+	cd.Why = fmt.Sprintf("waited %s × weight %.2g × skill %d", wait.Round(time.Second), weight, level)
+	if boost > 0 {
+		cd.Why = fmt.Sprintf("waited %s + priority %s × weight %.2g × skill %d", wait.Round(time.Second), boost, weight, level)
+	}
+	return cd
+}
+
+// better orders candidates: higher tier, then higher score, then first come.
+func better(a, b *Candidate) bool {
+	if a.Rank != b.Rank {
+		return a.Rank < b.Rank
+	}
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	return a.ticket.before(b.ticket)
+}

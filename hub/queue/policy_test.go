@@ -1,0 +1,400 @@
+package queue
+
+import (
+	"testing"
+	"time"
+)
+
+func (h *harness) open(counter, agent string) {
+	h.t.Helper()
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, counter, agent) })
+}
+
+// next calls next at counter and returns the called ticket's id.
+func (h *harness) next(counter string) string {
+	h.t.Helper()
+	h.must(func(b By) ([]Event, error) { return h.e.CallNext(b, counter) })
+	cs, _ := h.e.CounterState(counter)
+	return cs.Ticket
+}
+
+func TestCallNextPrefersAppointmentDueNow(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	early := h.issue(IssueRequest{Service: "A"})
+	h.tick(5 * time.Minute)
+	notYet := h.issue(IssueRequest{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now.Add(30 * time.Minute)})
+	due := h.issue(IssueRequest{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now.Add(5 * time.Minute)})
+	prio := h.issue(IssueRequest{Service: "A", Priority: PriorityPublic})
+	h.tick(time.Minute)
+	for i, want := range []string{due, prio, early, notYet} {
+		if got := h.next("1"); got != want {
+			t.Fatalf("call %d: got %s (%s), want %s", i, got, h.ticket(got).Priority, want)
+		}
+	}
+}
+
+func TestCallNextPriorityPublicFirstWhenItIsATier(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	normal := h.issue(IssueRequest{Service: "A"})
+	h.tick(10 * time.Minute)
+	prio := h.issue(IssueRequest{Service: "B", Priority: PriorityPublic})
+	// ana serves B at level 1 and A at level 3, yet priority public wins.
+	if got := h.next("1"); got != prio {
+		t.Fatalf("got %s, want priority ticket %s", got, prio)
+	}
+	if got := h.next("1"); got != normal {
+		t.Fatalf("got %s, want %s", got, normal)
+	}
+}
+
+func TestCallNextPriorityBoostWhenPriorityIsNotATier(t *testing.T) {
+	site := testSite()
+	site.Policy.Tiers = []Tier{TierAppointmentDue, TierOverdue}
+	site.Policy.PriorityBoost = 5 * time.Minute
+	h := newHarness(t, site)
+	h.open("1", "ana")
+	long := h.issue(IssueRequest{Service: "A"})
+	h.tick(8 * time.Minute)
+	short := h.issue(IssueRequest{Service: "A"})
+	h.tick(time.Minute)
+	prio := h.issue(IssueRequest{Service: "A", Priority: PriorityPublic})
+	// waits: long 9 min, short 1 min, prio 0 + 5 min boost.
+	for i, want := range []string{long, prio, short} {
+		if got := h.next("1"); got != want {
+			t.Fatalf("call %d: got %s, want %s", i, got, want)
+		}
+	}
+}
+
+func TestCallNextWeightsWaitBySkillLevel(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana") // A level 3, B level 1
+	b := h.issue(IssueRequest{Service: "B"})
+	h.tick(6 * time.Minute)
+	a := h.issue(IssueRequest{Service: "A"})
+	h.tick(3 * time.Minute)
+	// B waited 9 min × 1, A waited 3 min × 3 = 9: tie, first come wins.
+	if got := h.next("1"); got != b {
+		t.Fatalf("tie: got %s, want the earlier %s", got, b)
+	}
+	h2 := newHarness(t, testSite())
+	h2.open("1", "ana")
+	b = h2.issue(IssueRequest{Service: "B"})
+	h2.tick(5 * time.Minute)
+	a = h2.issue(IssueRequest{Service: "A"})
+	h2.tick(3 * time.Minute)
+	// B 8 min × 1 < A 3 min × 3.
+	if got := h2.next("1"); got != a {
+		t.Fatalf("got %s, want %s (skill 3)", got, a)
+	}
+}
+
+func TestCallNextServesOverdueTicketDespiteLowSkill(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	old := h.issue(IssueRequest{Service: "B"}) // SLA 30 min, ana level 1
+	h.tick(20 * time.Minute)
+	fresh := h.issue(IssueRequest{Service: "A"}) // ana level 3
+	h.tick(11 * time.Minute)                    // B waited 31 min (overdue), A 11 min × 3 = 33 > 31
+	d, err := h.e.Explain(h.now, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Next == nil || d.Next.TicketID != old || d.Next.Tier != TierOverdue {
+		t.Fatalf("explain: %+v, want %s overdue", d.Next, old)
+	}
+	if got := h.next("1"); got != old {
+		t.Fatalf("got %s, want overdue %s", got, old)
+	}
+	_ = fresh
+}
+
+func TestCallNextOverdueOrderedByRatioToSLA(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "carl") // A (SLA 20) and C (SLA 15)
+	a := h.issue(IssueRequest{Service: "A"})
+	h.tick(2 * time.Minute)
+	c := h.issue(IssueRequest{Service: "C"})
+	h.tick(22 * time.Minute) // A 24/20 = 1.2, C 22/15 = 1.47
+	if got := h.next("1"); got != c {
+		t.Fatalf("got %s, want %s (further past its SLA)", got, c)
+	}
+	if got := h.next("1"); got != a {
+		t.Fatalf("got %s, want %s", got, a)
+	}
+}
+
+func TestCallNextFirstComeFirstServedAmongEquals(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	var ids []string
+	for i := 0; i < 5; i++ {
+		ids = append(ids, h.issue(IssueRequest{Service: "A"}))
+	}
+	h.tick(time.Minute)
+	for i, want := range ids {
+		if got := h.next("1"); got != want {
+			t.Fatalf("call %d: got %s, want %s", i, got, want)
+		}
+	}
+}
+
+func TestCallNextPhonePositionTakesOnlyPhoneTickets(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("9", "pat")
+	h.open("1", "carl")
+	visit := h.issue(IssueRequest{Service: "A"})
+	h.tick(time.Minute)
+	phone := h.issue(IssueRequest{Service: "A", Channel: Phone})
+	if got := h.next("9"); got != phone {
+		t.Fatalf("phone position got %s, want phone ticket %s", got, phone)
+	}
+	if got := h.next("1"); got != visit {
+		t.Fatalf("desk got %s, want visit ticket %s", got, visit)
+	}
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.CallNext(b, "9") }), "queue_empty")
+}
+
+func TestCallNextOnlyServicesTheAgentHasSkillsFor(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "bob") // B only
+	h.issue(IssueRequest{Service: "A"})
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") }), "queue_empty")
+}
+
+func TestCallNextFinishesTheHeldTicketFirst(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	first := h.issue(IssueRequest{Service: "A"})
+	second := h.issue(IssueRequest{Service: "A"})
+	h.next("1")
+	h.tick(4 * time.Minute)
+	if got := h.next("1"); got != second {
+		t.Fatalf("got %s, want %s", got, second)
+	}
+	if s := h.ticket(first).State; s != Done {
+		t.Fatalf("first ticket %s, want done", s)
+	}
+}
+
+func TestExplainAgreesWithCallNext(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.issue(IssueRequest{Service: "B"})
+	h.tick(3 * time.Minute)
+	h.issue(IssueRequest{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now})
+	h.issue(IssueRequest{Service: "A"})
+	d, err := h.e.Explain(h.now, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Candidates) != 3 || d.Next.Tier != TierAppointmentDue || d.Next.Why == "" {
+		t.Fatalf("explain = %+v", d)
+	}
+	if got := h.next("1"); got != d.Next.TicketID {
+		t.Fatalf("call next picked %s, explain said %s", got, d.Next.TicketID)
+	}
+}
+
+func TestRecallTurnsIntoNoShowPastTheLimit(t *testing.T) {
+	h := newHarness(t, testSite()) // two recalls allowed
+	id := reach(h, Called)
+	for i := 1; i <= 2; i++ {
+		h.must(func(b By) ([]Event, error) { return h.e.Recall(b, "1") })
+		if tk := h.ticket(id); tk.State != Called || tk.Recalls != i {
+			t.Fatalf("after recall %d: %s with %d recalls", i, tk.State, tk.Recalls)
+		}
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.Recall(b, "1") })
+	if s := h.ticket(id).State; s != NoShow {
+		t.Fatalf("third recall left the ticket %s, want noshow", s)
+	}
+	if board := h.e.Board(); len(board) != 3 || !board[0].Recall || board[2].Recall {
+		t.Fatalf("board = %+v, want two recalls over the call", board)
+	}
+}
+
+func TestTransferKeepsNumberAndOriginalIssueTime(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.open("2", "bob")
+	id := h.issue(IssueRequest{Service: "A"})
+	issued := h.now
+	h.tick(10 * time.Minute)
+	later := h.issue(IssueRequest{Service: "B"})
+	h.next("1")
+	h.must(func(b By) ([]Event, error) { return h.e.Transfer(b, "1", "B") })
+	tk := h.ticket(id)
+	if tk.Display() != "A001" || !tk.IssuedAt.Equal(issued) || tk.Service != "B" || tk.Transfers != 1 {
+		t.Fatalf("transferred ticket = %+v", tk)
+	}
+	// Its original issue time puts it ahead of the B ticket issued later.
+	if got := h.next("2"); got != id {
+		t.Fatalf("got %s, want the transferred %s ahead of %s", got, id, later)
+	}
+}
+
+func TestNumbersAreConsecutivePerServiceAndResetAtLocalMidnight(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.now = time.Date(2026, 11, 17, 23, 58, 0, 0, paris)
+	a1 := h.issue(IssueRequest{Service: "A", Force: true})
+	b1 := h.issue(IssueRequest{Service: "B", Force: true})
+	a2 := h.issue(IssueRequest{Service: "A", Force: true})
+	// 23:30 UTC is already the next day in Paris.
+	h.now = time.Date(2026, 11, 17, 23, 30, 0, 0, time.UTC)
+	a3 := h.issue(IssueRequest{Service: "A", Force: true})
+	got := []string{h.ticket(a1).Display(), h.ticket(b1).Display(), h.ticket(a2).Display(), h.ticket(a3).Display()}
+	want := []string{"A001", "B001", "A002", "A001"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("numbers %v, want %v", got, want)
+		}
+	}
+	if h.ticket(a3).Day != "2026-11-18" {
+		t.Fatalf("day %s", h.ticket(a3).Day)
+	}
+}
+
+func TestIssueRefusedOutsideOpeningHours(t *testing.T) {
+	site := testSite()
+	var week [7][]Span
+	week[time.Tuesday] = []Span{{8*60 + 30, 12 * 60}}
+	site.Services[0].Hours = NewHours(week, []string{"2026-11-24"})
+	h := newHarness(t, site)
+	h.issue(IssueRequest{Service: "A"}) // Tuesday 09:00
+	h.now = time.Date(2026, 11, 17, 12, 0, 0, 0, paris)
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, IssueRequest{ID: "x", Service: "A"}) }), "service_closed")
+	h.now = time.Date(2026, 11, 24, 9, 0, 0, 0, paris) // a closed Tuesday
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, IssueRequest{ID: "y", Service: "A"}) }), "service_closed")
+	h.issue(IssueRequest{Service: "A", Force: true}) // staff may force
+}
+
+func TestIssueRefusedWhenWaitRunsPastClosing(t *testing.T) {
+	site := testSite()
+	var week [7][]Span
+	week[time.Tuesday] = []Span{{8 * 60, 10 * 60}}
+	site.Services[1].Hours = NewHours(week, nil) // B: 12 min per citizen
+	h := newHarness(t, site)
+	h.open("2", "bob") // one agent on B; 09:00, one hour left
+	n := 0
+	for {
+		err := h.do(func(b By) ([]Event, error) {
+			n++
+			return h.e.Issue(b, IssueRequest{ID: "b" + string(rune('a'+n)), Service: "B"})
+		})
+		if err != nil {
+			wantCode(t, err, "service_full")
+			break
+		}
+	}
+	// (k + 0.5) × 12 min > 60 min from k = 5: five tickets are issued.
+	if got := h.e.waitingIn("B"); got != 5 {
+		t.Fatalf("%d tickets issued before full, want 5", got)
+	}
+}
+
+func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana") // A3 B1: 0.75 of an agent on A
+	h.open("2", "carl") // A1 C1: 0.5 on A
+	for i := 0; i < 4; i++ {
+		h.issue(IssueRequest{Service: "A"})
+	}
+	var sum ServiceSummary
+	for _, s := range h.e.Summary(h.now) {
+		if s.Service == "A" {
+			sum = s
+		}
+	}
+	// (4 + 0.5) × 6 min / 1.25 = 21.6 min
+	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 21*time.Minute+36*time.Second || sum.Waiting != 4 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "2", "réunion") })
+	for _, s := range h.e.Summary(h.now) {
+		if s.Service == "C" && s.Estimated {
+			t.Fatalf("C estimated with nobody serving it: %+v", s)
+		}
+	}
+}
+
+func TestEstimateLearnsServiceTimes(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("2", "bob")
+	for i := 0; i < 20; i++ {
+		h.issue(IssueRequest{Service: "B"})
+	}
+	for i := 0; i < 20; i++ {
+		h.next("2")
+		h.tick(4 * time.Minute)
+	}
+	mean := h.e.Snapshot().Stats["B"].Mean
+	if mean < 4*time.Minute || mean > 4*time.Minute+10*time.Second {
+		t.Fatalf("mean service time %s after 19 services of 4 min (prior 12 min)", mean)
+	}
+}
+
+func TestPositionCountsPriorityAhead(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.issue(IssueRequest{Service: "A"})
+	me := h.issue(IssueRequest{Service: "A"})
+	h.issue(IssueRequest{Service: "A", Priority: PriorityPublic})
+	h.issue(IssueRequest{Service: "A"})
+	ahead, wait, ok := h.e.Position(h.now, me)
+	if ahead != 2 || !ok || wait <= 0 {
+		t.Fatalf("ahead %d wait %s ok %v, want 2 ahead", ahead, wait, ok)
+	}
+}
+
+func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.issue(IssueRequest{Service: "A"}) // A001
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 10) })
+	l := h.e.Leases("kiosk-1")
+	if len(l) != 1 || l[0].From != 2 || l[0].To != 11 {
+		t.Fatalf("lease = %+v", l)
+	}
+	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != 12 {
+		t.Fatalf("hub issued %d inside the lease", got)
+	}
+	off := IssueRequest{ID: "off-1", Service: "A", Device: "kiosk-1", OfflineNumber: 3, IssuedAt: h.now.Add(-time.Minute)}
+	h.issue(off)
+	off.ID = "off-2"
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, off) }), "invalid_lease")
+	other := IssueRequest{ID: "off-3", Service: "A", Device: "kiosk-2", OfflineNumber: 4, IssuedAt: h.now}
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, other) }), "invalid_lease")
+	if l := h.e.Leases("kiosk-1"); l[0].Free() != 9 {
+		t.Fatalf("lease free = %d, want 9", l[0].Free())
+	}
+}
+
+func TestOfflineTicketSlotsInByItsIssueTime(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 5) })
+	printed := h.now
+	h.tick(5 * time.Minute)
+	online := h.issue(IssueRequest{Service: "A"})
+	h.tick(5 * time.Minute)
+	off := h.issue(IssueRequest{Service: "A", Device: "kiosk-1", OfflineNumber: 1, IssuedAt: printed})
+	if got := h.next("1"); got != off {
+		t.Fatalf("got %s, want the offline ticket printed first (%s before %s)", got, off, online)
+	}
+}
+
+func TestEvictsFinishedTicketsOfPastDays(t *testing.T) {
+	h := newHarness(t, testSite())
+	id := reach(h, Done)
+	waiting := h.issue(IssueRequest{Service: "A"})
+	h.now = h.now.Add(24 * time.Hour)
+	h.issue(IssueRequest{Service: "A", Force: true})
+	if _, ok := h.e.Ticket(id); ok {
+		t.Fatal("yesterday's finished ticket still held")
+	}
+	if _, ok := h.e.Ticket(waiting); !ok {
+		t.Fatal("yesterday's waiting ticket dropped")
+	}
+}

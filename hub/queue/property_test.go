@@ -1,0 +1,359 @@
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// randomSite builds a site of 1–5 services, 1–5 counters and 1–6 agents with
+// random skills, channels, SLAs and a random policy.
+func randomSite(r *rand.Rand) Site {
+	s := Site{ID: "rand", Location: paris, Policy: DefaultPolicy()}
+	s.Policy.RecallsBeforeNoShow = r.IntN(3)
+	s.Policy.IgnoreHours = true
+	tiers := []Tier{TierAppointmentDue, TierPriority, TierOverdue}
+	r.Shuffle(len(tiers), func(i, j int) { tiers[i], tiers[j] = tiers[j], tiers[i] })
+	s.Policy.Tiers = tiers[:r.IntN(4)]
+	s.Policy.PriorityBoost = time.Duration(r.IntN(10)) * time.Minute
+	ns := 1 + r.IntN(5)
+	for i := 0; i < ns; i++ {
+		chans := []Channel{Visit}
+		switch r.IntN(3) {
+		case 0:
+			chans = []Channel{Visit, Phone}
+		case 1:
+			chans = []Channel{Phone, Visit}
+		}
+		s.Services = append(s.Services, Service{
+			ID: string(rune('A' + i)), SLA: time.Duration(5+r.IntN(30)) * time.Minute,
+			Weight: []float64{0, 1, 1.5, 2}[r.IntN(4)], Channels: chans,
+			ServiceTime: time.Duration(r.IntN(10)) * time.Minute,
+		})
+	}
+	for i := 0; i < 1+r.IntN(5); i++ {
+		c := Counter{ID: strconv.Itoa(i + 1)}
+		switch r.IntN(4) {
+		case 0:
+			c.Channels = []Channel{Phone}
+		case 1:
+			c.Channels = []Channel{Visit, Phone}
+		}
+		if r.IntN(3) == 0 {
+			c.Services = []string{s.Services[r.IntN(ns)].ID}
+		}
+		s.Counters = append(s.Counters, c)
+	}
+	for i := 0; i < 1+r.IntN(6); i++ {
+		a := Agent{ID: fmt.Sprintf("ag%d", i), Skills: map[string]int{}}
+		for _, sv := range s.Services {
+			if r.IntN(2) == 0 {
+				a.Skills[sv.ID] = 1 + r.IntN(3)
+			}
+		}
+		if len(a.Skills) == 0 {
+			a.Skills[s.Services[0].ID] = 1
+		}
+		s.Agents = append(s.Agents, a)
+	}
+	return s
+}
+
+func propertySeeds() int {
+	if n, err := strconv.Atoi(os.Getenv("GUICHET_PROPERTY_SEEDS")); err == nil {
+		return n
+	}
+	if testing.Short() {
+		return 30
+	}
+	return 300
+}
+
+func TestPropertyRandomOperationsKeepInvariants(t *testing.T) {
+	for seed := 0; seed < propertySeeds(); seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { runProperty(t, uint64(seed), 250) })
+	}
+}
+
+func runProperty(t *testing.T, seed uint64, steps int) {
+	r := rand.New(rand.NewPCG(seed, 7))
+	site := randomSite(r)
+	h := newHarness(t, site)
+	h.now = time.Date(2026, 11, 17, 22, 30, 0, 0, paris) // crosses midnight
+	issuedNumbers := map[string]string{}                 // prefix/day/number → ticket
+	counters := site.Counters
+	anyCounter := func() string {
+		if r.IntN(20) == 0 {
+			return "nope"
+		}
+		return counters[r.IntN(len(counters))].ID
+	}
+	anyTicket := func() string {
+		ts := h.e.Tickets("", "")
+		if len(ts) == 0 || r.IntN(10) == 0 {
+			return "missing"
+		}
+		return ts[r.IntN(len(ts))].ID
+	}
+	for step := 0; step < steps; step++ {
+		h.tick(time.Duration(r.IntN(240)) * time.Second)
+		var op string
+		var err error
+		switch k := r.IntN(100); {
+		case k < 30:
+			op = "issue"
+			svc := site.Services[r.IntN(len(site.Services))]
+			req := IssueRequest{ID: fmt.Sprintf("t%04d", step), Service: svc.ID, Channel: svc.Channels[r.IntN(len(svc.Channels))]}
+			if r.IntN(20) == 0 {
+				req.Service = "Z"
+			}
+			switch r.IntN(6) {
+			case 0:
+				req.Priority = PriorityPublic
+			case 1:
+				req.Priority = PriorityAppointment
+				req.AppointmentAt = h.now.Add(time.Duration(r.IntN(60)-20) * time.Minute).Truncate(5 * time.Minute)
+			}
+			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req) })
+		case k < 40:
+			op = "open"
+			c, a := anyCounter(), site.Agents[r.IntN(len(site.Agents))].ID
+			err = h.do(func(b By) ([]Event, error) { return h.e.OpenCounter(b, c, a) })
+		case k < 62:
+			op = "call next"
+			c := anyCounter()
+			want := referencePick(h.e, h.now, c)
+			err = h.do(func(b By) ([]Event, error) { return h.e.CallNext(b, c) })
+			if err == nil {
+				cs, _ := h.e.CounterState(c)
+				if want == nil || cs.Ticket != want.ID {
+					t.Fatalf("seed %d step %d: call next at %s picked %s, reference %v", seed, step, c, cs.Ticket, want)
+				}
+				checkPickFair(t, h.e, h.now, c, cs.Ticket)
+			} else if want != nil && err.(*Error).Code == "queue_empty" {
+				t.Fatalf("seed %d step %d: queue_empty but %s waits for counter %s", seed, step, want.ID, c)
+			}
+		case k < 67:
+			op = "recall"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.Recall(b, c) })
+		case k < 72:
+			op = "start"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.Start(b, c) })
+		case k < 80:
+			op = "finish"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.Finish(b, c) })
+		case k < 83:
+			op = "no-show"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.NoShow(b, c) })
+		case k < 87:
+			op = "transfer"
+			c, s := anyCounter(), site.Services[r.IntN(len(site.Services))].ID
+			err = h.do(func(b By) ([]Event, error) { return h.e.Transfer(b, c, s) })
+		case k < 90:
+			op = "cancel"
+			id := anyTicket()
+			err = h.do(func(b By) ([]Event, error) { return h.e.Cancel(b, id, "") })
+		case k < 93:
+			op = "pause"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.Pause(b, c, "pause") })
+		case k < 96:
+			op = "resume"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.Resume(b, c) })
+		default:
+			op = "close"
+			c := anyCounter()
+			err = h.do(func(b By) ([]Event, error) { return h.e.CloseCounter(b, c) })
+		}
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("seed %d step %d %s: untyped error %v", seed, step, op, err)
+			}
+		}
+		checkInvariants(t, h.e, issuedNumbers, fmt.Sprintf("seed %d step %d (%s)", seed, step, op))
+	}
+	// The live state is the projection of the log: replaying it, or restoring
+	// a snapshot, gives the same state.
+	replay, _ := New(site)
+	for _, ev := range h.log {
+		replay.Apply(ev)
+	}
+	live := h.state()
+	if got := stateOf(t, replay); got != live {
+		t.Fatalf("seed %d: replayed state differs from live state", seed)
+	}
+	restored, _ := New(site)
+	b, _ := json.Marshal(h.e.Snapshot())
+	var snap Snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		t.Fatal(err)
+	}
+	restored.Restore(snap)
+	if got := stateOf(t, restored); got != live {
+		t.Fatalf("seed %d: restored snapshot differs from live state", seed)
+	}
+}
+
+func stateOf(t *testing.T, e *Engine) string {
+	b, err := json.Marshal(e.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// eligible reports whether the waiting ticket t may be called at counter c by
+// its agent, and at which skill level: written independently of the lanes.
+func eligible(e *Engine, c *Counter, a *Agent, t *Ticket) (int, bool) {
+	s := e.services[t.Service]
+	lvl := a.Skills[t.Service]
+	if s == nil || lvl == 0 || !c.serves(t.Service) || !c.takes(t.Channel) {
+		return 0, false
+	}
+	return lvl, true
+}
+
+// referencePick scans every waiting ticket by brute force.
+func referencePick(e *Engine, now time.Time, counter string) *Ticket {
+	c := e.counters[counter]
+	cs := e.counterSt[counter]
+	if c == nil || !cs.Open || e.agentSt[cs.Agent].State == AgentPaused {
+		return nil
+	}
+	a := e.agents[cs.Agent]
+	var best *Candidate
+	for _, t := range e.tickets {
+		if t.State != Waiting {
+			continue
+		}
+		if lvl, ok := eligible(e, c, a, t); ok {
+			cd := e.rank(now, t, lvl)
+			if best == nil || better(&cd, best) {
+				best = &cd
+			}
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.ticket
+}
+
+// checkPickFair checks, against the state after the call, that the called
+// ticket was fair: nobody of its lane came earlier, and no eligible overdue
+// ticket was passed over by a ticket of a lower tier.
+func checkPickFair(t *testing.T, e *Engine, now time.Time, counter, picked string) {
+	c := e.counters[counter]
+	a := e.agents[e.counterSt[counter].Agent]
+	p := e.tickets[picked]
+	pc := e.rank(now, p, a.Skills[p.Service])
+	overdueRank := -1
+	for i, tier := range e.site.Policy.Tiers {
+		if tier == TierOverdue {
+			overdueRank = i
+		}
+	}
+	for _, u := range e.tickets {
+		if u.State != Waiting {
+			continue
+		}
+		lvl, ok := eligible(e, c, a, u)
+		if !ok {
+			continue
+		}
+		if u.Service == p.Service && u.Channel == p.Channel && u.Priority == p.Priority &&
+			p.Priority != PriorityAppointment && u.before(p) {
+			t.Fatalf("FIFO broken: %s (issued %s) waits while %s (issued %s) is called", u.ID, u.IssuedAt, p.ID, p.IssuedAt)
+		}
+		sla := e.services[u.Service].SLA
+		if overdueRank >= 0 && now.Sub(u.IssuedAt) > sla {
+			uc := e.rank(now, u, lvl)
+			if pc.Rank > overdueRank || (pc.Rank == overdueRank && uc.Rank == overdueRank && uc.Score > pc.Score) {
+				t.Fatalf("starvation: overdue %s (%s) passed over by %s (%s)", u.ID, uc.Why, p.ID, pc.Why)
+			}
+		}
+	}
+}
+
+func checkInvariants(t *testing.T, e *Engine, numbers map[string]string, where string) {
+	t.Helper()
+	inLanes := map[string]int{}
+	for k, l := range e.lanes {
+		for i, tk := range l.tickets {
+			inLanes[tk.ID]++
+			if e.laneOf(tk) != k {
+				t.Fatalf("%s: ticket %s in lane %v, belongs in %v", where, tk.ID, k, e.laneOf(tk))
+			}
+			if i > 0 && l.less(tk, l.tickets[i-1]) {
+				t.Fatalf("%s: lane %v out of order", where, k)
+			}
+		}
+	}
+	heldBy := map[string]string{}
+	agentAt := map[string]string{}
+	for id, cs := range e.counterSt {
+		if !cs.Open {
+			if cs.Ticket != "" || cs.Agent != "" {
+				t.Fatalf("%s: closed counter %s holds %q/%q", where, id, cs.Ticket, cs.Agent)
+			}
+			continue
+		}
+		if prev, dup := agentAt[cs.Agent]; dup {
+			t.Fatalf("%s: agent %s at counters %s and %s", where, cs.Agent, prev, id)
+		}
+		agentAt[cs.Agent] = id
+		st := e.agentSt[cs.Agent]
+		if st.Counter != id {
+			t.Fatalf("%s: agent %s says counter %q, counter %s says agent", where, cs.Agent, st.Counter, id)
+		}
+		if cs.Ticket != "" {
+			if _, dup := heldBy[cs.Ticket]; dup {
+				t.Fatalf("%s: ticket %s held twice", where, cs.Ticket)
+			}
+			heldBy[cs.Ticket] = id
+			if st.State != AgentServing {
+				t.Fatalf("%s: agent %s holds a ticket in state %s", where, cs.Agent, st.State)
+			}
+		} else if st.State == AgentServing {
+			t.Fatalf("%s: agent %s serving with no ticket", where, cs.Agent)
+		}
+	}
+	for id, st := range e.agentSt {
+		if st.State != AgentOffline && agentAt[id] == "" {
+			t.Fatalf("%s: agent %s is %s at no counter", where, id, st.State)
+		}
+	}
+	for id, tk := range e.tickets {
+		switch {
+		case tk.State == Waiting:
+			if inLanes[id] != 1 || heldBy[id] != "" {
+				t.Fatalf("%s: waiting ticket %s in %d lanes, held by %q", where, id, inLanes[id], heldBy[id])
+			}
+		case tk.State == Called || tk.State == Serving:
+			if inLanes[id] != 0 || heldBy[id] != tk.Counter {
+				t.Fatalf("%s: %s ticket %s in %d lanes, held by %q, says counter %q", where, tk.State, id, inLanes[id], heldBy[id], tk.Counter)
+			}
+		default:
+			if inLanes[id] != 0 || heldBy[id] != "" {
+				t.Fatalf("%s: %s ticket %s still in a lane or held", where, tk.State, id)
+			}
+		}
+		key := fmt.Sprintf("%s/%s/%d", tk.Prefix, tk.Day, tk.Number)
+		if other, ok := numbers[key]; ok && other != id {
+			t.Fatalf("%s: number %s given to %s and %s", where, key, other, id)
+		}
+		numbers[key] = id
+	}
+	if len(inLanes) != e.WaitingCount() {
+		t.Fatalf("%s: lanes hold %d tickets, %d counted", where, len(inLanes), e.WaitingCount())
+	}
+}

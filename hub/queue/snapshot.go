@@ -1,0 +1,128 @@
+package queue
+
+import "sort"
+
+// Snapshot is the engine's whole state at one point of the log, so that a
+// restart need not replay the log from its beginning.
+type Snapshot struct {
+	Day      string                   `json:"day"`
+	Applied  int64                    `json:"applied"`
+	Tickets  []Ticket                 `json:"tickets"`
+	Retired  []string                 `json:"retired"`
+	Counters []CounterState           `json:"counters"`
+	Agents   []AgentStatus            `json:"agents"`
+	Numbers  []NumberState            `json:"numbers"`
+	Leases   []Lease                  `json:"leases"`
+	Board    []Call                   `json:"board"`
+	Stats    map[string]*ServiceStats `json:"stats"`
+}
+
+// NumberState is the next number the hub hands out for a service and day.
+type NumberState struct {
+	Service string `json:"service"`
+	Day     string `json:"day"`
+	Next    int    `json:"next"`
+}
+
+// Snapshot returns a deep copy of the engine's state.
+func (e *Engine) Snapshot() Snapshot {
+	s := Snapshot{Day: e.day, Applied: e.applied, Board: e.Board(), Stats: map[string]*ServiceStats{},
+		Retired: append([]string(nil), e.retired...)}
+	s.Tickets = make([]Ticket, 0, len(e.tickets))
+	for _, t := range e.tickets {
+		s.Tickets = append(s.Tickets, *t)
+	}
+	sort.Slice(s.Tickets, func(i, j int) bool { return s.Tickets[i].before(&s.Tickets[j]) })
+	for _, c := range e.counterSt {
+		s.Counters = append(s.Counters, *c)
+	}
+	for _, a := range e.agentSt {
+		s.Agents = append(s.Agents, *a)
+	}
+	for k, n := range e.next {
+		s.Numbers = append(s.Numbers, NumberState{k.prefix, k.day, n})
+	}
+	for _, l := range e.leases {
+		c := *l
+		c.Used = map[int]bool{}
+		for n := range l.Used {
+			c.Used[n] = true
+		}
+		s.Leases = append(s.Leases, c)
+	}
+	for id, st := range e.stats {
+		c := *st
+		s.Stats[id] = &c
+	}
+	sort.Slice(s.Counters, func(i, j int) bool { return s.Counters[i].ID < s.Counters[j].ID })
+	sort.Slice(s.Agents, func(i, j int) bool { return s.Agents[i].ID < s.Agents[j].ID })
+	sort.Slice(s.Numbers, func(i, j int) bool {
+		a, b := s.Numbers[i], s.Numbers[j]
+		return a.Day < b.Day || a.Day == b.Day && a.Service < b.Service
+	})
+	sort.Slice(s.Leases, func(i, j int) bool {
+		a, b := s.Leases[i], s.Leases[j]
+		if a.Device != b.Device {
+			return a.Device < b.Device
+		}
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.From < b.From
+	})
+	return s
+}
+
+// Restore replaces the engine's state with a snapshot. Counters, agents and
+// services no longer in the configuration are dropped.
+func (e *Engine) Restore(s Snapshot) {
+	e.reset()
+	e.day, e.applied = s.Day, s.Applied
+	for i := range s.Tickets {
+		t := s.Tickets[i]
+		e.tickets[t.ID] = &t
+		if t.Token != "" {
+			e.byToken[t.Token] = &t
+		}
+		if t.State == Waiting {
+			e.enlane(&t)
+		}
+	}
+	for _, id := range s.Retired {
+		if e.tickets[id] != nil {
+			e.retired = append(e.retired, id)
+		}
+	}
+	for _, c := range s.Counters {
+		if e.counterSt[c.ID] != nil {
+			c := c
+			e.counterSt[c.ID] = &c
+		}
+	}
+	for _, a := range s.Agents {
+		if e.agentSt[a.ID] != nil {
+			a := a
+			e.agentSt[a.ID] = &a
+		}
+	}
+	for _, n := range s.Numbers {
+		e.next[numKey{n.Service, n.Day}] = n.Next
+	}
+	for _, l := range s.Leases {
+		l := l
+		if l.Used == nil {
+			l.Used = map[int]bool{}
+		}
+		e.leases[leaseKey{l.Device, l.Service, l.Day, l.From}] = &l
+	}
+	e.board = append([]Call(nil), s.Board...)
+	for id, st := range s.Stats {
+		if e.stats[id] != nil {
+			c := *st
+			e.stats[id] = &c
+		}
+	}
+}
