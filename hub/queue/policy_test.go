@@ -97,7 +97,7 @@ func TestCallNextServesOverdueTicketDespiteLowSkill(t *testing.T) {
 	old := h.issue(IssueRequest{Service: "B"}) // SLA 30 min, ana level 1
 	h.tick(20 * time.Minute)
 	fresh := h.issue(IssueRequest{Service: "A"}) // ana level 3
-	h.tick(11 * time.Minute)                    // B waited 31 min (overdue), A 11 min × 3 = 33 > 31
+	h.tick(11 * time.Minute)                     // B waited 31 min (overdue), A 11 min × 3 = 33 > 31
 	d, err := h.e.Explain(h.now, "1")
 	if err != nil {
 		t.Fatal(err)
@@ -297,7 +297,7 @@ func TestIssueRefusedWhenWaitRunsPastClosing(t *testing.T) {
 
 func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 	h := newHarness(t, testSite())
-	h.open("1", "ana") // A3 B1: 0.75 of an agent on A
+	h.open("1", "ana")  // A3 B1: 0.75 of an agent on A
 	h.open("2", "carl") // A1 C1: 0.5 on A
 	for i := 0; i < 4; i++ {
 		h.issue(IssueRequest{Service: "A"})

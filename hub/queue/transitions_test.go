@@ -151,7 +151,9 @@ func TestCounterTransitions(t *testing.T) {
 	}
 }
 
-func openAna(h *harness) { h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", "ana") }) }
+func openAna(h *harness) {
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", "ana") })
+}
 
 func pauseAna(h *harness) {
 	openAna(h)

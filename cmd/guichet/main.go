@@ -1,0 +1,68 @@
+// Command guichet is the one binary of the Guichet appliance: the hub, the
+// devices (added by their roles) and the demo. It parses flags and wires
+// packages together; nothing else lives here.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+var version = "dev"
+
+const usage = `guichet — one queue for the town hall's reception desk
+
+Usage:
+  guichet demo    [--data DIR] [--http ADDR]              a whole site in one process
+  guichet hub     --config FILE [--data DIR] [--http ADDR] [--mqtt ADDR]
+  guichet config  sample                                    print a sample configuration
+  guichet version
+
+Run "guichet <command> -h" for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "hub":
+		err = runHub(ctx, args)
+	case "demo":
+		err = runDemo(ctx, args)
+	case "config":
+		err = runConfig(args, os.Stdout)
+	case "version", "--version", "-v":
+		fmt.Println("guichet", version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "guichet: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "guichet:", err)
+		os.Exit(1)
+	}
+}
+
+// newLogger returns a text logger at level ("debug", "info", "warn", "error").
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,101 @@
+// Package api is the wire contract between the hub and everything that talks
+// to it: the JSON shapes of the HTTP API and the MQTT payloads, the MQTT
+// topics and the command ops. Devices import it; it imports nothing of the
+// hub, so a device never depends on hub internals.
+package api
+
+import "time"
+
+// Names are texts by language code: {"fr": "État civil", "en": "Civil status"}.
+type Names map[string]string
+
+// Error is the body of every refusal: {"error": {"code", "message"}}.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ErrorBody wraps an Error as the HTTP API returns it.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// Service is a service as clients see it.
+type Service struct {
+	ID          string   `json:"id"`
+	Name        Names    `json:"name"`
+	SLASeconds  int      `json:"sla_s"`
+	Channels    []string `json:"channels"`
+	Open        bool     `json:"open"` // within opening hours now
+	ServiceTime int      `json:"service_time_s"`
+}
+
+// Ticket is a ticket as clients see it.
+type Ticket struct {
+	ID            string     `json:"id"`
+	Number        string     `json:"number"` // "A042"
+	Service       string     `json:"service"`
+	ServiceName   Names      `json:"service_name"`
+	Channel       string     `json:"channel"`
+	Priority      string     `json:"priority"`
+	State         string     `json:"state"`
+	IssuedAt      time.Time  `json:"issued_at"`
+	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
+	Counter       string     `json:"counter,omitempty"`
+	CounterName   string     `json:"counter_name,omitempty"`
+	CalledAt      *time.Time `json:"called_at,omitempty"`
+	EndedAt       *time.Time `json:"ended_at,omitempty"`
+	Recalls       int        `json:"recalls,omitempty"`
+	Transfers     int        `json:"transfers,omitempty"`
+	Device        string     `json:"device,omitempty"`
+	Citizen       string     `json:"citizen,omitempty"`
+	Ahead         *int       `json:"ahead,omitempty"`            // waiting tickets before it
+	EstimatedWait *int       `json:"estimated_wait_s,omitempty"` // seconds; absent when unknown
+	Token         string     `json:"token,omitempty"`            // mobile ticket page token
+}
+
+// Counter is a counter's live state.
+type Counter struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Channels    []string `json:"channels"`
+	Open        bool     `json:"open"`
+	Agent       string   `json:"agent,omitempty"`
+	AgentName   string   `json:"agent_name,omitempty"`
+	AgentState  string   `json:"agent_state,omitempty"`
+	PauseReason string   `json:"pause_reason,omitempty"`
+	Ticket      *Ticket  `json:"ticket,omitempty"` // called or being served
+}
+
+// Board is the waiting-room board: the last calls, newest first.
+type Board struct {
+	Calls []Call `json:"calls"`
+}
+
+// Call is one line of the board.
+type Call struct {
+	Ticket      string    `json:"ticket"` // "A042"
+	Service     string    `json:"service"`
+	Counter     string    `json:"counter"`
+	CounterName string    `json:"counter_name"`
+	At          time.Time `json:"at"`
+	Recall      bool      `json:"recall"`
+}
+
+// Queue is the queue summary per service.
+type Queue struct {
+	At       time.Time      `json:"at"`
+	Services []ServiceQueue `json:"services"`
+}
+
+// ServiceQueue is one service's line of the queue summary.
+type ServiceQueue struct {
+	Service       string `json:"service"`
+	Name          Names  `json:"name"`
+	Waiting       int    `json:"waiting"`
+	WaitingPhone  int    `json:"waiting_phone"`
+	LongestWait   int    `json:"longest_wait_s"`
+	EstimatedWait *int   `json:"estimated_wait_s"` // null when nobody serves it now
+	Agents        float64 `json:"agents"`
+	Open          bool   `json:"open"`
+}

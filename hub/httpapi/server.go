@@ -1,0 +1,321 @@
+// Package httpapi serves the hub's HTTP API under /api/v1: JSON in and out,
+// bearer-token authentication, stable error codes, an OpenAPI document. It
+// translates requests into hub actions; it holds no queue logic.
+package httpapi
+
+import (
+	"bytes"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"guichet/hub"
+	"guichet/hub/api"
+	"guichet/hub/queue"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 64 << 10
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI 3 document of the API.
+func OpenAPI() []byte { return openAPI }
+
+// Options configures the API server.
+type Options struct {
+	Hub        *hub.Hub
+	AdminToken string
+	Log        *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	hub    *hub.Hub
+	token  []byte
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []Route
+}
+
+// Route is one documented endpoint.
+type Route struct {
+	Method, Path string
+	Public       bool // no token needed
+	handler      http.HandlerFunc
+}
+
+// New returns the API server.
+func New(o Options) *Server {
+	s := &Server{hub: o.Hub, token: []byte(o.AdminToken), log: o.Log, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	metrics := promhttp.HandlerFor(o.Hub.Metrics().Registry, promhttp.HandlerOpts{})
+	s.routes = []Route{
+		{"GET", "/healthz", true, s.healthz},
+		{"GET", "/metrics", true, metrics.ServeHTTP},
+		{"GET", "/api/v1/openapi.json", true, s.openapi},
+		{"GET", "/api/v1/services", true, s.services},
+		{"GET", "/api/v1/queue", true, s.queue},
+		{"GET", "/api/v1/board", true, s.board},
+		{"POST", "/api/v1/tickets", false, s.issue},
+		{"GET", "/api/v1/tickets", false, s.tickets},
+		{"GET", "/api/v1/tickets/{id}", false, s.ticket},
+		{"GET", "/api/v1/tickets/{id}/events", false, s.ticketEvents},
+		{"POST", "/api/v1/tickets/{id}/cancel", false, s.cancel},
+		{"GET", "/api/v1/counters", false, s.counters},
+		{"GET", "/api/v1/counters/{id}", false, s.counter},
+		{"GET", "/api/v1/counters/{id}/explain", false, s.explain},
+		{"GET", "/api/v1/agents", false, s.agents},
+		{"GET", "/api/v1/events", false, s.events},
+	}
+	for _, op := range counterPaths {
+		s.routes = append(s.routes, Route{"POST", "/api/v1/counters/{id}/" + op.path, false, s.counterOp(op.op)})
+	}
+	for _, r := range s.routes {
+		h := r.handler
+		if !r.Public {
+			h = s.authenticated(h)
+		}
+		s.mux.HandleFunc(r.Method+" "+r.Path, h)
+	}
+	s.mux.HandleFunc("/", s.notFound)
+	return s
+}
+
+// Routes lists the endpoints served.
+func (s *Server) Routes() []Route { return s.routes }
+
+// Handle adds a handler to the server's mux (pages served beside the API).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP serves a request, with logging and panic recovery.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusWriter{ResponseWriter: w, status: 200}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+			if !rec.wrote {
+				writeError(rec, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}
+		level := slog.LevelDebug
+		if rec.status >= 400 {
+			level = slog.LevelInfo
+		}
+		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"took", time.Since(start).Round(time.Microsecond))
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets server-sent events through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="guichet"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// notFound answers what no route matched: 405 when the path exists with
+// another method, 404 otherwise.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed here", r.Method))
+		return
+	}
+	writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
+}
+
+// statusOf maps refusal codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	queue.ErrInvalid.Code:         http.StatusBadRequest,
+	queue.ErrUnknownService.Code:  http.StatusUnprocessableEntity,
+	queue.ErrUnknownAgent.Code:    http.StatusUnprocessableEntity,
+	queue.ErrChannelNotTaken.Code: http.StatusUnprocessableEntity,
+	queue.ErrUnknownCounter.Code:  http.StatusNotFound,
+	queue.ErrUnknownTicket.Code:   http.StatusNotFound,
+	queue.ErrServiceClosed.Code:   http.StatusConflict,
+	queue.ErrServiceFull.Code:     http.StatusConflict,
+	queue.ErrCounterClosed.Code:   http.StatusConflict,
+	queue.ErrCounterBusy.Code:     http.StatusConflict,
+	queue.ErrAgentBusy.Code:       http.StatusConflict,
+	queue.ErrAgentPaused.Code:     http.StatusConflict,
+	queue.ErrAgentNotPaused.Code:  http.StatusConflict,
+	queue.ErrLacksSkill.Code:      http.StatusConflict,
+	queue.ErrNoTicket.Code:        http.StatusConflict,
+	queue.ErrNotWaiting.Code:      http.StatusConflict,
+	queue.ErrTransition.Code:      http.StatusConflict,
+	queue.ErrQueueEmpty.Code:      http.StatusConflict,
+	queue.ErrLease.Code:           http.StatusConflict,
+}
+
+// encoder answers an action with success on success, the mapped status on refusal.
+func encoder(success int) hub.Encoder {
+	return func(result any, err error) (int, []byte) {
+		if err != nil {
+			var qe *queue.Error
+			if errors.As(err, &qe) {
+				st, ok := statusOf[qe.Code]
+				if !ok {
+					st = http.StatusConflict
+				}
+				return st, errorBody(qe.Code, qe.Message)
+			}
+			return http.StatusInternalServerError, errorBody("internal", "internal error")
+		}
+		b, merr := json.Marshal(result)
+		if merr != nil {
+			return http.StatusInternalServerError, errorBody("internal", "internal error")
+		}
+		return success, b
+	}
+}
+
+func errorBody(code, msg string) []byte {
+	b, _ := json.Marshal(api.ErrorBody{Error: api.Error{Code: code, Message: msg}})
+	return b
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeRaw(w, status, errorBody(code, msg))
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(body)
+	w.Write([]byte("\n"))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	writeRaw(w, status, b)
+}
+
+// decode reads a JSON body into v: at most MaxBody bytes, no unknown
+// fields, one value. An empty body leaves v as it is. It writes the error
+// response itself and returns false on failure.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is over %d bytes", MaxBody))
+		} else {
+			writeError(w, http.StatusBadRequest, "bad_request", "could not read the body")
+		}
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			writeError(w, http.StatusBadRequest, "unknown_field", "unknown field "+f)
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "bad_request", "malformed JSON: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "bad_request", "one JSON value expected")
+		return false
+	}
+	return true
+}
+
+// idempotencyKey reads the optional Idempotency-Key header.
+func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", true
+	}
+	if len(k) > 100 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Idempotency-Key must be 1 to 100 printable ASCII characters")
+		return "", false
+	}
+	return "http:" + k, true
+}
+
+// do runs an action and writes its reply.
+func (s *Server) do(w http.ResponseWriter, r *http.Request, act hub.Action, success int) {
+	key, ok := idempotencyKey(w, r)
+	if !ok {
+		return
+	}
+	rep, err := s.hub.Do(r.Context(), key, "api", act, encoder(success))
+	if err != nil {
+		s.log.Warn("operation not done", "op", act.Name, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the hub could not store the operation; retry with the same Idempotency-Key")
+		return
+	}
+	if rep.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeRaw(w, rep.Status, rep.Body)
+}

@@ -1,0 +1,371 @@
+// Package hub is the central service of a site: it runs every operation on
+// the queue engine, makes its events durable before answering (group
+// commit), keeps idempotent replies, and tells the publishers (MQTT, SSE)
+// when the queue changed. Transports (HTTP, MQTT) stand on it.
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"guichet/hub/queue"
+	"guichet/hub/store"
+)
+
+// ErrUnavailable is returned when the hub cannot make an operation durable.
+var ErrUnavailable = errors.New("hub unavailable: the operation could not be stored")
+
+// Options configures a Hub.
+type Options struct {
+	Site          queue.Site
+	Store         *store.Store
+	Log           *slog.Logger
+	Clock         func() time.Time // time.Now if nil
+	SnapshotEvery int64            // events between snapshots; 20,000 if zero
+	MaxBatch      int              // operations per commit; 512 if zero
+}
+
+// Hub is one site's queue, durable.
+type Hub struct {
+	// Immutable.
+	st      *store.Store
+	log     *slog.Logger
+	clock   func() time.Time
+	every   int64
+	max     int
+	metrics *Metrics
+
+	ops  chan *pending
+	stop chan struct{}
+	done chan struct{}
+
+	mu  sync.RWMutex // guards eng; the writer goroutine is its only mutator
+	eng *queue.Engine
+
+	wmu      sync.Mutex
+	watchers map[chan int64]struct{}
+
+	snapAt   int64 // engine.Applied() at the last snapshot; writer only
+	snapping sync.Mutex
+}
+
+// Action is one operation on the queue, whatever transport carried it.
+type Action struct {
+	Name string // "issue_ticket", "call_next"…, for logs and metrics
+	// Run decides and applies; it returns the events or a refusal.
+	Run func(e *queue.Engine, by queue.By) ([]queue.Event, error)
+	// View builds the result of a successful Run, from the state right after it.
+	View func(e *queue.Engine, now time.Time, evs []queue.Event) any
+}
+
+// Encoder turns an action's outcome into the reply a transport sends and,
+// for idempotent operations, stores: a status and a body.
+type Encoder func(result any, err error) (status int, body []byte)
+
+// Reply is what an operation answered.
+type Reply struct {
+	Status   int
+	Body     []byte
+	Events   []queue.Event // empty for a refusal or a replay
+	Replayed bool          // the idempotency key was seen before: this is the first reply
+}
+
+type pending struct {
+	key    string
+	actor  string
+	act    Action
+	encode Encoder
+	reply  chan Reply
+	err    error
+	rec    *store.Record
+	res    Reply
+	dup    *pending // same key earlier in the batch
+}
+
+// New rebuilds the queue from the store and starts the hub's writer.
+func New(o Options) (*Hub, error) {
+	eng, err := queue.New(o.Site)
+	if err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	h := &Hub{st: o.Store, log: o.Log, clock: o.Clock, every: o.SnapshotEvery, max: o.MaxBatch,
+		eng: eng, ops: make(chan *pending, 1024), stop: make(chan struct{}), done: make(chan struct{}),
+		watchers: map[chan int64]struct{}{}}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.clock == nil {
+		h.clock = time.Now
+	}
+	if h.every <= 0 {
+		h.every = 20_000
+	}
+	if h.max <= 0 {
+		h.max = 512
+	}
+	start := time.Now()
+	n, err := h.st.Load(eng)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild queue: %w", err)
+	}
+	h.snapAt = eng.Applied() - int64(n)
+	h.metrics = newMetrics(h)
+	h.log.Info("queue rebuilt", "events", eng.Applied(), "replayed", n, "waiting", eng.WaitingCount(),
+		"took", time.Since(start).Round(time.Millisecond))
+	if purged, err := h.st.PurgeReplies(30 * 24 * time.Hour); err != nil {
+		h.log.Warn("purge idempotency replies", "err", err)
+	} else if purged > 0 {
+		h.log.Info("purged old idempotency replies", "count", purged)
+	}
+	go h.run()
+	return h, nil
+}
+
+// Close stops the writer after the operations already queued, and saves a
+// snapshot so the next start is quick.
+func (h *Hub) Close() error {
+	select {
+	case <-h.stop:
+		return nil
+	default:
+	}
+	close(h.stop)
+	<-h.done
+	h.snapping.Lock()
+	defer h.snapping.Unlock()
+	if h.eng.Applied() == h.snapAt {
+		return nil
+	}
+	snap := h.eng.Snapshot()
+	return h.st.SaveSnapshot(h.st.LastSeq(), &snap)
+}
+
+// Metrics returns the hub's Prometheus metrics.
+func (h *Hub) Metrics() *Metrics { return h.metrics }
+
+// Store returns the hub's store, for reads of the log.
+func (h *Hub) Store() *store.Store { return h.st }
+
+// Now returns the hub's current time.
+func (h *Hub) Now() time.Time { return h.clock() }
+
+// Read runs fn with the engine, for reading only.
+func (h *Hub) Read(fn func(e *queue.Engine)) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	fn(h.eng)
+}
+
+// Do runs an action. key, when not empty, makes it idempotent: the same key
+// again returns the first reply and changes nothing, across restarts. Do
+// returns once the action's events are durable.
+func (h *Hub) Do(ctx context.Context, key, actor string, act Action, enc Encoder) (Reply, error) {
+	p := &pending{key: key, actor: actor, act: act, encode: enc, reply: make(chan Reply, 1)}
+	select {
+	case h.ops <- p:
+	case <-h.stop:
+		return Reply{}, ErrUnavailable
+	case <-ctx.Done():
+		return Reply{}, ctx.Err()
+	}
+	select {
+	case r := <-p.reply:
+		if p.err != nil {
+			return r, p.err
+		}
+		return r, nil
+	case <-ctx.Done():
+		// The operation may still complete; an idempotency key makes a retry safe.
+		return Reply{}, ctx.Err()
+	}
+}
+
+// Watch returns a channel that receives the last committed event sequence
+// after every commit that changed the queue; notifications coalesce, so a
+// slow reader only misses intermediate values. cancel releases it.
+func (h *Hub) Watch() (ch <-chan int64, cancel func()) {
+	c := make(chan int64, 1)
+	h.wmu.Lock()
+	h.watchers[c] = struct{}{}
+	h.wmu.Unlock()
+	return c, func() {
+		h.wmu.Lock()
+		delete(h.watchers, c)
+		h.wmu.Unlock()
+	}
+}
+
+func (h *Hub) notify(seq int64) {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	for c := range h.watchers {
+		select {
+		case c <- seq:
+		default:
+			select { // replace the stale value
+			case <-c:
+			default:
+			}
+			select {
+			case c <- seq:
+			default:
+			}
+		}
+	}
+}
+
+// run is the writer: it takes the operations waiting, runs them in order on
+// the engine, commits all their events in one transaction, then answers.
+func (h *Hub) run() {
+	defer close(h.done)
+	batch := make([]*pending, 0, h.max)
+	for {
+		batch = batch[:0]
+		select {
+		case p := <-h.ops:
+			batch = append(batch, p)
+		case <-h.stop:
+			h.drain()
+			return
+		}
+	fill:
+		for len(batch) < h.max {
+			select {
+			case p := <-h.ops:
+				batch = append(batch, p)
+			default:
+				break fill
+			}
+		}
+		h.process(batch)
+	}
+}
+
+// drain answers the operations still queued at shutdown.
+func (h *Hub) drain() {
+	for {
+		select {
+		case p := <-h.ops:
+			p.err = ErrUnavailable
+			p.reply <- Reply{}
+		default:
+			return
+		}
+	}
+}
+
+func (h *Hub) process(batch []*pending) {
+	start := time.Now()
+	var recs []*store.Record
+	byKey := map[string]*pending{}
+	changed := false
+
+	h.mu.Lock()
+	now := h.clock()
+	for _, p := range batch {
+		if p.key != "" {
+			if first := byKey[p.key]; first != nil {
+				p.dup = first
+				continue
+			}
+			stored, err := h.st.Reply(p.key)
+			if err != nil {
+				h.log.Error("read idempotency reply", "key", p.key, "err", err)
+				p.err = ErrUnavailable
+				continue
+			}
+			if stored != nil {
+				p.res = Reply{Status: stored.Status, Body: stored.Body, Replayed: true}
+				continue
+			}
+			byKey[p.key] = p
+		}
+		evs, err := p.act.Run(h.eng, queue.By{At: now, Actor: p.actor})
+		var result any
+		if err == nil && p.act.View != nil {
+			result = p.act.View(h.eng, now, evs)
+		}
+		status, body := p.encode(result, err)
+		p.res = Reply{Status: status, Body: body, Events: evs}
+		h.metrics.observeOp(p.act.Name, err)
+		if len(evs) > 0 || p.key != "" {
+			p.rec = &store.Record{Events: evs}
+			if p.key != "" {
+				p.rec.Reply = &store.Reply{Key: p.key, Status: status, Body: body}
+			}
+			recs = append(recs, p.rec)
+			changed = changed || len(evs) > 0
+		}
+	}
+	h.mu.Unlock()
+
+	if len(recs) > 0 {
+		cstart := time.Now()
+		if err := h.st.Append(recs); err != nil {
+			h.log.Error("commit failed: rebuilding the queue from the store", "err", err, "operations", len(batch))
+			h.reload()
+			for _, p := range batch {
+				if p.rec != nil {
+					p.err, p.res = ErrUnavailable, Reply{}
+				}
+			}
+			changed = false
+		}
+		h.metrics.observeCommit(len(recs), time.Since(cstart))
+	}
+	for _, p := range batch {
+		if p.dup != nil {
+			p.res, p.err = p.dup.res, p.dup.err
+			p.res.Replayed, p.res.Events = true, nil
+		}
+		p.reply <- p.res
+	}
+	if changed {
+		h.notify(h.st.LastSeq())
+		h.maybeSnapshot()
+	}
+	h.metrics.batchLatency.Observe(time.Since(start).Seconds())
+}
+
+// reload rebuilds the engine from the store after a failed commit, so the
+// live queue never holds what the log does not.
+func (h *Hub) reload() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	eng, err := queue.New(*h.eng.Site())
+	if err == nil {
+		_, err = h.st.Load(eng)
+	}
+	if err != nil {
+		h.log.Error("rebuild after failed commit", "err", err)
+		return
+	}
+	h.eng = eng
+	h.snapAt = eng.Applied()
+}
+
+// maybeSnapshot saves a snapshot in the background every h.every events.
+func (h *Hub) maybeSnapshot() {
+	applied := h.eng.Applied() // the writer is the only mutator: no lock needed
+	if applied-h.snapAt < h.every || !h.snapping.TryLock() {
+		return
+	}
+	h.snapAt = applied
+	h.mu.RLock()
+	snap := h.eng.Snapshot()
+	h.mu.RUnlock()
+	seq := h.st.LastSeq()
+	go func() {
+		defer h.snapping.Unlock()
+		start := time.Now()
+		if err := h.st.SaveSnapshot(seq, &snap); err != nil {
+			h.log.Error("save snapshot", "seq", seq, "err", err)
+			return
+		}
+		h.log.Debug("snapshot saved", "seq", seq, "tickets", len(snap.Tickets), "took", time.Since(start).Round(time.Millisecond))
+	}()
+}

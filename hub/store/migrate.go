@@ -1,0 +1,62 @@
+package store
+
+import "fmt"
+
+// migrations are applied in order; PRAGMA user_version records how many ran.
+// Never edit one that has shipped: append a new one.
+var migrations = []string{
+	// 1: the event log, snapshots and idempotent replies.
+	`CREATE TABLE events (
+		seq     INTEGER PRIMARY KEY,
+		at      INTEGER NOT NULL,
+		type    TEXT NOT NULL,
+		ticket  TEXT NOT NULL DEFAULT '',
+		actor   TEXT NOT NULL DEFAULT '',
+		payload BLOB NOT NULL
+	);
+	CREATE INDEX events_ticket ON events(ticket) WHERE ticket != '';
+	CREATE TABLE snapshots (
+		seq   INTEGER PRIMARY KEY,
+		at    INTEGER NOT NULL,
+		state BLOB NOT NULL
+	);
+	CREATE TABLE replies (
+		key    TEXT PRIMARY KEY,
+		at     INTEGER NOT NULL,
+		status INTEGER NOT NULL,
+		body   BLOB NOT NULL
+	);
+	CREATE INDEX replies_at ON replies(at);`,
+}
+
+// SchemaVersion is the schema version this build writes.
+var SchemaVersion = len(migrations)
+
+func (s *Store) migrate() error {
+	var v int
+	if err := s.w.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema %d is newer than this build (%d): upgrade guichet", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.w.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		s.log.Info("database migrated", "version", i+1)
+	}
+	return nil
+}

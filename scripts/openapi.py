@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Writes hub/httpapi/openapi.json. The document is the contract: edit this
+generator, run it (make openapi), and commit both; a Go test checks every
+route the server has is documented and every documented route exists."""
+import json, os
+
+def ref(name): return {"$ref": f"#/components/schemas/{name}"}
+def content(schema): return {"application/json": {"schema": schema}}
+def ok(desc, schema): return {"description": desc, "content": content(schema)}
+ERR = {"description": "Refused; see error.code", "content": content(ref("Error"))}
+def errs(*codes): return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
+
+counter_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Counter id"}
+ticket_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Ticket id (UUIDv7)"}
+idem = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 100},
+        "description": "Makes the operation idempotent: the same key again returns the first reply (header Idempotent-Replayed: true) and changes nothing, across restarts."}
+
+paths = {
+  "/healthz": {"get": {"summary": "Liveness and the last event sequence", "security": [], "tags": ["ops"],
+      "responses": {"200": ok("Healthy", {"type": "object", "properties": {"status": {"type": "string"}, "waiting": {"type": "integer"}, "last_event": {"type": "integer"}}})}}},
+  "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "tags": ["ops"],
+      "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+  "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "tags": ["ops"],
+      "responses": {"200": ok("OpenAPI 3 document", {"type": "object"})}}},
+  "/api/v1/services": {"get": {"summary": "The services, their names and whether they are open now", "security": [], "tags": ["queue"],
+      "responses": {"200": ok("Services", {"type": "object", "properties": {"services": {"type": "array", "items": ref("Service")}}})}}},
+  "/api/v1/queue": {"get": {"summary": "Queue summary per service: waiting, longest wait, estimated wait", "security": [], "tags": ["queue"],
+      "responses": {"200": ok("Summary", ref("Queue"))}}},
+  "/api/v1/board": {"get": {"summary": "The waiting-room board: last calls, newest first", "security": [], "tags": ["queue"],
+      "responses": {"200": ok("Board", ref("Board"))}}},
+  "/api/v1/tickets": {
+    "post": {"summary": "Issue a ticket (walk-in or phone)", "tags": ["tickets"], "parameters": [idem],
+      "requestBody": {"required": True, "content": content(ref("IssueRequest"))},
+      "responses": {"201": ok("Issued, with the people ahead and the estimated wait", ref("Ticket")), **errs(400, 401, 409, 413, 415, 422, 503)}},
+    "get": {"summary": "Tickets held in memory (today's and those still open)", "tags": ["tickets"],
+      "parameters": [{"name": "state", "in": "query", "schema": {"type": "string", "enum": ["waiting", "called", "serving", "done", "noshow", "cancelled"]}},
+                     {"name": "service", "in": "query", "schema": {"type": "string"}}],
+      "responses": {"200": ok("Tickets, in issue order", {"type": "object", "properties": {"tickets": {"type": "array", "items": ref("Ticket")}}}), **errs(401)}}},
+  "/api/v1/tickets/{id}": {"get": {"summary": "One ticket, from the live queue or the log", "tags": ["tickets"], "parameters": [ticket_id],
+      "responses": {"200": ok("Ticket", ref("Ticket")), **errs(401, 404)}}},
+  "/api/v1/tickets/{id}/events": {"get": {"summary": "A ticket's history from the event log", "tags": ["tickets"], "parameters": [ticket_id],
+      "responses": {"200": ok("Events in order", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}}}), **errs(401, 404)}}},
+  "/api/v1/tickets/{id}/cancel": {"post": {"summary": "Cancel a waiting or called ticket (citizen left, call abandoned)", "tags": ["tickets"],
+      "parameters": [ticket_id, idem],
+      "requestBody": {"required": False, "content": content({"type": "object", "additionalProperties": False, "properties": {"reason": {"type": "string", "maxLength": 200}}})},
+      "responses": {"200": ok("Cancelled", ref("Ticket")), **errs(400, 401, 404, 409, 413, 503)}}},
+  "/api/v1/counters": {"get": {"summary": "Every counter, its agent and current ticket", "tags": ["counters"],
+      "responses": {"200": ok("Counters", {"type": "object", "properties": {"counters": {"type": "array", "items": ref("Counter")}}}), **errs(401)}}},
+  "/api/v1/counters/{id}": {"get": {"summary": "One counter", "tags": ["counters"], "parameters": [counter_id],
+      "responses": {"200": ok("Counter", ref("Counter")), **errs(401, 404)}}},
+  "/api/v1/counters/{id}/explain": {"get": {"summary": "Who call next would pick now, and why (nothing changes)", "tags": ["counters"], "parameters": [counter_id],
+      "responses": {"200": ok("Decision", ref("Decision")), **errs(401, 404, 409)}}},
+  "/api/v1/agents": {"get": {"summary": "Agents, their skills and states", "tags": ["counters"],
+      "responses": {"200": ok("Agents", {"type": "object", "properties": {"agents": {"type": "array", "items": ref("Agent")}}}), **errs(401)}}},
+  "/api/v1/events": {"get": {"summary": "The event log, paged by sequence", "tags": ["events"],
+      "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Return events after this sequence"},
+                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}],
+      "responses": {"200": ok("Events and the sequence to ask after next", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}, "next": {"type": "integer"}}}), **errs(400, 401)}}},
+}
+
+counter_ops = [
+  ("open", "Log an agent on at the counter", {"agent": {"type": "string"}}, ["agent"]),
+  ("close", "Log the agent off (the counter must hold no ticket)", {}, []),
+  ("next", "Call next: finishes the ticket held, calls the one the policy picks", {}, []),
+  ("recall", "Announce the called ticket again; past the policy's recalls, a no-show", {}, []),
+  ("start", "The called citizen is at the counter", {}, []),
+  ("finish", "The ticket is served", {}, []),
+  ("noshow", "The called citizen did not come", {}, []),
+  ("transfer", "Send the ticket to another service, keeping its number and issue time", {"service": {"type": "string"}}, ["service"]),
+  ("pause", "Pause the agent, with a reason", {"reason": {"type": "string", "maxLength": 200}}, ["reason"]),
+  ("resume", "End the agent's pause", {}, []),
+]
+for op, summary, props, required in counter_ops:
+    body = {"type": "object", "additionalProperties": False, "properties": props}
+    if required: body["required"] = required
+    paths[f"/api/v1/counters/{{id}}/{op}"] = {"post": {"summary": summary, "tags": ["counters"], "parameters": [counter_id, idem],
+        "requestBody": {"required": bool(required), "content": content(body)},
+        "responses": {"200": ok("The counter after the operation", ref("Counter")), **errs(400, 401, 404, 409, 413, 422, 503)}}}
+
+names = {"type": "object", "additionalProperties": {"type": "string"}, "example": {"fr": "État civil", "en": "Civil status"}}
+dt = {"type": "string", "format": "date-time"}
+schemas = {
+  "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+      "code": {"type": "string", "description": "Stable code: bad_request, unknown_field, too_large, unsupported_media_type, unauthorized, not_found, method_not_allowed, unavailable, internal, and the queue's: " +
+               "invalid_argument, unknown_service, unknown_counter, unknown_agent, unknown_ticket, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
+      "message": {"type": "string"}}}}},
+  "Names": names,
+  "Service": {"type": "object", "properties": {"id": {"type": "string", "example": "E"}, "name": ref("Names"), "sla_s": {"type": "integer"},
+      "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}}, "open": {"type": "boolean"}, "service_time_s": {"type": "integer"}}},
+  "IssueRequest": {"type": "object", "additionalProperties": False, "required": ["service"], "properties": {
+      "service": {"type": "string", "example": "E"}, "channel": {"type": "string", "enum": ["visit", "phone"], "default": "visit"},
+      "priority": {"type": "string", "enum": ["none", "priority", "appointment"], "default": "none"},
+      "appointment_at": {**dt, "description": "Slot time; required for an appointment"},
+      "citizen": {"type": "string", "maxLength": 200}, "lang": {"type": "string", "maxLength": 8, "example": "fr"},
+      "force": {"type": "boolean", "description": "Issue even outside opening hours or when the service is full (staff)"}}},
+  "Ticket": {"type": "object", "properties": {
+      "id": {"type": "string"}, "number": {"type": "string", "example": "E042"}, "service": {"type": "string"}, "service_name": ref("Names"),
+      "channel": {"type": "string", "enum": ["visit", "phone"]}, "priority": {"type": "string", "enum": ["none", "priority", "appointment"]},
+      "state": {"type": "string", "enum": ["waiting", "called", "serving", "done", "noshow", "cancelled"]},
+      "issued_at": dt, "appointment_at": dt, "counter": {"type": "string"}, "counter_name": {"type": "string"}, "called_at": dt, "ended_at": dt,
+      "recalls": {"type": "integer"}, "transfers": {"type": "integer"}, "device": {"type": "string"}, "citizen": {"type": "string"},
+      "ahead": {"type": "integer", "description": "Waiting tickets before it (waiting tickets only)"},
+      "estimated_wait_s": {"type": "integer", "description": "Absent when nobody serves the service now"},
+      "token": {"type": "string", "description": "Token of the mobile ticket page /t/{token}"}}},
+  "Counter": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+      "channels": {"type": "array", "items": {"type": "string"}}, "open": {"type": "boolean"}, "agent": {"type": "string"}, "agent_name": {"type": "string"},
+      "agent_state": {"type": "string", "enum": ["offline", "available", "serving", "paused", "wrapup"]}, "pause_reason": {"type": "string"}, "ticket": ref("Ticket")}},
+  "Agent": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "state": {"type": "string"},
+      "counter": {"type": "string"}, "pause_reason": {"type": "string"}, "since": dt, "skills": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+  "Board": {"type": "object", "properties": {"calls": {"type": "array", "items": {"type": "object", "properties": {
+      "ticket": {"type": "string", "example": "A042"}, "service": {"type": "string"}, "counter": {"type": "string", "example": "3"},
+      "counter_name": {"type": "string", "example": "Guichet 3"}, "at": dt, "recall": {"type": "boolean"}}}}}},
+  "Queue": {"type": "object", "properties": {"at": dt, "services": {"type": "array", "items": {"type": "object", "properties": {
+      "service": {"type": "string"}, "name": ref("Names"), "waiting": {"type": "integer"}, "waiting_phone": {"type": "integer"},
+      "longest_wait_s": {"type": "integer"}, "estimated_wait_s": {"type": ["integer", "null"]}, "agents": {"type": "number"}, "open": {"type": "boolean"}}}}}},
+  "Candidate": {"type": "object", "properties": {"ticket": {"type": "string"}, "ticket_id": {"type": "string"}, "service": {"type": "string"},
+      "channel": {"type": "string"}, "priority": {"type": "string"}, "tier": {"type": "string", "enum": ["appointment_due", "priority", "overdue", "weighted_wait"]},
+      "rank": {"type": "integer"}, "score": {"type": "number"}, "wait": {"type": "integer", "description": "nanoseconds"}, "skill_level": {"type": "integer"}, "why": {"type": "string"}}},
+  "Decision": {"type": "object", "properties": {"counter": {"type": "string"}, "agent": {"type": "string"}, "next": ref("Candidate"),
+      "candidates": {"type": "array", "items": ref("Candidate")}, "policy": {"type": "array", "items": {"type": "string"}}}},
+  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type",
+      "properties": {"seq": {"type": "integer"}, "at": dt, "type": {"type": "string", "example": "ticket.called"}, "ticket": {"type": "string"}, "actor": {"type": "string"}},
+      "additionalProperties": True},
+}
+responses = {f"E{c}": {"description": d, "content": content(ref("Error"))} for c, d in [
+  (400, "Malformed request: bad_request, unknown_field, invalid_argument"), (401, "Missing or wrong token: unauthorized"),
+  (404, "Unknown counter or ticket"), (409, "The queue refuses the operation in its current state"),
+  (413, "Body over 64 KiB: too_large"), (415, "Not JSON: unsupported_media_type"),
+  (422, "Unknown service or agent, channel not taken"), (503, "Could not be stored: retry with the same Idempotency-Key")]}
+
+doc = {
+  "openapi": "3.1.0",
+  "info": {"title": "Guichet hub API", "version": "1.0.0",
+           "description": "One queue for walk-ins and phone calls. Every operation is durable before it is answered. French-first; names are given by language.",
+           "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
+  "servers": [{"url": "/"}],
+  "security": [{"bearer": []}],
+  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "events", "ops"]],
+  "paths": paths,
+  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Admin token: GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory"}},
+                 "schemas": schemas, "responses": responses},
+}
+out = os.path.join(os.path.dirname(__file__), "..", "hub", "httpapi", "openapi.json")
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2, ensure_ascii=False)
+    f.write("\n")
