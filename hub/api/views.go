@@ -90,12 +90,12 @@ type Queue struct {
 
 // ServiceQueue is one service's line of the queue summary.
 type ServiceQueue struct {
-	Service       string `json:"service"`
-	Name          Names  `json:"name"`
-	Waiting       int    `json:"waiting"`
-	WaitingPhone  int    `json:"waiting_phone"`
-	LongestWait   int    `json:"longest_wait_s"`
-	EstimatedWait *int   `json:"estimated_wait_s"` // null when nobody serves it now
+	Service       string  `json:"service"`
+	Name          Names   `json:"name"`
+	Waiting       int     `json:"waiting"`
+	WaitingPhone  int     `json:"waiting_phone"`
+	LongestWait   int     `json:"longest_wait_s"`
+	EstimatedWait *int    `json:"estimated_wait_s"` // null when nobody serves it now
 	Agents        float64 `json:"agents"`
-	Open          bool   `json:"open"`
+	Open          bool    `json:"open"`
 }

@@ -22,7 +22,7 @@ import (
 const token = "test-admin-token-0123456789"
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	url  string
 	hub  *hub.Hub
 	st   *store.Store
@@ -31,7 +31,7 @@ type env struct {
 	logs *bytes.Buffer
 }
 
-func start(t *testing.T, dir string) *env {
+func start(t testing.TB, dir string) *env {
 	t.Helper()
 	_, site, err := config.Parse("sample.yaml", config.Sample)
 	if err != nil {
@@ -81,7 +81,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) decode(t *testing.T, v any) {
+func (r resp) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)

@@ -68,9 +68,9 @@ func propertySeeds() int {
 		return n
 	}
 	if testing.Short() {
-		return 30
+		return 20
 	}
-	return 300
+	return 100
 }
 
 func TestPropertyRandomOperationsKeepInvariants(t *testing.T) {

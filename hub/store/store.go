@@ -253,3 +253,10 @@ func (s *Store) Load(e *queue.Engine) (replayed int, err error) {
 	}
 	return replayed, rows.Err()
 }
+
+// DropSnapshots deletes every snapshot: the next Load replays the whole log.
+// For operators who suspect a snapshot, and for benchmarks.
+func (s *Store) DropSnapshots() error {
+	_, err := s.w.Exec(`DELETE FROM snapshots`)
+	return err
+}

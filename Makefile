@@ -1,0 +1,39 @@
+# Guichet — build, test, benchmark. Needs Go and gcc (cgo for SQLite);
+# scripts/test-deps.sh installs the rest the tests use, when missing.
+GO      ?= go
+BIN     ?= bin/guichet
+PKGS    ?= ./...
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build test test-short bench lint demo deps openapi clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/guichet
+
+demo:
+	$(GO) run ./cmd/guichet demo
+
+deps:
+	scripts/test-deps.sh
+
+# Every test: unit, property, end to end, crash, browser.
+test: deps lint
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+# Benchmarks print ops/s, latency percentiles and memory; see docs/benchmarks.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m $(PKGS)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+openapi:
+	python3 scripts/openapi.py
+
+clean:
+	rm -rf bin

@@ -1,0 +1,202 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"guichet/hub/queue"
+	"guichet/hub/store"
+	"guichet/internal/measure"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// benchSite: 6 services, 20 counters, one agent per counter with every skill.
+func benchSite() queue.Site {
+	s := queue.Site{ID: "bench", Location: time.UTC, Policy: queue.DefaultPolicy()}
+	s.Policy.IgnoreHours = true
+	for _, id := range []string{"A", "B", "C", "D", "E", "F"} {
+		s.Services = append(s.Services, queue.Service{ID: id, SLA: 20 * time.Minute, Channels: []queue.Channel{queue.Visit, queue.Phone}, ServiceTime: 5 * time.Minute})
+	}
+	for i := 1; i <= 20; i++ {
+		s.Counters = append(s.Counters, queue.Counter{ID: fmt.Sprint(i)})
+		s.Agents = append(s.Agents, queue.Agent{ID: fmt.Sprintf("a%d", i), Skills: map[string]int{"A": 1, "B": 2, "C": 1, "D": 3, "E": 1, "F": 2}})
+	}
+	return s
+}
+
+func openHub(b testing.TB, dir string, site queue.Site) (*Hub, *store.Store) {
+	st, err := store.Open(filepath.Join(dir, "guichet.db"), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(Options{Site: site, Store: st, Log: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h, st
+}
+
+func discard(any, error) (int, []byte) { return 200, nil }
+
+// BenchmarkDurableOperations: issue + call next + finish from 64 concurrent
+// callers, each operation durable in SQLite before it returns (target ≥ 5,000/s).
+func BenchmarkDurableOperations(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		h, st := openHub(b, b.TempDir(), benchSite())
+		ctx := context.Background()
+		for c := 1; c <= 20; c++ {
+			act, _ := CounterAction("open", fmt.Sprint(c), CounterArgs{Agent: fmt.Sprintf("a%d", c)})
+			h.Do(ctx, "", "bench", act, discard)
+		}
+		const issuers, perIssuer = 44, 1000
+		var durable atomic.Int64
+		var lat measure.Latencies
+		var mu sync.Mutex
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		start := time.Now()
+		for w := 0; w < issuers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var mine measure.Latencies
+				for n := 0; n < perIssuer; n++ {
+					t0 := time.Now()
+					rep, err := h.Do(ctx, "", "bench", IssueTicket(IssueArgs{Service: string(rune('A' + n%6))}), discard)
+					mine = append(mine, time.Since(t0))
+					if err == nil && len(rep.Events) > 0 {
+						durable.Add(1)
+					}
+				}
+				mu.Lock()
+				lat = append(lat, mine...)
+				mu.Unlock()
+			}()
+		}
+		var cw sync.WaitGroup
+		for c := 1; c <= 20; c++ {
+			cw.Add(1)
+			go func() {
+				defer cw.Done()
+				for n := 0; ; n++ {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					op := "call_next"
+					if n%2 == 1 {
+						op = "finish"
+					}
+					act, _ := CounterAction(op, fmt.Sprint(c), CounterArgs{})
+					if rep, err := h.Do(ctx, "", "bench", act, discard); err == nil && len(rep.Events) > 0 {
+						durable.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(done)
+		cw.Wait()
+		elapsed := time.Since(start)
+		b.ReportMetric(float64(durable.Load())/elapsed.Seconds(), "durable-ops/s")
+		lat.Report(b, "issue-")
+		h.Close()
+		st.Close()
+	}
+}
+
+// BenchmarkStartup1MEvents: time for a hub to rebuild its queue from a log of
+// 1,000,000 events (100 days of about 3,300 tickets), with the snapshots the
+// hub writes as it runs, and without any (a full replay).
+func BenchmarkStartup1MEvents(b *testing.B) {
+	dir := b.TempDir()
+	site := benchSite()
+	st, err := store.Open(filepath.Join(dir, "guichet.db"), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, _ := queue.New(site)
+	day := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	var batch []*store.Record
+	var total int64
+	var snapSeq int64
+	for c := 1; c <= 20; c++ {
+		evs, _ := e.OpenCounter(queue.By{At: day}, fmt.Sprint(c), fmt.Sprintf("a%d", c))
+		batch = append(batch, &store.Record{Events: evs})
+		total += int64(len(evs))
+	}
+	for n := 0; total < 1_000_000; n++ {
+		at := day.Add(time.Duration(n/3300)*24*time.Hour + time.Duration(n%3300)*8*time.Second)
+		evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: fmt.Sprintf("t%07d", n), Service: string(rune('A' + n%6))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if next, err := e.CallNext(queue.By{At: at}, fmt.Sprint(1+n%20)); err == nil {
+			evs = append(evs, next...)
+		}
+		batch = append(batch, &store.Record{Events: evs})
+		total += int64(len(evs))
+		if len(batch) >= 5000 {
+			if err := st.Append(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+			if st.LastSeq()-snapSeq >= 20_000 && total < 990_000 {
+				snap := e.Snapshot()
+				if err := st.SaveSnapshot(st.LastSeq(), &snap); err != nil {
+					b.Fatal(err)
+				}
+				snapSeq = st.LastSeq()
+			}
+		}
+	}
+	if err := st.Append(batch); err != nil {
+		b.Fatal(err)
+	}
+	st.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		h, st := openHub(b, dir, site)
+		took := time.Since(start)
+		var applied int64
+		h.Read(func(e *queue.Engine) { applied = e.Applied() })
+		if applied < 1_000_000 {
+			b.Fatalf("rebuilt %d events", applied)
+		}
+		b.ReportMetric(took.Seconds(), "startup-s")
+		h.Close() // writes a snapshot at the end: the next start replays nothing
+		st.Close()
+	}
+	b.StopTimer()
+	st, _ = store.Open(filepath.Join(dir, "guichet.db"), quiet)
+	e2, _ := queue.New(site)
+	start := time.Now()
+	if _, err := st.Load(e2); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "startup-s-after-clean-stop")
+	if e2.Applied() < 1_000_000 {
+		b.Fatalf("after a clean stop: rebuilt %d events", e2.Applied())
+	}
+	b.Logf("tickets held after rebuild: %d", len(e2.Tickets("", "")))
+	st.Close()
+	st, _ = store.Open(filepath.Join(dir, "guichet.db"), quiet)
+	st.DropSnapshots()
+	e3, _ := queue.New(site)
+	start = time.Now()
+	if _, err := st.Load(e3); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "full-replay-s")
+	st.Close()
+}
