@@ -58,6 +58,25 @@ paths = {
       "responses": {"200": ok("Events and the sequence to ask after next", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}, "next": {"type": "integer"}}}), **errs(400, 401)}}},
 }
 
+device_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Device id"}
+paths["/api/v1/devices"] = {
+  "post": {"summary": "Register a device; its secret (the MQTT password) is shown in this answer only", "tags": ["devices"],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["id", "role"], "properties": {
+        "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$", "example": "kiosk-hall"},
+        "role": {"type": "string", "enum": ["kiosk", "display", "counter", "integration"]},
+        "counter": {"type": "string", "description": "The counter of a counter terminal"}}})},
+    "responses": {"201": ok("Registered", ref("NewDevice")), **errs(400, 401, 409, 413)}},
+  "get": {"summary": "Every device, with its last published state", "tags": ["devices"],
+    "responses": {"200": ok("Devices", {"type": "object", "properties": {"devices": {"type": "array", "items": ref("Device")}}}), **errs(401)}}}
+paths["/api/v1/devices/{id}"] = {"get": {"summary": "One device", "tags": ["devices"], "parameters": [device_id],
+    "responses": {"200": ok("Device", ref("Device")), **errs(401, 404)}}}
+paths["/api/v1/devices/{id}/disable"] = {"post": {"summary": "Disable a device: its MQTT session is cut at once", "tags": ["devices"], "parameters": [device_id],
+    "responses": {"200": ok("Device", ref("Device")), **errs(401, 404)}}}
+paths["/api/v1/devices/{id}/enable"] = {"post": {"summary": "Enable a disabled device", "tags": ["devices"], "parameters": [device_id],
+    "responses": {"200": ok("Device", ref("Device")), **errs(401, 404)}}}
+paths["/api/v1/devices/{id}/secret"] = {"post": {"summary": "Give a device a new secret (shown once); the old one stops working at once", "tags": ["devices"], "parameters": [device_id],
+    "responses": {"200": ok("New secret", ref("NewDevice")), **errs(401, 404)}}}
+
 counter_ops = [
   ("open", "Log an agent on at the counter", {"agent": {"type": "string"}}, ["agent"]),
   ("close", "Log the agent off (the counter must hold no ticket)", {}, []),
@@ -81,7 +100,7 @@ names = {"type": "object", "additionalProperties": {"type": "string"}, "example"
 dt = {"type": "string", "format": "date-time"}
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-      "code": {"type": "string", "description": "Stable code: bad_request, unknown_field, too_large, unsupported_media_type, unauthorized, not_found, method_not_allowed, unavailable, internal, and the queue's: " +
+      "code": {"type": "string", "description": "Stable code: bad_request, unknown_field, too_large, unsupported_media_type, unauthorized, not_found, method_not_allowed, unavailable, internal, unknown_device, device_exists, and the queue's: " +
                "invalid_argument, unknown_service, unknown_counter, unknown_agent, unknown_ticket, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
       "message": {"type": "string"}}}}},
   "Names": names,
@@ -118,6 +137,14 @@ schemas = {
       "rank": {"type": "integer"}, "score": {"type": "number"}, "wait": {"type": "integer", "description": "nanoseconds"}, "skill_level": {"type": "integer"}, "why": {"type": "string"}}},
   "Decision": {"type": "object", "properties": {"counter": {"type": "string"}, "agent": {"type": "string"}, "next": ref("Candidate"),
       "candidates": {"type": "array", "items": ref("Candidate")}, "policy": {"type": "array", "items": {"type": "string"}}}},
+  "DeviceState": {"type": "object", "properties": {"online": {"type": "boolean"}, "role": {"type": "string"}, "version": {"type": "string"},
+      "printer": {"type": "object", "properties": {"ok": {"type": "boolean"}, "paper_low": {"type": "boolean"}, "paper_out": {"type": "boolean"}, "cover_open": {"type": "boolean"}, "offline": {"type": "boolean"}}},
+      "outbox": {"type": "integer", "description": "Commands not yet answered"}}},
+  "Device": {"type": "object", "properties": {"id": {"type": "string"}, "role": {"type": "string"}, "counter": {"type": "string"},
+      "disabled": {"type": "boolean"}, "created_at": dt, "online": {"type": "boolean"}, "state": ref("DeviceState")}},
+  "NewDevice": {"type": "object", "properties": {"id": {"type": "string"}, "role": {"type": "string"}, "counter": {"type": "string"},
+      "secret": {"type": "string", "description": "The MQTT password; shown once"},
+      "mqtt": {"type": "object", "properties": {"username": {"type": "string"}, "topics": {"type": "string", "example": "guichet/v1/villeneuve/"}}}}},
   "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type",
       "properties": {"seq": {"type": "integer"}, "at": dt, "type": {"type": "string", "example": "ticket.called"}, "ticket": {"type": "string"}, "actor": {"type": "string"}},
       "additionalProperties": True},
@@ -135,7 +162,7 @@ doc = {
            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
   "servers": [{"url": "/"}],
   "security": [{"bearer": []}],
-  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "events", "ops"]],
+  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "devices", "events", "ops"]],
   "paths": paths,
   "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Admin token: GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory"}},
                  "schemas": schemas, "responses": responses},

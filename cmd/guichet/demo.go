@@ -16,7 +16,7 @@ func runDemo(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	_, site, err := config.Parse("sample.yaml", config.Sample)
+	cfg, site, err := config.Parse("sample.yaml", config.Sample)
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := startHub(ctx, log, site, f, os.Stdout)
+	h, err := startHub(log, cfg, site, f)
 	if err != nil {
 		return err
 	}
@@ -34,12 +34,13 @@ Guichet demo — %s
   Hub API        %s/api/v1/   (OpenAPI: %s/api/v1/openapi.json)
   Queue summary  %s/api/v1/queue
   Board          %s/api/v1/board
+  MQTT broker    %s
   Admin token    %s
   Data           %s
 Try:
-  curl -s -X POST -H "Authorization: Bearer %s" -d '{"service":"E"}' %s/api/v1/tickets
+  curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 Press Ctrl-C to stop.
-`, site.Name, h.httpURL, h.httpURL, h.httpURL, h.httpURL, h.token, f.data, h.token, h.httpURL)
+`, site.Name, h.HTTPURL, h.HTTPURL, h.HTTPURL, h.HTTPURL, h.MQTTURL, h.Token, f.data, h.Token, h.HTTPURL)
 	<-ctx.Done()
-	return h.stop()
+	return h.Close()
 }

@@ -2,35 +2,35 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
-	"guichet/hub"
 	"guichet/hub/config"
-	"guichet/hub/httpapi"
 	"guichet/hub/queue"
-	"guichet/hub/store"
+	"guichet/hub/server"
 )
 
 type hubFlags struct {
-	config, data, http, mqtt, logLevel string
+	config, data, http, mqtt, logLevel  string
+	mqttURL, mqttTLS, mqttCert, mqttKey string
+	mosquittoDir, mosquittoPID          string
 }
 
 func (f *hubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "data", "data directory (SQLite database, admin token)")
 	fs.StringVar(&f.http, "http", ":8080", "HTTP listen address")
 	fs.StringVar(&f.mqtt, "mqtt", ":1883", "MQTT listen address of the embedded broker")
+	fs.StringVar(&f.mqttURL, "mqtt-url", "", "use this external broker instead of the embedded one (tcp://host:1883, ssl://host:8883); password in GUICHET_MQTT_PASSWORD")
+	fs.StringVar(&f.mqttTLS, "mqtt-tls", "", "also listen for MQTT over TLS on this address (:8883), with --mqtt-cert and --mqtt-key")
+	fs.StringVar(&f.mqttCert, "mqtt-cert", "", "TLS certificate (PEM) of the MQTT TLS listener")
+	fs.StringVar(&f.mqttKey, "mqtt-key", "", "TLS private key (PEM) of the MQTT TLS listener")
+	fs.StringVar(&f.mosquittoDir, "mosquitto-dir", "", "with --mqtt-url: keep Mosquitto's passwd and acl files in this directory up to date")
+	fs.StringVar(&f.mosquittoPID, "mosquitto-pid", "", "with --mosquitto-dir: Mosquitto's pid file, to make it reload the files (SIGHUP)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
@@ -45,7 +45,7 @@ func runHub(ctx context.Context, args []string) error {
 	if f.config == "" {
 		return errors.New("--config FILE is required (start from: guichet config sample > guichet.yaml)")
 	}
-	_, site, err := config.Load(f.config)
+	cfg, site, err := config.Load(f.config)
 	if err != nil {
 		return err
 	}
@@ -53,113 +53,26 @@ func runHub(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := startHub(ctx, log, site, f, os.Stdout)
+	s, err := startHub(log, cfg, site, f)
 	if err != nil {
 		return err
 	}
 	<-ctx.Done()
-	return h.stop()
+	return s.Close()
 }
 
-// runningHub is a started hub with its HTTP server.
-type runningHub struct {
-	hub     *hub.Hub
-	store   *store.Store
-	api     *httpapi.Server
-	srv     *http.Server
-	httpURL string
-	token   string
-	log     *slog.Logger
-}
-
-// startHub opens the store, rebuilds the queue and serves HTTP. out receives
-// what a person must read once (the admin token when it is created).
-func startHub(ctx context.Context, log *slog.Logger, site queue.Site, f hubFlags, out io.Writer) (*runningHub, error) {
-	if err := os.MkdirAll(f.data, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	token, created, err := adminToken(f.data)
-	if err != nil {
-		return nil, err
-	}
-	if created {
-		fmt.Fprintf(out, "Admin API token (shown once; kept in %s):\n  %s\n", filepath.Join(f.data, "admin-token"), token)
-	}
-	st, err := store.Open(filepath.Join(f.data, "guichet.db"), log)
-	if err != nil {
-		return nil, err
-	}
-	h, err := hub.New(hub.Options{Site: site, Store: st, Log: log})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	api := httpapi.New(httpapi.Options{Hub: h, AdminToken: token, Log: log})
-	ln, err := net.Listen("tcp", f.http)
-	if err != nil {
-		h.Close()
-		st.Close()
-		return nil, fmt.Errorf("listen %s: %w", f.http, err)
-	}
-	r := &runningHub{hub: h, store: st, api: api, token: token, log: log,
-		srv:     &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute},
-		httpURL: "http://" + hostPort(ln.Addr())}
-	go func() {
-		if err := r.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
+// startHub starts a hub from the command's flags.
+func startHub(log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags) (*server.Server, error) {
+	o := server.Options{Config: cfg, Site: site, Data: f.data, HTTP: f.http, Log: log, MQTT: f.mqtt,
+		MQTTURL: f.mqttURL, MQTTPass: os.Getenv("GUICHET_MQTT_PASSWORD"), MosquittoDir: f.mosquittoDir, MosquittoPID: f.mosquittoPID}
+	if f.mqttTLS != "" {
+		cert, err := tls.LoadX509KeyPair(f.mqttCert, f.mqttKey)
+		if err != nil {
+			return nil, fmt.Errorf("MQTT TLS certificate: %w", err)
 		}
-	}()
-	log.Info("hub ready", "site", site.ID, "http", r.httpURL)
-	return r, nil
-}
-
-func (r *runningHub) stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := r.srv.Shutdown(ctx)
-	err = errors.Join(err, r.hub.Close(), r.store.Close())
-	r.log.Info("hub stopped")
-	return err
-}
-
-// hostPort names a listening address as a browser would reach it.
-func hostPort(a net.Addr) string {
-	host, port, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
+		o.MQTTTLS, o.TLS = f.mqttTLS, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// adminToken returns GUICHET_ADMIN_TOKEN, or the token kept in the data
-// directory, or a new one it keeps there (created reports that case).
-func adminToken(dir string) (token string, created bool, err error) {
-	if t := strings.TrimSpace(os.Getenv("GUICHET_ADMIN_TOKEN")); t != "" {
-		if len(t) < 16 {
-			return "", false, errors.New("GUICHET_ADMIN_TOKEN must be at least 16 characters")
-		}
-		return t, false, nil
-	}
-	path := filepath.Join(dir, "admin-token")
-	if b, err := os.ReadFile(path); err == nil {
-		if t := strings.TrimSpace(string(b)); t != "" {
-			return t, false, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", false, fmt.Errorf("read admin token: %w", err)
-	}
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", false, err
-	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", false, fmt.Errorf("store admin token: %w", err)
-	}
-	return token, true, nil
+	return server.Start(o)
 }
 
 func runConfig(args []string, out io.Writer) error {

@@ -22,7 +22,9 @@ const usage = `guichet — one queue for the town hall's reception desk
 
 Usage:
   guichet demo    [--data DIR] [--http ADDR]              a whole site in one process
-  guichet hub     --config FILE [--data DIR] [--http ADDR] [--mqtt ADDR]
+  guichet hub     --config FILE [--data DIR] [--http ADDR] [--mqtt ADDR | --mqtt-url URL]
+  guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
+  guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet config  sample                                    print a sample configuration
   guichet version
 
@@ -44,6 +46,10 @@ func main() {
 		err = runDemo(ctx, args)
 	case "config":
 		err = runConfig(args, os.Stdout)
+	case "device":
+		err = runDevice(args, os.Stdout)
+	case "mosquitto":
+		err = runMosquitto(args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("guichet", version)
 	case "help", "-h", "--help":

@@ -16,6 +16,7 @@ import (
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/config"
+	"guichet/hub/devices"
 	"guichet/hub/store"
 )
 
@@ -48,7 +49,8 @@ func start(t testing.TB, dir string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Options{Hub: h, AdminToken: token, Log: log}))
+	reg := devices.New(st, func(c string) bool { return c != "" && c != "99" }, log)
+	srv := httptest.NewServer(New(Options{Hub: h, AdminToken: token, Log: log, Devices: reg}))
 	e := &env{t: t, url: srv.URL, hub: h, st: st, srv: srv, dir: dir, logs: logs}
 	t.Cleanup(e.stop)
 	return e
@@ -392,7 +394,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
-	srv := New(Options{Hub: e.hub, AdminToken: token})
+	srv := New(Options{Hub: e.hub, AdminToken: token, Devices: devices.New(e.st, nil, nil)})
 	routed := map[string]bool{}
 	for _, r := range srv.Routes() {
 		m := strings.ToLower(r.Method)

@@ -20,6 +20,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/devices"
 	"guichet/hub/queue"
 )
 
@@ -37,15 +38,20 @@ type Options struct {
 	Hub        *hub.Hub
 	AdminToken string
 	Log        *slog.Logger
+	Devices    *devices.Registry                           // nil: no device endpoints
+	State      func(device string) (api.DeviceState, bool) // devices' last published state
 }
 
 // Server is the HTTP API.
 type Server struct {
-	hub    *hub.Hub
-	token  []byte
-	log    *slog.Logger
-	mux    *http.ServeMux
-	routes []Route
+	hub     *hub.Hub
+	token   []byte
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []Route
+	devices *devices.Registry
+	state   func(string) (api.DeviceState, bool)
+	site    string
 }
 
 // Route is one documented endpoint.
@@ -57,7 +63,8 @@ type Route struct {
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, token: []byte(o.AdminToken), log: o.Log, mux: http.NewServeMux()}
+	s := &Server{hub: o.Hub, token: []byte(o.AdminToken), log: o.Log, mux: http.NewServeMux(), devices: o.Devices, state: o.State}
+	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -79,6 +86,16 @@ func New(o Options) *Server {
 		{"GET", "/api/v1/counters/{id}/explain", false, s.explain},
 		{"GET", "/api/v1/agents", false, s.agents},
 		{"GET", "/api/v1/events", false, s.events},
+	}
+	if s.devices != nil {
+		s.routes = append(s.routes,
+			Route{"POST", "/api/v1/devices", false, s.addDevice},
+			Route{"GET", "/api/v1/devices", false, s.listDevices},
+			Route{"GET", "/api/v1/devices/{id}", false, s.getDevice},
+			Route{"POST", "/api/v1/devices/{id}/disable", false, s.setDisabled(true)},
+			Route{"POST", "/api/v1/devices/{id}/enable", false, s.setDisabled(false)},
+			Route{"POST", "/api/v1/devices/{id}/secret", false, s.rotateSecret},
+		)
 	}
 	for _, op := range counterPaths {
 		s.routes = append(s.routes, Route{"POST", "/api/v1/counters/{id}/" + op.path, false, s.counterOp(op.op)})

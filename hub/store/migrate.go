@@ -27,6 +27,21 @@ var migrations = []string{
 		body   BLOB NOT NULL
 	);
 	CREATE INDEX replies_at ON replies(at);`,
+	// 2: devices and their credentials; cursors of publishers over the log.
+	`CREATE TABLE devices (
+		id             TEXT PRIMARY KEY,
+		role           TEXT NOT NULL,
+		counter        TEXT NOT NULL DEFAULT '',
+		secret_hash    BLOB NOT NULL,
+		mosquitto_hash TEXT NOT NULL,
+		disabled       INTEGER NOT NULL DEFAULT 0,
+		created_at     INTEGER NOT NULL,
+		updated_at     INTEGER NOT NULL
+	);
+	CREATE TABLE cursors (
+		name TEXT PRIMARY KEY,
+		seq  INTEGER NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -97,7 +97,10 @@ func (s *Store) Append(recs []*Record) error {
 		return fmt.Errorf("append: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insEv, err := tx.Prepare(`INSERT INTO events(seq, at, type, ticket, actor, payload) VALUES (?, ?, ?, ?, ?, ?)`)
+	// SQLite assigns the sequence (max + 1 under the write lock), so another
+	// process appending — the device CLI — cannot collide with the hub. The
+	// payload leaves seq out; readers take it from its column.
+	insEv, err := tx.Prepare(`INSERT INTO events(at, type, ticket, actor, payload) VALUES (?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("append: %w", err)
 	}
@@ -107,20 +110,24 @@ func (s *Store) Append(recs []*Record) error {
 		return fmt.Errorf("append: %w", err)
 	}
 	defer insRe.Close()
-	seq := s.last.Load()
+	var seq int64
 	now := time.Now().UnixMilli()
 	for _, rec := range recs {
 		for i := range rec.Events {
-			seq++
 			ev := &rec.Events[i]
-			ev.Seq = seq
+			ev.Seq = 0
 			payload, err := json.Marshal(ev)
 			if err != nil {
 				return fmt.Errorf("append: encode event: %w", err)
 			}
-			if _, err := insEv.Exec(seq, ev.At.UnixMilli(), string(ev.Type), ev.Ticket, ev.Actor, payload); err != nil {
-				return fmt.Errorf("append event %d: %w", seq, err)
+			res, err := insEv.Exec(ev.At.UnixMilli(), string(ev.Type), ev.Ticket, ev.Actor, payload)
+			if err != nil {
+				return fmt.Errorf("append event: %w", err)
 			}
+			if seq, err = res.LastInsertId(); err != nil {
+				return fmt.Errorf("append event: %w", err)
+			}
+			ev.Seq = seq
 		}
 		if r := rec.Reply; r != nil {
 			if _, err := insRe.Exec(r.Key, now, r.Status, r.Body); err != nil {
@@ -136,7 +143,8 @@ func (s *Store) Append(recs []*Record) error {
 		}
 		return fmt.Errorf("append: commit: %w", err)
 	}
-	s.last.Store(seq)
+	for old := s.last.Load(); seq > old && !s.last.CompareAndSwap(old, seq); old = s.last.Load() {
+	}
 	return nil
 }
 
@@ -164,12 +172,12 @@ func (s *Store) PurgeReplies(age time.Duration) (int64, error) {
 
 // Events returns up to limit events with a sequence above after, in order.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
-	return s.query(ctx, `SELECT payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	return s.query(ctx, `SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 }
 
 // TicketEvents returns the history of one ticket, in order.
 func (s *Store) TicketEvents(ctx context.Context, ticket string) ([]queue.Event, error) {
-	return s.query(ctx, `SELECT payload FROM events WHERE ticket = ? ORDER BY seq`, ticket)
+	return s.query(ctx, `SELECT seq, payload FROM events WHERE ticket = ? ORDER BY seq`, ticket)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]queue.Event, error) {
@@ -180,14 +188,16 @@ func (s *Store) query(ctx context.Context, q string, args ...any) ([]queue.Event
 	defer rows.Close()
 	var out []queue.Event
 	for rows.Next() {
+		var seq int64
 		var payload []byte
-		if err := rows.Scan(&payload); err != nil {
+		if err := rows.Scan(&seq, &payload); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
 		var ev queue.Event
 		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, fmt.Errorf("decode event: %w", err)
+			return nil, fmt.Errorf("decode event %d: %w", seq, err)
 		}
+		ev.Seq = seq
 		out = append(out, ev)
 	}
 	return out, rows.Err()
@@ -234,20 +244,22 @@ func (s *Store) Load(e *queue.Engine) (replayed int, err error) {
 			e.Restore(snap)
 		}
 	}
-	rows, err := s.w.Query(`SELECT payload FROM events WHERE seq > ? ORDER BY seq`, seq)
+	rows, err := s.w.Query(`SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq`, seq)
 	if err != nil {
 		return 0, fmt.Errorf("load events: %w", err)
 	}
 	defer rows.Close()
 	var payload []byte
+	var evSeq int64
 	for rows.Next() {
-		if err := rows.Scan(&payload); err != nil {
+		if err := rows.Scan(&evSeq, &payload); err != nil {
 			return replayed, fmt.Errorf("load events: %w", err)
 		}
 		var ev queue.Event
 		if err := json.Unmarshal(payload, &ev); err != nil {
-			return replayed, fmt.Errorf("load event after %d: %w", seq, err)
+			return replayed, fmt.Errorf("load event %d: %w", evSeq, err)
 		}
+		ev.Seq = evSeq
 		e.Apply(ev)
 		replayed++
 	}

@@ -1,0 +1,476 @@
+// Package link is a device's connection to the hub: an MQTT session
+// (paho.mqtt.golang) that survives Wi-Fi cuts, broker restarts and reboots.
+//
+// A command is journaled in the device's SQLite outbox before it is sent
+// and forgotten only when its reply arrives, so nothing is lost; every
+// command carries an idempotency id, so nothing is done twice. Unanswered
+// commands are sent again, in order, after a reconnect or a reboot. The
+// retained topics the device follows are cached, so a rebooted device shows
+// the last state before the hub is reachable.
+package link
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/google/uuid"
+
+	"guichet/hub/api"
+)
+
+// Options configures a Link.
+type Options struct {
+	Broker  string // "tcp://hub.local:1883" or "ssl://hub.local:8883"
+	Site    string
+	Device  string
+	Secret  string
+	Role    string
+	Version string
+	DataDir string // the outbox and the cache: DataDir/link.db
+	TLS     *tls.Config
+	Log     *slog.Logger
+
+	ReplyTimeout time.Duration // an unanswered command is sent again after this; 5 s if zero
+	Window       int           // commands in flight at once; 32 if zero
+}
+
+// ErrTooLarge is returned for a command the hub would refuse for its size.
+var ErrTooLarge = errors.New("command too large")
+
+// Link is a device's link to the hub.
+type Link struct {
+	// Immutable.
+	o      Options
+	topics api.Topics
+	log    *slog.Logger
+	box    *outbox
+	client paho.Client
+
+	wake    chan struct{}
+	replies chan api.Reply
+	msgs    chan paho.Message
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	mu        sync.Mutex
+	connected bool
+	inflight  map[string]time.Time // sent, unanswered: when last sent
+	retryAt   map[string]time.Time // answered "unavailable": not before
+	waiters   map[string]chan api.Reply
+	onReply   []func(Entry, api.Reply)
+	follows   map[string][]func([]byte)
+	onConn    []func(bool)
+	state     api.DeviceState
+}
+
+// Open opens the outbox and starts connecting; it does not wait for the hub.
+func Open(o Options) (*Link, error) {
+	if o.ReplyTimeout <= 0 {
+		o.ReplyTimeout = 5 * time.Second
+	}
+	if o.Window <= 0 {
+		o.Window = 32
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	box, err := openOutbox(filepath.Join(o.DataDir, "link.db"))
+	if err != nil {
+		return nil, err
+	}
+	l := &Link{o: o, topics: api.Topics{Site: o.Site}, log: o.Log.With("device", o.Device), box: box,
+		wake: make(chan struct{}, 1), replies: make(chan api.Reply, 256), msgs: make(chan paho.Message, 256),
+		stop: make(chan struct{}), inflight: map[string]time.Time{}, retryAt: map[string]time.Time{},
+		waiters: map[string]chan api.Reply{}, follows: map[string][]func([]byte){},
+		state: api.DeviceState{Role: o.Role, Version: o.Version}}
+	will, _ := json.Marshal(api.DeviceState{Online: false, Role: o.Role, Version: o.Version})
+	opts := paho.NewClientOptions().AddBroker(o.Broker).
+		SetClientID(o.Device).SetUsername(o.Device).SetPassword(o.Secret).
+		SetCleanSession(false).SetOrderMatters(false).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5 * time.Second).
+		SetKeepAlive(10 * time.Second).SetPingTimeout(5 * time.Second).SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
+		SetBinaryWill(l.topics.DeviceState(o.Device), will, 1, true).
+		SetOnConnectHandler(l.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) { l.setConnected(false, err) })
+	if o.TLS != nil {
+		opts.SetTLSConfig(o.TLS)
+	}
+	l.client = paho.NewClient(opts)
+	l.wg.Add(3)
+	go l.sendLoop()
+	go l.replyLoop()
+	go l.messageLoop()
+	l.client.Connect() // retries in the background
+	return l, nil
+}
+
+// Close says the device is going offline, disconnects and closes the outbox.
+// Commands not yet answered stay in the outbox for the next start.
+func (l *Link) Close() error {
+	select {
+	case <-l.stop:
+		return nil
+	default:
+	}
+	if l.Connected() {
+		off, _ := json.Marshal(api.DeviceState{Online: false, Role: l.o.Role, Version: l.o.Version})
+		l.client.Publish(l.topics.DeviceState(l.o.Device), 1, true, off).WaitTimeout(time.Second)
+	}
+	close(l.stop)
+	l.client.Disconnect(250)
+	l.wg.Wait()
+	return l.box.close()
+}
+
+// Topics returns the site's topics.
+func (l *Link) Topics() api.Topics { return l.topics }
+
+// Device returns the device id.
+func (l *Link) Device() string { return l.o.Device }
+
+// Connected reports whether the session with the broker is up.
+func (l *Link) Connected() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.connected
+}
+
+// OnConnection registers fn, called when the session goes up or down.
+func (l *Link) OnConnection(fn func(up bool)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onConn = append(l.onConn, fn)
+}
+
+// OnReply registers fn, called with every reply to a command of the outbox,
+// including commands sent before a reboot.
+func (l *Link) OnReply(fn func(Entry, api.Reply)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onReply = append(l.onReply, fn)
+}
+
+// NewID returns a new command id (UUIDv7).
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func encode(id, op string, args any) ([]byte, error) {
+	c := api.Command{ID: id, Op: op}
+	if args != nil {
+		raw, err := json.Marshal(args)
+		if err != nil {
+			return nil, err
+		}
+		c.Args = raw
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > api.MaxCommandSize {
+		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(b))
+	}
+	return b, nil
+}
+
+// Enqueue journals a command and returns its id; it will be sent as soon as
+// possible and until answered.
+func (l *Link) Enqueue(id, op string, args any) error {
+	payload, err := encode(id, op, args)
+	if err != nil {
+		return err
+	}
+	if err := l.box.add(id, op, payload); err != nil {
+		return fmt.Errorf("journal %s: %w", op, err)
+	}
+	l.kick()
+	return nil
+}
+
+// Send journals a command and waits for its reply until ctx ends. If ctx
+// ends first, the command stays journaled: it will still be done, once, and
+// its reply will reach the OnReply functions.
+func (l *Link) Send(ctx context.Context, op string, args any) (api.Reply, error) {
+	return l.SendID(ctx, NewID(), op, args)
+}
+
+// SendID is Send with the caller's command id.
+func (l *Link) SendID(ctx context.Context, id, op string, args any) (api.Reply, error) {
+	ch := make(chan api.Reply, 1)
+	l.mu.Lock()
+	l.waiters[id] = ch
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.waiters, id)
+		l.mu.Unlock()
+	}()
+	if err := l.Enqueue(id, op, args); err != nil {
+		return api.Reply{}, err
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		return api.Reply{}, ctx.Err()
+	}
+}
+
+// Replace swaps a journaled command for another, atomically, unless the
+// first was answered meanwhile (ok false). A kiosk uses it to turn an
+// unanswered ticket request into the ticket it printed from its lease.
+func (l *Link) Replace(old, id, op string, args any) (ok bool, err error) {
+	payload, err := encode(id, op, args)
+	if err != nil {
+		return false, err
+	}
+	if ok, err = l.box.replace(old, id, op, payload); err != nil || !ok {
+		return ok, err
+	}
+	l.mu.Lock()
+	delete(l.inflight, old)
+	l.mu.Unlock()
+	l.kick()
+	return true, nil
+}
+
+// Pending returns how many commands wait for a reply.
+func (l *Link) Pending() int { return l.box.count() }
+
+// Follow calls fn with every message on a retained topic, starting with the
+// cached one if any. Follow before the first connection, or the topic is
+// only followed from the next one.
+func (l *Link) Follow(topic string, fn func(payload []byte)) {
+	l.mu.Lock()
+	_, known := l.follows[topic]
+	l.follows[topic] = append(l.follows[topic], fn)
+	up := l.connected
+	l.mu.Unlock()
+	if p, ok := l.box.cached(topic); ok {
+		fn(p)
+	}
+	if !known && up {
+		l.client.Subscribe(topic, 1, l.onMessage)
+	}
+}
+
+// Cached returns the last payload seen on a followed topic.
+func (l *Link) Cached(topic string) ([]byte, bool) { return l.box.cached(topic) }
+
+// SetState publishes the device's retained state (online, role and version
+// are filled in).
+func (l *Link) SetState(st api.DeviceState) {
+	l.mu.Lock()
+	st.Role, st.Version = l.o.Role, l.o.Version
+	l.state = st
+	l.mu.Unlock()
+	l.publishState()
+}
+
+func (l *Link) publishState() {
+	l.mu.Lock()
+	st := l.state
+	up := l.connected
+	l.mu.Unlock()
+	if !up {
+		return
+	}
+	st.Online = true
+	st.Outbox = l.box.count()
+	b, _ := json.Marshal(st)
+	l.client.Publish(l.topics.DeviceState(l.o.Device), 1, true, b)
+}
+
+func (l *Link) kick() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *Link) onConnect(c paho.Client) {
+	topics := map[string]byte{l.topics.Reply(l.o.Device): 1}
+	l.mu.Lock()
+	for t := range l.follows {
+		topics[t] = 1
+	}
+	l.mu.Unlock()
+	tok := c.SubscribeMultiple(topics, l.onMessage)
+	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		l.log.Warn("subscribe failed; reconnecting", "err", tok.Error())
+		go func() { c.Disconnect(0); c.Connect() }()
+		return
+	}
+	l.setConnected(true, nil)
+	l.publishState()
+}
+
+func (l *Link) setConnected(up bool, err error) {
+	l.mu.Lock()
+	changed := l.connected != up
+	l.connected = up
+	if up {
+		l.inflight = map[string]time.Time{} // a new session: send everything unanswered again
+	}
+	fns := append([]func(bool){}, l.onConn...)
+	l.mu.Unlock()
+	if !changed {
+		return
+	}
+	if up {
+		l.log.Info("link up", "broker", l.o.Broker, "outbox", l.box.count())
+	} else {
+		l.log.Warn("link down", "err", err)
+	}
+	for _, fn := range fns {
+		fn(up)
+	}
+	l.kick()
+}
+
+func (l *Link) onMessage(_ paho.Client, m paho.Message) {
+	if m.Topic() == l.topics.Reply(l.o.Device) {
+		var r api.Reply
+		if err := json.Unmarshal(m.Payload(), &r); err != nil || r.ID == "" {
+			l.log.Warn("unreadable reply", "err", err)
+			return
+		}
+		l.replies <- r
+		return
+	}
+	l.msgs <- m
+}
+
+// sendLoop sends what the outbox holds, in order, a window at a time, and
+// again what stays unanswered.
+func (l *Link) sendLoop() {
+	defer l.wg.Done()
+	tick := time.NewTicker(l.o.ReplyTimeout / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.wake:
+		case <-tick.C:
+		}
+		if !l.Connected() {
+			continue
+		}
+		entries, err := l.box.pending()
+		if err != nil {
+			l.log.Error("read outbox", "err", err)
+			continue
+		}
+		now := time.Now()
+		for _, e := range entries {
+			l.mu.Lock()
+			sent, flying := l.inflight[e.ID]
+			retry := l.retryAt[e.ID]
+			full := len(l.inflight) >= l.o.Window
+			l.mu.Unlock()
+			if flying && now.Sub(sent) < l.o.ReplyTimeout || now.Before(retry) {
+				continue
+			}
+			if full && !flying {
+				break
+			}
+			tok := l.client.Publish(l.topics.Cmd(l.o.Device), 1, false, e.Payload)
+			if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+				l.log.Warn("send failed, will retry", "op", e.Op, "id", e.ID, "err", tok.Error())
+				break
+			}
+			if flying {
+				l.log.Info("command sent again", "op", e.Op, "id", e.ID, "age", now.Sub(e.Created).Round(time.Millisecond))
+			}
+			l.mu.Lock()
+			l.inflight[e.ID] = now
+			l.mu.Unlock()
+		}
+	}
+}
+
+// replyLoop matches replies to journaled commands.
+func (l *Link) replyLoop() {
+	defer l.wg.Done()
+	for {
+		var r api.Reply
+		select {
+		case <-l.stop:
+			return
+		case r = <-l.replies:
+		}
+		if r.Error != nil && r.Error.Code == "unavailable" {
+			// The hub could not store it: send it again a little later.
+			l.mu.Lock()
+			delete(l.inflight, r.ID)
+			l.retryAt[r.ID] = time.Now().Add(time.Second)
+			l.mu.Unlock()
+			continue
+		}
+		entry := l.entry(r.ID)
+		found, err := l.box.done(r.ID)
+		if err != nil {
+			l.log.Error("outbox", "err", err)
+			continue
+		}
+		l.mu.Lock()
+		delete(l.inflight, r.ID)
+		delete(l.retryAt, r.ID)
+		w := l.waiters[r.ID]
+		fns := append([]func(Entry, api.Reply){}, l.onReply...)
+		l.mu.Unlock()
+		if !found {
+			continue // a duplicate reply
+		}
+		if !r.OK {
+			l.log.Warn("command refused by the hub; dropped", "op", entry.Op, "id", r.ID, "code", r.Error.Code, "err", r.Error.Message)
+		}
+		if w != nil {
+			w <- r
+		}
+		for _, fn := range fns {
+			fn(entry, r)
+		}
+		l.kick()
+	}
+}
+
+func (l *Link) entry(id string) Entry {
+	entries, _ := l.box.pending()
+	for _, e := range entries {
+		if e.ID == id {
+			return e
+		}
+	}
+	return Entry{ID: id}
+}
+
+// messageLoop caches retained messages and hands them to followers, in order.
+func (l *Link) messageLoop() {
+	defer l.wg.Done()
+	for {
+		var m paho.Message
+		select {
+		case <-l.stop:
+			return
+		case m = <-l.msgs:
+		}
+		if err := l.box.cache(m.Topic(), m.Payload()); err != nil {
+			l.log.Warn("cache", "topic", m.Topic(), "err", err)
+		}
+		l.mu.Lock()
+		fns := append([]func([]byte){}, l.follows[m.Topic()]...)
+		l.mu.Unlock()
+		for _, fn := range fns {
+			fn(m.Payload())
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package api
+
+import "time"
+
+// Roles a device may have.
+const (
+	RoleKiosk       = "kiosk"       // issues tickets
+	RoleDisplay     = "display"     // shows the board
+	RoleCounter     = "counter"     // a counter terminal, acts for its counter
+	RoleIntegration = "integration" // Node-RED, the CRM bridge: reads events, issues tickets
+)
+
+// Roles lists the valid roles.
+var Roles = []string{RoleKiosk, RoleDisplay, RoleCounter, RoleIntegration}
+
+// DeviceState is what a device publishes, retained, on device/{id}/state.
+// Its last will is {"online": false}.
+type DeviceState struct {
+	Online  bool           `json:"online"`
+	Role    string         `json:"role,omitempty"`
+	Version string         `json:"version,omitempty"`
+	Since   *time.Time     `json:"since,omitempty"`
+	Printer *PrinterHealth `json:"printer,omitempty"`
+	Outbox  int            `json:"outbox,omitempty"` // commands not yet answered
+	Extra   map[string]any `json:"extra,omitempty"`
+}
+
+// PrinterHealth is a kiosk printer's state.
+type PrinterHealth struct {
+	OK        bool `json:"ok"`
+	PaperLow  bool `json:"paper_low,omitempty"`
+	PaperOut  bool `json:"paper_out,omitempty"`
+	CoverOpen bool `json:"cover_open,omitempty"`
+	Offline   bool `json:"offline,omitempty"`
+}
+
+// SiteConfig is the retained config topic: what devices need to know.
+type SiteConfig struct {
+	Site      SiteInfo      `json:"site"`
+	Services  []Service     `json:"services"`
+	Counters  []CounterInfo `json:"counters"`
+	Languages []string      `json:"languages"`
+}
+
+// SiteInfo names the site.
+type SiteInfo struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Timezone  string `json:"timezone"`
+	PublicURL string `json:"public_url,omitempty"`
+	Info      Names  `json:"info,omitempty"`
+}
+
+// CounterInfo is a counter's static description.
+type CounterInfo struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Channels []string `json:"channels"`
+}
+
+// Leases is the retained lease/{device} topic: the number blocks a kiosk may
+// print from when the hub does not answer.
+type Leases struct {
+	Device string  `json:"device"`
+	Blocks []Block `json:"blocks"`
+}
+
+// Block is one leased block: numbers From to To of a service on a day.
+type Block struct {
+	Service string `json:"service"`
+	Day     string `json:"day"`
+	From    int    `json:"from"`
+	To      int    `json:"to"`
+	Used    []int  `json:"used,omitempty"`
+}
+
+// Device is a registered device as the API shows it (never its secret).
+type Device struct {
+	ID        string       `json:"id"`
+	Role      string       `json:"role"`
+	Counter   string       `json:"counter,omitempty"`
+	Disabled  bool         `json:"disabled"`
+	CreatedAt time.Time    `json:"created_at"`
+	Online    bool         `json:"online"`
+	State     *DeviceState `json:"state,omitempty"`
+}
+
+// NewDevice is the answer to a device's registration: its secret, shown once.
+type NewDevice struct {
+	ID      string `json:"id"`
+	Role    string `json:"role"`
+	Counter string `json:"counter,omitempty"`
+	Secret  string `json:"secret"`
+	// MQTT says how the device connects: username is the id, password the secret.
+	MQTT MQTTAccess `json:"mqtt"`
+}
+
+// MQTTAccess tells a new device where and how to connect.
+type MQTTAccess struct {
+	Username string `json:"username"`
+	Topics   string `json:"topics"` // the topic root of the site
+}

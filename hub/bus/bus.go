@@ -1,0 +1,208 @@
+// Package bus is the hub's side of MQTT, whatever the broker: it turns a
+// device's command into a hub action (for that device only) and its reply,
+// and publishes the retained state (board, queue, config, counters, leases)
+// and a CloudEvent per logged event. The embedded broker (hub/broker) and an
+// external broker (External) both feed it.
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"guichet/hub"
+	"guichet/hub/api"
+	"guichet/hub/devices"
+	"guichet/hub/queue"
+)
+
+// Publisher sends a message with QoS 1.
+type Publisher interface {
+	Publish(topic string, payload []byte, retain bool) error
+}
+
+// Options configures a Bus.
+type Options struct {
+	Hub       *hub.Hub
+	Devices   *devices.Registry
+	Log       *slog.Logger
+	PublicURL string
+	Info      api.Names
+	Refresh   time.Duration // republish the queue summary at least this often; 30 s if zero
+}
+
+// Bus is the hub's MQTT side.
+type Bus struct {
+	// Immutable.
+	hub     *hub.Hub
+	reg     *devices.Registry
+	log     *slog.Logger
+	topics  api.Topics
+	site    api.SiteInfo
+	refresh time.Duration
+
+	mu     sync.Mutex
+	last   map[string][]byte          // retained payloads as last published
+	states map[string]api.DeviceState // device states as last heard
+	kick   chan struct{}
+}
+
+// New returns the bus of the hub's site.
+func New(o Options) *Bus {
+	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh,
+		last: map[string][]byte{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1)}
+	if b.refresh <= 0 {
+		b.refresh = 30 * time.Second
+	}
+	o.Hub.Read(func(e *queue.Engine) {
+		s := e.Site()
+		b.topics = api.Topics{Site: s.ID}
+		b.site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), PublicURL: o.PublicURL, Info: o.Info}
+	})
+	return b
+}
+
+// Topics returns the site's topics.
+func (b *Bus) Topics() api.Topics { return b.topics }
+
+// Devices returns the device registry.
+func (b *Bus) Devices() *devices.Registry { return b.reg }
+
+// HandleCommand runs a command published by device d on its own cmd topic
+// and returns the reply to publish on reply/{d}. It never fails: a bad
+// command gets an error reply, and a log line.
+func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []byte) []byte {
+	cmd, args, perr := api.ParseCommand(payload)
+	if perr != nil {
+		b.log.Warn("command refused", "device", d.ID, "code", perr.Code, "err", perr.Message, "bytes", len(payload))
+		return encodeReply(api.ErrorReply(perr.ID, perr.Code, perr.Message))
+	}
+	if !devices.CanDo(d, cmd.Op) {
+		b.log.Warn("command refused", "device", d.ID, "role", d.Role, "op", cmd.Op, "code", "forbidden")
+		return encodeReply(api.ErrorReply(cmd.ID, "forbidden", fmt.Sprintf("a %s may not %s", d.Role, cmd.Op)))
+	}
+	act, err := b.action(d, cmd.Op, args)
+	if err != nil {
+		return encodeReply(api.ErrorReply(cmd.ID, "bad_request", err.Error()))
+	}
+	rep, err := b.hub.Do(ctx, "mqtt:"+d.ID+":"+cmd.ID, d.ID, act, replyEncoder(cmd.ID))
+	if err != nil {
+		b.log.Warn("command not done", "device", d.ID, "op", cmd.Op, "err", err)
+		return encodeReply(api.ErrorReply(cmd.ID, "unavailable", "the hub could not store the command; send it again with the same id"))
+	}
+	return rep.Body
+}
+
+// Foreign answers device d, which published on another device's command
+// topic: refused, logged, nothing done.
+func (b *Bus) Foreign(d *devices.Device, topic string, payload []byte) []byte {
+	b.log.Warn("command for another device refused", "device", d.ID, "topic", topic)
+	return encodeReply(api.ErrorReply(commandID(payload), "forbidden", "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
+}
+
+// commandID reads the id of a command that will not be run, to answer it.
+func commandID(payload []byte) string {
+	var probe struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(payload, &probe)
+	if len(probe.ID) > 64 || strings.ContainsFunc(probe.ID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+		return ""
+	}
+	return probe.ID
+}
+
+func (b *Bus) action(d *devices.Device, op string, args any) (hub.Action, error) {
+	switch a := args.(type) {
+	case *api.IssueArgs:
+		ia := hub.IssueArgs{Service: a.Service, Channel: a.Channel, Priority: a.Priority, Lang: a.Lang,
+			Device: d.ID, OfflineNumber: a.OfflineNumber}
+		if a.AppointmentAt != nil {
+			ia.AppointmentAt = *a.AppointmentAt
+		}
+		if a.IssuedAt != nil {
+			ia.IssuedAt = *a.IssuedAt
+		}
+		return hub.IssueTicket(ia), nil
+	case *api.CheckinArgs:
+		return hub.Action{}, errors.New("appointment check-in is not available on this hub yet")
+	case *api.TransferArgs:
+		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Service: a.Service})
+	case *api.PauseArgs:
+		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Reason: a.Reason})
+	case *api.OpenArgs:
+		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Agent: a.Agent})
+	}
+	// Counter operations without arguments act on the device's own counter.
+	return hub.CounterAction(op, d.Counter, hub.CounterArgs{})
+}
+
+func replyEncoder(id string) hub.Encoder {
+	return func(result any, err error) (int, []byte) {
+		if err != nil {
+			var qe *queue.Error
+			if errors.As(err, &qe) {
+				return 409, encodeReply(api.ErrorReply(id, qe.Code, qe.Message))
+			}
+			return 500, encodeReply(api.ErrorReply(id, "internal", "internal error"))
+		}
+		res, merr := json.Marshal(result)
+		if merr != nil {
+			return 500, encodeReply(api.ErrorReply(id, "internal", "internal error"))
+		}
+		return 200, encodeReply(api.Reply{ID: id, OK: true, Result: res})
+	}
+}
+
+func encodeReply(r api.Reply) []byte {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// DeviceState records what a device published on its state topic (or what
+// its last will said).
+func (b *Bus) DeviceState(id string, payload []byte) {
+	var st api.DeviceState
+	if len(payload) == 0 {
+		b.mu.Lock()
+		delete(b.states, id)
+		b.mu.Unlock()
+		return
+	}
+	if err := json.Unmarshal(payload, &st); err != nil {
+		b.log.Warn("device state unreadable", "device", id, "err", err)
+		return
+	}
+	b.mu.Lock()
+	prev, known := b.states[id]
+	b.states[id] = st
+	b.mu.Unlock()
+	if !known || prev.Online != st.Online {
+		b.log.Info("device", "device", id, "online", st.Online, "role", st.Role, "version", st.Version)
+	}
+	if st.Printer != nil && (!known || prev.Printer == nil || *prev.Printer != *st.Printer) && !st.Printer.OK {
+		b.log.Warn("printer fault", "device", id, "paper_out", st.Printer.PaperOut, "paper_low", st.Printer.PaperLow,
+			"cover_open", st.Printer.CoverOpen, "offline", st.Printer.Offline)
+	}
+}
+
+// State returns a device's last known state.
+func (b *Bus) State(id string) (api.DeviceState, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, ok := b.states[id]
+	return st, ok
+}
+
+// Kick asks Run to republish now.
+func (b *Bus) Kick() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,168 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"guichet/hub"
+	"guichet/hub/api"
+	"guichet/hub/queue"
+)
+
+// eventsCursor names the bus's place in the log.
+const eventsCursor = "mqtt-events"
+
+// Run publishes through pub until ctx ends: the retained topics at once and
+// after every change, the queue summary at least every Refresh, and every
+// event of the log as a CloudEvent, at least once, from where it stopped.
+func (b *Bus) Run(ctx context.Context, pub Publisher) error {
+	ch, cancel := b.hub.Watch()
+	defer cancel()
+	tick := time.NewTicker(b.refresh)
+	defer tick.Stop()
+	b.mu.Lock()
+	b.last = map[string][]byte{} // a new broker knows nothing
+	b.mu.Unlock()
+	for {
+		b.publishState(pub, false)
+		if err := b.publishEvents(ctx, pub); err != nil {
+			b.log.Warn("publish events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ch:
+		case <-b.kick:
+		case <-tick.C:
+			b.publishState(pub, true)
+		}
+	}
+}
+
+// publishState publishes the retained topics whose payload changed; with
+// refresh, the queue summary (whose waits grow with time) in any case.
+func (b *Bus) publishState(pub Publisher, refresh bool) {
+	type msg struct {
+		topic string
+		v     any
+	}
+	var msgs []msg
+	now := b.hub.Now()
+	b.hub.Read(func(e *queue.Engine) {
+		msgs = append(msgs, msg{b.topics.Config(), b.config(e, now)}, msg{b.topics.Board(), hub.BoardView(e)})
+		for _, c := range e.Counters() {
+			msgs = append(msgs, msg{b.topics.Counter(c.ID), hub.CounterView(e, now, c.ID)})
+		}
+		msgs = append(msgs, msg{b.topics.Queue(), hub.QueueView(e, now)})
+	})
+	for _, m := range msgs {
+		payload, err := json.Marshal(m.v)
+		if err != nil {
+			b.log.Error("encode retained", "topic", m.topic, "err", err)
+			continue
+		}
+		b.retain(pub, m.topic, payload, refresh && m.topic == b.topics.Queue())
+	}
+}
+
+// retain publishes a retained payload unless it is the one last published.
+func (b *Bus) retain(pub Publisher, topic string, payload []byte, force bool) {
+	b.mu.Lock()
+	same := bytes.Equal(b.last[topic], payload)
+	if topic == b.topics.Queue() && !force && b.last[topic] != nil {
+		same = sameQueue(b.last[topic], payload) // only "at" moved
+	}
+	b.mu.Unlock()
+	if same {
+		return
+	}
+	if err := pub.Publish(topic, payload, true); err != nil {
+		b.log.Warn("publish", "topic", topic, "err", err)
+		return
+	}
+	b.mu.Lock()
+	b.last[topic] = payload
+	b.mu.Unlock()
+}
+
+// sameQueue compares two queue summaries but for their time stamps.
+func sameQueue(a, b []byte) bool {
+	var qa, qb api.Queue
+	if json.Unmarshal(a, &qa) != nil || json.Unmarshal(b, &qb) != nil {
+		return false
+	}
+	qa.At, qb.At = time.Time{}, time.Time{}
+	ja, _ := json.Marshal(qa)
+	jb, _ := json.Marshal(qb)
+	return bytes.Equal(ja, jb)
+}
+
+func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
+	c := api.SiteConfig{Site: b.site, Services: hub.ServicesView(e, now), Languages: e.Site().Languages}
+	for _, ct := range e.Site().Counters {
+		v := hub.CounterView(e, now, ct.ID)
+		c.Counters = append(c.Counters, api.CounterInfo{ID: ct.ID, Name: ct.Name, Channels: v.Channels})
+	}
+	return c
+}
+
+// publishEvents publishes the log's events after the cursor as CloudEvents
+// on events/{type}, then moves the cursor: at least once, in order.
+func (b *Bus) publishEvents(ctx context.Context, pub Publisher) error {
+	st := b.hub.Store()
+	after, err := st.Cursor(eventsCursor)
+	if err != nil {
+		return err
+	}
+	for {
+		evs, err := st.Events(ctx, after, 500)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for _, ev := range evs {
+			payload, err := CloudEvent(b.site.ID, ev)
+			if err != nil {
+				return err
+			}
+			if err := pub.Publish(b.topics.Event(string(ev.Type)), payload, false); err != nil {
+				return fmt.Errorf("publish event %d: %w", ev.Seq, err)
+			}
+			after = ev.Seq
+		}
+		if err := st.SetCursor(eventsCursor, after); err != nil {
+			return err
+		}
+	}
+}
+
+// CloudEvent encodes a logged event as CloudEvents 1.0 JSON: id
+// "{site}-{seq}", source "urn:guichet:{site}", the domain type, the ticket
+// (or device) as subject, the sequence as the "sequence" extension.
+func CloudEvent(site string, ev queue.Event) ([]byte, error) {
+	ce := event.New(event.CloudEventsVersionV1)
+	ce.SetID(fmt.Sprintf("%s-%d", site, ev.Seq))
+	ce.SetSource("urn:guichet:" + site)
+	ce.SetType(string(ev.Type))
+	ce.SetTime(ev.At)
+	switch {
+	case ev.Ticket != "":
+		ce.SetSubject(ev.Ticket)
+	case ev.Device != "":
+		ce.SetSubject(ev.Device)
+	case ev.Counter != "":
+		ce.SetSubject("counter/" + ev.Counter)
+	}
+	ce.SetExtension("sequence", fmt.Sprint(ev.Seq))
+	if err := ce.SetData(event.ApplicationJSON, ev); err != nil {
+		return nil, err
+	}
+	if err := ce.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(ce)
+}

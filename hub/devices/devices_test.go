@@ -1,0 +1,193 @@
+package devices
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"guichet/hub/api"
+	"guichet/hub/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func registry(t *testing.T) (*Registry, *store.Store) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "g.db"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return New(st, func(c string) bool { return c == "3" }, quiet), st
+}
+
+func TestAddAuthenticateDisableRotate(t *testing.T) {
+	r, st := registry(t)
+	secret, err := r.Add("kiosk-hall", api.RoleKiosk, "", "admin")
+	if err != nil || len(secret) < 40 {
+		t.Fatalf("add: %q %v", secret, err)
+	}
+	if _, err := r.Add("kiosk-hall", api.RoleKiosk, "", "admin"); !errors.Is(err, ErrExists) {
+		t.Fatalf("second add: %v", err)
+	}
+	d, err := r.Authenticate("kiosk-hall", secret)
+	if err != nil || d.Role != api.RoleKiosk {
+		t.Fatalf("authenticate: %+v %v", d, err)
+	}
+	if _, err := r.Authenticate("kiosk-hall", secret+"x"); !errors.Is(err, ErrBadSecret) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	if _, err := r.Authenticate("nobody", secret); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown device: %v", err)
+	}
+	stored, _ := st.Device("kiosk-hall")
+	if strings.Contains(string(stored.SecretHash)+stored.MosquittoHash, secret) {
+		t.Fatal("the secret is stored in clear")
+	}
+	var revoked []string
+	r.OnChange(func(id string, rev bool) {
+		if rev {
+			revoked = append(revoked, id)
+		}
+	})
+	if err := r.SetDisabled("kiosk-hall", true, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Authenticate("kiosk-hall", secret); !errors.Is(err, ErrDeviceOff) {
+		t.Fatalf("disabled device: %v", err)
+	}
+	r.SetDisabled("kiosk-hall", false, "admin")
+	fresh, err := r.Rotate("kiosk-hall", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Authenticate("kiosk-hall", secret); err == nil {
+		t.Fatal("old secret still works after rotation")
+	}
+	if _, err := r.Authenticate("kiosk-hall", fresh); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(revoked, ",") != "kiosk-hall,kiosk-hall" {
+		t.Fatalf("revoked %v, want on disable and on rotation", revoked)
+	}
+	evs, _ := st.Events(context.Background(), 0, 10)
+	var types []string
+	for _, ev := range evs {
+		types = append(types, string(ev.Type)+":"+ev.Device)
+	}
+	if strings.Join(types, " ") != "device.added:kiosk-hall device.disabled:kiosk-hall device.enabled:kiosk-hall device.secret_rotated:kiosk-hall" {
+		t.Fatalf("audit trail %v", types)
+	}
+}
+
+func TestAddRefusesBadDevices(t *testing.T) {
+	r, _ := registry(t)
+	for _, c := range []struct{ id, role, counter string }{
+		{"Kiosk", api.RoleKiosk, ""},
+		{"a/b", api.RoleKiosk, ""},
+		{"k", "printer", ""},
+		{"c", api.RoleCounter, ""},
+		{"c", api.RoleCounter, "99"},
+		{"k", api.RoleKiosk, "3"},
+	} {
+		if _, err := r.Add(c.id, c.role, c.counter, "admin"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Add(%q, %q, %q) = %v, want invalid", c.id, c.role, c.counter, err)
+		}
+	}
+}
+
+func TestWatchRevokesDevicesChangedByAnotherProcess(t *testing.T) {
+	r, st := registry(t)
+	r.Add("k1", api.RoleKiosk, "", "admin")
+	revoked := make(chan string, 1)
+	r.OnChange(func(id string, rev bool) {
+		if rev {
+			revoked <- id
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Watch(ctx, 20*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	other := New(st, func(string) bool { return true }, quiet) // as the CLI would
+	time.Sleep(5 * time.Millisecond)
+	if err := other.SetDisabled("k1", true, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-revoked:
+		if id != "k1" {
+			t.Fatalf("revoked %s", id)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a device disabled elsewhere was not revoked")
+	}
+}
+
+func TestACL(t *testing.T) {
+	tp := api.Topics{Site: "s"}
+	kiosk := &Device{ID: "k1", Role: api.RoleKiosk}
+	counter := &Device{ID: "c3", Role: api.RoleCounter, Counter: "3"}
+	display := &Device{ID: "d1", Role: api.RoleDisplay}
+	integ := &Device{ID: "nodered", Role: api.RoleIntegration}
+	cases := []struct {
+		d     *Device
+		write bool
+		topic string
+		ok    bool
+	}{
+		{kiosk, true, tp.Cmd("k1"), true},
+		{kiosk, true, tp.Cmd("c3"), false},
+		{kiosk, true, tp.DeviceState("k1"), true},
+		{kiosk, true, tp.DeviceState("c3"), false},
+		{kiosk, true, tp.Board(), false},
+		{kiosk, true, "guichet/v1/other/cmd/k1", false},
+		{kiosk, false, tp.Reply("k1"), true},
+		{kiosk, false, tp.Reply("c3"), false},
+		{kiosk, false, tp.Lease("k1"), true},
+		{kiosk, false, tp.Lease("k2"), false},
+		{kiosk, false, tp.Board(), true},
+		{kiosk, false, tp.Counter("3"), false},
+		{kiosk, false, "guichet/v1/s/#", false},
+		{kiosk, false, tp.EventsFilter(), false},
+		{counter, false, tp.Counter("3"), true},
+		{counter, false, tp.Counter("4"), false},
+		{counter, false, tp.Lease("c3"), false},
+		{display, false, tp.Queue(), true},
+		{display, false, tp.Reply("k1"), false},
+		{integ, false, tp.EventsFilter(), true},
+		{integ, false, tp.Event("ticket.called"), true},
+		{integ, false, tp.DeviceStateFilter(), true},
+		{integ, false, tp.DeviceState("k1"), true},
+		{integ, false, tp.Reply("k1"), false},
+	}
+	for _, c := range cases {
+		got := CanRead(tp, c.d, c.topic)
+		if c.write {
+			got = CanPublish(tp, c.d, c.topic)
+		}
+		if got != c.ok {
+			t.Errorf("%s (%s) write=%v %s: %v, want %v", c.d.ID, c.d.Role, c.write, c.topic, got, c.ok)
+		}
+	}
+	if !CanDo(kiosk, api.OpIssueTicket) || CanDo(kiosk, api.OpCallNext) || !CanDo(counter, api.OpCallNext) || CanDo(display, api.OpIssueTicket) {
+		t.Fatal("ops per role")
+	}
+}
+
+func TestMosquittoHashMatchesMosquittoPasswd(t *testing.T) {
+	// Written by mosquitto_passwd 2.0.11 for the password "secret123".
+	const line = "$7$101$SHczA+VdJVcqxr6e$GAipWrzBbaeyEDWzuhdXitVS+ovMYq9PMj6Om19bcMI/DsR6AEnnchlll7ncBxQj2L4fCopcrFzdHm/P2CHX+A=="
+	salt, _ := base64.StdEncoding.DecodeString(strings.Split(line, "$")[3])
+	if got := mosquittoHash("secret123", salt, 101); got != line {
+		t.Fatalf("got  %s\nwant %s", got, line)
+	}
+	if a, b := MosquittoHash("x"), MosquittoHash("x"); a == b {
+		t.Fatal("same salt twice")
+	}
+}
