@@ -95,8 +95,8 @@ func Open(o Options) (*Link, error) {
 	opts := paho.NewClientOptions().AddBroker(o.Broker).
 		SetClientID(o.Device).SetUsername(o.Device).SetPassword(o.Secret).
 		SetCleanSession(false).SetOrderMatters(false).
-		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5 * time.Second).
-		SetKeepAlive(10 * time.Second).SetPingTimeout(5 * time.Second).SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5*time.Second).
+		SetKeepAlive(10*time.Second).SetPingTimeout(5*time.Second).SetConnectTimeout(5*time.Second).SetWriteTimeout(5*time.Second).
 		SetBinaryWill(l.topics.DeviceState(o.Device), will, 1, true).
 		SetOnConnectHandler(l.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { l.setConnected(false, err) })
