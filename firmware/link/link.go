@@ -94,7 +94,9 @@ func Open(o Options) (*Link, error) {
 	will, _ := json.Marshal(api.DeviceState{Online: false, Role: o.Role, Version: o.Version})
 	opts := paho.NewClientOptions().AddBroker(o.Broker).
 		SetClientID(o.Device).SetUsername(o.Device).SetPassword(o.Secret).
-		SetCleanSession(false).SetOrderMatters(false).
+		// Ordered delivery: retained state must not go back in time. The
+		// handlers only queue (paho deadlocks if a handler waits on it).
+		SetCleanSession(false).SetOrderMatters(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5*time.Second).
 		SetKeepAlive(10*time.Second).SetPingTimeout(5*time.Second).SetConnectTimeout(5*time.Second).SetWriteTimeout(5*time.Second).
 		SetBinaryWill(l.topics.DeviceState(o.Device), will, 1, true).

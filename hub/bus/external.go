@@ -31,8 +31,15 @@ type External struct {
 	done   chan struct{}
 
 	mu      sync.Mutex
-	workers map[string]chan paho.Message // one per device: its commands in order
+	workers map[string]*worker // one per device: its commands in order
 	ready   chan struct{}
+}
+
+// worker holds a device's commands, in the order the broker delivered them.
+type worker struct {
+	mu      sync.Mutex
+	pending [][]byte
+	wake    chan struct{}
 }
 
 // StartExternal connects the bus to an external broker and starts
@@ -41,12 +48,14 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 	if o.Username == "" {
 		o.Username = devices.HubUser
 	}
-	x := &External{bus: b, workers: map[string]chan paho.Message{}, done: make(chan struct{}), ready: make(chan struct{})}
+	x := &External{bus: b, workers: map[string]*worker{}, done: make(chan struct{}), ready: make(chan struct{})}
 	t := b.Topics()
 	var once sync.Once
 	opts := paho.NewClientOptions().AddBroker(o.URL).
 		SetClientID(o.Username + "-" + t.Site).SetUsername(o.Username).SetPassword(o.Password).
-		SetCleanSession(false).SetOrderMatters(false).
+		// Ordered delivery keeps each device's commands in order; the
+		// handler never blocks (paho deadlocks otherwise).
+		SetCleanSession(false).SetOrderMatters(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5 * time.Second).
 		SetKeepAlive(10 * time.Second).SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
 		SetOnConnectHandler(func(c paho.Client) {
@@ -97,7 +106,7 @@ func (x *External) Publish(topic string, payload []byte, retain bool) error {
 	return tok.Error()
 }
 
-// onMessage must not block (paho): commands go to their device's worker.
+// onMessage never blocks (paho): commands are queued for their device's worker.
 func (x *External) onMessage(_ paho.Client, m paho.Message) {
 	t := x.bus.Topics()
 	kind, id, ok := t.Parse(m.Topic())
@@ -106,39 +115,61 @@ func (x *External) onMessage(_ paho.Client, m paho.Message) {
 	case kind == api.KindDeviceState:
 		x.bus.DeviceState(id, m.Payload())
 	case kind == api.KindCmd:
-		x.worker(id) <- m
+		w := x.worker(id)
+		w.mu.Lock()
+		w.pending = append(w.pending, m.Payload())
+		w.mu.Unlock()
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // worker returns the device's command queue, starting its goroutine: a
 // device's commands are done in the order it sent them.
-func (x *External) worker(id string) chan paho.Message {
+func (x *External) worker(id string) *worker {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	ch := x.workers[id]
-	if ch == nil {
-		ch = make(chan paho.Message, 1024)
-		x.workers[id] = ch
-		go x.work(id, ch)
+	w := x.workers[id]
+	if w == nil {
+		w = &worker{wake: make(chan struct{}, 1)}
+		x.workers[id] = w
+		go x.work(id, w)
 	}
-	return ch
+	return w
 }
 
-func (x *External) work(id string, ch chan paho.Message) {
+func (x *External) work(id string, w *worker) {
 	t := x.bus.Topics()
-	for m := range ch {
-		// The broker authenticated the publisher and its ACL lets only
-		// device id publish on cmd/id; the registry says what it may do.
-		var reply []byte
-		d, err := x.bus.Devices().Get(id)
-		if err != nil || d.Disabled {
-			x.bus.log.Warn("command from an unknown or disabled device refused: are the broker's files up to date?", "device", id)
-			reply = encodeReply(api.ErrorReply(commandID(m.Payload()), "forbidden", "this device is not enabled on the hub"))
-		} else {
-			reply = x.bus.HandleCommand(context.Background(), d, m.Payload())
+	for {
+		select {
+		case <-w.wake:
+		case <-x.done:
+			return
 		}
-		if err := x.Publish(t.Reply(id), reply, false); err != nil {
-			x.bus.log.Warn("publish reply", "device", id, "err", err)
+		w.mu.Lock()
+		batch := w.pending
+		w.pending = nil
+		w.mu.Unlock()
+		for _, payload := range batch {
+			x.handle(t, id, payload)
 		}
+	}
+}
+
+func (x *External) handle(t api.Topics, id string, payload []byte) {
+	// The broker authenticated the publisher and its ACL lets only device
+	// id publish on cmd/id; the registry says what it may do.
+	var reply []byte
+	d, err := x.bus.Devices().Get(id)
+	if err != nil || d.Disabled {
+		x.bus.log.Warn("command from an unknown or disabled device refused: are the broker's files up to date?", "device", id)
+		reply = encodeReply(api.ErrorReply(commandID(payload), "forbidden", "this device is not enabled on the hub"))
+	} else {
+		reply = x.bus.HandleCommand(context.Background(), d, payload)
+	}
+	if err := x.Publish(t.Reply(id), reply, false); err != nil {
+		x.bus.log.Warn("publish reply", "device", id, "err", err)
 	}
 }

@@ -3,24 +3,32 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"guichet/firmware/link"
 	"guichet/hub/api"
+	"guichet/hub/queue"
 	"guichet/internal/sitetest"
 )
 
 // brokers runs a test against the embedded broker and against Mosquitto.
 func brokers(t *testing.T, test func(t *testing.T, s *sitetest.Site)) {
-	for _, b := range []struct {
-		name string
-		o    sitetest.Options
-	}{{"embedded", sitetest.Options{}}, {"mosquitto", sitetest.Options{Mosquitto: true}}} {
-		t.Run(b.name, func(t *testing.T) { test(t, sitetest.Start(t, b.o)) })
+	brokersWith(t, sitetest.Options{}, test)
+}
+
+// brokersWith runs a test on a site of options o, with each broker.
+func brokersWith(t *testing.T, o sitetest.Options, test func(t *testing.T, s *sitetest.Site)) {
+	for _, name := range []string{"embedded", "mosquitto"} {
+		o.Mosquitto = name == "mosquitto"
+		t.Run(name, func(t *testing.T) { test(t, sitetest.Start(t, o)) })
 	}
 }
 
-func send(t *testing.T, l interface {
+func send(t testing.TB, l interface {
 	Send(context.Context, string, any) (api.Reply, error)
 }, op string, args any) api.Reply {
 	t.Helper()
@@ -103,5 +111,127 @@ func TestDeviceIssuesCallsAndFinishesOverMQTT(t *testing.T) {
 			s.Must("GET", "/api/v1/devices/kiosk-hall", "", 200, &dev)
 			return dev.Online
 		})
+	})
+}
+
+func TestBrokerRestartWithCommandsInFlightDoesEachOnce(t *testing.T) {
+	brokers(t, func(t *testing.T, s *sitetest.Site) {
+		const kiosks, each = 4, 25
+		var links []*link.Link
+		replies := make(chan api.Reply, kiosks*each*2)
+		for k := 0; k < kiosks; k++ {
+			id := fmt.Sprintf("kiosk-%d", k)
+			l := s.Link(id, s.AddDevice(id, api.RoleKiosk, ""), api.RoleKiosk)
+			l.OnReply(func(_ link.Entry, r api.Reply) { replies <- r })
+			links = append(links, l)
+		}
+		for _, l := range links {
+			sitetest.Eventually(t, 10*time.Second, "links up", l.Connected)
+		}
+		var wg sync.WaitGroup
+		for k, l := range links {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					if err := l.Enqueue(fmt.Sprintf("k%d-%02d", k, i), api.OpIssueTicket, api.IssueArgs{Service: "A"}); err != nil {
+						t.Error(err)
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
+			}()
+		}
+		// Restart when some commands are done and others are on the wire or not sent.
+		done := 0
+		sitetest.Eventually(t, 10*time.Second, "the first tickets", func() bool {
+			s.Engine(func(e *queue.Engine) { done = e.WaitingCount() })
+			return done >= 10
+		})
+		if done >= kiosks*each {
+			t.Fatal("every command was done before the restart")
+		}
+		t.Logf("restarting the broker with %d of %d commands done", done, kiosks*each)
+		if s.Mosquitto != nil {
+			s.Mosquitto.Stop() // SIGKILL: what it had queued is lost
+			s.Mosquitto.Start()
+		} else {
+			s.Restart()
+		}
+		wg.Wait()
+		seen := map[string]string{}
+		deadline := time.After(45 * time.Second)
+		for len(seen) < kiosks*each {
+			select {
+			case r := <-replies:
+				var tk api.Ticket
+				if !r.OK || json.Unmarshal(r.Result, &tk) != nil {
+					t.Fatalf("reply %+v", r)
+				}
+				seen[r.ID] = tk.ID
+			case <-deadline:
+				t.Fatalf("%d of %d commands answered after the broker restart", len(seen), kiosks*each)
+			}
+		}
+		for _, l := range links {
+			if n := l.Pending(); n != 0 {
+				t.Fatalf("%d commands left in an outbox", n)
+			}
+		}
+		tickets := s.Tickets()
+		if len(tickets) != kiosks*each {
+			t.Fatalf("%d tickets for %d commands", len(tickets), kiosks*each)
+		}
+		byID := map[string]bool{}
+		for _, tk := range tickets {
+			byID[tk.ID] = true
+		}
+		for cmd, tk := range seen {
+			if !byID[tk] {
+				t.Fatalf("command %s answered with ticket %s, which the hub does not hold", cmd, tk)
+			}
+		}
+	})
+}
+
+func TestIntegrationReceivesEveryEventAsACloudEvent(t *testing.T) {
+	brokers(t, func(t *testing.T, s *sitetest.Site) {
+		secret := s.AddDevice("nodered", api.RoleIntegration, "")
+		r, err := dial(t, s, "nodered", "nodered", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := r.subscribe(s.Topics.EventsFilter()); q == 0x80 {
+			t.Fatal("events refused to an integration")
+		}
+		var tk api.Ticket
+		s.Must("POST", "/api/v1/tickets", `{"service":"A","channel":"phone"}`, 201, &tk)
+		s.Must("POST", "/api/v1/counters/9/open", `{"agent":"ana"}`, 200, nil)
+		s.Must("POST", "/api/v1/counters/9/next", ``, 200, nil)
+		topic := s.Topics.Event("ticket.called")
+		sitetest.Eventually(t, 5*time.Second, "ticket.called on "+topic, func() bool { return len(r.messages(topic)) > 0 })
+		var ce struct {
+			SpecVersion string `json:"specversion"`
+			ID          string `json:"id"`
+			Source      string `json:"source"`
+			Type        string `json:"type"`
+			Subject     string `json:"subject"`
+			Time        string `json:"time"`
+			Sequence    string `json:"sequence"`
+			Data        struct {
+				Counter string `json:"counter"`
+				Agent   string `json:"agent"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(r.messages(topic)[0], &ce); err != nil {
+			t.Fatal(err)
+		}
+		if ce.SpecVersion != "1.0" || ce.Type != "ticket.called" || ce.Source != "urn:guichet:test" || ce.Subject != tk.ID ||
+			ce.ID != "test-"+ce.Sequence || ce.Data.Counter != "9" || ce.Data.Agent != "ana" || ce.Time == "" {
+			t.Fatalf("cloud event %+v", ce)
+		}
+		issued := r.messages(s.Topics.Event("ticket.issued"))
+		if len(issued) != 1 || !strings.Contains(string(issued[0]), `"channel":"phone"`) {
+			t.Fatalf("ticket.issued: %s", issued)
+		}
 	})
 }

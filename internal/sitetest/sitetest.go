@@ -29,7 +29,8 @@ import (
 )
 
 // Config is a small site open around the clock: services A (visit and
-// phone) and E (visit), counters 1 to 4, agents ana, bob, cat, dan.
+// phone) and E (visit), counters 1 to 4 and phone position 9, agents ana,
+// bob, cat, dan.
 const Config = `
 site: { id: test, name: "Mairie de Test", timezone: Europe/Paris, public_url: "http://guichet.test" }
 services:
@@ -40,6 +41,7 @@ counters:
   - { id: "2", name: "Guichet 2" }
   - { id: "3", name: "Guichet 3" }
   - { id: "4", name: "Guichet 4" }
+  - { id: "9", name: "Téléphone", channels: [phone] }
 agents:
   - { id: ana, skills: { A: 3, E: 1 } }
   - { id: bob, skills: { E: 3 } }
@@ -50,10 +52,11 @@ agents:
 // HubPassword is the hub's password on a test Mosquitto.
 const HubPassword = "sitetest-hub-password-0123456789"
 
-// Options chooses the broker.
+// Options chooses the broker and the site.
 type Options struct {
 	Mosquitto bool   // an external Mosquitto instead of the embedded broker
 	Config    string // site configuration; Config if empty
+	OpenHours bool   // keep every service open around the clock
 }
 
 // Site is a running hub.
@@ -66,6 +69,8 @@ type Site struct {
 	opts      Options
 	httpAddr  string
 	mqttAddr  string
+	brokerURL string // kept while the hub is stopped
+	Topics    api.Topics
 }
 
 // Buffer is a log sink safe for concurrent use.
@@ -91,8 +96,16 @@ func (b *Buffer) String() string {
 func Start(t testing.TB, o Options) *Site {
 	t.Helper()
 	s := &Site{T: t, Dir: t.TempDir(), Logs: &Buffer{}, opts: o, httpAddr: "127.0.0.1:0", mqttAddr: "127.0.0.1:0"}
+	if s.opts.Config == "" {
+		s.opts.Config = Config
+	}
+	_, site, err := config.Parse("site.yaml", []byte(s.opts.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Topics = api.Topics{Site: site.ID}
 	if o.Mosquitto {
-		s.Mosquitto = StartMosquitto(t, filepath.Join(s.Dir, "mosquitto"))
+		s.Mosquitto = StartMosquitto(t, filepath.Join(s.Dir, "mosquitto"), s.Topics)
 	}
 	s.start()
 	t.Cleanup(func() { s.Stop() })
@@ -101,14 +114,11 @@ func Start(t testing.TB, o Options) *Site {
 
 func (s *Site) start() {
 	s.T.Helper()
-	text := s.opts.Config
-	if text == "" {
-		text = Config
-	}
-	cfg, site, err := config.Parse("site.yaml", []byte(text))
+	cfg, site, err := config.Parse("site.yaml", []byte(s.opts.Config))
 	if err != nil {
 		s.T.Fatal(err)
 	}
+	site.Policy.IgnoreHours = site.Policy.IgnoreHours || s.opts.OpenHours
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.Logs, testWriter{s.T}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	o := server.Options{Config: cfg, Site: site, Data: filepath.Join(s.Dir, "hub"), HTTP: s.httpAddr, MQTT: s.mqttAddr, Log: log, Out: io.Discard}
 	if m := s.Mosquitto; m != nil {
@@ -117,6 +127,7 @@ func (s *Site) start() {
 	if s.Server, err = server.Start(o); err != nil {
 		s.T.Fatal(err)
 	}
+	s.brokerURL = s.MQTTURL
 	// Restarts keep the same addresses, as a real hub would.
 	s.httpAddr = strings.TrimPrefix(s.HTTPURL, "http://")
 	if s.Mosquitto == nil {
@@ -214,7 +225,7 @@ func (s *Site) Link(id, secret, role string) *link.Link {
 
 // LinkOptions are the options of a device link to this site.
 func (s *Site) LinkOptions(id, secret, role, dir string) link.Options {
-	return link.Options{Broker: s.MQTTURL, Site: "test", Device: id, Secret: secret, Role: role, Version: "test",
+	return link.Options{Broker: s.brokerURL, Site: s.Topics.Site, Device: id, Secret: secret, Role: role, Version: "test",
 		DataDir: dir, Log: slog.New(slog.NewTextHandler(io.MultiWriter(s.Logs, testWriter{s.T}), nil)),
 		ReplyTimeout: 2 * time.Second}
 }
@@ -253,21 +264,21 @@ type Mosquitto struct {
 
 // StartMosquitto runs Debian's Mosquitto on a free loopback port with the
 // password and ACL files the hub writes in dir (the hub user only, at first).
-func StartMosquitto(t testing.TB, dir string) *Mosquitto {
+func StartMosquitto(t testing.TB, dir string, topics api.Topics) *Mosquitto {
 	t.Helper()
 	if _, err := exec.LookPath("mosquitto"); err != nil {
 		t.Fatal("mosquitto is not installed: run make test (scripts/test-deps.sh installs it)")
 	}
 	m := &Mosquitto{t: t, Dir: dir, Port: FreePort(t), PIDFile: filepath.Join(dir, "mosquitto.pid")}
 	m.URL = fmt.Sprintf("tcp://127.0.0.1:%d", m.Port)
-	if err := devices.MosquittoFiles(dir, api.Topics{Site: "test"}, nil, HubPassword); err != nil {
+	if err := devices.MosquittoFiles(dir, topics, nil, HubPassword); err != nil {
 		t.Fatal(err)
 	}
 	user := ""
 	if os.Geteuid() == 0 {
 		user = "user root\n"
 	}
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s/passwd\nacl_file %s/acl\npid_file %s\npersistence true\npersistence_location %s/\n%slog_dest file %s/mosquitto.log\nlog_type all\n",
+	conf := fmt.Sprintf("listener %d 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous false\npassword_file %s/passwd\nacl_file %s/acl\npid_file %s\npersistence true\npersistence_location %s/\n%slog_dest file %s/mosquitto.log\nlog_type all\n",
 		m.Port, dir, dir, m.PIDFile, dir, user, dir)
 	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,213 @@
+package link_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"guichet/firmware/link"
+	"guichet/hub/api"
+	"guichet/internal/sitetest"
+)
+
+// The test binary doubles as a device process: with GUICHET_LINK_CHILD set,
+// TestMain runs a kiosk that enqueues GUICHET_LINK_N tickets (ids c-0,
+// c-1…), says so, and waits to be killed or to drain its outbox.
+func TestMain(m *testing.M) {
+	if os.Getenv("GUICHET_LINK_CHILD") != "" {
+		child()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func child() {
+	var o link.Options
+	if err := json.Unmarshal([]byte(os.Getenv("GUICHET_LINK_CHILD")), &o); err != nil {
+		panic(err)
+	}
+	o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	l, err := link.Open(o)
+	if err != nil {
+		panic(err)
+	}
+	n, _ := strconv.Atoi(os.Getenv("GUICHET_LINK_N"))
+	for i := 0; i < n; i++ {
+		if err := l.Enqueue(fmt.Sprintf("c-%d", i), api.OpIssueTicket, api.IssueArgs{Service: "A"}); err != nil {
+			panic(err)
+		}
+		fmt.Println("ENQUEUED", i)
+	}
+	for {
+		fmt.Println("PENDING", l.Pending())
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type device struct {
+	cmd *exec.Cmd
+	out *bufio.Scanner
+}
+
+func startDevice(t *testing.T, o link.Options, n int) *device {
+	t.Helper()
+	o.Log = nil
+	conf, _ := json.Marshal(o)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GUICHET_LINK_CHILD="+string(conf), "GUICHET_LINK_N="+strconv.Itoa(n))
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &device{cmd: cmd, out: bufio.NewScanner(stdout)}
+}
+
+// waitFor reads the device's output until a line starts with prefix.
+func (d *device) waitFor(t *testing.T, prefix string) string {
+	t.Helper()
+	lines := make(chan string)
+	go func() {
+		for d.out.Scan() {
+			if strings.HasPrefix(d.out.Text(), prefix) {
+				lines <- d.out.Text()
+				return
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatalf("device exited before %q", prefix)
+		}
+		return l
+	case <-time.After(30 * time.Second):
+		t.Fatalf("device never printed %q", prefix)
+	}
+	return ""
+}
+
+func (d *device) kill() {
+	d.cmd.Process.Kill() // SIGKILL
+	d.cmd.Wait()
+}
+
+func ticketsOnce(t *testing.T, s *sitetest.Site, n int) {
+	t.Helper()
+	tickets := s.Tickets()
+	if len(tickets) != n {
+		t.Fatalf("%d tickets in the hub for %d commands", len(tickets), n)
+	}
+}
+
+func TestDeviceKilledWhileTheHubIsDownReplaysItsOutboxOnce(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	o := s.LinkOptions("kiosk-1", s.AddDevice("kiosk-1", api.RoleKiosk, ""), api.RoleKiosk, t.TempDir())
+	s.Stop() // the hub is unreachable
+	d := startDevice(t, o, 20)
+	d.waitFor(t, "ENQUEUED 19")
+	d.kill()
+	s.Restart()
+	d = startDevice(t, o, 0)
+	d.waitFor(t, "PENDING 0")
+	ticketsOnce(t, s, 20)
+}
+
+func TestDeviceKilledMidBurstReplaysWhatWasNotAnswered(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	o := s.LinkOptions("kiosk-1", s.AddDevice("kiosk-1", api.RoleKiosk, ""), api.RoleKiosk, t.TempDir())
+	d := startDevice(t, o, 60)
+	d.waitFor(t, "ENQUEUED 59")
+	sitetest.Eventually(t, 10*time.Second, "the first tickets", func() bool { return len(s.Tickets()) > 0 })
+	d.kill()
+	before := len(s.Tickets())
+	t.Logf("killed with %d of 60 commands done", before)
+	d = startDevice(t, o, 0)
+	d.waitFor(t, "PENDING 0")
+	ticketsOnce(t, s, 60)
+}
+
+func TestRefusedCommandIsDroppedNotRetried(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	l := s.Link("kiosk-1", s.AddDevice("kiosk-1", api.RoleKiosk, ""), api.RoleKiosk)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		op   string
+		args any
+		code string
+	}{
+		{api.OpIssueTicket, api.IssueArgs{Service: "Z"}, "unknown_service"},
+		{api.OpCallNext, nil, "forbidden"}, // a kiosk calls nobody
+	} {
+		r, err := l.Send(ctx, c.op, c.args)
+		if err != nil || r.OK || r.Error.Code != c.code {
+			t.Fatalf("%s: %+v %v, want %s", c.op, r, err, c.code)
+		}
+	}
+	if n := l.Pending(); n != 0 {
+		t.Fatalf("%d refused commands kept in the outbox", n)
+	}
+	if _, err := l.Send(ctx, api.OpIssueTicket, api.IssueArgs{Service: strings.Repeat("x", api.MaxCommandSize)}); err == nil {
+		t.Fatal("an oversized command was journaled")
+	}
+}
+
+func TestRebootedDeviceShowsTheLastRetainedStateAtOnce(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	secret := s.AddDevice("screen", api.RoleDisplay, "")
+	dir := t.TempDir()
+	l, err := link.Open(s.LinkOptions("screen", secret, api.RoleDisplay, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 8)
+	l.Follow(s.Topics.Board(), func(p []byte) { got <- p })
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	s.Must("POST", "/api/v1/counters/1/open", `{"agent":"ana"}`, 200, nil)
+	s.Must("POST", "/api/v1/counters/1/next", ``, 200, nil)
+	sitetest.Eventually(t, 5*time.Second, "the board with A001", func() bool {
+		select {
+		case p := <-got:
+			return strings.Contains(string(p), "A001")
+		default:
+			return false
+		}
+	})
+	l.Close()
+	s.Stop() // the hub is gone when the screen reboots
+	l, err = link.Open(s.LinkOptions("screen", secret, api.RoleDisplay, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	first := make(chan []byte, 1)
+	l.Follow(s.Topics.Board(), func(p []byte) {
+		select {
+		case first <- p:
+		default:
+		}
+	})
+	select {
+	case p := <-first:
+		if !strings.Contains(string(p), "A001") {
+			t.Fatalf("cached board %s", p)
+		}
+	default:
+		t.Fatal("no cached board right after a reboot")
+	}
+	if l.Connected() {
+		t.Fatal("connected to a stopped hub")
+	}
+}
