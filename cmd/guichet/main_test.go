@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -56,11 +57,29 @@ const adminTok = "crash-test-admin-token-0123456789"
 // hubProcess is a guichet hub running as a child process.
 type hubProcess struct {
 	cmd  *exec.Cmd
-	url  string
-	logs *strings.Builder
+	url  string // http://…
+	mqtt string // tcp://…
+	logs *syncBuilder
 }
 
-var readyRe = regexp.MustCompile(`msg="hub ready".* http=(\S+)`)
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) WriteString(x string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(x)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var readyRe = regexp.MustCompile(`msg="hub ready".* http=(\S+) mqtt=(\S+)`)
 
 func startHubProcess(t testing.TB, dir string, extra ...string) *hubProcess {
 	t.Helper()
@@ -80,26 +99,26 @@ func startHubProcess(t testing.TB, dir string, extra ...string) *hubProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &hubProcess{cmd: cmd, logs: &strings.Builder{}}
-	ready := make(chan string, 1)
+	p := &hubProcess{cmd: cmd, logs: &syncBuilder{}}
+	ready := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
 			p.logs.WriteString(line + "\n")
 			if m := readyRe.FindStringSubmatch(line); m != nil {
-				ready <- m[1]
+				ready <- m
 			}
 		}
 		close(ready)
 	}()
 	select {
-	case u, ok := <-ready:
+	case m, ok := <-ready:
 		if !ok {
 			cmd.Wait()
 			t.Fatalf("hub exited before it was ready:\n%s", p.logs)
 		}
-		p.url = u
+		p.url, p.mqtt = m[1], m[2]
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("hub not ready after 20 s:\n%s", p.logs)

@@ -211,8 +211,11 @@ func (r *Registry) poll(notify bool) {
 		switch {
 		case !notify:
 		case !known:
-			r.changed(d.ID, false)
+			// Added (and perhaps already disabled) since the last poll.
+			r.log.Info("device added elsewhere", "device", d.ID, "disabled", d.Disabled)
+			r.changed(d.ID, d.Disabled)
 		case d.UpdatedAt.After(prev):
+			r.log.Info("device changed elsewhere", "device", d.ID, "disabled", d.Disabled)
 			r.changed(d.ID, true) // disabled, or a new secret: sessions must authenticate again
 		}
 	}

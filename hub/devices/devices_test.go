@@ -127,6 +127,17 @@ func TestWatchRevokesDevicesChangedByAnotherProcess(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("a device disabled elsewhere was not revoked")
 	}
+	// Added and disabled between two polls: first seen disabled, still revoked.
+	other.Add("k2", api.RoleKiosk, "", "cli")
+	other.SetDisabled("k2", true, "cli")
+	select {
+	case id := <-revoked:
+		if id != "k2" {
+			t.Fatalf("revoked %s", id)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a device added then disabled between polls was not revoked")
+	}
 }
 
 func TestACL(t *testing.T) {

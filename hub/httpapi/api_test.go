@@ -417,3 +417,51 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestDevicesAreRegisteredWithASecretShownOnce(t *testing.T) {
+	e := start(t, t.TempDir())
+	var nd api.NewDevice
+	e.must("POST", "/api/v1/devices", `{"id":"kiosk-hall","role":"kiosk"}`, 201).decode(t, &nd)
+	if nd.ID != "kiosk-hall" || len(nd.Secret) < 40 || nd.MQTT.Username != "kiosk-hall" || nd.MQTT.Topics != "guichet/v1/villeneuve/" {
+		t.Fatalf("registered %+v", nd)
+	}
+	for _, c := range []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{`{"id":"kiosk-hall","role":"kiosk"}`, 409, "device_exists"},
+		{`{"id":"Kiosk Hall","role":"kiosk"}`, 400, "invalid_argument"},
+		{`{"id":"k2","role":"toaster"}`, 400, "invalid_argument"},
+		{`{"id":"desk","role":"counter"}`, 400, "invalid_argument"},
+		{`{"id":"desk","role":"counter","counter":"99"}`, 400, "invalid_argument"},
+		{`{"id":"k3","role":"kiosk","secret":"mine"}`, 400, "unknown_field"},
+	} {
+		r := e.call("POST", "/api/v1/devices", c.body)
+		var eb api.ErrorBody
+		json.Unmarshal(r.body, &eb)
+		if r.status != c.status || eb.Error.Code != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.body, r.status, eb.Error.Code, c.status, c.code)
+		}
+	}
+	list := e.must("GET", "/api/v1/devices", "", 200)
+	if strings.Contains(string(list.body), nd.Secret) || strings.Contains(string(list.body), "secret") {
+		t.Fatalf("the device list shows a secret: %s", list.body)
+	}
+	var d api.Device
+	e.must("POST", "/api/v1/devices/kiosk-hall/disable", "", 200).decode(t, &d)
+	if !d.Disabled {
+		t.Fatalf("disabled %+v", d)
+	}
+	var rotated api.NewDevice
+	e.must("POST", "/api/v1/devices/kiosk-hall/secret", "", 200).decode(t, &rotated)
+	if rotated.Secret == "" || rotated.Secret == nd.Secret {
+		t.Fatal("rotation kept the secret")
+	}
+	if r := e.call("GET", "/api/v1/devices/nope", ""); r.status != 404 {
+		t.Fatalf("unknown device: %d", r.status)
+	}
+	if r := e.call("POST", "/api/v1/devices", `{"id":"x","role":"kiosk"}`, "Authorization", ""); r.status != 401 {
+		t.Fatalf("registration without a token: %d", r.status)
+	}
+}

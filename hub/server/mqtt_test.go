@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"guichet/firmware/link"
 	"guichet/hub/api"
@@ -234,4 +237,26 @@ func TestIntegrationReceivesEveryEventAsACloudEvent(t *testing.T) {
 			t.Fatalf("ticket.issued: %s", issued)
 		}
 	})
+}
+
+func TestDevicesCanUseTLS(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{TLS: true})
+	o := s.LinkOptions("kiosk-tls", s.AddDevice("kiosk-tls", api.RoleKiosk, ""), api.RoleKiosk, t.TempDir())
+	o.Broker, o.TLS = s.TLSURL, &tls.Config{RootCAs: s.RootCAs, MinVersion: tls.VersionTLS12}
+	l, err := link.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if r := send(t, l, api.OpIssueTicket, api.IssueArgs{Service: "A"}); !r.OK {
+		t.Fatalf("issue over TLS: %+v", r.Error)
+	}
+	// Plain MQTT on the TLS port does not get in.
+	plain := strings.Replace(s.TLSURL, "ssl://", "tcp://", 1)
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(plain).SetClientID("kiosk-tls-plain").SetUsername("kiosk-tls").
+		SetPassword(o.Secret).SetConnectTimeout(2 * time.Second).SetAutoReconnect(false))
+	if tok := c.Connect(); tok.WaitTimeout(5*time.Second) && tok.Error() == nil {
+		c.Disconnect(0)
+		t.Fatal("plain MQTT accepted on the TLS listener")
+	}
 }

@@ -6,10 +6,17 @@ package sitetest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -57,6 +64,7 @@ type Options struct {
 	Mosquitto bool   // an external Mosquitto instead of the embedded broker
 	Config    string // site configuration; Config if empty
 	OpenHours bool   // keep every service open around the clock
+	TLS       bool   // the embedded broker also listens with TLS (TLSURL, RootCAs)
 }
 
 // Site is a running hub.
@@ -71,6 +79,9 @@ type Site struct {
 	mqttAddr  string
 	brokerURL string // kept while the hub is stopped
 	Topics    api.Topics
+	TLSURL    string         // ssl://127.0.0.1:port with Options.TLS
+	RootCAs   *x509.CertPool // trusts the TLS listener's certificate
+	tls       *tls.Config
 }
 
 // Buffer is a log sink safe for concurrent use.
@@ -104,6 +115,10 @@ func Start(t testing.TB, o Options) *Site {
 		t.Fatal(err)
 	}
 	s.Topics = api.Topics{Site: site.ID}
+	if o.TLS {
+		s.tls, s.RootCAs = selfSigned(t)
+		s.TLSURL = fmt.Sprintf("ssl://127.0.0.1:%d", FreePort(t))
+	}
 	if o.Mosquitto {
 		s.Mosquitto = StartMosquitto(t, filepath.Join(s.Dir, "mosquitto"), s.Topics)
 	}
@@ -123,6 +138,9 @@ func (s *Site) start() {
 	o := server.Options{Config: cfg, Site: site, Data: filepath.Join(s.Dir, "hub"), HTTP: s.httpAddr, MQTT: s.mqttAddr, Log: log, Out: io.Discard}
 	if m := s.Mosquitto; m != nil {
 		o.MQTTURL, o.MQTTPass, o.MosquittoDir, o.MosquittoPID = m.URL, HubPassword, m.Dir, m.PIDFile
+	}
+	if s.tls != nil {
+		o.MQTTTLS, o.TLS = strings.TrimPrefix(s.TLSURL, "ssl://"), s.tls
 	}
 	if s.Server, err = server.Start(o); err != nil {
 		s.T.Fatal(err)
@@ -338,3 +356,26 @@ func (m *Mosquitto) WaitReload(before int) {
 
 // Engine reads the hub's engine.
 func (s *Site) Engine(fn func(e *queue.Engine)) { s.Hub.Read(fn) }
+
+// selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t testing.TB) (*tls.Config, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "guichet test hub"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}, pool
+}

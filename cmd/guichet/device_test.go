@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+)
+
+func guichet(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("guichet %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestDeviceCommandsWorkWhileTheHubRuns(t *testing.T) {
+	dir := t.TempDir()
+	p := startHubProcess(t, dir)
+	data := filepath.Join(dir, "data")
+	out := guichet(t, "device", "add", "kiosk-hall", "--role", "kiosk", "--data", data)
+	m := regexp.MustCompile(`MQTT password \(shown once, keep it on the device\): (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no secret in:\n%s", out)
+	}
+	if _, err := exec.Command(binary, "device", "add", "desk", "--role", "counter", "--counter", "99",
+		"--data", data, "--config", filepath.Join(dir, "guichet.yaml")).CombinedOutput(); err == nil {
+		t.Fatal("a counter terminal for an unknown counter was registered")
+	}
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(p.mqtt).SetClientID("kiosk-hall").SetUsername("kiosk-hall").
+		SetPassword(m[1]).SetAutoReconnect(false).SetConnectTimeout(3 * time.Second))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("the device added by the command line cannot connect: %v", tok.Error())
+	}
+	if list := guichet(t, "device", "list", "--data", data); !strings.Contains(list, "kiosk-hall") || strings.Contains(list, m[1]) {
+		t.Fatalf("list:\n%s", list)
+	}
+	guichet(t, "device", "disable", "kiosk-hall", "--data", data)
+	deadline := time.Now().Add(5 * time.Second)
+	for c.IsConnectionOpen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("a device disabled from the command line stayed connected:\n%s", p.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
