@@ -11,9 +11,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"guichet/internal/logbuf"
 )
 
 // binary is the guichet binary built once for the tests of this package.
@@ -59,24 +60,7 @@ type hubProcess struct {
 	cmd  *exec.Cmd
 	url  string // http://…
 	mqtt string // tcp://…
-	logs *syncBuilder
-}
-
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) WriteString(x string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(x)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *logbuf.Buffer
 }
 
 var readyRe = regexp.MustCompile(`msg="hub ready".* http=(\S+) mqtt=(\S+)`)
@@ -99,7 +83,7 @@ func startHubProcess(t testing.TB, dir string, extra ...string) *hubProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &hubProcess{cmd: cmd, logs: &syncBuilder{}}
+	p := &hubProcess{cmd: cmd, logs: &logbuf.Buffer{}}
 	ready := make(chan []string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)

@@ -18,6 +18,7 @@ import (
 	"guichet/hub/config"
 	"guichet/hub/devices"
 	"guichet/hub/store"
+	"guichet/internal/logbuf"
 )
 
 const token = "test-admin-token-0123456789"
@@ -29,7 +30,7 @@ type env struct {
 	st   *store.Store
 	srv  *httptest.Server
 	dir  string
-	logs *bytes.Buffer
+	logs *logbuf.Buffer
 }
 
 func start(t testing.TB, dir string) *env {
@@ -39,8 +40,8 @@ func start(t testing.TB, dir string) *env {
 		t.Fatal(err)
 	}
 	site.Policy.IgnoreHours = true
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(&syncWriter{w: logs}, nil))
+	logs := &logbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	st, err := store.Open(filepath.Join(dir, "guichet.db"), log)
 	if err != nil {
 		t.Fatal(err)
@@ -64,17 +65,6 @@ func (e *env) stop() {
 	e.hub.Close()
 	e.st.Close()
 	e.srv = nil
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 type resp struct {

@@ -30,8 +30,9 @@ func benchBrokers(b *testing.B, run func(b *testing.B, s *sitetest.Site)) {
 	}
 }
 
-// devicesUp registers n devices straight in the registry and opens their links.
-func devicesUp(b *testing.B, s *sitetest.Site, prefix, role string, n int, counter func(int) string) []*link.Link {
+// register adds n devices straight in the registry (prefix-000, prefix-001…)
+// and returns their secrets once the broker knows them all.
+func register(b *testing.B, s *sitetest.Site, prefix, role string, n int, counter func(int) string) []string {
 	secrets := make([]string, n)
 	for i := range secrets {
 		sec, err := s.Devices.Add(fmt.Sprintf("%s-%03d", prefix, i), role, counter(i), "bench")
@@ -46,6 +47,12 @@ func devicesUp(b *testing.B, s *sitetest.Site, prefix, role string, n int, count
 		server.ReloadMosquitto(s.Mosquitto.PIDFile, slog.Default())
 		s.Mosquitto.WaitReload(reloads)
 	}
+	return secrets
+}
+
+// devicesUp registers n devices and opens their links.
+func devicesUp(b *testing.B, s *sitetest.Site, prefix, role string, n int, counter func(int) string) []*link.Link {
+	secrets := register(b, s, prefix, role, n, counter)
 	links := make([]*link.Link, n)
 	for i := range links {
 		links[i] = s.Link(fmt.Sprintf("%s-%03d", prefix, i), secrets[i], role)
@@ -64,19 +71,7 @@ func devicesUp(b *testing.B, s *sitetest.Site, prefix, role string, n int, count
 func BenchmarkCommandRoundTrip200Devices(b *testing.B) {
 	benchBrokers(b, func(b *testing.B, s *sitetest.Site) {
 		const n, rounds = 200, 10
-		secrets := make([]string, n)
-		for i := range secrets {
-			sec, err := s.Devices.Add(fmt.Sprintf("kiosk-%03d", i), api.RoleKiosk, "", "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			secrets[i] = sec
-		}
-		if s.Mosquitto != nil {
-			r := s.Mosquitto.Reloads()
-			server.ReloadMosquitto(s.Mosquitto.PIDFile, slog.Default())
-			s.Mosquitto.WaitReload(r)
-		}
+		secrets := register(b, s, "kiosk", api.RoleKiosk, n, func(int) string { return "" })
 		var mu sync.Mutex
 		var lat measure.Latencies
 		var wg sync.WaitGroup

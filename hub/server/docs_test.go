@@ -1,17 +1,16 @@
 package server_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"guichet/hub/api"
 	"guichet/hub/config"
+	"guichet/internal/logbuf"
 	"guichet/internal/sitetest"
 )
 
@@ -27,23 +26,6 @@ func docBlocks(t *testing.T, path string) map[string]string {
 		out[m[1]] = m[2]
 	}
 	return out
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestMQTTDocWorksAsWritten runs docs/mqtt.md's mosquitto_sub and
@@ -71,7 +53,7 @@ func TestMQTTDocWorksAsWritten(t *testing.T) {
 			return cmd
 		}
 		watch := run("watch")
-		out := &lockedBuf{}
+		out := &logbuf.Buffer{}
 		watch.Stdout, watch.Stderr = out, out
 		if err := watch.Start(); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@
 package sitetest
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -23,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 	"guichet/hub/devices"
 	"guichet/hub/queue"
 	"guichet/hub/server"
+	"guichet/internal/logbuf"
 )
 
 // Config is a small site open around the clock: services A (visit and
@@ -72,7 +71,7 @@ type Site struct {
 	*server.Server
 	T         testing.TB
 	Dir       string
-	Logs      *Buffer
+	Logs      *logbuf.Buffer
 	Mosquitto *Mosquitto // nil with the embedded broker
 	opts      Options
 	httpAddr  string
@@ -84,29 +83,10 @@ type Site struct {
 	tls       *tls.Config
 }
 
-// Buffer is a log sink safe for concurrent use.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns what was logged.
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // Start starts a site in a temporary directory; it stops with the test.
 func Start(t testing.TB, o Options) *Site {
 	t.Helper()
-	s := &Site{T: t, Dir: t.TempDir(), Logs: &Buffer{}, opts: o, httpAddr: "127.0.0.1:0", mqttAddr: "127.0.0.1:0"}
+	s := &Site{T: t, Dir: t.TempDir(), Logs: &logbuf.Buffer{}, opts: o, httpAddr: "127.0.0.1:0", mqttAddr: "127.0.0.1:0"}
 	if s.opts.Config == "" {
 		s.opts.Config = Config
 	}
