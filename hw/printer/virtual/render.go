@@ -1,0 +1,508 @@
+// Package virtual is a printer that renders ESC/POS to pictures: it
+// interprets the bytes a real thermal printer would receive, at 203 dpi on
+// 80 or 58 mm paper, and writes a PNG (and the raw bytes) per ticket. The
+// demo prints to it, and tests read what it printed — text, QR codes — from
+// the bytes we emit, not from what we meant to emit.
+package virtual
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"strings"
+	"sync"
+
+	"github.com/skip2/go-qrcode"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/gofont/gomono"
+	"golang.org/x/image/font/gofont/gomonobold"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/math/fixed"
+
+	"guichet/hw/printer"
+)
+
+// Page is one ticket, from the start of the job or the last cut to a cut.
+type Page struct {
+	Image *image.Gray
+	Lines []string // the text of each printed line, decoded
+	QR    []string // the data of each QR code printed
+	Cut   bool     // ended by a cut (false: the job ended without one)
+}
+
+// Text returns the page's lines joined by newlines.
+func (p *Page) Text() string { return strings.Join(p.Lines, "\n") }
+
+const (
+	lineSpacing = 30 // dots between lines of ordinary text (ESC 2)
+	margin      = 16 // dots of white around the rendered paper
+)
+
+type style struct {
+	bold, underline, reverse, fontB bool
+	w, h                            int // magnification 1–8
+}
+
+type glyph struct {
+	r     rune
+	style style
+}
+
+// renderer is the printer's state while it interprets a job.
+type renderer struct {
+	dots    int
+	cp      printer.CodePage
+	justify int
+	st      style
+	spacing int
+	line    []glyph
+	qr      struct {
+		module int
+		level  qrcode.RecoveryLevel
+		data   []byte
+	}
+	canvas *image.Gray
+	y      int
+	page   Page
+	pages  []Page
+	status []byte // DLE EOT requests seen
+}
+
+// Render interprets job for paper dots wide and returns its pages.
+func Render(job []byte, dots int) ([]Page, error) {
+	r := &renderer{dots: dots}
+	r.reset()
+	r.newPage()
+	if err := r.run(job); err != nil {
+		return nil, err
+	}
+	r.flushLine(false)
+	if r.y > 0 || len(r.page.Lines) > 0 {
+		r.endPage(false)
+	}
+	return r.pages, nil
+}
+
+func (r *renderer) reset() {
+	r.cp, r.justify, r.st, r.spacing = printer.PC437, 0, style{w: 1, h: 1}, lineSpacing
+	r.qr.module, r.qr.level, r.qr.data = 3, qrcode.Low, nil
+}
+
+func (r *renderer) newPage() {
+	r.canvas = image.NewGray(image.Rect(0, 0, r.dots, 4000))
+	draw.Draw(r.canvas, r.canvas.Bounds(), image.White, image.Point{}, draw.Src)
+	r.y = 0
+	r.page = Page{}
+}
+
+func (r *renderer) endPage(cut bool) {
+	h := r.y + 8
+	out := image.NewGray(image.Rect(0, 0, r.dots+2*margin, h+2*margin))
+	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(out, image.Rect(margin, margin, margin+r.dots, margin+h), r.canvas, image.Point{}, draw.Src)
+	r.page.Image, r.page.Cut = out, cut
+	r.pages = append(r.pages, r.page)
+	r.newPage()
+}
+
+// grow makes room for n more rows.
+func (r *renderer) grow(n int) {
+	if r.y+n <= r.canvas.Bounds().Dy() {
+		return
+	}
+	bigger := image.NewGray(image.Rect(0, 0, r.dots, 2*(r.y+n)))
+	draw.Draw(bigger, bigger.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(bigger, r.canvas.Bounds(), r.canvas, image.Point{}, draw.Src)
+	r.canvas = bigger
+}
+
+func errAt(i int, format string, args ...any) error {
+	return fmt.Errorf("byte %d: %s", i, fmt.Sprintf(format, args...))
+}
+
+// run interprets the bytes of a job.
+func (r *renderer) run(b []byte) error {
+	need := func(i, n int) error {
+		if i+n > len(b) {
+			return errAt(i, "command cut short")
+		}
+		return nil
+	}
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == '\n':
+			r.flushLine(true)
+			i++
+		case c == '\r':
+			i++
+		case c == 0x10: // DLE EOT n: real-time status request
+			if err := need(i, 3); err != nil {
+				return err
+			}
+			if b[i+1] != 0x04 || b[i+2] < 1 || b[i+2] > 4 {
+				return errAt(i, "unknown DLE command % x", b[i:i+3])
+			}
+			r.status = append(r.status, b[i+2])
+			i += 3
+		case c == 0x1b:
+			n, err := r.esc(b, i)
+			if err != nil {
+				return err
+			}
+			i += n
+		case c == 0x1d:
+			n, err := r.gs(b, i)
+			if err != nil {
+				return err
+			}
+			i += n
+		case c < 0x20 || c == 0x7f:
+			return errAt(i, "unknown control byte 0x%02x", c)
+		default:
+			for _, ch := range r.cp.Decode(b[i : i+1]) {
+				r.line = append(r.line, glyph{ch, r.st})
+			}
+			i++
+		}
+	}
+	return nil
+}
+
+func (r *renderer) esc(b []byte, i int) (int, error) {
+	if i+1 >= len(b) {
+		return 0, errAt(i, "ESC cut short")
+	}
+	arg := func() (byte, error) {
+		if i+2 >= len(b) {
+			return 0, errAt(i, "ESC %c cut short", b[i+1])
+		}
+		return b[i+2], nil
+	}
+	switch b[i+1] {
+	case '@':
+		r.flushLine(false)
+		r.reset()
+		return 2, nil
+	case '2':
+		r.spacing = lineSpacing
+		return 2, nil
+	}
+	n, err := arg()
+	if err != nil {
+		return 0, err
+	}
+	switch b[i+1] {
+	case 't':
+		cp, ok := printer.CodePageByNumber(n)
+		if !ok {
+			return 0, errAt(i, "code page %d not emulated", n)
+		}
+		r.cp = cp
+	case 'a':
+		if n > 2 && (n < '0' || n > '2') {
+			return 0, errAt(i, "justification %d", n)
+		}
+		r.justify = int(n % '0' % 3)
+	case 'E':
+		r.st.bold = n&1 == 1
+	case '-':
+		r.st.underline = n%'0' != 0
+	case 'M':
+		r.st.fontB = n%'0' == 1
+	case '!':
+		r.st.fontB, r.st.bold, r.st.underline = n&0x01 != 0, n&0x08 != 0, n&0x80 != 0
+		r.st.h, r.st.w = 1+int(n>>4&1), 1+int(n>>5&1)
+	case 'V', '{': // rotation, upside-down: accepted, not rendered
+	case '3':
+		r.spacing = int(n)
+	case 'd':
+		r.flushLine(false)
+		r.feed(int(n) * r.spacing)
+	case 'J':
+		r.flushLine(false)
+		r.feed(int(n))
+	default:
+		return 0, errAt(i, "unknown command ESC %q", b[i+1])
+	}
+	return 3, nil
+}
+
+func (r *renderer) gs(b []byte, i int) (int, error) {
+	if i+2 >= len(b) {
+		return 0, errAt(i, "GS cut short")
+	}
+	n := b[i+2]
+	switch b[i+1] {
+	case '!':
+		r.st.w, r.st.h = 1+int(n>>4&7), 1+int(n&7)
+		return 3, nil
+	case 'B':
+		r.st.reverse = n&1 == 1
+		return 3, nil
+	case 'H', 'f', 'h', 'w': // barcode settings
+		return 3, nil
+	case 'V':
+		r.flushLine(false)
+		if n == 'A' || n == 'B' || n == 65 || n == 66 {
+			if i+3 >= len(b) {
+				return 0, errAt(i, "GS V %d cut short", n)
+			}
+			r.feed(int(b[i+3]))
+			r.endPage(true)
+			return 4, nil
+		}
+		if n > 1 && n != '0' && n != '1' {
+			return 0, errAt(i, "cut mode %d", n)
+		}
+		r.endPage(true)
+		return 3, nil
+	case '(':
+		return r.gsParen(b, i)
+	case 'v':
+		return r.raster(b, i)
+	}
+	return 0, errAt(i, "unknown command GS %q", b[i+1])
+}
+
+// gsParen interprets GS ( k, the QR code functions.
+func (r *renderer) gsParen(b []byte, i int) (int, error) {
+	if i+6 >= len(b) || b[i+2] != 'k' {
+		return 0, errAt(i, "only GS ( k is emulated")
+	}
+	plen := int(b[i+3]) | int(b[i+4])<<8
+	if plen < 2 || i+5+plen > len(b) {
+		return 0, errAt(i, "GS ( k of %d bytes cut short", plen)
+	}
+	p := b[i+5 : i+5+plen]
+	if p[0] != '1' {
+		return 0, errAt(i, "GS ( k symbol %q: only QR (49) is emulated", p[0])
+	}
+	switch p[1] {
+	case 'A': // model
+		if plen != 4 || (p[2] != '1' && p[2] != '2') {
+			return 0, errAt(i, "QR model % x", p)
+		}
+	case 'C': // module size
+		if plen != 3 || p[2] < 1 || p[2] > 16 {
+			return 0, errAt(i, "QR module size % x: 1 to 16", p)
+		}
+		r.qr.module = int(p[2])
+	case 'E': // error correction
+		if plen != 3 || p[2] < '0' || p[2] > '3' {
+			return 0, errAt(i, "QR error correction % x: '0' to '3'", p)
+		}
+		r.qr.level = []qrcode.RecoveryLevel{qrcode.Low, qrcode.Medium, qrcode.High, qrcode.Highest}[p[2]-'0']
+	case 'P': // store
+		if p[2] != '0' {
+			return 0, errAt(i, "QR store % x", p[:3])
+		}
+		r.qr.data = append([]byte(nil), p[3:]...)
+	case 'Q': // print
+		if err := r.printQR(); err != nil {
+			return 0, errAt(i, "%v", err)
+		}
+	default:
+		return 0, errAt(i, "QR function %q", p[1])
+	}
+	return 5 + plen, nil
+}
+
+func (r *renderer) printQR() error {
+	r.flushLine(false)
+	if len(r.qr.data) == 0 {
+		return fmt.Errorf("QR print with no data stored")
+	}
+	q, err := qrcode.New(string(r.qr.data), r.qr.level)
+	if err != nil {
+		return err
+	}
+	q.DisableBorder = true
+	bm := q.Bitmap()
+	size := len(bm) * r.qr.module
+	if size > r.dots {
+		return fmt.Errorf("QR of %d dots on %d-dot paper", size, r.dots)
+	}
+	r.grow(size + 8)
+	x0 := r.offset(size)
+	for y, row := range bm {
+		for x, on := range row {
+			if on {
+				rect := image.Rect(x0+x*r.qr.module, r.y+y*r.qr.module, x0+(x+1)*r.qr.module, r.y+(y+1)*r.qr.module)
+				draw.Draw(r.canvas, rect, image.Black, image.Point{}, draw.Src)
+			}
+		}
+	}
+	r.y += size + 8
+	r.page.QR = append(r.page.QR, string(r.qr.data))
+	return nil
+}
+
+// raster interprets GS v 0 m xL xH yL yH d…
+func (r *renderer) raster(b []byte, i int) (int, error) {
+	if i+8 > len(b) || b[i+2] != '0' {
+		return 0, errAt(i, "only GS v 0 is emulated")
+	}
+	m := b[i+3]
+	wb := int(b[i+4]) | int(b[i+5])<<8
+	h := int(b[i+6]) | int(b[i+7])<<8
+	if i+8+wb*h > len(b) {
+		return 0, errAt(i, "raster image of %d×%d bytes cut short", wb, h)
+	}
+	sx, sy := 1+int(m&1), 1+int(m>>1&1)
+	if wb*8*sx > r.dots {
+		return 0, errAt(i, "raster image %d dots wide on %d-dot paper", wb*8*sx, r.dots)
+	}
+	r.flushLine(false)
+	r.grow(h * sy)
+	x0 := r.offset(wb * 8 * sx)
+	data := b[i+8 : i+8+wb*h]
+	for y := 0; y < h; y++ {
+		for x := 0; x < wb*8; x++ {
+			if data[y*wb+x/8]&(0x80>>(x%8)) != 0 {
+				draw.Draw(r.canvas, image.Rect(x0+x*sx, r.y+y*sy, x0+(x+1)*sx, r.y+(y+1)*sy), image.Black, image.Point{}, draw.Src)
+			}
+		}
+	}
+	r.y += h * sy
+	return 8 + wb*h, nil
+}
+
+func (r *renderer) offset(width int) int {
+	switch r.justify {
+	case 1:
+		return (r.dots - width) / 2
+	case 2:
+		return r.dots - width
+	}
+	return 0
+}
+
+func (r *renderer) feed(dots int) {
+	r.grow(dots)
+	r.y += dots
+}
+
+func cell(st style) (w, h int) {
+	if st.fontB {
+		return 9, 17
+	}
+	return 12, 24
+}
+
+// flushLine prints the line buffer, wrapping at the paper's width; with
+// always, an empty buffer still advances one line (LF).
+func (r *renderer) flushLine(always bool) {
+	if len(r.line) == 0 {
+		if always {
+			r.feed(r.spacing)
+			r.page.Lines = append(r.page.Lines, "")
+		}
+		return
+	}
+	glyphs := r.line
+	r.line = nil
+	for len(glyphs) > 0 {
+		width, n, height := 0, 0, 0
+		for n < len(glyphs) {
+			cw, ch := cell(glyphs[n].style)
+			cw *= glyphs[n].style.w
+			if width+cw > r.dots && n > 0 {
+				break
+			}
+			width += cw
+			height = max(height, ch*glyphs[n].style.h)
+			n++
+		}
+		r.drawLine(glyphs[:n], width, height)
+		glyphs = glyphs[n:]
+	}
+}
+
+func (r *renderer) drawLine(gs []glyph, width, height int) {
+	advance := max(r.spacing, height+6)
+	r.grow(advance)
+	x := r.offset(width)
+	var text strings.Builder
+	for _, g := range gs {
+		img := glyphImage(g.r, g.style)
+		cw, ch := cell(g.style)
+		top := r.y + height - ch*g.style.h // align on the baseline of the tallest
+		for py := 0; py < ch; py++ {
+			for px := 0; px < cw; px++ {
+				on := img.GrayAt(px, py).Y < 128
+				if g.style.underline && py == ch-1 {
+					on = true
+				}
+				if g.style.reverse {
+					on = !on
+				}
+				if on {
+					draw.Draw(r.canvas, image.Rect(x+px*g.style.w, top+py*g.style.h, x+(px+1)*g.style.w, top+(py+1)*g.style.h),
+						image.Black, image.Point{}, draw.Src)
+				}
+			}
+		}
+		x += cw * g.style.w
+		text.WriteRune(g.r)
+	}
+	r.y += advance
+	r.page.Lines = append(r.page.Lines, strings.TrimRight(text.String(), " "))
+}
+
+// Glyphs are drawn with the Go Mono fonts, fitted to the printer's cells.
+var (
+	fontsOnce sync.Once
+	faces     map[[2]bool]font.Face // [bold, fontB]
+	glyphMu   sync.Mutex
+	glyphs    = map[glyph]*image.Gray{}
+)
+
+func face(bold, fontB bool) font.Face {
+	fontsOnce.Do(func() {
+		faces = map[[2]bool]font.Face{}
+		for _, b := range []bool{false, true} {
+			data := gomono.TTF
+			if b {
+				data = gomonobold.TTF
+			}
+			f, err := opentype.Parse(data)
+			if err != nil {
+				panic(err)
+			}
+			for _, small := range []bool{false, true} {
+				size := 20.0 // Go Mono advances 0.6 em: 12 dots
+				if small {
+					size = 15 // 9 dots
+				}
+				fc, err := opentype.NewFace(f, &opentype.FaceOptions{Size: size, DPI: 72, Hinting: font.HintingFull})
+				if err != nil {
+					panic(err)
+				}
+				faces[[2]bool{b, small}] = fc
+			}
+		}
+	})
+	return faces[[2]bool{bold, fontB}]
+}
+
+func glyphImage(ch rune, st style) *image.Gray {
+	key := glyph{ch, style{bold: st.bold, fontB: st.fontB}}
+	glyphMu.Lock()
+	defer glyphMu.Unlock()
+	if img := glyphs[key]; img != nil {
+		return img
+	}
+	w, h := cell(st)
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	base := 19
+	if st.fontB {
+		base = 13
+	}
+	d := font.Drawer{Dst: img, Src: image.NewUniform(color.Black), Face: face(st.bold, st.fontB), Dot: fixed.P(0, base)}
+	d.DrawString(string(ch))
+	glyphs[key] = img
+	return img
+}

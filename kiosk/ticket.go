@@ -1,0 +1,73 @@
+package kiosk
+
+import (
+	"image"
+	"time"
+
+	"guichet/hw/printer"
+)
+
+// TicketInfo is what a printed ticket says.
+type TicketInfo struct {
+	Number        string    // "E042"
+	Service       string    // its name, in the citizen's language
+	Priority      string    // none, priority, appointment
+	AppointmentAt time.Time // for an appointment
+	IssuedAt      time.Time // site-local
+	Ahead         *int
+	Wait          *time.Duration
+	URL           string // the mobile ticket page; no QR code if empty
+	Lang          string
+}
+
+// Layout is how a kiosk prints: the site's name, a logo, the paper.
+type Layout struct {
+	Site     string
+	PaperMM  int // 80 or 58
+	CodePage printer.CodePage
+	Logo     image.Image // optional, at most the paper's width
+}
+
+// Ticket returns the ESC/POS bytes of a ticket.
+func (l Layout) Ticket(t TicketInfo) ([]byte, error) {
+	lang := t.Lang
+	d := printer.NewDoc(l.CodePage, l.PaperMM)
+	if l.Logo != nil {
+		d.Image(l.Logo)
+	}
+	d.Line(l.Site, printer.Style{Bold: true, Justify: printer.Center})
+	d.Feed(1)
+	d.Line(T(lang, "your_number"), printer.Style{Justify: printer.Center})
+	mag, module := uint8(8), uint8(6)
+	if l.PaperMM == 58 {
+		mag, module = 6, 5
+	}
+	d.Big(t.Number, mag)
+	d.Line(t.Service, printer.Style{Bold: true, Height: 2, Justify: printer.Center})
+	switch t.Priority {
+	case "priority":
+		d.Line(T(lang, "priority"), printer.Style{Justify: printer.Center})
+	case "appointment":
+		d.Line(T(lang, "appointment", Clock(lang, t.AppointmentAt)), printer.Style{Justify: printer.Center})
+	}
+	d.Line(Date(lang, t.IssuedAt), printer.Style{Justify: printer.Center})
+	d.Feed(1)
+	if t.Ahead != nil {
+		d.Line(Ahead(lang, *t.Ahead), printer.Style{Justify: printer.Center, Bold: true})
+	}
+	if t.Wait != nil {
+		d.Line(T(lang, "wait", Wait(lang, *t.Wait)), printer.Style{Justify: printer.Center})
+	} else {
+		d.Line(T(lang, "wait_unknown"), printer.Style{Justify: printer.Center})
+	}
+	if t.URL != "" {
+		d.Feed(1)
+		d.QR(t.URL, module, printer.QRLevelM)
+		d.Line(T(lang, "follow"), printer.Style{Justify: printer.Center, Small: true})
+	}
+	d.Feed(1)
+	d.Line(T(lang, "privacy"), printer.Style{Justify: printer.Center, Small: true})
+	d.Feed(3)
+	d.Cut()
+	return d.Bytes()
+}
