@@ -1,0 +1,94 @@
+package virtual
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"guichet/hw/printer"
+)
+
+func TestRenderRefusesBytesAPrinterWouldMisread(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"unknown ESC":        {0x1b, 'Z', 1},
+		"unknown GS":         {0x1d, 'Z', 1},
+		"stray control byte": {'A', 0x07, '\n'},
+		"QR size too big":    {0x1d, '(', 'k', 3, 0, '1', 'C', 40},
+		"QR level as size":   {0x1d, '(', 'k', 3, 0, '1', 'E', 6}, // hennedo/escpos's bug
+		"QR print, no data":  {0x1d, '(', 'k', 3, 0, '1', 'Q', '0'},
+		"raster cut short":   {0x1d, 'v', '0', 0, 2, 0, 2, 0, 0xff},
+		"unknown code page":  {0x1b, 't', 99},
+		"GS ! cut short":     {0x1d, '!'},
+	} {
+		if _, err := Render(b, 576); err == nil {
+			t.Errorf("%s: rendered", name)
+		}
+	}
+}
+
+func TestRenderSplitsPagesAtCuts(t *testing.T) {
+	job := []byte("one\n\x1dVA\x03two\n\x1dV\x01three\n")
+	pages, err := Render(job, 576)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 3 || !pages[0].Cut || !pages[1].Cut || pages[2].Cut {
+		t.Fatalf("%d pages", len(pages))
+	}
+	for i, want := range []string{"one", "two", "three"} {
+		if pages[i].Text() != want {
+			t.Fatalf("page %d: %q", i, pages[i].Text())
+		}
+	}
+	if pages[0].Image.Bounds().Dx() != 576+2*margin {
+		t.Fatalf("page width %d", pages[0].Image.Bounds().Dx())
+	}
+}
+
+func TestRenderDrawsRasterImages(t *testing.T) {
+	// An 16×2 picture: left half black.
+	job := []byte{0x1d, 'v', '0', 0, 2, 0, 2, 0, 0xff, 0x00, 0xff, 0x00}
+	pages, err := Render(job, 576)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := pages[0].Image
+	if img.GrayAt(margin+3, margin+1).Y != 0 || img.GrayAt(margin+12, margin+1).Y != 255 {
+		t.Fatal("raster bits not drawn where they belong")
+	}
+}
+
+func TestPrinterWritesPicturesAndRefusesWhenNotReady(t *testing.T) {
+	dir := t.TempDir()
+	p, err := New(dir, 58)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := p.Print(ctx, []byte("A001\n\x1dVA\x00")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"000001.png", "000001.bin"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.SetStatus(printer.Status{PaperOut: true})
+	if err := p.Print(ctx, []byte("A002\n")); !errors.Is(err, printer.ErrNotReady) || !strings.Contains(err.Error(), "paper out") {
+		t.Fatalf("printed with no paper: %v", err)
+	}
+	if st, _ := p.Status(ctx); !st.PaperOut {
+		t.Fatalf("status %v", st)
+	}
+	// A new virtual printer on the same directory goes on numbering.
+	p2, _ := New(dir, 58)
+	if err := p2.Print(ctx, []byte("A003\n\x1dVA\x00")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "000002.png")); err != nil {
+		t.Fatal(err)
+	}
+}
