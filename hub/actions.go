@@ -15,6 +15,7 @@ import (
 
 // IssueArgs asks for a ticket.
 type IssueArgs struct {
+	Token         string // a kiosk's offline ticket brings the token it printed
 	Service       string
 	Channel       string
 	Priority      string
@@ -41,8 +42,12 @@ func NewToken() string {
 
 // IssueTicket issues a ticket; its result is the ticket with its position.
 func IssueTicket(a IssueArgs) Action {
+	tok := a.Token
+	if tok == "" || a.OfflineNumber == 0 {
+		tok = NewToken()
+	}
 	req := queue.IssueRequest{
-		ID: NewTicketID(), Token: NewToken(), Service: a.Service, Channel: queue.Channel(a.Channel),
+		ID: NewTicketID(), Token: tok, Service: a.Service, Channel: queue.Channel(a.Channel),
 		Priority: queue.Priority(a.Priority), AppointmentAt: a.AppointmentAt, Device: a.Device,
 		Citizen: a.Citizen, Lang: a.Lang, Force: a.Force, OfflineNumber: a.OfflineNumber, IssuedAt: a.IssuedAt,
 	}
@@ -51,6 +56,68 @@ func IssueTicket(a IssueArgs) Action {
 		Run:  func(e *queue.Engine, by queue.By) ([]queue.Event, error) { return e.Issue(by, req) },
 		View: func(e *queue.Engine, now time.Time, _ []queue.Event) any {
 			t, _ := e.Ticket(req.ID)
+			return TicketView(e, now, t)
+		},
+	}
+}
+
+// CheckIn issues the ticket of an appointment.
+func CheckIn(code, device, lang string) Action {
+	req := queue.IssueRequest{ID: NewTicketID(), Token: NewToken(), Device: device, Lang: lang}
+	return Action{
+		Name: "checkin",
+		Run:  func(e *queue.Engine, by queue.By) ([]queue.Event, error) { return e.CheckIn(by, code, req) },
+		View: func(e *queue.Engine, now time.Time, _ []queue.Event) any {
+			t, _ := e.Ticket(req.ID)
+			return TicketView(e, now, t)
+		},
+	}
+}
+
+// BookAppointment records an appointment from the booking platform.
+func BookAppointment(code, service string, at time.Time, citizen string) Action {
+	return Action{
+		Name: "book_appointment",
+		Run: func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
+			return e.BookAppointment(by, code, service, at, citizen)
+		},
+		View: func(e *queue.Engine, _ time.Time, _ []queue.Event) any { a, _ := e.Appointment(code); return a },
+	}
+}
+
+// CancelAppointment removes an appointment not checked in.
+func CancelAppointment(code string) Action {
+	return Action{
+		Name: "cancel_appointment",
+		Run:  func(e *queue.Engine, by queue.By) ([]queue.Event, error) { return e.CancelAppointment(by, code) },
+		View: func(*queue.Engine, time.Time, []queue.Event) any {
+			return map[string]string{"code": code, "state": "cancelled"}
+		},
+	}
+}
+
+// GrantLease reserves a block of numbers for a kiosk.
+func GrantLease(device, service, day string, size int) Action {
+	return Action{
+		Name: "grant_lease",
+		Run: func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
+			return e.GrantLease(by, device, service, day, size)
+		},
+	}
+}
+
+// VoidTicket cancels a ticket its own kiosk could not print.
+func VoidTicket(device, id, reason string) Action {
+	return Action{
+		Name: "void",
+		Run: func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
+			if t, ok := e.Ticket(id); ok && t.Device != device {
+				return nil, &queue.Error{Code: "forbidden", Message: "a kiosk may void only the tickets it issued"}
+			}
+			return e.Cancel(by, id, reason)
+		},
+		View: func(e *queue.Engine, now time.Time, _ []queue.Event) any {
+			t, _ := e.Ticket(id)
 			return TicketView(e, now, t)
 		},
 	}

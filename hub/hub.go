@@ -60,6 +60,14 @@ type Action struct {
 	Run func(e *queue.Engine, by queue.By) ([]queue.Event, error)
 	// View builds the result of a successful Run, from the state right after it.
 	View func(e *queue.Engine, now time.Time, evs []queue.Event) any
+	// Supersedes names the idempotency key of an earlier command this one
+	// replaces (a kiosk's unanswered request, replaced by the ticket it
+	// printed offline). Before Run, Prior receives that command's stored
+	// reply, or nil if it never ran — and then it never will: the key is
+	// given the reply Superseded.
+	Supersedes string
+	Prior      func(status int, body []byte)
+	Superseded []byte
 }
 
 // Encoder turns an action's outcome into the reply a transport sends and,
@@ -284,6 +292,26 @@ func (h *Hub) process(batch []*pending) {
 			}
 			byKey[p.key] = p
 		}
+		var extra *store.Reply
+		if k := p.act.Supersedes; k != "" {
+			status, body, found, err := h.prior(k, byKey)
+			if err != nil {
+				h.log.Error("read superseded reply", "key", k, "err", err)
+				p.err = ErrUnavailable
+				continue
+			}
+			if !found {
+				extra = &store.Reply{Key: k, Status: 409, Body: p.act.Superseded}
+				byKey[k] = &pending{key: k, res: Reply{Status: 409, Body: p.act.Superseded}}
+			}
+			if p.act.Prior != nil {
+				if found {
+					p.act.Prior(status, body)
+				} else {
+					p.act.Prior(0, nil)
+				}
+			}
+		}
 		evs, err := p.act.Run(h.eng, queue.By{At: now, Actor: p.actor})
 		var result any
 		if err == nil && p.act.View != nil {
@@ -292,10 +320,13 @@ func (h *Hub) process(batch []*pending) {
 		status, body := p.encode(result, err)
 		p.res = Reply{Status: status, Body: body, Events: evs}
 		h.metrics.observeOp(p.act.Name, err)
-		if len(evs) > 0 || p.key != "" {
+		if len(evs) > 0 || p.key != "" || extra != nil {
 			p.rec = &store.Record{Events: evs}
 			if p.key != "" {
 				p.rec.Reply = &store.Reply{Key: p.key, Status: status, Body: body}
+			}
+			if extra != nil {
+				recs = append(recs, &store.Record{Reply: extra})
 			}
 			recs = append(recs, p.rec)
 			changed = changed || len(evs) > 0
@@ -329,6 +360,18 @@ func (h *Hub) process(batch []*pending) {
 		h.maybeSnapshot()
 	}
 	h.metrics.batchLatency.Observe(time.Since(start).Seconds())
+}
+
+// prior finds the reply to key: in this batch, or stored.
+func (h *Hub) prior(key string, batch map[string]*pending) (status int, body []byte, found bool, err error) {
+	if p := batch[key]; p != nil {
+		return p.res.Status, p.res.Body, true, nil
+	}
+	r, err := h.st.Reply(key)
+	if err != nil || r == nil {
+		return 0, nil, false, err
+	}
+	return r.Status, r.Body, true, nil
 }
 
 // reload rebuilds the engine from the store after a failed commit, so the

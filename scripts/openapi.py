@@ -8,6 +8,7 @@ def ref(name): return {"$ref": f"#/components/schemas/{name}"}
 def content(schema): return {"application/json": {"schema": schema}}
 def ok(desc, schema): return {"description": desc, "content": content(schema)}
 ERR = {"description": "Refused; see error.code", "content": content(ref("Error"))}
+dt = {"type": "string", "format": "date-time"}
 def errs(*codes): return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
 
 counter_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Counter id"}
@@ -77,6 +78,24 @@ paths["/api/v1/devices/{id}/enable"] = {"post": {"summary": "Enable a disabled d
 paths["/api/v1/devices/{id}/secret"] = {"post": {"summary": "Give a device a new secret (shown once); the old one stops working at once", "tags": ["devices"], "parameters": [device_id],
     "responses": {"200": ok("New secret", ref("NewDevice")), **errs(401, 404)}}}
 
+code_param = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Appointment code"}
+paths["/api/v1/appointments"] = {
+  "post": {"summary": "Record an appointment booked on the town's booking platform", "tags": ["appointments"], "parameters": [idem],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["code", "service", "at"], "properties": {
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{4,32}$", "description": "What the citizen types or scans at the kiosk"},
+        "service": {"type": "string"}, "at": dt, "citizen": {"type": "string", "maxLength": 200}}})},
+    "responses": {"201": ok("Recorded", ref("Appointment")), **errs(400, 401, 413, 422)}},
+  "get": {"summary": "The appointments of a day", "tags": ["appointments"],
+    "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Today if absent"}],
+    "responses": {"200": ok("Appointments by time", {"type": "object", "properties": {"day": {"type": "string"}, "appointments": {"type": "array", "items": ref("Appointment")}}}), **errs(400, 401)}}}
+paths["/api/v1/appointments/{code}"] = {"get": {"summary": "One appointment", "tags": ["appointments"], "parameters": [code_param],
+    "responses": {"200": ok("Appointment", ref("Appointment")), **errs(401, 404)}}}
+paths["/api/v1/appointments/{code}/cancel"] = {"post": {"summary": "Cancel an appointment not checked in", "tags": ["appointments"], "parameters": [code_param, idem],
+    "responses": {"200": ok("Cancelled", {"type": "object"}), **errs(401, 404, 409)}}}
+paths["/api/v1/appointments/{code}/checkin"] = {"post": {"summary": "Check a citizen in at the desk: issues the appointment ticket", "tags": ["appointments"], "parameters": [code_param, idem],
+    "requestBody": {"required": False, "content": content({"type": "object", "additionalProperties": False, "properties": {"lang": {"type": "string"}}})},
+    "responses": {"201": ok("The appointment ticket", ref("Ticket")), **errs(400, 401, 404, 409)}}}
+
 counter_ops = [
   ("open", "Log an agent on at the counter", {"agent": {"type": "string"}}, ["agent"]),
   ("close", "Log the agent off (the counter must hold no ticket)", {}, []),
@@ -97,11 +116,10 @@ for op, summary, props, required in counter_ops:
         "responses": {"200": ok("The counter after the operation", ref("Counter")), **errs(400, 401, 404, 409, 413, 422, 503)}}}
 
 names = {"type": "object", "additionalProperties": {"type": "string"}, "example": {"fr": "État civil", "en": "Civil status"}}
-dt = {"type": "string", "format": "date-time"}
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
       "code": {"type": "string", "description": "Stable code: bad_request, unknown_field, too_large, unsupported_media_type, unauthorized, not_found, method_not_allowed, unavailable, internal, unknown_device, device_exists, and the queue's: " +
-               "invalid_argument, unknown_service, unknown_counter, unknown_agent, unknown_ticket, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
+               "invalid_argument, unknown_service, unknown_counter, unknown_agent, unknown_ticket, unknown_appointment, already_checked_in, checkin_window, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
       "message": {"type": "string"}}}}},
   "Names": names,
   "Service": {"type": "object", "properties": {"id": {"type": "string", "example": "E"}, "name": ref("Names"), "sla_s": {"type": "integer"},
@@ -145,6 +163,8 @@ schemas = {
   "NewDevice": {"type": "object", "properties": {"id": {"type": "string"}, "role": {"type": "string"}, "counter": {"type": "string"},
       "secret": {"type": "string", "description": "The MQTT password; shown once"},
       "mqtt": {"type": "object", "properties": {"username": {"type": "string"}, "topics": {"type": "string", "example": "guichet/v1/villeneuve/"}}}}},
+  "Appointment": {"type": "object", "properties": {"code": {"type": "string"}, "service": {"type": "string"}, "at": dt,
+      "citizen": {"type": "string"}, "ticket": {"type": "string", "description": "The ticket issued at check-in"}}},
   "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type",
       "properties": {"seq": {"type": "integer"}, "at": dt, "type": {"type": "string", "example": "ticket.called"}, "ticket": {"type": "string"}, "actor": {"type": "string"}},
       "additionalProperties": True},
@@ -162,7 +182,7 @@ doc = {
            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
   "servers": [{"url": "/"}],
   "security": [{"bearer": []}],
-  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "devices", "events", "ops"]],
+  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "events", "ops"]],
   "paths": paths,
   "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Admin token: GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory"}},
                  "schemas": schemas, "responses": responses},

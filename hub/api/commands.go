@@ -26,6 +26,7 @@ const (
 	OpResume      = "resume"
 	OpOpen        = "open"
 	OpClose       = "close"
+	OpCancel      = "cancel"
 )
 
 // Command is a device's request: {"id", "op", "args"}. The id is the
@@ -51,15 +52,26 @@ type IssueArgs struct {
 	Priority      string     `json:"priority,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 	Lang          string     `json:"lang,omitempty"`
-	// A ticket printed from the kiosk's lease while the hub was unreachable.
+	// A ticket printed from the kiosk's lease while the hub was unreachable:
+	// its number, when it was printed, the token of its QR code, and the id
+	// of the command it replaces (the request that got no answer in time).
 	OfflineNumber int        `json:"offline_number,omitempty"`
 	IssuedAt      *time.Time `json:"issued_at,omitempty"`
+	Token         string     `json:"token,omitempty"`
+	Replaces      string     `json:"replaces,omitempty"`
 }
 
 // CheckinArgs are the arguments of checkin: the appointment's code.
 type CheckinArgs struct {
 	Code string `json:"code"`
 	Lang string `json:"lang,omitempty"`
+}
+
+// CancelArgs are the arguments of cancel: a kiosk voids a ticket it issued
+// but could not print.
+type CancelArgs struct {
+	Ticket string `json:"ticket"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // TransferArgs are the arguments of transfer.
@@ -85,6 +97,7 @@ var argTypes = map[string]func() any{
 	OpTransfer: func() any { return &TransferArgs{} },
 	OpPause:    func() any { return &PauseArgs{} },
 	OpOpen:     func() any { return &OpenArgs{} },
+	OpCancel:   func() any { return &CancelArgs{} },
 }
 
 // CommandError is why a command could not even be read. ID is the

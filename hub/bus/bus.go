@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +91,9 @@ func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []by
 	if err != nil {
 		return encodeReply(api.ErrorReply(cmd.ID, "bad_request", err.Error()))
 	}
+	if ia, ok := args.(*api.IssueArgs); ok && ia.Replaces != "" {
+		b.supersede(&act, d, ia.Replaces)
+	}
 	rep, err := b.hub.Do(ctx, "mqtt:"+d.ID+":"+cmd.ID, d.ID, act, replyEncoder(cmd.ID))
 	if err != nil {
 		b.log.Warn("command not done", "device", d.ID, "op", cmd.Op, "err", err)
@@ -117,11 +121,19 @@ func commandID(payload []byte) string {
 	return probe.ID
 }
 
+var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
 func (b *Bus) action(d *devices.Device, op string, args any) (hub.Action, error) {
 	switch a := args.(type) {
 	case *api.IssueArgs:
+		if a.OfflineNumber == 0 && (a.Token != "" || a.Replaces != "" || a.IssuedAt != nil) {
+			return hub.Action{}, errors.New("token, replaces and issued_at come with an offline_number")
+		}
+		if a.Token != "" && !tokenRe.MatchString(a.Token) {
+			return hub.Action{}, errors.New("a ticket token is 22 characters of base64url (128 random bits)")
+		}
 		ia := hub.IssueArgs{Service: a.Service, Channel: a.Channel, Priority: a.Priority, Lang: a.Lang,
-			Device: d.ID, OfflineNumber: a.OfflineNumber}
+			Device: d.ID, OfflineNumber: a.OfflineNumber, Token: a.Token}
 		if a.AppointmentAt != nil {
 			ia.AppointmentAt = *a.AppointmentAt
 		}
@@ -130,7 +142,9 @@ func (b *Bus) action(d *devices.Device, op string, args any) (hub.Action, error)
 		}
 		return hub.IssueTicket(ia), nil
 	case *api.CheckinArgs:
-		return hub.Action{}, errors.New("appointment check-in is not available on this hub yet")
+		return hub.CheckIn(a.Code, d.ID, a.Lang), nil
+	case *api.CancelArgs:
+		return hub.VoidTicket(d.ID, a.Ticket, a.Reason), nil
 	case *api.TransferArgs:
 		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Service: a.Service})
 	case *api.PauseArgs:
@@ -140,6 +154,38 @@ func (b *Bus) action(d *devices.Device, op string, args any) (hub.Action, error)
 	}
 	// Counter operations without arguments act on the device's own counter.
 	return hub.CounterAction(op, d.Counter, hub.CounterArgs{})
+}
+
+// supersede makes an offline ticket replace the request of the same kiosk
+// that got no answer in time: if the hub did issue that request's ticket,
+// the ticket is cancelled (the citizen holds the offline one); if it did
+// not, the request will never be done.
+func (b *Bus) supersede(act *hub.Action, d *devices.Device, old string) {
+	var issued string
+	act.Supersedes = "mqtt:" + d.ID + ":" + old
+	act.Superseded = encodeReply(api.ErrorReply(old, "superseded", "replaced by the ticket printed offline"))
+	act.Prior = func(status int, body []byte) {
+		var r api.Reply
+		var t api.Ticket
+		if status == 200 && json.Unmarshal(body, &r) == nil && r.OK && json.Unmarshal(r.Result, &t) == nil {
+			issued = t.ID
+		}
+	}
+	run := act.Run
+	act.Run = func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
+		// Issue first: if the hub refuses the offline ticket, nothing changes.
+		evs, err := run(e, by)
+		if err != nil {
+			return nil, err
+		}
+		if t, ok := e.Ticket(issued); ok && (t.State == queue.Waiting || t.State == queue.Called) {
+			// A waiting or called ticket can always be cancelled.
+			if cancel, err := e.Cancel(by, issued, "replaced by the ticket printed offline"); err == nil {
+				evs = append(evs, cancel...)
+			}
+		}
+		return evs, nil
+	}
 }
 
 func replyEncoder(id string) hub.Encoder {

@@ -29,6 +29,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	b.last = map[string][]byte{} // a new broker knows nothing
 	b.mu.Unlock()
 	for {
+		b.maintainLeases(ctx)
 		b.publishState(pub, false)
 		if err := b.publishEvents(ctx, pub); err != nil {
 			b.log.Warn("publish events", "err", err)
@@ -53,7 +54,18 @@ func (b *Bus) publishState(pub Publisher, refresh bool) {
 	}
 	var msgs []msg
 	now := b.hub.Now()
+	var kiosks []string
+	if devs, err := b.reg.List(); err == nil {
+		for _, d := range devs {
+			if d.Role == api.RoleKiosk && !d.Disabled {
+				kiosks = append(kiosks, d.ID)
+			}
+		}
+	}
 	b.hub.Read(func(e *queue.Engine) {
+		for _, k := range kiosks {
+			msgs = append(msgs, msg{b.topics.Lease(k), leaseView(e, k)})
+		}
 		msgs = append(msgs, msg{b.topics.Config(), b.config(e, now)}, msg{b.topics.Board(), hub.BoardView(e)})
 		for _, c := range e.Counters() {
 			msgs = append(msgs, msg{b.topics.Counter(c.ID), hub.CounterView(e, now, c.ID)})

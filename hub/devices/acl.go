@@ -12,7 +12,7 @@ import (
 // reply and lease, its counter, and the public board, queue and config.
 
 var opsOf = map[string][]string{
-	api.RoleKiosk:       {api.OpIssueTicket, api.OpCheckin},
+	api.RoleKiosk:       {api.OpIssueTicket, api.OpCheckin, api.OpCancel},
 	api.RoleDisplay:     {},
 	api.RoleCounter:     {api.OpCallNext, api.OpRecall, api.OpStart, api.OpFinish, api.OpNoShow, api.OpTransfer, api.OpPause, api.OpResume, api.OpOpen, api.OpClose},
 	api.RoleIntegration: {api.OpIssueTicket},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"guichet/hub"
 	"guichet/hub/api"
@@ -453,5 +454,35 @@ func TestDevicesAreRegisteredWithASecretShownOnce(t *testing.T) {
 	}
 	if r := e.call("POST", "/api/v1/devices", `{"id":"x","role":"kiosk"}`, "Authorization", ""); r.status != 401 {
 		t.Fatalf("registration without a token: %d", r.status)
+	}
+}
+
+func TestAppointmentsAreBookedAndCheckedIn(t *testing.T) {
+	e := start(t, t.TempDir())
+	at := time.Now().Add(20 * time.Minute).Truncate(time.Minute).UTC()
+	body := fmt.Sprintf(`{"code":"ANTS-4821","service":"P","at":%q,"citizen":"crm-77"}`, at.Format(time.RFC3339))
+	e.must("POST", "/api/v1/appointments", body, 201)
+	if r := e.call("POST", "/api/v1/appointments", body); r.status != 400 {
+		t.Fatalf("booked twice: %d", r.status)
+	}
+	var list struct{ Appointments []map[string]any }
+	paris, _ := time.LoadLocation("Europe/Paris")
+	e.must("GET", "/api/v1/appointments?day="+at.In(paris).Format(time.DateOnly), "", 200).decode(t, &list)
+	if len(list.Appointments) != 1 {
+		t.Fatalf("today's appointments: %+v", list)
+	}
+	var tk api.Ticket
+	e.must("POST", "/api/v1/appointments/ANTS-4821/checkin", `{"lang":"fr"}`, 201).decode(t, &tk)
+	if tk.Priority != "appointment" || tk.Service != "P" || tk.AppointmentAt == nil || !tk.AppointmentAt.Equal(at) || tk.Citizen != "crm-77" {
+		t.Fatalf("checked in %+v", tk)
+	}
+	if r := e.call("POST", "/api/v1/appointments/ANTS-4821/checkin", ``); r.status != 409 || !strings.Contains(string(r.body), "already_checked_in") {
+		t.Fatalf("second check-in: %d %s", r.status, r.body)
+	}
+	if r := e.call("POST", "/api/v1/appointments/NOPE-0000/checkin", ``); r.status != 404 {
+		t.Fatalf("unknown code: %d", r.status)
+	}
+	if r := e.call("GET", "/api/v1/appointments?day=demain", ""); r.status != 400 {
+		t.Fatalf("bad day: %d", r.status)
 	}
 }

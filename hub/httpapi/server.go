@@ -86,6 +86,11 @@ func New(o Options) *Server {
 		{"GET", "/api/v1/counters/{id}/explain", false, s.explain},
 		{"GET", "/api/v1/agents", false, s.agents},
 		{"GET", "/api/v1/events", false, s.events},
+		{"POST", "/api/v1/appointments", false, s.bookAppointment},
+		{"GET", "/api/v1/appointments", false, s.listAppointments},
+		{"GET", "/api/v1/appointments/{code}", false, s.getAppointment},
+		{"POST", "/api/v1/appointments/{code}/cancel", false, s.cancelAppointment},
+		{"POST", "/api/v1/appointments/{code}/checkin", false, s.checkinAppointment},
 	}
 	if s.devices != nil {
 		s.routes = append(s.routes,
@@ -218,6 +223,9 @@ var statusOf = map[string]int{
 	queue.ErrTransition.Code:      http.StatusConflict,
 	queue.ErrQueueEmpty.Code:      http.StatusConflict,
 	queue.ErrLease.Code:           http.StatusConflict,
+	queue.ErrNoAppointment.Code:   http.StatusNotFound,
+	queue.ErrCheckedIn.Code:       http.StatusConflict,
+	queue.ErrCheckinWindow.Code:   http.StatusConflict,
 }
 
 // encoder answers an action with success on success, the mapped status on refusal.

@@ -26,11 +26,13 @@ type Engine struct {
 	counterSt map[string]*CounterState
 	agentSt   map[string]*AgentStatus
 	next      map[numKey]int // next number the hub hands out itself
+	nextLease map[numKey]int // next number leased to kiosks (from OfflineFrom)
 	leases    map[leaseKey]*Lease
 	board     []Call
 	stats     map[string]*ServiceStats
 	retired   []string // finished ticket ids, oldest first
-	applied   int64    // events applied since New
+	appts     map[string]*Appointment
+	applied   int64 // events applied since New
 }
 
 type numKey struct{ prefix, day string }
@@ -87,10 +89,12 @@ func (e *Engine) reset() {
 	e.counterSt = map[string]*CounterState{}
 	e.agentSt = map[string]*AgentStatus{}
 	e.next = map[numKey]int{}
+	e.nextLease = map[numKey]int{}
 	e.leases = map[leaseKey]*Lease{}
 	e.board = nil
 	e.stats = map[string]*ServiceStats{}
 	e.retired = nil
+	e.appts = map[string]*Appointment{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
 	}
@@ -189,12 +193,16 @@ func (e *Engine) Apply(ev Event) {
 		e.setAgent(ev.Agent, AgentPaused, ev.Counter, ev.Reason, ev.At)
 	case AgentResumed:
 		e.setAgent(ev.Agent, AgentAvailable, ev.Counter, "", ev.At)
+	case AppointmentBooked:
+		e.appts[ev.Code] = &Appointment{Code: ev.Code, Service: ev.Service, At: ev.AppointmentAt, Citizen: ev.Citizen}
+	case AppointmentDrop:
+		delete(e.appts, ev.Code)
 	case LeaseGranted:
 		k := leaseKey{ev.Device, ev.Service, ev.Day, ev.Number}
 		e.leases[k] = &Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{}}
 		nk := numKey{ev.Service, ev.Day}
-		if e.nextNumber(nk) <= ev.To {
-			e.next[nk] = ev.To + 1
+		if e.nextLeased(nk) <= ev.To {
+			e.nextLease[nk] = ev.To + 1
 		}
 	}
 }
@@ -214,20 +222,41 @@ func (e *Engine) applyIssued(ev Event) {
 	if t.Token != "" {
 		e.byToken[t.Token] = t
 	}
+	if a := e.appts[ev.Code]; a != nil && ev.Code != "" {
+		a.Ticket = t.ID
+	}
 	nk := numKey{t.Prefix, t.Day}
 	if l := e.leaseOf(ev.Device, t.Prefix, t.Day, t.Number); l != nil {
 		l.Used[t.Number] = true
-	} else if e.nextNumber(nk) <= t.Number {
+	} else if e.next[nk] <= t.Number {
 		e.next[nk] = t.Number + 1
 	}
 	e.enlane(t)
 }
 
+// OfflineFrom is where the numbers leased to kiosks start each day: the hub
+// numbers from 1, kiosks print from 901 when it does not answer.
+const OfflineFrom = 901
+
+// nextNumber is the next number the hub may hand out itself: after the last
+// one, past any leased block.
 func (e *Engine) nextNumber(k numKey) int {
-	if n := e.next[k]; n > 0 {
-		return n
+	n := max(e.next[k], 1)
+	for moved := true; moved; {
+		moved = false
+		for lk, l := range e.leases {
+			if lk.service == k.prefix && lk.day == k.day && n >= l.From && n <= l.To {
+				n, moved = l.To+1, true
+			}
+		}
 	}
-	return 1
+	return n
+}
+
+// nextLeased is where the next leased block starts: after the last one, and
+// after what the hub has handed out on a busy day.
+func (e *Engine) nextLeased(k numKey) int {
+	return max(e.nextLease[k], OfflineFrom, e.next[k])
 }
 
 func (e *Engine) leaseOf(device, service, day string, n int) *Lease {
@@ -338,9 +367,19 @@ func (e *Engine) rollover(day string) {
 			delete(e.next, k)
 		}
 	}
+	for k := range e.nextLease {
+		if k.day < prev {
+			delete(e.nextLease, k)
+		}
+	}
 	for k := range e.leases {
 		if k.day < prev {
 			delete(e.leases, k)
+		}
+	}
+	for code, a := range e.appts {
+		if e.Day(a.At) < prev {
+			delete(e.appts, code)
 		}
 	}
 }

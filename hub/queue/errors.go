@@ -38,6 +38,9 @@ var (
 	ErrTransition      = &Error{"invalid_transition", "invalid transition"}
 	ErrQueueEmpty      = &Error{"queue_empty", "nobody waiting for this counter"}
 	ErrLease           = &Error{"invalid_lease", "number outside the device's lease"}
+	ErrNoAppointment   = &Error{"unknown_appointment", "unknown appointment"}
+	ErrCheckedIn       = &Error{"already_checked_in", "appointment already checked in"}
+	ErrCheckinWindow   = &Error{"checkin_window", "too early or too late to check in"}
 )
 
 func refuse(base *Error, format string, args ...any) error {

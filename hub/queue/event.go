@@ -21,6 +21,8 @@ const (
 	AgentPausedEvent  EventType = "agent.paused"
 	AgentResumed      EventType = "agent.resumed"
 	LeaseGranted      EventType = "lease.granted"
+	AppointmentBooked EventType = "appointment.booked"
+	AppointmentDrop   EventType = "appointment.cancelled"
 )
 
 // Event is one fact in the log. Fields beyond the first five depend on the
@@ -48,5 +50,6 @@ type Event struct {
 	Agent         string    `json:"agent,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
 	Recall        int       `json:"recall,omitempty"`
-	To            int       `json:"to,omitempty"` // last number of a lease
+	To            int       `json:"to,omitempty"`   // last number of a lease
+	Code          string    `json:"code,omitempty"` // appointment code
 }

@@ -36,6 +36,8 @@ type IssueRequest struct {
 	// A ticket a kiosk printed from its lease while the hub was unreachable.
 	OfflineNumber int
 	IssuedAt      time.Time
+
+	code string // the appointment checked in, set by CheckIn
 }
 
 // Issue puts a new ticket in the queue.
@@ -51,6 +53,8 @@ func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
 		return nil, refuse(ErrInvalid, "ticket id must be 1 to %d characters", MaxIDLen)
 	case e.tickets[r.ID] != nil:
 		return nil, refuse(ErrInvalid, "ticket %s already exists", r.ID)
+	case r.Token != "" && e.byToken[r.Token] != nil:
+		return nil, refuse(ErrInvalid, "ticket token already in use")
 	case !r.Channel.Valid():
 		return nil, refuse(ErrInvalid, "unknown channel %q", r.Channel)
 	case !r.Priority.Valid():
@@ -70,7 +74,7 @@ func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
 	ev := Event{
 		At: by.At, Type: TicketIssued, Ticket: r.ID, Actor: by.Actor,
 		Service: s.ID, Channel: r.Channel, Priority: r.Priority, AppointmentAt: r.AppointmentAt,
-		Device: r.Device, Citizen: r.Citizen, Token: r.Token, Lang: r.Lang,
+		Device: r.Device, Citizen: r.Citizen, Token: r.Token, Lang: r.Lang, Code: r.code,
 	}
 	if r.OfflineNumber > 0 {
 		if r.IssuedAt.IsZero() || r.IssuedAt.After(by.At.Add(5*time.Minute)) {
@@ -297,7 +301,7 @@ func (e *Engine) GrantLease(by By, device, service, day string, size int) ([]Eve
 	if _, err := time.ParseInLocation(time.DateOnly, day, e.site.Location); err != nil || day < e.Day(by.At) {
 		return nil, refuse(ErrInvalid, "lease day %q must be today or later", day)
 	}
-	from := e.nextNumber(numKey{s.ID, day})
+	from := e.nextLeased(numKey{s.ID, day})
 	return e.commit(Event{At: by.At, Type: LeaseGranted, Actor: by.Actor, Device: device, Service: s.ID, Day: day, Number: from, To: from + size - 1}), nil
 }
 

@@ -354,20 +354,42 @@ func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 	h.issue(IssueRequest{Service: "A"}) // A001
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 10) })
 	l := h.e.Leases("kiosk-1")
-	if len(l) != 1 || l[0].From != 2 || l[0].To != 11 {
+	if len(l) != 1 || l[0].From != OfflineFrom || l[0].To != OfflineFrom+9 {
 		t.Fatalf("lease = %+v", l)
 	}
-	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != 12 {
-		t.Fatalf("hub issued %d inside the lease", got)
+	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != 2 {
+		t.Fatalf("the hub went on at %d, want 2", got)
 	}
-	off := IssueRequest{ID: "off-1", Service: "A", Device: "kiosk-1", OfflineNumber: 3, IssuedAt: h.now.Add(-time.Minute)}
+	off := IssueRequest{ID: "off-1", Service: "A", Device: "kiosk-1", OfflineNumber: 903, IssuedAt: h.now.Add(-time.Minute)}
 	h.issue(off)
+	if got := h.ticket("off-1").Display(); got != "A903" {
+		t.Fatalf("offline ticket %s", got)
+	}
 	off.ID = "off-2"
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, off) }), "invalid_lease")
-	other := IssueRequest{ID: "off-3", Service: "A", Device: "kiosk-2", OfflineNumber: 4, IssuedAt: h.now}
+	other := IssueRequest{ID: "off-3", Service: "A", Device: "kiosk-2", OfflineNumber: 904, IssuedAt: h.now}
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, other) }), "invalid_lease")
 	if l := h.e.Leases("kiosk-1"); l[0].Free() != 9 {
 		t.Fatalf("lease free = %d, want 9", l[0].Free())
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-2", "A", "2026-11-17", 10) })
+	if l := h.e.Leases("kiosk-2"); l[0].From != OfflineFrom+10 {
+		t.Fatalf("second kiosk's lease %+v overlaps", l)
+	}
+}
+
+func TestABusyDayJumpsOverLeasedNumbers(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 20) })
+	for i := 1; i < OfflineFrom; i++ {
+		h.issue(IssueRequest{Service: "A"})
+	}
+	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != OfflineFrom+20 {
+		t.Fatalf("after %d tickets the hub handed out %d, inside the lease", OfflineFrom-1, got)
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 5) })
+	if l := h.e.Leases("kiosk-1"); l[len(l)-1].From != OfflineFrom+21 {
+		t.Fatalf("a new lease starts at %d, under what the hub handed out", l[len(l)-1].From)
 	}
 }
 
@@ -379,7 +401,7 @@ func TestOfflineTicketSlotsInByItsIssueTime(t *testing.T) {
 	h.tick(5 * time.Minute)
 	online := h.issue(IssueRequest{Service: "A"})
 	h.tick(5 * time.Minute)
-	off := h.issue(IssueRequest{Service: "A", Device: "kiosk-1", OfflineNumber: 1, IssuedAt: printed})
+	off := h.issue(IssueRequest{Service: "A", Device: "kiosk-1", OfflineNumber: OfflineFrom, IssuedAt: printed})
 	if got := h.next("1"); got != off {
 		t.Fatalf("got %s, want the offline ticket printed first (%s before %s)", got, off, online)
 	}

@@ -104,6 +104,28 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 		var op string
 		var err error
 		switch k := r.IntN(100); {
+		case k < 4:
+			op = "lease"
+			dev, svc := fmt.Sprintf("k%d", r.IntN(2)), site.Services[r.IntN(len(site.Services))].ID
+			err = h.do(func(b By) ([]Event, error) { return h.e.GrantLease(b, dev, svc, h.e.Day(b.At), 1+r.IntN(5)) })
+		case k < 9:
+			op = "offline issue"
+			dev := fmt.Sprintf("k%d", r.IntN(2))
+			var req IssueRequest
+			for _, l := range h.e.Leases(dev) {
+				for n := l.From; n <= l.To; n++ {
+					if !l.Used[n] && r.IntN(3) > 0 {
+						req = IssueRequest{Service: l.Service, Device: dev, OfflineNumber: n}
+					}
+				}
+			}
+			if req.Service == "" {
+				req = IssueRequest{Service: site.Services[0].ID, Device: dev, OfflineNumber: OfflineFrom + r.IntN(30)}
+			}
+			req.ID, req.IssuedAt = fmt.Sprintf("o%04d", step), h.now.Add(-time.Duration(r.IntN(300))*time.Second)
+			svc := h.e.services[req.Service]
+			req.Channel = svc.Channels[0]
+			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req) })
 		case k < 30:
 			op = "issue"
 			svc := site.Services[r.IntN(len(site.Services))]

@@ -63,6 +63,9 @@ type Policy struct {
 	CloseWhenFull bool
 	// IgnoreHours keeps every service open around the clock (demo, tests).
 	IgnoreHours bool
+	// CheckinEarly and CheckinLate bound when an appointment may be
+	// checked in, around its slot.
+	CheckinEarly, CheckinLate time.Duration
 }
 
 // DefaultPolicy is the policy used when the configuration declares none.
@@ -73,6 +76,8 @@ func DefaultPolicy() Policy {
 		RecallsBeforeNoShow: 2,
 		BoardSize:           10,
 		CloseWhenFull:       true,
+		CheckinEarly:        time.Hour,
+		CheckinLate:         30 * time.Minute,
 	}
 }
 

@@ -15,13 +15,16 @@ type Snapshot struct {
 	Leases   []Lease                  `json:"leases"`
 	Board    []Call                   `json:"board"`
 	Stats    map[string]*ServiceStats `json:"stats"`
+	Appts    []Appointment            `json:"appointments,omitempty"`
 }
 
-// NumberState is the next number the hub hands out for a service and day.
+// NumberState is the next number the hub hands out for a service and day,
+// and where the next block leased to kiosks starts.
 type NumberState struct {
-	Service string `json:"service"`
-	Day     string `json:"day"`
-	Next    int    `json:"next"`
+	Service   string `json:"service"`
+	Day       string `json:"day"`
+	Next      int    `json:"next,omitempty"`
+	NextLease int    `json:"next_lease,omitempty"`
 }
 
 // Snapshot returns a deep copy of the engine's state.
@@ -39,8 +42,15 @@ func (e *Engine) Snapshot() Snapshot {
 	for _, a := range e.agentSt {
 		s.Agents = append(s.Agents, *a)
 	}
-	for k, n := range e.next {
-		s.Numbers = append(s.Numbers, NumberState{k.prefix, k.day, n})
+	keys := map[numKey]bool{}
+	for k := range e.next {
+		keys[k] = true
+	}
+	for k := range e.nextLease {
+		keys[k] = true
+	}
+	for k := range keys {
+		s.Numbers = append(s.Numbers, NumberState{k.prefix, k.day, e.next[k], e.nextLease[k]})
 	}
 	for _, l := range e.leases {
 		c := *l
@@ -54,6 +64,10 @@ func (e *Engine) Snapshot() Snapshot {
 		c := *st
 		s.Stats[id] = &c
 	}
+	for _, a := range e.appts {
+		s.Appts = append(s.Appts, *a)
+	}
+	sort.Slice(s.Appts, func(i, j int) bool { return s.Appts[i].Code < s.Appts[j].Code })
 	sort.Slice(s.Counters, func(i, j int) bool { return s.Counters[i].ID < s.Counters[j].ID })
 	sort.Slice(s.Agents, func(i, j int) bool { return s.Agents[i].ID < s.Agents[j].ID })
 	sort.Slice(s.Numbers, func(i, j int) bool {
@@ -109,7 +123,12 @@ func (e *Engine) Restore(s Snapshot) {
 		}
 	}
 	for _, n := range s.Numbers {
-		e.next[numKey{n.Service, n.Day}] = n.Next
+		if n.Next > 0 {
+			e.next[numKey{n.Service, n.Day}] = n.Next
+		}
+		if n.NextLease > 0 {
+			e.nextLease[numKey{n.Service, n.Day}] = n.NextLease
+		}
 	}
 	for _, l := range s.Leases {
 		l := l
@@ -117,6 +136,10 @@ func (e *Engine) Restore(s Snapshot) {
 			l.Used = map[int]bool{}
 		}
 		e.leases[leaseKey{l.Device, l.Service, l.Day, l.From}] = &l
+	}
+	for _, a := range s.Appts {
+		a := a
+		e.appts[a.Code] = &a
 	}
 	e.board = append([]Call(nil), s.Board...)
 	for id, st := range s.Stats {

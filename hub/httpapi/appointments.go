@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"guichet/hub"
+	"guichet/hub/queue"
+)
+
+type appointmentRequest struct {
+	Code    string    `json:"code"`
+	Service string    `json:"service"`
+	At      time.Time `json:"at"`
+	Citizen string    `json:"citizen"`
+}
+
+func (s *Server) bookAppointment(w http.ResponseWriter, r *http.Request) {
+	var req appointmentRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	s.do(w, r, hub.BookAppointment(req.Code, req.Service, req.At, req.Citizen), http.StatusCreated)
+}
+
+func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request) {
+	day := r.URL.Query().Get("day")
+	if day != "" {
+		if _, err := time.Parse(time.DateOnly, day); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_argument", "day is a date such as 2026-11-23")
+			return
+		}
+	}
+	var out []queue.Appointment
+	s.hub.Read(func(e *queue.Engine) {
+		if day == "" {
+			day = e.Day(s.hub.Now())
+		}
+		out = e.Appointments(day)
+	})
+	if out == nil {
+		out = []queue.Appointment{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"day": day, "appointments": out})
+}
+
+func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request) {
+	var a queue.Appointment
+	var ok bool
+	s.hub.Read(func(e *queue.Engine) { a, ok = e.Appointment(r.PathValue("code")) })
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown_appointment", "unknown appointment")
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request) {
+	s.do(w, r, hub.CancelAppointment(r.PathValue("code")), http.StatusOK)
+}
+
+type checkinRequest struct {
+	Lang string `json:"lang"`
+}
+
+func (s *Server) checkinAppointment(w http.ResponseWriter, r *http.Request) {
+	var req checkinRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	s.do(w, r, hub.CheckIn(r.PathValue("code"), "", req.Lang), http.StatusCreated)
+}
