@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"errors"
 	"time"
 
 	"guichet/hub/api"
@@ -109,14 +110,14 @@ func QueueView(e *queue.Engine, now time.Time) api.Queue {
 	return q
 }
 
-// ServicesView lists the services.
+// ServicesView lists the services and whether they take visit tickets now.
 func ServicesView(e *queue.Engine, now time.Time) []api.Service {
 	out := []api.Service{}
-	local := now.In(e.Site().Location)
 	for _, s := range e.Site().Services {
-		open, _ := s.Hours.OpenAt(local)
+		err := e.Accepting(now, s.ID, queue.Visit)
 		out = append(out, api.Service{ID: s.ID, Name: names(s.Names), SLASeconds: int(s.SLA.Seconds()),
-			Channels: channels(s.Channels), Open: open || e.Site().Policy.IgnoreHours, ServiceTime: int(s.ServiceTime.Seconds())})
+			Channels: channels(s.Channels), Open: err == nil, Full: errors.Is(err, queue.ErrServiceFull),
+			ServiceTime: int(s.ServiceTime.Seconds())})
 	}
 	return out
 }

@@ -123,7 +123,8 @@ schemas = {
       "message": {"type": "string"}}}}},
   "Names": names,
   "Service": {"type": "object", "properties": {"id": {"type": "string", "example": "E"}, "name": ref("Names"), "sla_s": {"type": "integer"},
-      "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}}, "open": {"type": "boolean"}, "service_time_s": {"type": "integer"}}},
+      "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}}, "open": {"type": "boolean", "description": "Takes visit tickets now"},
+      "full": {"type": "boolean", "description": "Open, but its wait runs past closing time"}, "service_time_s": {"type": "integer"}}},
   "IssueRequest": {"type": "object", "additionalProperties": False, "required": ["service"], "properties": {
       "service": {"type": "string", "example": "E"}, "channel": {"type": "string", "enum": ["visit", "phone"], "default": "visit"},
       "priority": {"type": "string", "enum": ["none", "priority", "appointment"], "default": "none"},

@@ -26,7 +26,8 @@ type Service struct {
 	Name        Names    `json:"name"`
 	SLASeconds  int      `json:"sla_s"`
 	Channels    []string `json:"channels"`
-	Open        bool     `json:"open"` // within opening hours now
+	Open        bool     `json:"open"` // takes visit tickets now
+	Full        bool     `json:"full"` // open, but its wait runs past closing time
 	ServiceTime int      `json:"service_time_s"`
 }
 

@@ -101,6 +101,16 @@ func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
 	return e.commit(ev), nil
 }
 
+// Accepting says whether service takes a new ticket on channel ch at t:
+// nil, or the refusal (service_closed, service_full) Issue would give.
+func (e *Engine) Accepting(t time.Time, service string, ch Channel) error {
+	s := e.services[service]
+	if s == nil {
+		return refuse(ErrUnknownService, "unknown service %q", service)
+	}
+	return e.openForIssue(s, ch, t)
+}
+
 // openForIssue says whether a service takes a new ticket at t: within its
 // hours and, if the policy says so, not so full that it would still be
 // waiting at closing time.

@@ -32,6 +32,7 @@ import (
 	"guichet/hub/httpapi"
 	"guichet/hub/queue"
 	"guichet/hub/store"
+	"guichet/hub/web"
 )
 
 // Options configures a hub.
@@ -115,6 +116,7 @@ func Start(o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
+	web.New(s.Hub, o.Log).Register(s.API)
 	ln, err := net.Listen("tcp", o.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", o.HTTP, err)

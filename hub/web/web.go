@@ -1,0 +1,252 @@
+// Package web serves the hub's pages for the public: the citizen's mobile
+// ticket page (/t/{token}) and the waiting-room board (/display). Pages are
+// rendered on the server, in French unless asked otherwise, and kept live
+// by server-sent events.
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"guichet/hub"
+	"guichet/hub/api"
+	"guichet/hub/queue"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Pages serves the public pages of one hub.
+type Pages struct {
+	hub  *hub.Hub
+	log  *slog.Logger
+	site string
+	tmpl *template.Template
+}
+
+// New returns the pages of hub h.
+func New(h *hub.Hub, log *slog.Logger) *Pages {
+	p := &Pages{hub: h, log: log}
+	h.Read(func(e *queue.Engine) { p.site = e.Site().Name })
+	p.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+		"t": func(lang, key string, args ...any) string { return T(lang, key, args...) },
+		"name": func(n api.Names, lang string) string {
+			if n[lang] != "" {
+				return n[lang]
+			}
+			return n["fr"]
+		},
+	}).ParseFS(templates, "templates/*.html"))
+	return p
+}
+
+// Register adds the pages to mux.
+func (p *Pages) Register(mux interface {
+	Handle(pattern string, h http.Handler)
+}) {
+	mux.Handle("GET /t/{token}", http.HandlerFunc(p.ticketPage))
+	mux.Handle("GET /t/{token}/state", http.HandlerFunc(p.ticketState))
+	mux.Handle("GET /t/{token}/events", http.HandlerFunc(p.ticketEvents))
+}
+
+// lang picks French unless ?lang= or the browser asks for English.
+func lang(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "fr" {
+		return l
+	}
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Accept-Language")), "en") {
+		return "en"
+	}
+	return "fr"
+}
+
+// TicketState is what the mobile page shows: no personal data. The texts
+// are written on the server, in the page's language.
+type TicketState struct {
+	Site        string    `json:"site"`
+	Number      string    `json:"number"`
+	Service     api.Names `json:"service"`
+	State       string    `json:"state"`
+	Ahead       *int      `json:"ahead,omitempty"`
+	Wait        *int      `json:"estimated_wait_s,omitempty"`
+	Counter     string    `json:"counter,omitempty"`
+	CounterName string    `json:"counter_name,omitempty"`
+	Recalls     int       `json:"recalls,omitempty"`
+	At          time.Time `json:"at"`
+	// For the page.
+	StatusText string `json:"status_text"`
+	WaitText   string `json:"wait_text"`
+	Look       string `json:"look"` // waiting, called, gone, bad
+}
+
+// describe writes the state's texts in lang.
+func (st *TicketState) describe(lang string) {
+	where := st.CounterName
+	if where == "" {
+		where = st.Counter
+	}
+	st.Look = "waiting"
+	switch st.State {
+	case "waiting":
+		switch {
+		case st.Ahead == nil || *st.Ahead == 0:
+			st.StatusText = T(lang, "ahead_0")
+		case *st.Ahead == 1:
+			st.StatusText = T(lang, "ahead_1")
+		default:
+			st.StatusText = T(lang, "ahead_n", *st.Ahead)
+		}
+		st.WaitText = T(lang, "wait_unknown")
+		if st.Wait != nil {
+			st.WaitText = T(lang, "wait", waitText(lang, time.Duration(*st.Wait)*time.Second))
+		}
+	case "called":
+		st.Look, st.StatusText, st.WaitText = "called", T(lang, "called"), T(lang, "go_to", where)
+		if st.Recalls > 0 {
+			st.StatusText = T(lang, "recalled")
+		}
+	case "serving":
+		st.StatusText = T(lang, "serving", where)
+	case "done":
+		st.Look, st.StatusText = "gone", T(lang, "done")
+	case "noshow":
+		st.Look, st.StatusText = "bad", T(lang, "noshow")
+	case "cancelled":
+		st.Look, st.StatusText = "gone", T(lang, "cancelled")
+	}
+}
+
+func waitText(lang string, d time.Duration) string {
+	switch m := int(d.Round(time.Minute) / time.Minute); {
+	case d < time.Minute:
+		return T(lang, "less_minute")
+	case m < 60:
+		return T(lang, "minutes", m)
+	default:
+		return T(lang, "hours", m/60, m%60)
+	}
+}
+
+func (p *Pages) state(token, lang string) (TicketState, bool) {
+	var st TicketState
+	var ok bool
+	now := p.hub.Now()
+	p.hub.Read(func(e *queue.Engine) {
+		var t queue.Ticket
+		if t, ok = e.TicketByToken(token); !ok {
+			return
+		}
+		v := hub.TicketView(e, now, t)
+		st = TicketState{Site: p.site, Number: v.Number, Service: v.ServiceName, State: v.State, Ahead: v.Ahead,
+			Wait: v.EstimatedWait, Counter: v.Counter, CounterName: v.CounterName, Recalls: v.Recalls, At: now.In(e.Site().Location)}
+	})
+	if ok {
+		st.describe(lang)
+	}
+	return st, ok
+}
+
+func (p *Pages) ticketPage(w http.ResponseWriter, r *http.Request) {
+	l := lang(r)
+	st, ok := p.state(r.PathValue("token"), l)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+	}
+	data := map[string]any{"Lang": l, "Found": ok, "S": st, "Site": p.site}
+	if err := p.tmpl.ExecuteTemplate(w, "ticket.html", data); err != nil {
+		p.log.Error("render ticket page", "err", err)
+	}
+}
+
+func (p *Pages) ticketState(w http.ResponseWriter, r *http.Request) {
+	st, ok := p.state(r.PathValue("token"), lang(r))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":{"code":"unknown_ticket","message":"unknown or finished ticket"}}`))
+		return
+	}
+	json.NewEncoder(w).Encode(st)
+}
+
+// ticketEvents streams the ticket's state (server-sent events) whenever it
+// changes, until the ticket is finished or the phone goes away.
+func (p *Pages) ticketEvents(w http.ResponseWriter, r *http.Request) {
+	token, l := r.PathValue("token"), lang(r)
+	if _, ok := p.state(token, l); !ok {
+		http.Error(w, "unknown ticket", http.StatusNotFound)
+		return
+	}
+	stream(w, r, p.hub, func() (any, bool) {
+		st, ok := p.state(token, l)
+		done := !ok || st.State == "done" || st.State == "noshow" || st.State == "cancelled"
+		st.At = time.Time{} // the time alone is no change
+		return st, done
+	}, p.log)
+}
+
+// stream sends the value next returns as a server-sent event each time it
+// changes: at once, after every change of the queue, and every 30 s (waits
+// grow); a comment every 15 s keeps proxies from closing the stream. It
+// stops when next says done or the client goes away.
+func stream(w http.ResponseWriter, r *http.Request, h *hub.Hub, next func() (any, bool), log *slog.Logger) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	changes, cancel := h.Watch()
+	defer cancel()
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	refresh := time.NewTicker(30 * time.Second)
+	defer refresh.Stop()
+	var last []byte
+	send := func() bool {
+		v, done := next()
+		b, err := json.Marshal(v)
+		if err != nil {
+			log.Error("encode event", "err", err)
+			return false
+		}
+		if string(b) != string(last) {
+			if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
+				return false
+			}
+			if rc.Flush() != nil {
+				return false
+			}
+			last = b
+		}
+		return !done
+	}
+	if !send() {
+		return
+	}
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changes:
+		case <-refresh.C:
+		case <-ping.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+			continue
+		}
+		if !send() {
+			return
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"guichet/hub/api"
+	"guichet/internal/browsertest"
+	"guichet/internal/sitetest"
+)
+
+func TestMobileTicketPageFollowsTheTicketLive(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	var tk api.Ticket
+	s.Must("POST", "/api/v1/tickets", `{"service":"A","citizen":"crm-secret-42"}`, 201, &tk)
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	var second api.Ticket
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, &second)
+
+	ctx := browsertest.Browser(t, 390, 844) // a small phone
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+second.Token))
+	browsertest.WaitText(t, ctx, "#number", "A003", 5*time.Second)
+	browsertest.WaitText(t, ctx, "#status", "2 personnes avant vous", 2*time.Second)
+	browsertest.WaitText(t, ctx, "#service", "Accueil", time.Second)
+	browsertest.Screenshot(t, ctx, "mobile-ticket-waiting")
+
+	s.Must("POST", "/api/v1/counters/1/open", `{"agent":"ana"}`, 200, nil)
+	s.Must("POST", "/api/v1/counters/1/next", ``, 200, nil)
+	browsertest.WaitText(t, ctx, "#status", "1 personne avant vous", 2*time.Second)
+	s.Must("POST", "/api/v1/counters/2/open", `{"agent":"cat"}`, 200, nil)
+	s.Must("POST", "/api/v1/counters/2/next", ``, 200, nil)
+	s.Must("POST", "/api/v1/counters/1/next", ``, 200, nil) // A003 to Guichet 1
+	browsertest.WaitText(t, ctx, "#status", "C'est à vous !", 2*time.Second)
+	browsertest.WaitText(t, ctx, "#wait", "Présentez-vous au Guichet 1", time.Second)
+	browsertest.Screenshot(t, ctx, "mobile-ticket-called")
+
+	en := browsertest.Browser(t, 390, 844)
+	browsertest.Do(t, en, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+second.Token+"?lang=en"))
+	browsertest.WaitText(t, en, "#status", "It's your turn!", 5*time.Second)
+
+	s.Must("POST", "/api/v1/counters/1/finish", ``, 200, nil)
+	browsertest.WaitText(t, ctx, "#status", "Merci de votre visite", 2*time.Second)
+
+	// The page shows no personal data.
+	res, err := http.Get(s.HTTPURL + "/t/" + tk.Token + "/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || strings.Contains(string(body), "crm-secret-42") || strings.Contains(string(body), tk.ID) {
+		t.Fatalf("state %d: %s", res.StatusCode, body)
+	}
+}
+
+func TestUnknownTicketTokenSaysSoInFrench(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	res, err := http.Get(s.HTTPURL + "/t/AAAAAAAAAAAAAAAAAAAAAA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 404 || !strings.Contains(string(body), "pas ou plus suivi") || !strings.Contains(string(body), `lang="fr"`) {
+		t.Fatalf("%d: %s", res.StatusCode, body)
+	}
+}

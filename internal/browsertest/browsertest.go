@@ -1,0 +1,135 @@
+// Package browsertest runs pages in a real headless Chromium (Debian's,
+// through chromedp) for tests, and keeps screenshots of them as test
+// artifacts to look at. A missing Chromium fails the test: make test
+// installs it.
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Browser returns a browser tab's context; it closes with the test.
+func Browser(t testing.TB, width, height int) context.Context {
+	t.Helper()
+	path := ""
+	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if found, err := exec.LookPath(p); err == nil {
+			path = found
+			break
+		}
+	}
+	if path == "" {
+		t.Fatal("chromium is not installed: run make test (scripts/test-deps.sh installs it)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // root in CI
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"), // a French phone; ?lang=en for English
+		chromedp.WindowSize(width, height),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser, without a timeout
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// Do runs steps with a timeout.
+func Do(t testing.TB, ctx context.Context, timeout time.Duration, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := chromedp.Do(c, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Get runs an action that returns a value, with a timeout.
+func Get[T any](t testing.TB, ctx context.Context, timeout time.Duration, a chromedp.Action[T]) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Artifacts is where screenshots go: $GUICHET_ARTIFACTS, or
+// testdata-out/ at the top of the repository.
+func Artifacts(t testing.TB) string {
+	dir := os.Getenv("GUICHET_ARTIFACTS")
+	if dir == "" {
+		wd, _ := os.Getwd()
+		for d := wd; d != "/"; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+				dir = filepath.Join(d, "testdata-out")
+				break
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Screenshot saves the page as <artifacts>/<name>.png and returns its path.
+func Screenshot(t testing.TB, ctx context.Context, name string) string {
+	t.Helper()
+	png := Get(t, ctx, 10*time.Second, chromedp.FullScreenshot(100)) // quality 100: PNG
+	path := filepath.Join(Artifacts(t), strings.ReplaceAll(name, "/", "-")+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	return path
+}
+
+// WaitText waits until the text of the first element matching the CSS
+// selector sel contains want.
+func WaitText(t testing.TB, ctx context.Context, sel, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel)
+	var got string
+	var err error
+	for {
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		got, err = chromedp.Run(c, chromedp.Evaluate[string](js))
+		cancel()
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed %q (last: %q, %v)", sel, want, got, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Text returns the text of the first element matching sel ("" if none).
+func Text(t testing.TB, ctx context.Context, sel string) string {
+	t.Helper()
+	return Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel)))
+}
