@@ -135,6 +135,9 @@ func (l *Link) Close() error {
 // Topics returns the site's topics.
 func (l *Link) Topics() api.Topics { return l.topics }
 
+// Log returns the link's logger, for the device's other parts.
+func (l *Link) Log() *slog.Logger { return l.o.Log }
+
 // Device returns the device id.
 func (l *Link) Device() string { return l.o.Device }
 
@@ -245,6 +248,15 @@ func (l *Link) Replace(old, id, op string, args any) (ok bool, err error) {
 
 // Pending returns how many commands wait for a reply.
 func (l *Link) Pending() int { return l.box.count() }
+
+// PendingEntries returns the commands waiting for a reply, oldest first.
+func (l *Link) PendingEntries() []Entry {
+	entries, err := l.box.pending()
+	if err != nil {
+		l.log.Error("read outbox", "err", err)
+	}
+	return entries
+}
 
 // Follow calls fn with every message on a retained topic, starting with the
 // cached one if any. Follow before the first connection, or the topic is

@@ -60,6 +60,7 @@ func New(o Options) *Bus {
 	if b.refresh <= 0 {
 		b.refresh = 30 * time.Second
 	}
+	o.Devices.OnChange(func(string, bool) { b.Kick() }) // a new kiosk needs its leases now
 	o.Hub.Read(func(e *queue.Engine) {
 		s := e.Site()
 		b.topics = api.Topics{Site: s.ID}

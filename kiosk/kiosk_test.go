@@ -1,0 +1,269 @@
+package kiosk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"guichet/firmware/link"
+	"guichet/hub/api"
+	"guichet/hw/printer"
+	"guichet/hw/printer/virtual"
+	"guichet/internal/sitetest"
+	"guichet/kiosk"
+)
+
+// rig is a kiosk on a real site, printing on a virtual printer.
+type rig struct {
+	t       *testing.T
+	site    *sitetest.Site
+	id      string
+	link    *link.Link
+	printer *virtual.Printer
+	kiosk   *kiosk.Kiosk
+	dir     string
+	secret  string
+	cancel  context.CancelFunc
+}
+
+func newRig(t *testing.T, s *sitetest.Site, id string) *rig {
+	r := &rig{t: t, site: s, id: id, dir: t.TempDir()}
+	r.secret = s.AddDevice(id, api.RoleKiosk, "")
+	r.open()
+	t.Cleanup(r.close)
+	return r
+}
+
+func (r *rig) open() {
+	var err error
+	r.link, err = link.Open(r.site.LinkOptions(r.id, r.secret, api.RoleKiosk, r.dir))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if r.printer == nil {
+		r.printer, err = virtual.New(filepath.Join(r.dir, "tickets"), 80)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.kiosk, err = kiosk.New(kiosk.Options{Link: r.link, Printer: r.printer, DataDir: r.dir, Log: r.link.Log(), Poll: 50 * time.Millisecond})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go r.kiosk.Run(ctx)
+}
+
+func (r *rig) close() {
+	if r.cancel != nil {
+		r.cancel()
+		r.kiosk.Close()
+		r.link.Close()
+		r.cancel = nil
+	}
+}
+
+// ready waits for the menu and a lease for every service.
+func (r *rig) ready() {
+	r.t.Helper()
+	sitetest.Eventually(r.t, 10*time.Second, "the kiosk's menu and leases", func() bool {
+		v := r.kiosk.View("fr")
+		return len(v.Services) == 2 && r.kiosk.OfflineLeft("A") >= 10 && r.kiosk.OfflineLeft("E") >= 10
+	})
+}
+
+func (r *rig) issue(service string) kiosk.Result {
+	r.t.Helper()
+	res, err := r.kiosk.Issue(context.Background(), kiosk.Press{Service: service, Lang: "fr"})
+	if err != nil {
+		r.t.Fatalf("issue %s: %v", service, err)
+	}
+	return res
+}
+
+func decodeQR(t *testing.T, p virtual.Page) string {
+	t.Helper()
+	bmp, err := gozxing.NewBinaryBitmapFromImage(p.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	if err != nil {
+		t.Fatalf("the QR code does not scan: %v", err)
+	}
+	return res.GetText()
+}
+
+func TestKioskPrintsATicketWhoseQRCodeOpensItsLivePage(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	r := newRig(t, s, "kiosk-hall")
+	r.ready()
+	res := r.issue("E")
+	if res.Number != "E001" || res.Offline || res.Service != "État civil" {
+		t.Fatalf("result %+v", res)
+	}
+	pages := r.printer.Pages()
+	if len(pages) != 1 || !strings.Contains(pages[0].Text(), "E001") || !strings.Contains(pages[0].Text(), "Mairie de Test") {
+		t.Fatalf("printed %d pages: %s", len(pages), pages[0].Text())
+	}
+	url := decodeQR(t, pages[0])
+	if !strings.HasPrefix(url, "http://guichet.test/t/") {
+		t.Fatalf("QR code %q", url)
+	}
+	// The QR code leads to the ticket's live page on the hub.
+	res2, err := http.Get(s.HTTPURL + strings.TrimPrefix(url, "http://guichet.test") + "/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res2.Body)
+	res2.Body.Close()
+	if res2.StatusCode != 200 || !strings.Contains(string(body), `"number":"E001"`) {
+		t.Fatalf("the ticket page: %d %s", res2.StatusCode, body)
+	}
+}
+
+func TestKioskPrintsFromItsLeaseWhenTheHubIsDown(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	r := newRig(t, s, "kiosk-hall")
+	r.ready()
+	r.issue("A") // A001, online
+	s.Stop()
+	sitetest.Eventually(t, 5*time.Second, "the kiosk sees the link down", func() bool { return !r.kiosk.View("fr").Online })
+	start := time.Now()
+	res := r.issue("A")
+	took := time.Since(start)
+	if !res.Offline || res.Number != "A901" {
+		t.Fatalf("offline result %+v", res)
+	}
+	if took > 500*time.Millisecond {
+		t.Fatalf("an offline ticket took %s: the kiosk knew the link was down", took)
+	}
+	url := decodeQR(t, r.printer.Pages()[1])
+	s.Restart()
+	sitetest.Eventually(t, 10*time.Second, "the offline ticket reaches the hub", func() bool { return len(s.Tickets()) == 2 })
+	for _, tk := range s.Tickets() {
+		if tk.Number == "A901" && tk.Device != "kiosk-hall" {
+			t.Fatalf("offline ticket %+v", tk)
+		}
+	}
+	res2, err := http.Get(s.HTTPURL + strings.TrimPrefix(url, "http://guichet.test") + "/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2.Body.Close()
+	if res2.StatusCode != 200 {
+		t.Fatalf("the offline ticket's QR code leads nowhere: %d", res2.StatusCode)
+	}
+}
+
+func TestPrinterFaultStopsTicketsAndClearsByItself(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	r := newRig(t, s, "kiosk-hall")
+	r.ready()
+	for _, fault := range []printer.Status{{PaperOut: true}, {CoverOpen: true}} {
+		r.printer.SetStatus(fault)
+		sitetest.Eventually(t, 3*time.Second, "the kiosk shows the fault", func() bool { return r.kiosk.View("fr").Unavailable })
+		if v := r.kiosk.View("fr"); v.Message != "Tickets momentanément indisponibles — adressez-vous à l'accueil" {
+			t.Fatalf("message %q", v.Message)
+		}
+		_, err := r.kiosk.Issue(context.Background(), kiosk.Press{Service: "A", Lang: "fr"})
+		var ref *kiosk.Refusal
+		if !errors.As(err, &ref) || ref.Code != "unavailable" {
+			t.Fatalf("issued with %v: %v", fault, err)
+		}
+		sitetest.Eventually(t, 3*time.Second, "the hub hears of the fault", func() bool {
+			var d api.Device
+			s.Must("GET", "/api/v1/devices/kiosk-hall", "", 200, &d)
+			return d.State != nil && d.State.Printer != nil && !d.State.Printer.OK &&
+				d.State.Printer.PaperOut == fault.PaperOut && d.State.Printer.CoverOpen == fault.CoverOpen
+		})
+		r.printer.SetStatus(printer.Status{})
+		sitetest.Eventually(t, 3*time.Second, "the kiosk recovers", func() bool { return !r.kiosk.View("fr").Unavailable })
+		r.issue("A")
+	}
+	if n := len(s.Tickets()); n != 2 {
+		t.Fatalf("%d tickets in the hub, want the 2 printed", n)
+	}
+	sitetest.Eventually(t, 3*time.Second, "the hub hears the printer is back", func() bool {
+		var d api.Device
+		s.Must("GET", "/api/v1/devices/kiosk-hall", "", 200, &d)
+		return d.State != nil && d.State.Printer != nil && d.State.Printer.OK
+	})
+}
+
+// failingPrinter refuses the next print, as a printer that jams mid-ticket.
+type failingPrinter struct {
+	*virtual.Printer
+	fail bool
+}
+
+func (f *failingPrinter) Print(ctx context.Context, job []byte) error {
+	if f.fail {
+		f.fail = false
+		return errors.New("cutter jam")
+	}
+	return f.Printer.Print(ctx, job)
+}
+
+func TestATicketThatDoesNotPrintIsVoidedAtTheHub(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	secret := s.AddDevice("kiosk-hall", api.RoleKiosk, "")
+	dir := t.TempDir()
+	l, err := link.Open(s.LinkOptions("kiosk-hall", secret, api.RoleKiosk, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	vp, _ := virtual.New(filepath.Join(dir, "tickets"), 80)
+	fp := &failingPrinter{Printer: vp, fail: true}
+	k, err := kiosk.New(kiosk.Options{Link: l, Printer: fp, DataDir: dir, Log: l.Log(), Poll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	sitetest.Eventually(t, 5*time.Second, "menu", func() bool { return len(k.View("fr").Services) == 2 })
+	if _, err := k.Issue(context.Background(), kiosk.Press{Service: "A"}); err == nil {
+		t.Fatal("a jammed print reported a ticket")
+	}
+	sitetest.Eventually(t, 5*time.Second, "the unprinted ticket cancelled", func() bool {
+		ts := s.Tickets()
+		return len(ts) == 1 && ts[0].State == "cancelled"
+	})
+	if _, err := k.Issue(context.Background(), kiosk.Press{Service: "A"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAppointmentCheckInAtTheKiosk(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	r := newRig(t, s, "kiosk-hall")
+	r.ready()
+	at := time.Now().Add(15 * time.Minute).Truncate(time.Minute)
+	s.Must("POST", "/api/v1/appointments", fmt.Sprintf(`{"code":"RDV-1234","service":"E","at":%q}`, at.Format(time.RFC3339)), 201, nil)
+	res, err := r.kiosk.CheckIn(context.Background(), "RDV-1234", "fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := r.printer.Pages()[0]
+	if !strings.Contains(strings.ReplaceAll(page.Text(), "\u00a0", " "), "Rendez-vous à") || res.Number != "E001" {
+		t.Fatalf("check-in ticket %+v:\n%s", res, page.Text())
+	}
+	_, err = r.kiosk.CheckIn(context.Background(), "RDV-1234", "fr")
+	var ref *kiosk.Refusal
+	if !errors.As(err, &ref) || ref.Code != "already_checked_in" || ref.Message != "Ce rendez-vous est déjà enregistré" {
+		t.Fatalf("second check-in: %v", err)
+	}
+	if _, err := r.kiosk.CheckIn(context.Background(), "NOPE-0000", "fr"); !errors.As(err, &ref) || ref.Code != "unknown_appointment" {
+		t.Fatalf("unknown code: %v", err)
+	}
+}
