@@ -32,6 +32,7 @@ type rig struct {
 	kiosk   *kiosk.Kiosk
 	dir     string
 	secret  string
+	timeout time.Duration
 	cancel  context.CancelFunc
 }
 
@@ -55,7 +56,8 @@ func (r *rig) open() {
 			r.t.Fatal(err)
 		}
 	}
-	r.kiosk, err = kiosk.New(kiosk.Options{Link: r.link, Printer: r.printer, DataDir: r.dir, Log: r.link.Log(), Poll: 50 * time.Millisecond})
+	r.kiosk, err = kiosk.New(kiosk.Options{Link: r.link, Printer: r.printer, DataDir: r.dir, Log: r.link.Log(),
+		Poll: 50 * time.Millisecond, Timeout: r.timeout})
 	if err != nil {
 		r.t.Fatal(err)
 	}

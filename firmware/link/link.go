@@ -100,6 +100,16 @@ func Open(o Options) (*Link, error) {
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5*time.Second).
 		SetKeepAlive(10*time.Second).SetPingTimeout(5*time.Second).SetConnectTimeout(5*time.Second).SetWriteTimeout(5*time.Second).
 		SetBinaryWill(l.topics.DeviceState(o.Device), will, 1, true).
+		// Messages with no route — replies queued while the device was away
+		// arrive right after CONNACK, before onConnect subscribes; a topic an
+		// earlier session subscribed to and this one does not follow — are
+		// not acknowledged by paho: the broker's in-flight window fills and it
+		// stops delivering to the device. The default handler takes them.
+		SetDefaultPublishHandler(l.onMessage).
+		// Replies queued while the device was away arrive right after
+		// CONNACK, before onConnect subscribes. paho does not acknowledge a
+		// message it has no handler for: the broker's in-flight window then
+		// fills and it stops delivering replies to the device.
 		SetOnConnectHandler(l.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { l.setConnected(false, err) })
 	if o.TLS != nil {
@@ -259,18 +269,18 @@ func (l *Link) PendingEntries() []Entry {
 }
 
 // Follow calls fn with every message on a retained topic, starting with the
-// cached one if any. Follow before the first connection, or the topic is
-// only followed from the next one.
+// cached one if any.
 func (l *Link) Follow(topic string, fn func(payload []byte)) {
 	l.mu.Lock()
 	_, known := l.follows[topic]
 	l.follows[topic] = append(l.follows[topic], fn)
-	up := l.connected
 	l.mu.Unlock()
 	if p, ok := l.box.cached(topic); ok {
 		fn(p)
 	}
-	if !known && up {
+	// onConnect subscribes to what was followed when it started; a topic
+	// followed since is subscribed here (twice is harmless).
+	if !known && l.client.IsConnectionOpen() {
 		l.client.Subscribe(topic, 1, l.onMessage)
 	}
 }

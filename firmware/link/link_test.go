@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"guichet/firmware/link"
 	"guichet/hub/api"
 	"guichet/internal/sitetest"
@@ -209,5 +211,46 @@ func TestRebootedDeviceShowsTheLastRetainedStateAtOnce(t *testing.T) {
 	}
 	if l.Connected() {
 		t.Fatal("connected to a stopped hub")
+	}
+}
+
+// TestLinkStaysReachableWithMessagesItHasNoRouteFor: a topic an earlier
+// session subscribed to (the broker keeps the subscription) and this one no
+// longer follows keeps arriving. paho does not acknowledge a message it has
+// no route for; without the link's default handler, twenty of them fill
+// Mosquitto's in-flight window and no reply ever reaches the device again.
+func TestLinkStaysReachableWithMessagesItHasNoRouteFor(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{Mosquitto: true})
+	secret := s.AddDevice("kiosk-1", api.RoleKiosk, "")
+	dir := t.TempDir()
+	l, err := link.Open(s.LinkOptions("kiosk-1", secret, api.RoleKiosk, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Follow(s.Topics.Board(), func([]byte) {})
+	sitetest.Eventually(t, 5*time.Second, "link up", l.Connected)
+	time.Sleep(100 * time.Millisecond) // the subscription is in place
+	l.Close()
+
+	l, err = link.Open(s.LinkOptions("kiosk-1", secret, api.RoleKiosk, t.TempDir())) // follows nothing now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	sitetest.Eventually(t, 5*time.Second, "link up again", l.Connected)
+	// Thirty messages on the old subscription.
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(s.MQTTURL).SetClientID("guichet-hub-extra").
+		SetUsername("guichet-hub").SetPassword(sitetest.HubPassword))
+	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(0)
+	for i := 0; i < 30; i++ {
+		pub.Publish(s.Topics.Board(), 1, false, fmt.Sprintf(`{"calls":[],"n":%d}`, i)).WaitTimeout(time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r, err := l.Send(ctx, api.OpIssueTicket, api.IssueArgs{Service: "A"}); err != nil || !r.OK {
+		t.Fatalf("no reply after 30 messages with no route: %+v %v", r, err)
 	}
 }

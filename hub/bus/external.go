@@ -58,6 +58,11 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 		SetCleanSession(false).SetOrderMatters(true).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5 * time.Second).
 		SetKeepAlive(10 * time.Second).SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
+		// A persistent session's queued commands arrive right after CONNACK,
+		// before OnConnect subscribes again. paho does not acknowledge a
+		// message it has no handler for: the broker's in-flight window then
+		// fills and it stops delivering to the hub.
+		SetDefaultPublishHandler(x.onMessage).
 		SetOnConnectHandler(func(c paho.Client) {
 			tok := c.SubscribeMultiple(map[string]byte{t.CmdFilter(): 1, t.DeviceStateFilter(): 1}, x.onMessage)
 			if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
