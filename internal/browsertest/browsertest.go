@@ -105,12 +105,13 @@ func Screenshot(t testing.TB, ctx context.Context, name string) string {
 	return path
 }
 
-// WaitText waits until the text of the first element matching the CSS
-// selector sel contains want.
+// WaitText waits until the first element matching the CSS selector sel is
+// rendered and its text contains want. (innerText gives the text of an
+// element that is not rendered too: hidden text must not count.)
 func WaitText(t testing.TB, ctx context.Context, sel, want string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel)
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e && e.getClientRects().length ? e.innerText : ""; })()`, sel)
 	var got string
 	var err error
 	for {
@@ -132,4 +133,11 @@ func Text(t testing.TB, ctx context.Context, sel string) string {
 	t.Helper()
 	return Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](fmt.Sprintf(
 		`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel)))
+}
+
+// Visible reports whether the first element matching sel is rendered.
+func Visible(t testing.TB, ctx context.Context, sel string) bool {
+	t.Helper()
+	return Get(t, ctx, 5*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, sel)))
 }
