@@ -98,6 +98,13 @@ func (k *Kiosk) issue(ctx context.Context, op string, args any, lang string, off
 	id := link.NewID()
 	sent := false
 	if k.o.Link.Connected() {
+		k.mu.Lock()
+		day := k.o.Clock().In(k.loc).Format(time.DateOnly)
+		k.mu.Unlock()
+		if err := k.j.intend(id, day); err != nil {
+			k.log.Error("journal", "err", err)
+			return Result{}, refusal(lang, "error")
+		}
 		c, cancel := context.WithTimeout(ctx, k.o.Timeout)
 		rep, err := k.o.Link.SendID(c, id, op, args)
 		cancel()
@@ -113,6 +120,9 @@ func (k *Kiosk) issue(ctx context.Context, op string, args any, lang string, off
 	}
 	if offline == nil {
 		return Result{}, refusal(lang, "unavailable")
+	}
+	if !sent {
+		k.j.release(id)
 	}
 	var off api.IssueArgs
 	offline(&off)
@@ -206,6 +216,7 @@ func (k *Kiosk) printOffline(ctx context.Context, cmd string, sent bool, off api
 			}
 			return Result{}, refusal(lang, "error")
 		}
+		k.j.release(cmd) // the request is gone: the offline ticket stands for it
 	} else if err := k.o.Link.Enqueue(offID, api.OpIssueTicket, off); err != nil {
 		k.j.release(offID)
 		return Result{}, refusal(lang, "error")
@@ -222,6 +233,12 @@ func (k *Kiosk) print(ctx context.Context, cmd string, info TicketInfo, offline 
 	layout := k.o.Layout
 	layout.Site = k.siteName()
 	k.mu.Unlock()
+	// Recorded as printed before it prints: a crash between the two must
+	// never void a ticket a citizen holds (the worst it leaves is a ticket
+	// nobody holds, which ends as a no-show).
+	if err := k.j.printed(cmd); err != nil {
+		k.log.Error("journal", "err", err)
+	}
 	job, err := layout.Ticket(info)
 	if err == nil {
 		err = k.o.Printer.Print(ctx, job)
@@ -231,9 +248,6 @@ func (k *Kiosk) print(ctx context.Context, cmd string, info TicketInfo, offline 
 		k.void(cmd)
 		go k.pollPrinter(context.Background())
 		return Result{}, refusal(info.Lang, "unavailable")
-	}
-	if err := k.j.printed(cmd); err != nil {
-		k.log.Error("journal", "err", err)
 	}
 	k.log.Info("ticket printed", "number", info.Number, "offline", offline)
 	r := Result{Number: info.Number, Service: info.Service, Offline: offline, Ahead: info.Ahead,
@@ -263,6 +277,10 @@ func (k *Kiosk) void(cmd string) {
 func (k *Kiosk) sendVoid(ticket string) {
 	if err := k.o.Link.Enqueue(link.NewID(), api.OpCancel, api.CancelArgs{Ticket: ticket, Reason: "ticket not printed"}); err != nil {
 		k.log.Error("void ticket", "ticket", ticket, "err", err)
+		return
+	}
+	if err := k.j.voidSent(ticket); err != nil {
+		k.log.Error("journal", "err", err)
 	}
 }
 
@@ -298,7 +316,7 @@ func (k *Kiosk) onReply(e link.Entry, rep api.Reply) {
 		return
 	}
 	j, err := k.j.issued(e.ID, t.ID)
-	if err == nil && j != nil && j.Void {
+	if err == nil && j != nil && j.Void == 1 {
 		k.sendVoid(t.ID)
 	}
 }
@@ -317,7 +335,9 @@ func (k *Kiosk) reply(cmd string) (api.Reply, bool) {
 	return api.Reply{}, false
 }
 
-// recover voids the tickets a crash left issued but unprinted.
+// recover settles what a crash left: a ticket issued but not sent to the
+// printer is voided (now, or when the hub's reply brings its id); a request
+// never sent, or a reserved number never used, is forgotten.
 func (k *Kiosk) recover() {
 	entries, err := k.j.unprinted()
 	if err != nil {
@@ -325,12 +345,16 @@ func (k *Kiosk) recover() {
 		return
 	}
 	for _, e := range entries {
-		if e.Ticket == "" && e.Offline && !k.pending(e.Cmd) {
-			k.j.release(e.Cmd) // reserved, never sent, never printed
-			continue
+		switch {
+		case e.Void == 2:
+		case e.Ticket != "":
+			k.log.Warn("voiding a ticket left unprinted", "service", e.Service, "number", e.Number)
+			k.sendVoid(e.Ticket)
+		case k.pending(e.Cmd):
+			k.j.void(e.Cmd) // voided when the reply comes
+		default:
+			k.j.release(e.Cmd)
 		}
-		k.log.Warn("voiding a ticket left unprinted", "service", e.Service, "number", e.Number)
-		k.void(e.Cmd)
 	}
 	if err := k.j.purge(time.Now().AddDate(0, 0, -2).Format(time.DateOnly)); err != nil {
 		k.log.Warn("journal purge", "err", err)

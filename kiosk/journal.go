@@ -24,7 +24,7 @@ type entry struct {
 	Number  int
 	Offline bool
 	Printed bool
-	Void    bool // not printed: cancel it at the hub once its id is known
+	Void    int // 1: not printed, cancel it at the hub once its id is known; 2: cancel sent
 }
 
 func openJournal(path string) (*journal, error) {
@@ -114,6 +114,14 @@ func (j *journal) release(cmd string) error {
 	return err
 }
 
+// intend records a request about to be sent: should the kiosk die before
+// printing its ticket, the ticket is voided.
+func (j *journal) intend(cmd, day string) error {
+	_, err := j.db.Exec(`INSERT INTO tickets(cmd, service, day, number, offline, created) VALUES (?, '', ?, 0, 0, ?)`,
+		cmd, day, time.Now().UnixMilli())
+	return err
+}
+
 // online records a ticket the hub issued, before it is printed.
 func (j *journal) online(cmd, ticket, service, day string, number int) error {
 	_, err := j.db.Exec(`INSERT OR REPLACE INTO tickets(cmd, ticket, service, day, number, offline, created) VALUES (?, ?, ?, ?, ?, 0, ?)`,
@@ -129,6 +137,12 @@ func (j *journal) printed(cmd string) error {
 // void marks a ticket not printed, to cancel at the hub.
 func (j *journal) void(cmd string) error {
 	_, err := j.db.Exec(`UPDATE tickets SET void = 1 WHERE cmd = ?`, cmd)
+	return err
+}
+
+// voidSent records that the cancel of ticket is in the outbox.
+func (j *journal) voidSent(ticket string) error {
+	_, err := j.db.Exec(`UPDATE tickets SET void = 2 WHERE ticket = ?`, ticket)
 	return err
 }
 
@@ -151,10 +165,11 @@ func (j *journal) get(cmd string) (*entry, error) {
 	return &e, err
 }
 
-// unprinted returns the tickets recorded but never printed: a crash
-// between issuing and printing.
+// unprinted returns the tickets recorded but never sent to the printer (a
+// crash between issuing and printing), and those voided whose id the hub
+// had not given yet.
 func (j *journal) unprinted() ([]entry, error) {
-	rows, err := j.db.Query(`SELECT cmd, ticket, service, day, number, offline, printed, void FROM tickets WHERE printed = 0`)
+	rows, err := j.db.Query(`SELECT cmd, ticket, service, day, number, offline, printed, void FROM tickets WHERE printed = 0 OR void = 1`)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ const usage = `guichet — one queue for the town hall's reception desk
 Usage:
   guichet demo    [--data DIR] [--http ADDR]              a whole site in one process
   guichet hub     --config FILE [--data DIR] [--http ADDR] [--mqtt ADDR | --mqtt-url URL]
+  guichet kiosk   --hub URL --site ID --device ID [--printer SPEC] [--http ADDR] [--buttons …]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet config  sample                                    print a sample configuration
@@ -48,6 +49,8 @@ func main() {
 		err = runConfig(args, os.Stdout)
 	case "device":
 		err = runDevice(args, os.Stdout)
+	case "kiosk":
+		err = runKiosk(ctx, args)
 	case "mosquitto":
 		err = runMosquitto(args, os.Stdout)
 	case "version", "--version", "-v":

@@ -439,42 +439,44 @@ func (l *Link) replyLoop() {
 			l.mu.Unlock()
 			continue
 		}
-		entry := l.entry(r.ID)
-		found, err := l.box.done(r.ID)
-		if err != nil {
-			l.log.Error("outbox", "err", err)
-			continue
-		}
-		l.mu.Lock()
-		delete(l.inflight, r.ID)
-		delete(l.retryAt, r.ID)
-		w := l.waiters[r.ID]
-		fns := append([]func(Entry, api.Reply){}, l.onReply...)
-		l.mu.Unlock()
+		entry, found := l.entry(r.ID)
 		if !found {
 			continue // a duplicate reply
 		}
+		l.mu.Lock()
+		w := l.waiters[r.ID]
+		fns := append([]func(Entry, api.Reply){}, l.onReply...)
+		l.mu.Unlock()
 		if !r.OK {
 			l.log.Warn("command refused by the hub; dropped", "op", entry.Op, "id", r.ID, "code", r.Error.Code, "err", r.Error.Message)
 		}
 		if w != nil {
 			w <- r
 		}
+		// The handlers run before the command is forgotten: a crash between
+		// the two sends the command again, and the hub answers the same.
 		for _, fn := range fns {
 			fn(entry, r)
 		}
+		if _, err := l.box.done(r.ID); err != nil {
+			l.log.Error("outbox", "err", err)
+			continue
+		}
+		l.mu.Lock()
+		delete(l.inflight, r.ID)
+		delete(l.retryAt, r.ID)
+		l.mu.Unlock()
 		l.kick()
 	}
 }
 
-func (l *Link) entry(id string) Entry {
-	entries, _ := l.box.pending()
-	for _, e := range entries {
-		if e.ID == id {
-			return e
-		}
+func (l *Link) entry(id string) (Entry, bool) {
+	e, err := l.box.get(id)
+	if err != nil {
+		l.log.Error("outbox", "err", err)
+		return Entry{}, false
 	}
-	return Entry{ID: id}
+	return e, e.ID != ""
 }
 
 // messageLoop caches retained messages and hands them to followers, in order.

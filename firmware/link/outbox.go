@@ -107,6 +107,18 @@ func (o *outbox) pending() ([]Entry, error) {
 	return out, rows.Err()
 }
 
+// get returns the command id, or an Entry with no ID if it is not there.
+func (o *outbox) get(id string) (Entry, error) {
+	var e Entry
+	var created int64
+	err := o.db.QueryRow(`SELECT seq, id, op, payload, created FROM outbox WHERE id = ?`, id).Scan(&e.Seq, &e.ID, &e.Op, &e.Payload, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, nil
+	}
+	e.Created = time.UnixMilli(created)
+	return e, err
+}
+
 func (o *outbox) count() int {
 	var n int
 	o.db.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n)

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"guichet/hub/api"
+	"guichet/hw/printer"
+	"guichet/hw/printer/virtual"
+	"guichet/internal/logbuf"
+)
+
+type kioskProcess struct {
+	cmd  *exec.Cmd
+	page string
+	logs *logbuf.Buffer
+}
+
+var kioskReadyRe = regexp.MustCompile(`msg="kiosk ready".* page=(\S+)`)
+
+func startKioskProcess(t *testing.T, hub *hubProcess, secret, data string) *kioskProcess {
+	t.Helper()
+	cmd := exec.Command(binary, "kiosk", "--hub", hub.mqtt, "--site", "test", "--device", "kiosk-1", "--data", data,
+		"--http", "127.0.0.1:0", "--timeout", "300ms")
+	cmd.Env = append(os.Environ(), "GUICHET_DEVICE_SECRET="+secret)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	k := &kioskProcess{cmd: cmd, logs: &logbuf.Buffer{}}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			k.logs.WriteString(sc.Text() + "\n")
+			if m := kioskReadyRe.FindStringSubmatch(sc.Text()); m != nil {
+				ready <- m[1]
+			}
+		}
+	}()
+	select {
+	case k.page = <-ready:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("kiosk not ready:\n%s", k.logs)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return k
+}
+
+// press asks the kiosk's page for a ticket, as a touch would.
+func (k *kioskProcess) press(service string) (string, error) {
+	req, _ := http.NewRequest("POST", k.page+"press", strings.NewReader(url.Values{"service": {service}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var out struct{ Number, Message string }
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
+		return "", fmt.Errorf("%d %s", res.StatusCode, body)
+	}
+	return out.Number, nil
+}
+
+// printedNumbers reads every ticket the virtual printer printed in dir.
+func printedNumbers(t *testing.T, dir string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.bin"))
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, err := virtual.Render(b, printer.Dots(80))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range pages {
+			for i, l := range p.Lines {
+				if l == "Votre numéro" && i+1 < len(p.Lines) {
+					out = append(out, p.Lines[i+1])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestKioskKilledMidBurstLosesNoPrintedTicket: a guichet kiosk process is
+// killed with SIGKILL while citizens press; restarted, every ticket it
+// printed is in the hub exactly once, and no ticket nobody holds stays in
+// the queue.
+func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
+	dir := t.TempDir()
+	hub := startHubProcess(t, dir)
+	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
+	if err != nil || st != 201 {
+		t.Fatalf("register: %d %s %v", st, body, err)
+	}
+	var nd api.NewDevice
+	json.Unmarshal(body, &nd)
+	data := filepath.Join(dir, "kiosk")
+	k := startKioskProcess(t, hub, nd.Secret, data)
+
+	var mu sync.Mutex
+	answered := 0
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				if _, err := k.press([]string{"A", "E"}[i%2]); err != nil {
+					return // killed, or a refusal
+				}
+				mu.Lock()
+				answered++
+				mu.Unlock()
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := answered
+		mu.Unlock()
+		if n >= 10 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	k.cmd.Process.Kill() // SIGKILL, mid-burst
+	k.cmd.Wait()
+	wg.Wait()
+	t.Logf("killed after %d tickets answered", answered)
+
+	k = startKioskProcess(t, hub, nd.Secret, data)
+	printed := printedNumbers(t, filepath.Join(data, "tickets"))
+	var live map[string]int
+	stable, last := 0, ""
+	for i := 0; i < 200 && stable < 10; i++ { // until the hub's tickets stop changing
+		time.Sleep(100 * time.Millisecond)
+		live = map[string]int{}
+		for _, tk := range listTickets(t, hub) {
+			if tk.State != "cancelled" {
+				live[tk.Number]++
+			}
+		}
+		if s := fmt.Sprint(live); s == last {
+			stable++
+		} else {
+			stable, last = 0, s
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range printed {
+		if seen[n] {
+			t.Fatalf("number %s printed twice", n)
+		}
+		seen[n] = true
+		if live[n] != 1 {
+			t.Fatalf("printed ticket %s is %d times in the hub's queue", n, live[n])
+		}
+	}
+	for n := range live {
+		if !seen[n] {
+			t.Fatalf("ticket %s is in the queue but was never printed", n)
+		}
+	}
+	t.Logf("%d tickets printed, all in the hub once", len(printed))
+	if _, err := k.press("A"); err != nil {
+		t.Fatalf("the restarted kiosk does not print: %v", err)
+	}
+}
