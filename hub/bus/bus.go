@@ -69,6 +69,15 @@ func New(o Options) *Bus {
 	return b
 }
 
+// SetPublicURL changes the address citizens' phones reach the hub at (for
+// the QR codes), and republishes the configuration.
+func (b *Bus) SetPublicURL(u string) {
+	b.mu.Lock()
+	b.site.PublicURL = u
+	b.mu.Unlock()
+	b.Kick()
+}
+
 // Topics returns the site's topics.
 func (b *Bus) Topics() api.Topics { return b.topics }
 

@@ -115,7 +115,10 @@ func sameQueue(a, b []byte) bool {
 }
 
 func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
-	c := api.SiteConfig{Site: b.site, Services: hub.ServicesView(e, now), Languages: e.Site().Languages}
+	b.mu.Lock()
+	site := b.site
+	b.mu.Unlock()
+	c := api.SiteConfig{Site: site, Services: hub.ServicesView(e, now), Languages: e.Site().Languages}
 	for _, ct := range e.Site().Counters {
 		v := hub.CounterView(e, now, ct.ID)
 		c.Counters = append(c.Counters, api.CounterInfo{ID: ct.ID, Name: ct.Name, Channels: v.Channels})

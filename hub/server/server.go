@@ -61,6 +61,7 @@ type Server struct {
 	Devices  *devices.Registry
 	Bus      *bus.Bus
 	API      *httpapi.Server
+	Pages    *web.Pages
 	HTTPURL  string // http://host:port
 	MQTTURL  string // tcp://host:port
 	Token    string // admin API token
@@ -116,7 +117,8 @@ func Start(o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
-	web.New(s.Hub, o.Log).Register(s.API)
+	s.Pages = web.New(s.Hub, o.Log)
+	s.Pages.Register(s.API)
 	ln, err := net.Listen("tcp", o.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", o.HTTP, err)

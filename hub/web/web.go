@@ -23,11 +23,20 @@ var templates embed.FS
 
 // Pages serves the public pages of one hub.
 type Pages struct {
-	hub  *hub.Hub
-	log  *slog.Logger
-	site string
-	tmpl *template.Template
+	hub   *hub.Hub
+	log   *slog.Logger
+	site  string
+	tmpl  *template.Template
+	links []Link
 }
+
+// Link is an entry of the home page.
+type Link struct {
+	Name, Href, About string
+}
+
+// AddLink adds an entry to the home page.
+func (p *Pages) AddLink(l Link) { p.links = append(p.links, l) }
 
 // New returns the pages of hub h.
 func New(h *hub.Hub, log *slog.Logger) *Pages {
@@ -49,6 +58,7 @@ func New(h *hub.Hub, log *slog.Logger) *Pages {
 func (p *Pages) Register(mux interface {
 	Handle(pattern string, h http.Handler)
 }) {
+	mux.Handle("GET /{$}", http.HandlerFunc(p.home))
 	mux.Handle("GET /t/{token}", http.HandlerFunc(p.ticketPage))
 	mux.Handle("GET /t/{token}/state", http.HandlerFunc(p.ticketState))
 	mux.Handle("GET /t/{token}/events", http.HandlerFunc(p.ticketEvents))
@@ -63,6 +73,17 @@ func lang(r *http.Request) string {
 		return "en"
 	}
 	return "fr"
+}
+
+func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	links := append([]Link{}, p.links...)
+	links = append(links,
+		Link{"File d'attente (JSON)", "/api/v1/queue", "Attente par service, en direct."},
+		Link{"API", "/api/v1/openapi.json", "Le contrat de l'API HTTP (OpenAPI 3)."})
+	if err := p.tmpl.ExecuteTemplate(w, "home.html", map[string]any{"Site": p.site, "Links": links}); err != nil {
+		p.log.Error("render home page", "err", err)
+	}
 }
 
 // TicketState is what the mobile page shows: no personal data. The texts
