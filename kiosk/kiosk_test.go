@@ -80,7 +80,7 @@ func (r *rig) ready() {
 	r.t.Helper()
 	sitetest.Eventually(r.t, 10*time.Second, "the kiosk's menu and leases", func() bool {
 		v := r.kiosk.View("fr")
-		return len(v.Services) == 2 && r.kiosk.OfflineLeft("A") >= 10 && r.kiosk.OfflineLeft("E") >= 10
+		return len(v.Services) == 2 && r.kiosk.OfflineLeft("A") >= 25 && r.kiosk.OfflineLeft("E") >= 25
 	})
 }
 

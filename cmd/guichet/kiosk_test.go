@@ -31,10 +31,14 @@ type kioskProcess struct {
 
 var kioskReadyRe = regexp.MustCompile(`msg="kiosk ready".* page=(\S+)`)
 
-func startKioskProcess(t *testing.T, hub *hubProcess, secret, data string) *kioskProcess {
+func startKioskProcess(t testing.TB, hub *hubProcess, secret, data string) *kioskProcess {
+	return startKioskProcessArgs(t, hub, secret, data)
+}
+
+func startKioskProcessArgs(t testing.TB, hub *hubProcess, secret, data string, extra ...string) *kioskProcess {
 	t.Helper()
-	cmd := exec.Command(binary, "kiosk", "--hub", hub.mqtt, "--site", "test", "--device", "kiosk-1", "--data", data,
-		"--http", "127.0.0.1:0", "--timeout", "300ms")
+	cmd := exec.Command(binary, append([]string{"kiosk", "--hub", hub.mqtt, "--site", "test", "--device", "kiosk-1", "--data", data,
+		"--http", "127.0.0.1:0", "--timeout", "300ms"}, extra...)...)
 	cmd.Env = append(os.Environ(), "GUICHET_DEVICE_SECRET="+secret)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

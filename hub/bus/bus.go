@@ -35,6 +35,9 @@ type Options struct {
 	PublicURL string
 	Info      api.Names
 	Refresh   time.Duration // republish the queue summary at least this often; 30 s if zero
+	// OfflineNumbers is how many numbers each kiosk may print per service
+	// and day when the hub does not answer: DefaultOfflineNumbers if zero.
+	OfflineNumbers int
 }
 
 // Bus is the hub's MQTT side.
@@ -46,6 +49,7 @@ type Bus struct {
 	topics  api.Topics
 	site    api.SiteInfo
 	refresh time.Duration
+	offline int
 
 	mu     sync.Mutex
 	last   map[string][]byte          // retained payloads as last published
@@ -55,10 +59,13 @@ type Bus struct {
 
 // New returns the bus of the hub's site.
 func New(o Options) *Bus {
-	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh,
+	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh, offline: o.OfflineNumbers,
 		last: map[string][]byte{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1)}
 	if b.refresh <= 0 {
 		b.refresh = 30 * time.Second
+	}
+	if b.offline <= 0 {
+		b.offline = DefaultOfflineNumbers
 	}
 	o.Devices.OnChange(func(string, bool) { b.Kick() }) // a new kiosk needs its leases now
 	o.Hub.Read(func(e *queue.Engine) {

@@ -11,12 +11,11 @@ import (
 )
 
 // Offline numbers: every enabled kiosk holds, for each service taking
-// visits, today and tomorrow, at least leaseLow numbers the hub will never
-// hand out itself, granted leaseSize at a time.
-const (
-	leaseSize = 20
-	leaseLow  = 10
-)
+// visits, today and tomorrow, at least half of Options.OfflineNumbers
+// numbers the hub will never hand out itself, granted that many at a time.
+
+// DefaultOfflineNumbers is a kiosk's reserve per service and day.
+const DefaultOfflineNumbers = 50
 
 type grant struct{ device, service, day string }
 
@@ -47,7 +46,7 @@ func (b *Bus) maintainLeases(ctx context.Context) {
 							free += l.Free()
 						}
 					}
-					if free < leaseLow {
+					if free < b.offline/2 {
 						need = append(need, grant{d.ID, s.ID, day})
 					}
 				}
@@ -55,7 +54,7 @@ func (b *Bus) maintainLeases(ctx context.Context) {
 		}
 	})
 	for _, g := range need {
-		if _, err := b.hub.Do(ctx, "", "hub", hub.GrantLease(g.device, g.service, g.day, leaseSize), discard); err != nil {
+		if _, err := b.hub.Do(ctx, "", "hub", hub.GrantLease(g.device, g.service, g.day, b.offline), discard); err != nil {
 			b.log.Warn("grant lease", "device", g.device, "service", g.service, "day", g.day, "err", err)
 		}
 	}

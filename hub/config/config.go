@@ -53,6 +53,9 @@ type PolicyConf struct {
 	RecallsBeforeNoShow *int      `yaml:"recalls_before_noshow"`
 	BoardSize           *int      `yaml:"board_size"`
 	CloseWhenFull       *bool     `yaml:"close_when_full"`
+	// OfflineNumbers is each kiosk's reserve of numbers per service and day,
+	// printed (from 901 up) when the hub does not answer.
+	OfflineNumbers *int `yaml:"offline_numbers"`
 }
 
 // Service is one service's section.
@@ -438,7 +441,18 @@ func (c *Config) policy(l *locator, p *queue.Policy) error {
 	if pc.CloseWhenFull != nil {
 		p.CloseWhenFull = *pc.CloseWhenFull
 	}
+	if n := pc.OfflineNumbers; n != nil && (*n < 2 || *n > queue.MaxLeaseSize) {
+		return l.errf([]any{"policy", "offline_numbers"}, "must be 2 to %d", queue.MaxLeaseSize)
+	}
 	return nil
+}
+
+// OfflineNumbers is each kiosk's reserve of offline numbers (0: the default).
+func (c *Config) OfflineNumbers() int {
+	if c == nil || c.Policy.OfflineNumbers == nil {
+		return 0
+	}
+	return *c.Policy.OfflineNumbers
 }
 
 var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,

@@ -112,7 +112,8 @@ func Start(o Options) (_ *Server, err error) {
 		return slices.ContainsFunc(o.Site.Counters, func(x queue.Counter) bool { return x.ID == c })
 	}, o.Log)
 	go s.Devices.Watch(ctx, 2*time.Second)
-	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, PublicURL: o.Config.Site.PublicURL, Info: api.Names(o.Config.Site.Info)})
+	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, PublicURL: o.Config.Site.PublicURL,
+		Info: api.Names(o.Config.Site.Info), OfflineNumbers: o.Config.OfflineNumbers()})
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
