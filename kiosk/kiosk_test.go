@@ -269,3 +269,39 @@ func TestAppointmentCheckInAtTheKiosk(t *testing.T) {
 		t.Fatalf("unknown code: %v", err)
 	}
 }
+
+func TestPaperLowWarnsTheHubButTicketsStillPrint(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	r := newRig(t, s, "kiosk-hall")
+	r.ready()
+	r.printer.SetStatus(printer.Status{PaperLow: true})
+	sitetest.Eventually(t, 3*time.Second, "the hub hears the paper is low", func() bool {
+		var d api.Device
+		s.Must("GET", "/api/v1/devices/kiosk-hall", "", 200, &d)
+		return d.State != nil && d.State.Printer != nil && d.State.Printer.PaperLow && d.State.Printer.OK
+	})
+	if r.kiosk.View("fr").Unavailable {
+		t.Fatal("paper low stopped the kiosk")
+	}
+	r.issue("A")
+}
+
+func TestClosedServiceIsShownAndRefused(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	other := strings.ToLower(time.Now().In(paris).AddDate(0, 0, 3).Weekday().String()[:3])
+	cfg := strings.Replace(sitetest.Config, `sla: 15m, service_time: 8m }`,
+		fmt.Sprintf(`sla: 15m, service_time: 8m, hours: { %s: "08:00-12:00" } }`, other), 1) // E opens another day
+	s := sitetest.Start(t, sitetest.Options{Config: cfg})
+	r := newRig(t, s, "kiosk-hall")
+	sitetest.Eventually(t, 5*time.Second, "menu", func() bool { return len(r.kiosk.View("fr").Services) == 2 })
+	for _, item := range r.kiosk.View("fr").Services {
+		if item.Open != (item.Service == "A") {
+			t.Fatalf("menu %+v: E is closed today, A has no hours", item)
+		}
+	}
+	_, err := r.kiosk.Issue(context.Background(), kiosk.Press{Service: "E", Lang: "fr"})
+	var ref *kiosk.Refusal
+	if !errors.As(err, &ref) || ref.Code != "closed" || ref.Message != "Fermé" {
+		t.Fatalf("ticket for a closed service: %v", err)
+	}
+}
