@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"guichet/hub/api"
+	"guichet/internal/pahostore"
 )
 
 // Options configures a Link.
@@ -96,7 +97,7 @@ func Open(o Options) (*Link, error) {
 		SetClientID(o.Device).SetUsername(o.Device).SetPassword(o.Secret).
 		// Ordered delivery: retained state must not go back in time. The
 		// handlers only queue (paho deadlocks if a handler waits on it).
-		SetCleanSession(false).SetOrderMatters(true).
+		SetCleanSession(false).SetOrderMatters(true).SetStore(pahostore.Null{}). // our own outbox resends; see pahostore
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5*time.Second).
 		SetKeepAlive(10*time.Second).SetPingTimeout(5*time.Second).SetConnectTimeout(5*time.Second).SetWriteTimeout(5*time.Second).
 		SetBinaryWill(l.topics.DeviceState(o.Device), will, 1, true).

@@ -11,6 +11,7 @@ import (
 
 	"guichet/hub/api"
 	"guichet/hub/devices"
+	"guichet/internal/pahostore"
 )
 
 // ExternalOptions configures the hub's connection to a broker it does not
@@ -55,7 +56,7 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 		SetClientID(o.Username + "-" + t.Site).SetUsername(o.Username).SetPassword(o.Password).
 		// Ordered delivery keeps each device's commands in order; the
 		// handler never blocks (paho deadlocks otherwise).
-		SetCleanSession(false).SetOrderMatters(true).
+		SetCleanSession(false).SetOrderMatters(true).SetStore(pahostore.Null{}). // our own outbox resends; see pahostore
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5 * time.Second).
 		SetKeepAlive(10 * time.Second).SetConnectTimeout(5 * time.Second).SetWriteTimeout(5 * time.Second).
 		// A persistent session's queued commands arrive right after CONNACK,

@@ -192,13 +192,13 @@ func transport(t *testing.T, name string, p printer.Printer, w *virtual.Wire) {
 		t.Fatalf("status %v %v", st, err)
 	}
 	for _, fault := range []printer.Status{{PaperOut: true}, {CoverOpen: true}, {PaperLow: true}} {
-		w.Status = fault
+		w.SetStatus(fault)
 		st, err := p.Status(ctx)
 		if err != nil || st != fault {
 			t.Fatalf("fault %v reported as %v %v", fault, st, err)
 		}
 	}
-	w.Status = printer.Status{}
+	w.SetStatus(printer.Status{})
 	got := w.WaitBytes(len(job)+4*3*4, 2*time.Second)
 	golden(t, name+".bin", got)
 	if !bytes.HasPrefix(got, job) {

@@ -110,11 +110,19 @@ func (p *Printer) OnPage(fn func(path string, pg Page)) {
 func (p *Printer) Close() error { return nil }
 
 // Wire is a printer at the far end of a byte link (a TCP socket, a pty): it
-// records every byte received and answers status requests with Status.
+// records every byte received and answers status requests with the status
+// set by SetStatus (ready by default).
 type Wire struct {
 	mu     sync.Mutex
 	got    []byte
-	Status printer.Status
+	status printer.Status
+}
+
+// SetStatus makes the wire answer status requests with s.
+func (w *Wire) SetStatus(s printer.Status) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.status = s
 }
 
 // Serve reads rw until it closes, answering DLE EOT requests.
@@ -126,7 +134,7 @@ func (w *Wire) Serve(rw io.ReadWriter) error {
 		if n > 0 {
 			w.mu.Lock()
 			w.got = append(w.got, buf[:n]...)
-			st := printer.StatusBytes(w.Status)
+			st := printer.StatusBytes(w.status)
 			w.mu.Unlock()
 			pending = append(pending, buf[:n]...)
 			// Answer every complete DLE EOT n: one byte each.
