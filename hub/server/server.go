@@ -119,6 +119,7 @@ func Start(o Options) (_ *Server, err error) {
 	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
 	s.Pages = web.New(s.Hub, o.Log)
+	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
 	s.Pages.Register(s.API)
 	ln, err := net.Listen("tcp", o.HTTP)
 	if err != nil {

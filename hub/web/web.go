@@ -28,6 +28,7 @@ type Pages struct {
 	site  string
 	tmpl  *template.Template
 	links []Link
+	info  api.Names
 }
 
 // Link is an entry of the home page.
@@ -59,6 +60,7 @@ func (p *Pages) Register(mux interface {
 	Handle(pattern string, h http.Handler)
 }) {
 	mux.Handle("GET /{$}", http.HandlerFunc(p.home))
+	p.registerDisplay(mux)
 	mux.Handle("GET /t/{token}", http.HandlerFunc(p.ticketPage))
 	mux.Handle("GET /t/{token}/state", http.HandlerFunc(p.ticketState))
 	mux.Handle("GET /t/{token}/events", http.HandlerFunc(p.ticketEvents))
@@ -77,7 +79,7 @@ func lang(r *http.Request) string {
 
 func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	links := append([]Link{}, p.links...)
+	links := append([]Link{{"Tableau d'affichage", "/display/", "L'écran de la salle d'attente : derniers appels, attentes par service."}}, p.links...)
 	links = append(links,
 		Link{"File d'attente (JSON)", "/api/v1/queue", "Attente par service, en direct."},
 		Link{"API", "/api/v1/openapi.json", "Le contrat de l'API HTTP (OpenAPI 3)."})

@@ -70,3 +70,29 @@ func TestUnknownTicketTokenSaysSoInFrench(t *testing.T) {
 		t.Fatalf("%d: %s", res.StatusCode, body)
 	}
 }
+
+// The hub serves the board itself at /display/, for smart TVs and signage
+// players: in French by default, in English on request.
+func TestHubDisplayPageFollowsTheCalls(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	s.Must("POST", "/api/v1/tickets", `{"service":"E"}`, 201, nil)
+	s.Must("POST", "/api/v1/tickets", `{"service":"E"}`, 201, nil)
+
+	fr := browsertest.Browser(t, 1920, 1080)
+	browsertest.Do(t, fr, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/display"))
+	browsertest.WaitText(t, fr, "#services", "État civil", 5*time.Second)
+	browsertest.WaitText(t, fr, "#services", "2 pers.", time.Second)
+	browsertest.WaitText(t, fr, "#info", "Bienvenue à la mairie de Test", time.Second)
+	en := browsertest.Browser(t, 1920, 1080)
+	browsertest.Do(t, en, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/display/?lang=en"))
+	browsertest.WaitText(t, en, "#services", "Civil status", 5*time.Second)
+
+	s.Must("POST", "/api/v1/counters/3/open", `{"agent":"bob"}`, 200, nil)
+	s.Must("POST", "/api/v1/counters/3/next", ``, 200, nil)
+	browsertest.WaitText(t, fr, "#calls li:first-child", "E001", time.Second)
+	browsertest.WaitText(t, fr, "#calls li:first-child", "Guichet 3", time.Second)
+	browsertest.WaitText(t, fr, "#services", "1 pers.", time.Second)
+	browsertest.WaitText(t, en, "#calls li:first-child", "E001", time.Second)
+	browsertest.WaitText(t, en, ".head", "DESK", time.Second)
+	browsertest.Screenshot(t, fr, "hub-display")
+}

@@ -38,7 +38,8 @@ import (
 // phone) and E (visit), counters 1 to 4 and phone position 9, agents ana,
 // bob, cat, dan.
 const Config = `
-site: { id: test, name: "Mairie de Test", timezone: Europe/Paris, public_url: "http://guichet.test" }
+site: { id: test, name: "Mairie de Test", timezone: Europe/Paris, public_url: "http://guichet.test",
+        info: { fr: "Bienvenue à la mairie de Test", en: "Welcome to Test town hall" } }
 services:
   - { id: A, name: { fr: "Accueil", en: "Enquiries" }, sla: 10m, service_time: 4m, channels: [visit, phone] }
   - { id: E, name: { fr: "État civil", en: "Civil status" }, sla: 15m, service_time: 8m }

@@ -1,0 +1,204 @@
+package display
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Announcement is a call to announce.
+type Announcement struct {
+	Ticket   string // "A042"
+	Counter  string // its id, "3"
+	Name     string // its name, "Guichet 3"
+	Recall   bool
+	CalledAt time.Time
+}
+
+// Voice turns text into speech.
+type Voice interface {
+	Speak(ctx context.Context, text, lang string) (PCM, error)
+}
+
+// Player plays a WAVE file through the device's own audio.
+type Player interface {
+	Play(ctx context.Context, wav []byte) error
+}
+
+// Espeak speaks with espeak-ng, offline.
+type Espeak struct {
+	Path  string // "espeak-ng" if empty
+	Speed int    // words per minute, 140 if zero
+}
+
+// Speak implements Voice.
+func (e Espeak) Speak(ctx context.Context, text, lang string) (PCM, error) {
+	path, speed := e.Path, e.Speed
+	if path == "" {
+		path = "espeak-ng"
+	}
+	if speed == 0 {
+		speed = 140
+	}
+	voice := "fr-fr"
+	if lang == "en" {
+		voice = "en-gb"
+	}
+	out, err := exec.CommandContext(ctx, path, "-v", voice, "-s", strconv.Itoa(speed), "--stdout", text).Output()
+	if err != nil {
+		return nil, fmt.Errorf("espeak-ng: %w", err)
+	}
+	return ParseWAV(out)
+}
+
+// Command plays with a native player: the WAVE file's path replaces the
+// argument "{}", or is appended ("aplay -q", "paplay", "play -q").
+type Command struct{ Args []string }
+
+// Play implements Player.
+func (c Command) Play(ctx context.Context, wav []byte) error {
+	f, err := os.CreateTemp("", "guichet-*.wav")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(wav); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	args := append([]string(nil), c.Args[1:]...)
+	placed := false
+	for i, a := range args {
+		if a == "{}" {
+			args[i], placed = f.Name(), true
+		}
+	}
+	if !placed {
+		args = append(args, f.Name())
+	}
+	if out, err := exec.CommandContext(ctx, c.Args[0], args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w: %s", c.Args[0], err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Announcer says calls aloud, one after the other: a chime, then the voice
+// in each language. Announcements wait their turn; none overlaps another.
+type Announcer struct {
+	Voice  Voice
+	Player Player
+	Langs  []string // languages, in order: ["fr"], ["fr", "en"]
+	Volume int      // 0 to 100
+	// Quiet is when nothing is said: "20:00-08:00" (the screen still shows).
+	Quiet string
+	Log   *slog.Logger
+	Clock func() time.Time
+
+	queue chan Announcement
+}
+
+// NewAnnouncer returns an announcer; Run plays what Announce queues.
+func NewAnnouncer(v Voice, p Player, log *slog.Logger) *Announcer {
+	return &Announcer{Voice: v, Player: p, Langs: []string{"fr"}, Volume: 80, Log: log, Clock: time.Now, queue: make(chan Announcement, 64)}
+}
+
+// Announce queues a call.
+func (a *Announcer) Announce(x Announcement) {
+	select {
+	case a.queue <- x:
+	default:
+		a.Log.Warn("announcement queue full: dropped", "ticket", x.Ticket)
+	}
+}
+
+// Run plays queued announcements in order until ctx ends.
+func (a *Announcer) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case x := <-a.queue:
+			if a.quiet(a.Clock()) {
+				a.Log.Debug("quiet hours: not announced", "ticket", x.Ticket)
+				continue
+			}
+			wav, err := a.Render(ctx, x)
+			if err != nil {
+				a.Log.Error("announcement", "ticket", x.Ticket, "err", err)
+				continue
+			}
+			if err := a.Player.Play(ctx, wav); err != nil && ctx.Err() == nil {
+				a.Log.Error("play announcement", "ticket", x.Ticket, "err", err)
+			}
+		}
+	}
+}
+
+// Render makes an announcement's audio: the chime, then the words in each
+// language, at the announcer's volume.
+func (a *Announcer) Render(ctx context.Context, x Announcement) ([]byte, error) {
+	audio := append(Chime(), Silence(250*time.Millisecond)...)
+	for i, lang := range a.Langs {
+		speech, err := a.Voice.Speak(ctx, Words(lang, x), lang)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			audio = append(audio, Silence(400*time.Millisecond)...)
+		}
+		audio = append(audio, speech...)
+	}
+	return audio.Gain(a.Volume).WAV(), nil
+}
+
+// Words is what is said for a call: "Ticket A 42, guichet 3".
+func Words(lang string, x Announcement) string {
+	letter, number := x.Ticket, ""
+	if i := strings.IndexFunc(x.Ticket, unicode.IsDigit); i > 0 {
+		letter, number = x.Ticket[:i], strings.TrimLeft(x.Ticket[i:], "0")
+		if number == "" {
+			number = "0"
+		}
+	}
+	if lang == "en" {
+		s := fmt.Sprintf("Ticket %s %s, desk %s", letter, number, x.Counter)
+		if x.Recall {
+			s = "Reminder. " + s
+		}
+		return s
+	}
+	where := strings.TrimSpace(strings.Split(strings.Split(x.Name, "—")[0], " - ")[0])
+	if where == "" {
+		where = "guichet " + x.Counter
+	}
+	s := fmt.Sprintf("Ticket %s %s, %s", letter, number, strings.ToLower(where[:1])+where[1:])
+	if x.Recall {
+		s = "Rappel. " + s
+	}
+	return s
+}
+
+// quiet reports whether t falls in the quiet hours.
+func (a *Announcer) quiet(t time.Time) bool {
+	from, to, ok := strings.Cut(a.Quiet, "-")
+	if !ok {
+		return false
+	}
+	f, err1 := time.Parse("15:04", strings.TrimSpace(from))
+	u, err2 := time.Parse("15:04", strings.TrimSpace(to))
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	m, fm, um := t.Hour()*60+t.Minute(), f.Hour()*60+f.Minute(), u.Hour()*60+u.Minute()
+	if fm <= um {
+		return m >= fm && m < um
+	}
+	return m >= fm || m < um // across midnight
+}

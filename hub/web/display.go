@@ -1,0 +1,57 @@
+package web
+
+import (
+	"net/http"
+
+	"guichet/hub"
+	"guichet/hub/api"
+	"guichet/hub/queue"
+	"guichet/internal/boardpage"
+)
+
+// SetInfo sets the message scrolling on the hub's board.
+func (p *Pages) SetInfo(info api.Names) { p.info = info }
+
+// board is the hub's own board: /display, for smart TVs and signage
+// players (a Xibo web-page widget pointing at /display/).
+type board struct{ p *Pages }
+
+func (b board) View(lang string) boardpage.View {
+	var cfg api.SiteConfig
+	var bd api.Board
+	var q api.Queue
+	now := b.p.hub.Now()
+	b.p.hub.Read(func(e *queue.Engine) {
+		s := e.Site()
+		cfg.Site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), Info: b.p.info}
+		bd, q = hub.BoardView(e), hub.QueueView(e, now)
+	})
+	return boardpage.Build(lang, cfg, bd, q, true)
+}
+
+func (b board) Watch() (<-chan struct{}, func()) {
+	seqs, cancel := b.p.hub.Watch()
+	out := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-seqs:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out, func() { cancel(); close(done) }
+}
+
+func (p *Pages) registerDisplay(mux interface {
+	Handle(pattern string, h http.Handler)
+}) {
+	mux.Handle("GET /display/", http.StripPrefix("/display", boardpage.Handler(board{p}, p.log)))
+	mux.Handle("GET /display", http.RedirectHandler("/display/", http.StatusMovedPermanently))
+}
