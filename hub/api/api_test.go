@@ -83,3 +83,11 @@ func TestParseCommand(t *testing.T) {
 		})
 	}
 }
+
+func TestShortCounterName(t *testing.T) {
+	for in, want := range map[string]string{"Guichet 7 — Titres": "Guichet 7", "Bureau 5 - Social": "Bureau 5", "Guichet 3": "Guichet 3", "": ""} {
+		if got := ShortCounterName(in); got != want {
+			t.Errorf("ShortCounterName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Roles a device may have.
 const (
@@ -99,4 +102,13 @@ type NewDevice struct {
 type MQTTAccess struct {
 	Username string `json:"username"`
 	Topics   string `json:"topics"` // the topic root of the site
+}
+
+// ShortCounterName is what screens and voices say of a counter: its name
+// without the description after a dash ("Guichet 7 — Titres": "Guichet 7").
+func ShortCounterName(name string) string {
+	for _, sep := range []string{" — ", " – ", " - "} {
+		name, _, _ = strings.Cut(name, sep)
+	}
+	return strings.TrimSpace(name)
 }

@@ -143,13 +143,13 @@ func (e *Engine) Apply(ev Event) {
 		e.unlane(t)
 		t.State, t.Counter, t.Agent, t.CalledAt, t.Recalls = Called, ev.Counter, ev.Agent, ev.At, 0
 		e.hold(ev.Counter, t.ID, ev.At)
-		e.addCall(Call{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Counter: ev.Counter, At: ev.At})
+		e.addCall(t, Call{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Counter: ev.Counter, At: ev.At})
 	case TicketRecalled:
 		if t == nil {
 			return
 		}
 		t.Recalls = ev.Recall
-		e.addCall(Call{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Counter: t.Counter, At: ev.At, Recall: true})
+		e.addCall(t, Call{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Counter: t.Counter, At: ev.At, Recall: true})
 	case TicketStarted:
 		if t == nil {
 			return
@@ -341,7 +341,12 @@ func (e *Engine) measure(t *Ticket, at time.Time) {
 	st.Served++
 }
 
-func (e *Engine) addCall(c Call) {
+// addCall puts a call on the waiting-room board; a phone ticket's caller is
+// not in the room, so its calls are not shown.
+func (e *Engine) addCall(t *Ticket, c Call) {
+	if t.Channel == Phone {
+		return
+	}
 	e.board = append([]Call{c}, e.board...)
 	if len(e.board) > e.site.Policy.BoardSize {
 		e.board = e.board[:e.site.Policy.BoardSize]

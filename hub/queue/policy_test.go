@@ -420,3 +420,19 @@ func TestEvictsFinishedTicketsOfPastDays(t *testing.T) {
 		t.Fatal("yesterday's waiting ticket dropped")
 	}
 }
+
+// A phone ticket's caller is on the line, not in the waiting room: its
+// calls stay off the board; a visit's call shows.
+func TestPhoneCallsStayOffTheBoard(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("9", "ana")
+	h.open("1", "carl")
+	h.issue(IssueRequest{Service: "A", Channel: Phone})
+	h.issue(IssueRequest{Service: "A"})
+	h.next("9")
+	h.must(func(b By) ([]Event, error) { return h.e.Recall(b, "9") })
+	h.next("1")
+	if board := h.e.Board(); len(board) != 1 || board[0].Counter != "1" {
+		t.Fatalf("board = %+v, want the visit's call only", board)
+	}
+}

@@ -171,6 +171,16 @@ type Site struct {
 	Agents    []Agent
 }
 
+// Service returns the service id, nil if there is none.
+func (s *Site) Service(id string) *Service {
+	for i := range s.Services {
+		if s.Services[i].ID == id {
+			return &s.Services[i]
+		}
+	}
+	return nil
+}
+
 // Validate checks the site for inconsistencies the engine cannot live with.
 func (s *Site) Validate() error {
 	if s.Location == nil {

@@ -79,7 +79,7 @@ func Build(lang string, cfg api.SiteConfig, board api.Board, q api.Queue, online
 			continue
 		}
 		seen[c.Ticket] = true
-		name := c.CounterName
+		name := api.ShortCounterName(c.CounterName)
 		if name == "" {
 			name = c.Counter
 		}
