@@ -2,14 +2,20 @@ package display
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
+
+	"guichet/hub/api"
 )
 
 // Announcement is a call to announce.
@@ -174,7 +180,7 @@ func Words(lang string, x Announcement) string {
 		}
 		return s
 	}
-	where := strings.TrimSpace(strings.Split(strings.Split(x.Name, "—")[0], " - ")[0])
+	where := api.ShortCounterName(x.Name)
 	if where == "" {
 		where = "guichet " + x.Counter
 	}
@@ -183,6 +189,30 @@ func Words(lang string, x Announcement) string {
 		s = "Rappel. " + s
 	}
 	return s
+}
+
+// Check tells what is wrong with the announcer's settings.
+func (a *Announcer) Check() error {
+	if a.Volume < 0 || a.Volume > 100 {
+		return fmt.Errorf("volume %d: from 0 to 100", a.Volume)
+	}
+	for _, l := range a.Langs {
+		if l != "fr" && l != "en" {
+			return fmt.Errorf("language %q: fr or en", l)
+		}
+	}
+	if len(a.Langs) == 0 {
+		return errors.New("no language to announce in")
+	}
+	if a.Quiet != "" {
+		from, to, ok := strings.Cut(a.Quiet, "-")
+		_, err1 := time.Parse("15:04", strings.TrimSpace(from))
+		_, err2 := time.Parse("15:04", strings.TrimSpace(to))
+		if !ok || err1 != nil || err2 != nil {
+			return fmt.Errorf("quiet hours %q: write HH:MM-HH:MM, as 19:00-08:30", a.Quiet)
+		}
+	}
+	return nil
 }
 
 // quiet reports whether t falls in the quiet hours.
@@ -201,4 +231,59 @@ func (a *Announcer) quiet(t time.Time) bool {
 		return m >= fm && m < um
 	}
 	return m >= fm || m < um // across midnight
+}
+
+// NativePlayer returns the first native player installed: aplay (ALSA),
+// paplay (PulseAudio, PipeWire) or sox's play; false if none is.
+func NativePlayer() (Command, bool) {
+	for _, args := range [][]string{{"aplay", "-q"}, {"paplay"}, {"play", "-q"}} {
+		if _, err := exec.LookPath(args[0]); err == nil {
+			return Command{Args: args}, true
+		}
+	}
+	return Command{}, false
+}
+
+// Files is a virtual loudspeaker: it writes each announcement to a WAVE
+// file in Dir (the demo's, to listen to afterwards), keeping the last Keep.
+type Files struct {
+	Dir  string
+	Keep int // 50 if zero
+	mu   sync.Mutex
+}
+
+// Play implements Player.
+func (f *Files) Play(_ context.Context, wav []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := os.MkdirAll(f.Dir, 0o750); err != nil {
+		return err
+	}
+	name := filepath.Join(f.Dir, time.Now().Format("20060102-150405.000")+".wav")
+	if err := os.WriteFile(name, wav, 0o640); err != nil {
+		return err
+	}
+	keep := f.Keep
+	if keep <= 0 {
+		keep = 50
+	}
+	old, _ := filepath.Glob(filepath.Join(f.Dir, "*.wav"))
+	sort.Strings(old)
+	for len(old) > keep {
+		os.Remove(old[0])
+		old = old[1:]
+	}
+	return nil
+}
+
+// Both plays through each player in turn.
+type Both []Player
+
+// Play implements Player.
+func (b Both) Play(ctx context.Context, wav []byte) error {
+	var errs []error
+	for _, p := range b {
+		errs = append(errs, p.Play(ctx, wav))
+	}
+	return errors.Join(errs...)
 }

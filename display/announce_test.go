@@ -112,6 +112,17 @@ func TestWords(t *testing.T) {
 	}
 }
 
+func TestSettingsAreChecked(t *testing.T) {
+	for _, a := range []*Announcer{{Langs: []string{"fr"}, Volume: 101}, {Langs: []string{"de"}}, {}, {Langs: []string{"fr"}, Quiet: "20h-8h"}} {
+		if a.Check() == nil {
+			t.Errorf("%+v accepted", a)
+		}
+	}
+	if err := (&Announcer{Langs: []string{"fr", "en"}, Volume: 60, Quiet: "19:30-08:00"}).Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestQuietHours(t *testing.T) {
 	a := &Announcer{Quiet: "20:00-08:00"}
 	for h, want := range map[int]bool{7: true, 8: false, 12: false, 19: false, 20: true, 23: true} {

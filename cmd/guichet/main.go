@@ -21,9 +21,11 @@ var version = "dev"
 const usage = `guichet — one queue for the town hall's reception desk
 
 Usage:
-  guichet demo    [--data DIR] [--http ADDR]              a whole site in one process
+  guichet demo    [--simulate] [--speed N] [--data DIR] [--http ADDR]   a whole site in one process
   guichet hub     --config FILE [--data DIR] [--http ADDR] [--mqtt ADDR | --mqtt-url URL]
   guichet kiosk   --hub URL --site ID --device ID [--printer SPEC] [--http ADDR] [--buttons …]
+  guichet display --hub URL --site ID --device ID [--http ADDR] [--langs fr,en] [--quiet 19:00-08:30]
+  guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet config  sample                                    print a sample configuration
@@ -51,6 +53,10 @@ func main() {
 		err = runDevice(args, os.Stdout)
 	case "kiosk":
 		err = runKiosk(ctx, args)
+	case "display":
+		err = runDisplay(ctx, args)
+	case "counter":
+		err = runCounter(ctx, args)
 	case "mosquitto":
 		err = runMosquitto(args, os.Stdout)
 	case "version", "--version", "-v":

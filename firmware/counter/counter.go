@@ -248,7 +248,7 @@ func (t *Terminal) State() State {
 	defer t.mu.Unlock()
 	v, x := t.view, t.texts
 	st := State{Online: online, Pending: pending, Counter: v, LED: v.Ticket != nil}
-	f := deskscreen.Frame{Top: v.Name, Big: "—", Short: "----"}
+	f := deskscreen.Frame{Top: api.ShortCounterName(v.Name), Big: "—", Short: "----"}
 	if f.Top == "" {
 		f.Top = x.counter + " " + t.o.Counter
 	}

@@ -448,8 +448,8 @@ func (l *Link) replyLoop() {
 		w := l.waiters[r.ID]
 		fns := append([]func(Entry, api.Reply){}, l.onReply...)
 		l.mu.Unlock()
-		if !r.OK {
-			l.log.Warn("command refused by the hub; dropped", "op", entry.Op, "id", r.ID, "code", r.Error.Code, "err", r.Error.Message)
+		if !r.OK { // the role says what it means to the user; here, the trace
+			l.log.Debug("command refused by the hub", "op", entry.Op, "id", r.ID, "code", r.Error.Code, "err", r.Error.Message)
 		}
 		if w != nil {
 			w <- r

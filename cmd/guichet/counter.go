@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+
+	"periph.io/x/conn/v3/gpio"
+
+	"guichet/firmware/counter"
+	"guichet/hw/deskscreen"
+)
+
+func runCounter(ctx context.Context, args []string) error {
+	var f deviceFlags
+	fs := flag.NewFlagSet("counter", flag.ContinueOnError)
+	f.register(fs, "counter")
+	counterID := fs.String("counter", "", "the counter this terminal sits at, as registered on the hub (required)")
+	agent := fs.String("agent", "", "open the counter for this agent at start, if it is closed")
+	buttons := fs.String("buttons", "next=GPIO17,recall=GPIO27,noshow=GPIO22,finish=GPIO23,pause=GPIO24", "a push button per action (next, recall, noshow, finish, pause), to ground")
+	led := fs.String("led", "", "the LED lit while a ticket is held: GPIO5")
+	screen := fs.String("screen", "", "desk display: ssd1306:1 (OLED on I²C bus 1), ht16k33:1?addr=0x70 (4 characters)")
+	lang := fs.String("lang", "fr", "language of the desk display: fr or en")
+	reason := fs.String("pause-reason", "pause", "the reason the pause button gives")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(os.Stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	o := counter.Options{Counter: *counterID, Agent: *agent, Lang: *lang, PauseReason: *reason, Log: log, Pins: map[string]gpio.PinIn{}}
+	pins, err := pinMap(*buttons)
+	if err != nil {
+		return err
+	}
+	for b, p := range pins {
+		o.Pins[b] = p
+	}
+	if *led != "" {
+		if o.LED, err = pinByName(*led); err != nil {
+			return err
+		}
+	}
+	scr, closer, err := deskscreen.Open(*screen)
+	if err != nil {
+		return err
+	}
+	if closer != nil {
+		defer closer.Close()
+	}
+	o.Screen = scr
+	l, err := f.open("counter", log)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	o.Link = l
+	t, err := counter.New(o)
+	if err != nil {
+		return err
+	}
+	log.Info("counter terminal ready", "device", f.device, "counter", *counterID)
+	return t.Run(ctx)
+}

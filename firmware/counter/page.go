@@ -1,0 +1,157 @@
+package counter
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"html/template"
+	"image/png"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"guichet/hw/deskscreen"
+)
+
+//go:embed page.html
+var pageHTML string
+
+var pageTmpl = template.Must(template.New("desks").Parse(pageHTML))
+
+// DeskPage serves the virtual counter terminals of the demo: each desk's
+// display as its OLED would show it, its LED, and its buttons, which press
+// the virtual pins.
+type DeskPage struct {
+	desks []*Virtual
+	byID  map[string]*Virtual
+	log   *slog.Logger
+}
+
+// NewDeskPage returns the page of desks.
+func NewDeskPage(desks []*Virtual, log *slog.Logger) *DeskPage {
+	p := &DeskPage{desks: desks, byID: map[string]*Virtual{}, log: log}
+	for _, d := range desks {
+		p.byID[d.o.Counter] = d
+	}
+	return p
+}
+
+type deskView struct {
+	Counter string `json:"id"`
+	Name    string `json:"name"`
+	State
+}
+
+func (p *DeskPage) views() []deskView {
+	out := make([]deskView, 0, len(p.desks))
+	for _, d := range p.desks {
+		st := d.State()
+		name := st.Counter.Name
+		if name == "" {
+			name = d.o.Counter
+		}
+		out = append(out, deskView{Counter: d.o.Counter, Name: name, State: st})
+	}
+	return out
+}
+
+var buttonLabels = map[string][2]string{ // fr, en
+	Next: {"Suivant", "Next"}, Recall: {"Rappel", "Recall"}, NoShow: {"Absent", "No-show"},
+	Finish: {"Terminé", "Finish"}, Pause: {"Pause / reprise", "Pause / resume"},
+}
+
+// ServeHTTP serves "/" (the page), "/events" (the desks' states, as
+// server-sent events), "/{counter}/screen.png" and POST "/{counter}/press/{button}".
+func (p *DeskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", p.page)
+	mux.HandleFunc("GET /events", p.events)
+	mux.HandleFunc("GET /{counter}/screen.png", p.screen)
+	mux.HandleFunc("POST /{counter}/press/{button}", p.press)
+	mux.ServeHTTP(w, r)
+}
+
+func (p *DeskPage) page(w http.ResponseWriter, r *http.Request) {
+	lang := 0
+	if r.URL.Query().Get("lang") == "en" {
+		lang = 1
+	}
+	type button struct{ ID, Label string }
+	var buttons []button
+	for _, b := range Buttons {
+		buttons = append(buttons, button{b, buttonLabels[b][lang]})
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	err := pageTmpl.Execute(w, map[string]any{"Desks": p.views(), "Buttons": buttons, "EN": lang == 1})
+	if err != nil {
+		p.log.Error("render desks page", "err", err)
+	}
+}
+
+func (p *DeskPage) screen(w http.ResponseWriter, r *http.Request) {
+	d := p.byID[r.PathValue("counter")]
+	if d == nil {
+		http.NotFound(w, r)
+		return
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, deskscreen.Render(d.State().Frame, 128, 64)); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+func (p *DeskPage) press(w http.ResponseWriter, r *http.Request) {
+	// Only this page may press: another site open in the same browser may not.
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+	}
+	d := p.byID[r.PathValue("counter")]
+	if d == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := d.Tap(r.PathValue("button")); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (p *DeskPage) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var last []byte
+	for {
+		b, _ := json.Marshal(p.views())
+		if !bytes.Equal(b, last) {
+			if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
+				return
+			}
+			if rc.Flush() != nil {
+				return
+			}
+			last = b
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
