@@ -1,32 +1,50 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 
+	"guichet/display"
+	"guichet/firmware/counter"
 	"guichet/firmware/link"
 	"guichet/hub/api"
 	"guichet/hub/config"
 	"guichet/hub/devices"
+	"guichet/hub/queue"
 	"guichet/hub/server"
 	"guichet/hub/web"
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
+	"guichet/internal/boardpage"
+	"guichet/internal/sim"
 	"guichet/kiosk"
 )
 
 // runDemo runs a whole site in one process: the hub with its embedded
-// broker and SQLite, and the site's devices on virtual hardware.
+// broker and SQLite, and the site's devices on virtual hardware: a kiosk
+// printing PNGs, a waiting-room display announcing into WAVE files (and
+// aloud with --sound), a counter terminal with virtual buttons per counter;
+// with --simulate, a day at the town hall plays on them.
 func runDemo(ctx context.Context, args []string) error {
 	var f hubFlags
+	var sf soundFlags
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	f.register(fs)
+	sf.register(fs, false)
+	simulate := fs.Bool("simulate", false, "play a day at the town hall: citizens arrive, agents call and serve")
+	speed := fs.Float64("speed", 1, "with --simulate: play the day this many times faster than real time")
+	rates := fs.String("rates", "", "with --simulate: visits per hour by service, as A=20,E=8 (default: three quarters of an agent per service)")
+	seed := fs.Uint64("seed", 0, "with --simulate: random seed, to replay the same day (default: a new one)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,6 +54,10 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	site.Policy.IgnoreHours = true // the demo's services are open around the clock
 	log, err := newLogger(os.Stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	rateMap, err := sim.ParseRates(*rates)
 	if err != nil {
 		return err
 	}
@@ -53,12 +75,52 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	s.API.Handle("/kiosk/", http.StripPrefix("/kiosk", kiosk.NewPage(k)))
-	s.Pages.AddLink(web.Link{Name: "Borne à tickets", Href: "/kiosk/", About: "Touchez un service : le ticket s'imprime (en PNG) dans " + filepath.Join(f.data, "tickets") + "."})
+	screen, err := d.display(ctx, &sf)
+	if err != nil {
+		return err
+	}
+	s.API.Handle("/screen/", http.StripPrefix("/screen", boardpage.Handler(screen, log)))
+	staff := sim.Staff(&site)
+	desks, err := d.desks(ctx, site, staff)
+	if err != nil {
+		return err
+	}
+	var virtual []*counter.Virtual
+	for _, c := range site.Counters {
+		virtual = append(virtual, desks[c.ID])
+	}
+	s.API.Handle("/desks/", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)))
+	tickets := filepath.Join(f.data, "tickets")
+	s.Pages.AddLink(web.Link{Name: "Borne à tickets", Href: "/kiosk/", About: "Touchez un service : le ticket s'imprime (en PNG) dans " + tickets + "."})
+	s.Pages.AddLink(web.Link{Name: "Écran de la salle d'attente", Href: "/screen/", About: "L'appareil d'affichage : derniers appels, attentes ; annonces vocales dans " + filepath.Join(f.data, "announcements") + "."})
+	s.Pages.AddLink(web.Link{Name: "Terminaux de guichet", Href: "/desks/", About: "Les boutons des guichets (appel suivant, rappel, absent, terminé, pause) et leur petit écran."})
 
+	if *simulate {
+		sd := map[string]sim.Desk{}
+		for id, v := range desks {
+			if staff[id] != "" {
+				sd[id] = v
+			}
+		}
+		sm, err := sim.New(sim.Options{Site: &site, Kiosk: k, Console: console{base: s.HTTPURL, token: s.Token},
+			Desks: sd, Speed: *speed, Rates: rateMap, Seed: *seed, Log: log})
+		if err != nil {
+			return err
+		}
+		go sm.Run(ctx)
+	}
+
+	mode := ""
+	if *simulate {
+		mode = fmt.Sprintf("  (journée simulée, ×%g)", *speed)
+	}
 	fmt.Printf(`
-Guichet — démo : %s
+Guichet — démo : %s%s
   Accueil             %s/
   Borne à tickets     %s/kiosk/        (tickets imprimés en PNG dans %s)
+  Écran d'affichage   %s/screen/       (annonces vocales en WAV dans %s)
+  Écran servi par le hub, pour TV connectées et Xibo : %s/display/
+  Guichets            %s/desks/        (boutons virtuels des terminaux)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
   Broker MQTT         %s
@@ -66,9 +128,42 @@ Guichet — démo : %s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 Ctrl-C pour arrêter.
-`, site.Name, s.HTTPURL, s.HTTPURL, filepath.Join(f.data, "tickets"), s.HTTPURL, s.HTTPURL, s.HTTPURL, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+`, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	<-ctx.Done()
 	return nil
+}
+
+// console is what the simulated agents do from the web console, and the
+// telephony link's calls: through the hub's HTTP API.
+type console struct{ base, token string }
+
+func (c console) post(ctx context.Context, path string, body any) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, "POST", c.base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("%s: %d %s", path, res.StatusCode, msg)
+	}
+	return nil
+}
+
+func (c console) Transfer(ctx context.Context, counterID, service string) error {
+	return c.post(ctx, "/api/v1/counters/"+url.PathEscape(counterID)+"/transfer", map[string]string{"service": service})
+}
+
+func (c console) Phone(ctx context.Context, service string) error {
+	return c.post(ctx, "/api/v1/tickets", map[string]string{"service": service, "channel": "phone"})
 }
 
 // demo holds the demo's devices.
@@ -98,6 +193,9 @@ func (d *demo) link(id, role, counter string) (*link.Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo device %s: %w", id, err)
 	}
+	if err := os.MkdirAll(filepath.Join(d.data, "devices", id), 0o750); err != nil {
+		return nil, err
+	}
 	l, err := link.Open(link.Options{Broker: d.s.MQTTURL, Site: d.s.Topics.Site, Device: id, Secret: secret, Role: role,
 		Version: version, DataDir: filepath.Join(d.data, "devices", id), Log: d.log.With("device", id)})
 	if err != nil {
@@ -109,9 +207,6 @@ func (d *demo) link(id, role, counter string) (*link.Link, error) {
 
 // kiosk starts the demo's kiosk, printing PNGs into <data>/tickets.
 func (d *demo) kiosk(ctx context.Context) (*kiosk.Kiosk, error) {
-	if err := os.MkdirAll(filepath.Join(d.data, "devices", "kiosk-demo"), 0o750); err != nil {
-		return nil, err
-	}
 	l, err := d.link("kiosk-demo", api.RoleKiosk, "")
 	if err != nil {
 		return nil, err
@@ -128,4 +223,41 @@ func (d *demo) kiosk(ctx context.Context) (*kiosk.Kiosk, error) {
 	d.closes = append(d.closes, k.Close)
 	go k.Run(ctx)
 	return k, nil
+}
+
+// display starts the demo's waiting-room display; its announcements go to
+// <data>/announcements as WAVE files, and aloud with --sound.
+func (d *demo) display(ctx context.Context, sf *soundFlags) (*display.Display, error) {
+	l, err := d.link("screen-demo", api.RoleDisplay, "")
+	if err != nil {
+		return nil, err
+	}
+	ann, err := sf.announcer(d.log.With("device", "screen-demo"), &display.Files{Dir: filepath.Join(d.data, "announcements")})
+	if err != nil {
+		return nil, err
+	}
+	if ann != nil {
+		go ann.Run(ctx)
+	}
+	return display.New(l, ann, d.log.With("device", "screen-demo")), nil
+}
+
+// desks starts a counter terminal on virtual pins at every counter; a
+// staffed counter opens for its agent.
+func (d *demo) desks(ctx context.Context, site queue.Site, staff map[string]string) (map[string]*counter.Virtual, error) {
+	out := map[string]*counter.Virtual{}
+	for _, c := range site.Counters {
+		id := "desk-" + c.ID
+		l, err := d.link(id, api.RoleCounter, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		v, err := counter.NewVirtual(counter.Options{Link: l, Counter: c.ID, Agent: staff[c.ID], Log: d.log.With("device", id)})
+		if err != nil {
+			return nil, err
+		}
+		go v.Run(ctx)
+		out[c.ID] = v
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"image/png"
 	"io"
 	"net/http"
@@ -14,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"guichet/internal/browsertest"
+	"guichet/internal/sitetest"
 )
 
 // startDemo runs guichet demo and returns its home URL.
@@ -101,4 +106,100 @@ func TestDemoKioskPrintsATicketWhoseQRCodeOpensItsPage(t *testing.T) {
 	if st, body := get(t, qr.GetText()); st != 200 || !strings.Contains(body, "E001") || !strings.Contains(body, "Votre numéro") {
 		t.Fatalf("the ticket page: %d", st)
 	}
+}
+
+// The demo's counter terminals: a click on "Suivant" presses the virtual
+// button; the call reaches the display device's page and the desk display.
+func TestDemoDeskButtonCallsToTheScreen(t *testing.T) {
+	data := t.TempDir()
+	home := startDemo(t, data)
+	for _, p := range []string{"/screen/", "/display/", "/desks/"} {
+		if st, _ := get(t, home+p); st != 200 {
+			t.Fatalf("%s: %d", p, st)
+		}
+	}
+	tok, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	req, _ := http.NewRequest("POST", home+"/api/v1/tickets", strings.NewReader(`{"service":"E"}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
+		t.Fatalf("issue: %v %v", res, err)
+	}
+
+	screen := browsertest.Browser(t, 1920, 1080)
+	browsertest.Do(t, screen, 10*time.Second, chromedp.Navigate(home+"/screen/"))
+	browsertest.WaitText(t, screen, "#services", "État civil", 5*time.Second)
+	desks := browsertest.Browser(t, 1400, 900)
+	browsertest.Do(t, desks, 10*time.Second, chromedp.Navigate(home+"/desks/"))
+	browsertest.WaitText(t, desks, "#desk-1 .name", "Guichet 1", 5*time.Second)
+	// Counter 1 opened for its agent by its terminal: "Libre" on its display.
+	sitetest.Eventually(t, 10*time.Second, "counter 1 open", func() bool {
+		return browsertest.Get(t, desks, 5*time.Second, chromedp.Evaluate[bool](`document.querySelector("#desk-1 .oled").alt === "—"`))
+	})
+	browsertest.Do(t, desks, 5*time.Second, chromedp.Click(chromedp.CSS(`#desk-1 button[data-button="next"]`)))
+	browsertest.WaitText(t, screen, "#calls li:first-child", "E001", 2*time.Second)
+	browsertest.WaitText(t, screen, "#calls li:first-child", "Guichet 1", time.Second)
+	sitetest.Eventually(t, 3*time.Second, "E001 on the desk display, LED lit", func() bool {
+		return browsertest.Get(t, desks, 5*time.Second, chromedp.Evaluate[bool](
+			`document.querySelector("#desk-1 .oled").alt === "E001" && document.querySelector("#desk-1 .led").classList.contains("on")`))
+	})
+	browsertest.Screenshot(t, desks, "demo-desks")
+	browsertest.Screenshot(t, screen, "demo-screen")
+	// The display announced it: a WAVE file in <data>/announcements.
+	sitetest.Eventually(t, 20*time.Second, "the announcement written", func() bool {
+		files, _ := filepath.Glob(filepath.Join(data, "announcements", "*.wav"))
+		return len(files) == 1
+	})
+}
+
+// guichet demo --simulate: citizens take tickets at the virtual kiosk (PNG
+// files), agents call and serve them, the screen moves.
+func TestDemoSimulatesADay(t *testing.T) {
+	data := t.TempDir()
+	home := startDemo(t, data, "--simulate", "--speed", "300", "--seed", "7")
+	var q struct {
+		Services []struct {
+			Service string
+			Waiting int
+		}
+	}
+	sitetest.Eventually(t, 60*time.Second, "tickets printed, calls made, visits served", func() bool {
+		pngs, _ := filepath.Glob(filepath.Join(data, "tickets", "*.png"))
+		_, board := get(t, home+"/api/v1/board")
+		_, body := get(t, home+"/api/v1/queue")
+		json.Unmarshal([]byte(body), &q)
+		return len(pngs) >= 20 && strings.Count(board, `"ticket"`) >= 5 && served(t, home, data) >= 5
+	})
+	if len(q.Services) != 6 {
+		t.Fatalf("queue: %+v", q)
+	}
+	screen := browsertest.Browser(t, 1920, 1080)
+	browsertest.Do(t, screen, 10*time.Second, chromedp.Navigate(home+"/screen/"))
+	first := browsertest.Text(t, screen, "#calls li:first-child .ticket")
+	sitetest.Eventually(t, 30*time.Second, "the screen moves", func() bool {
+		return browsertest.Text(t, screen, "#calls li:first-child .ticket") != first
+	})
+	browsertest.Screenshot(t, screen, "demo-simulated-screen")
+}
+
+// served counts the visits served so far, from the hub's event log.
+func served(t *testing.T, home, data string) int {
+	tok, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	req, _ := http.NewRequest("GET", home+"/api/v1/events?limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var page struct{ Events []struct{ Type string } }
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range page.Events {
+		if e.Type == "ticket.served" {
+			n++
+		}
+	}
+	return n
 }
