@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"guichet/hub/api"
 )
@@ -184,7 +185,8 @@ func Words(lang string, x Announcement) string {
 	if where == "" {
 		where = "guichet " + x.Counter
 	}
-	s := fmt.Sprintf("Ticket %s %s, %s", letter, number, strings.ToLower(where[:1])+where[1:])
+	first, size := utf8.DecodeRuneInString(where)
+	s := fmt.Sprintf("Ticket %s %s, %s", letter, number, string(unicode.ToLower(first))+where[size:])
 	if x.Recall {
 		s = "Rappel. " + s
 	}

@@ -104,6 +104,7 @@ func TestWords(t *testing.T) {
 		{"fr", Announcement{Ticket: "E007", Counter: "3", Name: "Guichet 3", Recall: true}, "Rappel. Ticket E 7, guichet 3"},
 		{"fr", Announcement{Ticket: "S100", Counter: "5", Name: "Bureau 5 — Social"}, "Ticket S 100, bureau 5"},
 		{"fr", Announcement{Ticket: "A901", Counter: "8"}, "Ticket A 901, guichet 8"},
+		{"fr", Announcement{Ticket: "E010", Counter: "9", Name: "Étage 2 — Élections"}, "Ticket E 10, étage 2"},
 		{"en", Announcement{Ticket: "A042", Counter: "3", Name: "Guichet 3"}, "Ticket A 42, desk 3"},
 	} {
 		if got := Words(c.lang, c.x); got != c.want {

@@ -8,8 +8,9 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
+
+	"guichet/internal/live"
 )
 
 //go:embed page.html
@@ -71,15 +72,9 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request, res *Result, refused
 func (p *Page) press(w http.ResponseWriter, r *http.Request) {
 	// Only this page may press: a page from elsewhere in the same browser
 	// may not print tickets.
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+	if !live.SameOrigin(r) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			http.Error(w, "forbidden", http.StatusForbidden)
-			return
-		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil {
@@ -120,32 +115,7 @@ func (p *Page) press(w http.ResponseWriter, r *http.Request) {
 // events streams the kiosk's view whenever it changes.
 func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 	lang := pageLang(r)
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
 	changes, cancel := p.k.Watch()
 	defer cancel()
-	tick := time.NewTicker(15 * time.Second)
-	defer tick.Stop()
-	var last []byte
-	for {
-		b, _ := json.Marshal(p.k.View(lang))
-		if string(b) != string(last) {
-			if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
-				return
-			}
-			last = b
-		} else if _, err := w.Write([]byte(": ping\n\n")); err != nil {
-			return
-		}
-		if rc.Flush() != nil {
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-changes:
-		case <-tick.C:
-		}
-	}
+	live.Stream(w, r, changes, 5*time.Second, func() any { return p.k.View(lang) })
 }

@@ -3,15 +3,14 @@ package counter
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"html/template"
 	"image/png"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"guichet/hw/deskscreen"
+	"guichet/internal/live"
 )
 
 //go:embed page.html
@@ -108,15 +107,9 @@ func (p *DeskPage) screen(w http.ResponseWriter, r *http.Request) {
 
 func (p *DeskPage) press(w http.ResponseWriter, r *http.Request) {
 	// Only this page may press: another site open in the same browser may not.
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+	if !live.SameOrigin(r) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
-	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			http.Error(w, "forbidden", http.StatusForbidden)
-			return
-		}
 	}
 	d := p.byID[r.PathValue("counter")]
 	if d == nil {
@@ -131,27 +124,5 @@ func (p *DeskPage) press(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *DeskPage) events(w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	var last []byte
-	for {
-		b, _ := json.Marshal(p.views())
-		if !bytes.Equal(b, last) {
-			if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
-				return
-			}
-			if rc.Flush() != nil {
-				return
-			}
-			last = b
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-tick.C:
-		}
-	}
+	live.Stream(w, r, nil, 200*time.Millisecond, func() any { return p.views() })
 }

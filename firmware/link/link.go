@@ -263,6 +263,11 @@ func (l *Link) Pending() int { return l.box.count() }
 // PendingEntries returns the commands waiting for a reply, oldest first.
 func (l *Link) PendingEntries() []Entry {
 	entries, err := l.box.pending()
+	select {
+	case <-l.stop: // closed: the device is shutting down
+		return nil
+	default:
+	}
 	if err != nil {
 		l.log.Error("read outbox", "err", err)
 	}

@@ -8,7 +8,6 @@ package boardpage
 
 import (
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"guichet/hub/api"
+	"guichet/internal/live"
 )
 
 //go:embed page.html
@@ -142,33 +142,7 @@ func Handler(src Source, log *slog.Logger) http.Handler {
 }
 
 func events(w http.ResponseWriter, r *http.Request, src Source, lang string) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
 	changes, cancel := src.Watch()
 	defer cancel()
-	tick := time.NewTicker(15 * time.Second)
-	defer tick.Stop()
-	var last []byte
-	for {
-		b, _ := json.Marshal(src.View(lang))
-		if string(b) != string(last) {
-			if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
-				return
-			}
-			last = b
-		} else if _, err := w.Write([]byte(": ping\n\n")); err != nil {
-			return
-		}
-		if rc.Flush() != nil {
-			return
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-changes:
-		case <-tick.C:
-		}
-	}
+	live.Stream(w, r, changes, 5*time.Second, func() any { return src.View(lang) })
 }

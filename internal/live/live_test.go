@@ -1,0 +1,109 @@
+package live
+
+import (
+	"bufio"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSameOrigin(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		site, origin string
+		want         bool
+	}{
+		{"a form of the page", "same-origin", "http://desk.local:8080", true},
+		{"an old browser without the headers", "", "", true},
+		{"typed in the address bar", "none", "", false},
+		{"another site in the same browser", "cross-site", "http://evil.example", false},
+		{"the same site, another port", "same-site", "http://desk.local:9999", false},
+		{"an origin from elsewhere, no fetch metadata", "", "http://evil.example", false},
+		{"a sandboxed frame", "", "null", true},
+		{"an origin that is not a URL", "", "http://[::1", false},
+	} {
+		r := httptest.NewRequest("POST", "http://desk.local:8080/1/press/next", nil)
+		if c.site != "" {
+			r.Header.Set("Sec-Fetch-Site", c.site)
+		}
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if got := SameOrigin(r); got != c.want {
+			t.Errorf("%s: SameOrigin = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Stream sends the view at once, again when it changes (on a signal or at
+// the poll), never twice the same, and keeps an idle stream alive.
+func TestStreamSendsEachChangeOnce(t *testing.T) {
+	keepAlive = 300 * time.Millisecond
+	defer func() { keepAlive = 15 * time.Second }()
+	var n atomic.Int64
+	changes := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Stream(w, r, changes, 50*time.Millisecond, func() any { return map[string]int64{"n": n.Load()} })
+	}))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if l := sc.Text(); l != "" {
+				lines <- l
+			}
+		}
+		close(lines)
+	}()
+	next := func() string {
+		select {
+		case l := <-lines:
+			return l
+		case <-time.After(2 * time.Second):
+			t.Fatal("no event")
+		}
+		return ""
+	}
+	if got := next(); got != `data: {"n":0}` {
+		t.Fatalf("first event %q", got)
+	}
+	n.Store(1)
+	changes <- struct{}{}
+	if got := next(); got != `data: {"n":1}` {
+		t.Fatalf("after a change: %q", got)
+	}
+	n.Store(2) // no signal: the poll finds it
+	if got := next(); got != `data: {"n":2}` {
+		t.Fatalf("after a silent change: %q", got)
+	}
+	// Nothing changes: only keep-alive comments, no repeated data.
+	deadline := time.After(time.Second)
+	pings := 0
+	for {
+		select {
+		case l := <-lines:
+			if !strings.HasPrefix(l, ":") {
+				t.Fatalf("unchanged view sent again: %q", l)
+			}
+			pings++
+			continue
+		case <-deadline:
+		}
+		break
+	}
+	if pings < 2 || pings > 4 {
+		t.Errorf("%d keep-alive comments in 1 s, want about 3", pings)
+	}
+}
