@@ -61,49 +61,15 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := startHub(log, cfg, site, f)
+	ds, err := openDemo(ctx, log, cfg, site, f, &sf, true)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	s.Bus.SetPublicURL(s.HTTPURL) // QR codes lead to this hub
-
-	d := &demo{s: s, log: log, data: f.data}
-	defer d.close()
-	k, err := d.kiosk(ctx)
-	if err != nil {
-		return err
-	}
-	s.API.Handle("/kiosk/", http.StripPrefix("/kiosk", kiosk.NewPage(k)))
-	screen, err := d.display(ctx, &sf)
-	if err != nil {
-		return err
-	}
-	s.API.Handle("/screen/", http.StripPrefix("/screen", boardpage.Handler(screen, log)))
-	staff := sim.Staff(&site)
-	desks, err := d.desks(ctx, site, staff)
-	if err != nil {
-		return err
-	}
-	var virtual []*counter.Virtual
-	for _, c := range site.Counters {
-		virtual = append(virtual, desks[c.ID])
-	}
-	s.API.Handle("/desks/", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)))
+	defer ds.close()
+	s := ds.s
 	tickets := filepath.Join(f.data, "tickets")
-	s.Pages.AddLink(web.Link{Name: "Borne à tickets", Href: "/kiosk/", About: "Touchez un service : le ticket s'imprime (en PNG) dans " + tickets + "."})
-	s.Pages.AddLink(web.Link{Name: "Écran de la salle d'attente", Href: "/screen/", About: "L'appareil d'affichage : derniers appels, attentes ; annonces vocales dans " + filepath.Join(f.data, "announcements") + "."})
-	s.Pages.AddLink(web.Link{Name: "Terminaux de guichet", Href: "/desks/", About: "Les boutons des guichets (appel suivant, rappel, absent, terminé, pause) et leur petit écran."})
-
 	if *simulate {
-		sd := map[string]sim.Desk{}
-		for id, v := range desks {
-			if staff[id] != "" {
-				sd[id] = v
-			}
-		}
-		sm, err := sim.New(sim.Options{Site: &site, Kiosk: k, Console: console{base: s.HTTPURL, token: s.Token},
-			Desks: sd, Speed: *speed, Rates: rateMap, Seed: *seed, Log: log})
+		sm, err := ds.simulation(*speed, rateMap, *seed)
 		if err != nil {
 			return err
 		}
@@ -132,6 +98,66 @@ Ctrl-C pour arrêter.
 		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	<-ctx.Done()
 	return nil
+}
+
+// demoSite is a running demo: the hub and its devices on virtual hardware.
+type demoSite struct {
+	*demo
+	site   queue.Site
+	kiosk  *kiosk.Kiosk
+	screen *display.Display
+	desks  map[string]*counter.Virtual // by counter
+	staff  map[string]string           // counter → the agent at it
+}
+
+// openDemo starts a hub on site and its devices: a kiosk printing PNGs
+// (page /kiosk/), a waiting-room display (page /screen/; its announcements
+// in WAVE files if wav, and aloud as sf says), a counter terminal on virtual
+// pins at every counter (page /desks/), opened for an agent who can serve it.
+func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags, sf *soundFlags, wav bool) (*demoSite, error) {
+	s, err := startHub(log, cfg, site, f)
+	if err != nil {
+		return nil, err
+	}
+	s.Bus.SetPublicURL(s.HTTPURL) // QR codes lead to this hub
+	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data}, site: site, staff: sim.Staff(&site)}
+	ds.closes = append(ds.closes, s.Close)
+	ctx, cancel := context.WithCancel(ctx)
+	fail := func(err error) (*demoSite, error) { cancel(); ds.close(); return nil, err }
+	if ds.kiosk, err = ds.startKiosk(ctx); err != nil {
+		return fail(err)
+	}
+	s.API.Handle("/kiosk/", http.StripPrefix("/kiosk", kiosk.NewPage(ds.kiosk)))
+	if ds.screen, err = ds.display(ctx, sf, wav); err != nil {
+		return fail(err)
+	}
+	s.API.Handle("/screen/", http.StripPrefix("/screen", boardpage.Handler(ds.screen, log)))
+	if ds.desks, err = ds.startDesks(ctx, site, ds.staff); err != nil {
+		return fail(err)
+	}
+	var virtual []*counter.Virtual
+	for _, c := range site.Counters {
+		virtual = append(virtual, ds.desks[c.ID])
+	}
+	s.API.Handle("/desks/", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)))
+	tickets := filepath.Join(f.data, "tickets")
+	s.Pages.AddLink(web.Link{Name: "Borne à tickets", Href: "/kiosk/", About: "Touchez un service : le ticket s'imprime (en PNG) dans " + tickets + "."})
+	s.Pages.AddLink(web.Link{Name: "Écran de la salle d'attente", Href: "/screen/", About: "L'appareil d'affichage : derniers appels, attentes ; annonces vocales dans " + filepath.Join(f.data, "announcements") + "."})
+	s.Pages.AddLink(web.Link{Name: "Terminaux de guichet", Href: "/desks/", About: "Les boutons des guichets (appel suivant, rappel, absent, terminé, pause) et leur petit écran."})
+	ds.closes = append(ds.closes, func() error { cancel(); return nil }) // closing, the devices stop before their links close
+	return ds, nil
+}
+
+// simulation sets a simulated day up on the demo's kiosk and staffed desks.
+func (ds *demoSite) simulation(speed float64, rates map[string]float64, seed uint64) (*sim.Sim, error) {
+	desks := map[string]sim.Desk{}
+	for id, v := range ds.desks {
+		if ds.staff[id] != "" {
+			desks[id] = v
+		}
+	}
+	return sim.New(sim.Options{Site: &ds.site, Kiosk: ds.kiosk, Console: console{base: ds.s.HTTPURL, token: ds.s.Token},
+		Desks: desks, Speed: speed, Rates: rates, Seed: seed, Log: ds.log})
 }
 
 // console is what the simulated agents do from the web console, and the
@@ -205,8 +231,8 @@ func (d *demo) link(id, role, counter string) (*link.Link, error) {
 	return l, nil
 }
 
-// kiosk starts the demo's kiosk, printing PNGs into <data>/tickets.
-func (d *demo) kiosk(ctx context.Context) (*kiosk.Kiosk, error) {
+// startKiosk starts the demo's kiosk, printing PNGs into <data>/tickets.
+func (d *demo) startKiosk(ctx context.Context) (*kiosk.Kiosk, error) {
 	l, err := d.link("kiosk-demo", api.RoleKiosk, "")
 	if err != nil {
 		return nil, err
@@ -226,13 +252,17 @@ func (d *demo) kiosk(ctx context.Context) (*kiosk.Kiosk, error) {
 }
 
 // display starts the demo's waiting-room display; its announcements go to
-// <data>/announcements as WAVE files, and aloud with --sound.
-func (d *demo) display(ctx context.Context, sf *soundFlags) (*display.Display, error) {
+// <data>/announcements as WAVE files if wav, and aloud with --sound.
+func (d *demo) display(ctx context.Context, sf *soundFlags, wav bool) (*display.Display, error) {
 	l, err := d.link("screen-demo", api.RoleDisplay, "")
 	if err != nil {
 		return nil, err
 	}
-	ann, err := sf.announcer(d.log.With("device", "screen-demo"), &display.Files{Dir: filepath.Join(d.data, "announcements")})
+	var files display.Player
+	if wav {
+		files = &display.Files{Dir: filepath.Join(d.data, "announcements")}
+	}
+	ann, err := sf.announcer(d.log.With("device", "screen-demo"), files)
 	if err != nil {
 		return nil, err
 	}
@@ -242,9 +272,9 @@ func (d *demo) display(ctx context.Context, sf *soundFlags) (*display.Display, e
 	return display.New(l, ann, d.log.With("device", "screen-demo")), nil
 }
 
-// desks starts a counter terminal on virtual pins at every counter; a
+// startDesks starts a counter terminal on virtual pins at every counter; a
 // staffed counter opens for its agent.
-func (d *demo) desks(ctx context.Context, site queue.Site, staff map[string]string) (map[string]*counter.Virtual, error) {
+func (d *demo) startDesks(ctx context.Context, site queue.Site, staff map[string]string) (map[string]*counter.Virtual, error) {
 	out := map[string]*counter.Virtual{}
 	for _, c := range site.Counters {
 		id := "desk-" + c.ID

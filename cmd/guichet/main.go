@@ -29,6 +29,7 @@ Usage:
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet config  sample                                    print a sample configuration
+  guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
 
 Run "guichet <command> -h" for a command's flags.
@@ -57,6 +58,8 @@ func main() {
 		err = runDisplay(ctx, args)
 	case "counter":
 		err = runCounter(ctx, args)
+	case "bench":
+		err = runBench(ctx, args, os.Stdout)
 	case "mosquitto":
 		err = runMosquitto(args, os.Stdout)
 	case "version", "--version", "-v":
