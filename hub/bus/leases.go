@@ -19,22 +19,15 @@ const DefaultOfflineNumbers = 50
 
 type grant struct{ device, service, day string }
 
-// maintainLeases grants kiosks the numbers they are short of.
-func (b *Bus) maintainLeases(ctx context.Context) {
-	devs, err := b.reg.List()
-	if err != nil {
-		b.log.Warn("leases: list devices", "err", err)
-		return
-	}
+// maintainLeases grants the kiosks the numbers they are short of; false if
+// a grant failed.
+func (b *Bus) maintainLeases(ctx context.Context, kiosks []string) bool {
 	now := b.hub.Now()
 	var need []grant
 	b.hub.Read(func(e *queue.Engine) {
 		days := leaseDays(e, now)
-		for _, d := range devs {
-			if d.Role != api.RoleKiosk || d.Disabled {
-				continue
-			}
-			leases := e.Leases(d.ID)
+		for _, id := range kiosks {
+			leases := e.Leases(id)
 			for _, s := range e.Site().Services {
 				if !s.Takes(queue.Visit) {
 					continue
@@ -47,17 +40,20 @@ func (b *Bus) maintainLeases(ctx context.Context) {
 						}
 					}
 					if free < b.offline/2 {
-						need = append(need, grant{d.ID, s.ID, day})
+						need = append(need, grant{id, s.ID, day})
 					}
 				}
 			}
 		}
 	})
+	ok := true
 	for _, g := range need {
 		if _, err := b.hub.Do(ctx, "", "hub", hub.GrantLease(g.device, g.service, g.day, b.offline), discard); err != nil {
 			b.log.Warn("grant lease", "device", g.device, "service", g.service, "day", g.day, "err", err)
+			ok = false
 		}
 	}
+	return ok
 }
 
 func discard(any, error) (int, []byte) { return 0, nil }

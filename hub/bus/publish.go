@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -28,9 +30,18 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	b.mu.Lock()
 	b.last = map[string][]byte{} // a new broker knows nothing
 	b.mu.Unlock()
+	var leases leaseMark // what the lease views were last made from
 	for {
-		b.maintainLeases(ctx)
-		b.publishState(pub, false)
+		kiosks := b.kiosks()
+		mark := b.leaseMark(kiosks)
+		granted := true
+		if mark != leases {
+			granted = b.maintainLeases(ctx, kiosks)
+		}
+		leases = b.publishState(pub, false, kiosks, leases)
+		if !granted {
+			leases = leaseMark{} // try again next time
+		}
 		if err := b.publishEvents(ctx, pub); err != nil {
 			b.log.Warn("publish events", "err", err)
 		}
@@ -40,31 +51,62 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 		case <-ch:
 		case <-b.kick:
 		case <-tick.C:
-			b.publishState(pub, true)
+			leases = b.publishState(pub, true, kiosks, leaseMark{})
 		}
 	}
 }
 
+// leaseMark is what the kiosks' leases depend on: when it has not moved,
+// the leases need no grant and their retained views have not changed. Most
+// changes (calls, services) leave it alone, so they do not pay for every
+// kiosk's leases.
+type leaseMark struct {
+	rev    int64
+	day    string
+	kiosks string
+}
+
+func (b *Bus) leaseMark(kiosks []string) leaseMark {
+	m := leaseMark{kiosks: strings.Join(kiosks, "\n")}
+	b.hub.Read(func(e *queue.Engine) { m.rev, m.day = e.LeaseRev(), e.Day(b.hub.Now()) })
+	return m
+}
+
+// kiosks lists the enabled kiosks, sorted.
+func (b *Bus) kiosks() []string {
+	devs, err := b.reg.List()
+	if err != nil {
+		b.log.Warn("list devices", "err", err)
+		return nil
+	}
+	var out []string
+	for _, d := range devs {
+		if d.Role == api.RoleKiosk && !d.Disabled {
+			out = append(out, d.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // publishState publishes the retained topics whose payload changed; with
-// refresh, the queue summary (whose waits grow with time) in any case.
-func (b *Bus) publishState(pub Publisher, refresh bool) {
+// refresh, the queue summary (whose waits grow with time) in any case. The
+// kiosks' lease views are made again only if the leases moved since done;
+// it returns what they were made from.
+func (b *Bus) publishState(pub Publisher, refresh bool, kiosks []string, done leaseMark) leaseMark {
 	type msg struct {
 		topic string
 		v     any
 	}
 	var msgs []msg
 	now := b.hub.Now()
-	var kiosks []string
-	if devs, err := b.reg.List(); err == nil {
-		for _, d := range devs {
-			if d.Role == api.RoleKiosk && !d.Disabled {
-				kiosks = append(kiosks, d.ID)
-			}
-		}
-	}
+	mark := leaseMark{kiosks: strings.Join(kiosks, "\n")}
 	b.hub.Read(func(e *queue.Engine) {
-		for _, k := range kiosks {
-			msgs = append(msgs, msg{b.topics.Lease(k), leaseView(e, k)})
+		mark.rev, mark.day = e.LeaseRev(), e.Day(now)
+		if mark != done {
+			for _, k := range kiosks {
+				msgs = append(msgs, msg{b.topics.Lease(k), leaseView(e, k)})
+			}
 		}
 		msgs = append(msgs, msg{b.topics.Config(), b.config(e, now)}, msg{b.topics.Board(), hub.BoardView(e)})
 		for _, c := range e.Counters() {
@@ -80,6 +122,7 @@ func (b *Bus) publishState(pub Publisher, refresh bool) {
 		}
 		b.retain(pub, m.topic, payload, refresh && m.topic == b.topics.Queue())
 	}
+	return mark
 }
 
 // retain publishes a retained payload unless it is the one last published.

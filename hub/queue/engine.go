@@ -28,11 +28,16 @@ type Engine struct {
 	next      map[numKey]int // next number the hub hands out itself
 	nextLease map[numKey]int // next number leased to kiosks (from OfflineFrom)
 	leases    map[leaseKey]*Lease
-	board     []Call
-	stats     map[string]*ServiceStats
-	retired   []string // finished ticket ids, oldest first
-	appts     map[string]*Appointment
-	applied   int64 // events applied since New
+	// The leases again, by device and by number series, so that a kiosk's
+	// leases and a series' blocks are found without scanning every kiosk's.
+	leasesOf map[string]map[leaseKey]*Lease
+	leasesIn map[numKey]map[leaseKey]*Lease
+	leaseRev int64 // changes whenever a lease does; never repeats, even across a reset
+	board    []Call
+	stats    map[string]*ServiceStats
+	retired  []string // finished ticket ids, oldest first
+	appts    map[string]*Appointment
+	applied  int64 // events applied since New
 }
 
 type numKey struct{ prefix, day string }
@@ -91,6 +96,9 @@ func (e *Engine) reset() {
 	e.next = map[numKey]int{}
 	e.nextLease = map[numKey]int{}
 	e.leases = map[leaseKey]*Lease{}
+	e.leasesOf = map[string]map[leaseKey]*Lease{}
+	e.leasesIn = map[numKey]map[leaseKey]*Lease{}
+	e.leaseRev++
 	e.board = nil
 	e.stats = map[string]*ServiceStats{}
 	e.retired = nil
@@ -198,8 +206,7 @@ func (e *Engine) Apply(ev Event) {
 	case AppointmentDrop:
 		delete(e.appts, ev.Code)
 	case LeaseGranted:
-		k := leaseKey{ev.Device, ev.Service, ev.Day, ev.Number}
-		e.leases[k] = &Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{}}
+		e.addLease(&Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{}})
 		nk := numKey{ev.Service, ev.Day}
 		if e.nextLeased(nk) <= ev.To {
 			e.nextLease[nk] = ev.To + 1
@@ -228,6 +235,7 @@ func (e *Engine) applyIssued(ev Event) {
 	nk := numKey{t.Prefix, t.Day}
 	if l := e.leaseOf(ev.Device, t.Prefix, t.Day, t.Number); l != nil {
 		l.Used[t.Number] = true
+		e.leaseRev++
 	} else if e.next[nk] <= t.Number {
 		e.next[nk] = t.Number + 1
 	}
@@ -244,8 +252,8 @@ func (e *Engine) nextNumber(k numKey) int {
 	n := max(e.next[k], 1)
 	for moved := true; moved; {
 		moved = false
-		for lk, l := range e.leases {
-			if lk.service == k.prefix && lk.day == k.day && n >= l.From && n <= l.To {
+		for _, l := range e.leasesIn[k] {
+			if n >= l.From && n <= l.To {
 				n, moved = l.To+1, true
 			}
 		}
@@ -263,12 +271,42 @@ func (e *Engine) leaseOf(device, service, day string, n int) *Lease {
 	if device == "" {
 		return nil
 	}
-	for k, l := range e.leases {
-		if k.device == device && k.service == service && k.day == day && n >= l.From && n <= l.To {
+	for k, l := range e.leasesOf[device] {
+		if k.service == service && k.day == day && n >= l.From && n <= l.To {
 			return l
 		}
 	}
 	return nil
+}
+
+// addLease keeps a lease and indexes it.
+func (e *Engine) addLease(l *Lease) {
+	k := leaseKey{l.Device, l.Service, l.Day, l.From}
+	e.leases[k] = l
+	nk := numKey{l.Service, l.Day}
+	if e.leasesOf[l.Device] == nil {
+		e.leasesOf[l.Device] = map[leaseKey]*Lease{}
+	}
+	if e.leasesIn[nk] == nil {
+		e.leasesIn[nk] = map[leaseKey]*Lease{}
+	}
+	e.leasesOf[l.Device][k], e.leasesIn[nk][k] = l, l
+	e.leaseRev++
+}
+
+// dropLease forgets a lease.
+func (e *Engine) dropLease(k leaseKey) {
+	nk := numKey{k.service, k.day}
+	e.leaseRev++
+	delete(e.leases, k)
+	delete(e.leasesOf[k.device], k)
+	delete(e.leasesIn[nk], k)
+	if len(e.leasesOf[k.device]) == 0 {
+		delete(e.leasesOf, k.device)
+	}
+	if len(e.leasesIn[nk]) == 0 {
+		delete(e.leasesIn, nk)
+	}
 }
 
 // hold gives the counter its current ticket and puts its agent to serving.
@@ -379,7 +417,7 @@ func (e *Engine) rollover(day string) {
 	}
 	for k := range e.leases {
 		if k.day < prev {
-			delete(e.leases, k)
+			e.dropLease(k)
 		}
 	}
 	for code, a := range e.appts {
@@ -531,11 +569,15 @@ func (e *Engine) AgentStatus(id string) (AgentStatus, bool) {
 // Board returns the last calls, newest first.
 func (e *Engine) Board() []Call { return append([]Call(nil), e.board...) }
 
+// LeaseRev changes whenever a lease is granted, used or dropped: what was
+// computed from the leases at one value still holds at that value.
+func (e *Engine) LeaseRev() int64 { return e.leaseRev }
+
 // Leases returns the leases of device that still have free numbers.
 func (e *Engine) Leases(device string) []Lease {
 	var out []Lease
-	for k, l := range e.leases {
-		if k.device == device && l.Free() > 0 {
+	for _, l := range e.leasesOf[device] {
+		if l.Free() > 0 {
 			c := *l
 			c.Used = nil
 			for n := range l.Used {

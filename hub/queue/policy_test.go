@@ -352,7 +352,12 @@ func TestPositionCountsPriorityAhead(t *testing.T) {
 func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.issue(IssueRequest{Service: "A"}) // A001
+	rev := h.e.LeaseRev()
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 10) })
+	if h.e.LeaseRev() == rev {
+		t.Fatal("a grant left LeaseRev alone: the kiosk's lease view would not be published")
+	}
+	rev = h.e.LeaseRev()
 	l := h.e.Leases("kiosk-1")
 	if len(l) != 1 || l[0].From != OfflineFrom || l[0].To != OfflineFrom+9 {
 		t.Fatalf("lease = %+v", l)
@@ -360,8 +365,14 @@ func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != 2 {
 		t.Fatalf("the hub went on at %d, want 2", got)
 	}
+	if h.e.LeaseRev() != rev {
+		t.Fatal("an online ticket moved LeaseRev: every call would recompute every kiosk's leases")
+	}
 	off := IssueRequest{ID: "off-1", Service: "A", Device: "kiosk-1", OfflineNumber: 903, IssuedAt: h.now.Add(-time.Minute)}
 	h.issue(off)
+	if h.e.LeaseRev() == rev {
+		t.Fatal("a leased number used left LeaseRev alone")
+	}
 	if got := h.ticket("off-1").Display(); got != "A903" {
 		t.Fatalf("offline ticket %s", got)
 	}
@@ -373,8 +384,11 @@ func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 		t.Fatalf("lease free = %d, want 9", l[0].Free())
 	}
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-2", "A", "2026-11-17", 10) })
-	if l := h.e.Leases("kiosk-2"); l[0].From != OfflineFrom+10 {
+	if l := h.e.Leases("kiosk-2"); len(l) != 1 || l[0].From != OfflineFrom+10 {
 		t.Fatalf("second kiosk's lease %+v overlaps", l)
+	}
+	if l := h.e.Leases("kiosk-1"); len(l) != 1 || l[0].Device != "kiosk-1" {
+		t.Fatalf("kiosk-1's leases %+v", l)
 	}
 }
 

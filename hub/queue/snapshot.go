@@ -135,7 +135,7 @@ func (e *Engine) Restore(s Snapshot) {
 		if l.Used == nil {
 			l.Used = map[int]bool{}
 		}
-		e.leases[leaseKey{l.Device, l.Service, l.Day, l.From}] = &l
+		e.addLease(&l)
 	}
 	for _, a := range s.Appts {
 		a := a
