@@ -13,6 +13,7 @@ import (
 	"guichet/firmware/link"
 	"guichet/hub/api"
 	"guichet/internal/boardpage"
+	"guichet/internal/live"
 )
 
 // Display is a waiting-room screen.
@@ -27,13 +28,13 @@ type Display struct {
 	board     api.Board
 	queue     api.Queue
 	announced map[string]bool
-	watchers  map[chan struct{}]struct{}
+	changes   live.Notifier
 }
 
 // New follows the hub's topics through l; announcer may be nil.
 func New(l *link.Link, announcer *Announcer, log *slog.Logger) *Display {
 	d := &Display{link: l, log: log, announcer: announcer, started: time.Now(),
-		announced: map[string]bool{}, watchers: map[chan struct{}]struct{}{}}
+		announced: map[string]bool{}}
 	t := l.Topics()
 	l.Follow(t.Config(), func(p []byte) { d.update(func() { json.Unmarshal(p, &d.cfg) }) })
 	l.Follow(t.Queue(), func(p []byte) { d.update(func() { json.Unmarshal(p, &d.queue) }) })
@@ -44,14 +45,9 @@ func New(l *link.Link, announcer *Announcer, log *slog.Logger) *Display {
 
 func (d *Display) update(fn func()) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	fn()
-	for c := range d.watchers {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
+	d.mu.Unlock()
+	d.changes.Notify()
 }
 
 // onBoard shows the board and announces the calls not yet announced —
@@ -100,14 +96,4 @@ func (d *Display) View(lang string) boardpage.View {
 }
 
 // Watch implements boardpage.Source.
-func (d *Display) Watch() (<-chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	d.mu.Lock()
-	d.watchers[c] = struct{}{}
-	d.mu.Unlock()
-	return c, func() {
-		d.mu.Lock()
-		delete(d.watchers, c)
-		d.mu.Unlock()
-	}
-}
+func (d *Display) Watch() (<-chan struct{}, func()) { return d.changes.Watch() }

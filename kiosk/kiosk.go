@@ -18,6 +18,7 @@ import (
 	"guichet/firmware/link"
 	"guichet/hub/api"
 	"guichet/hw/printer"
+	"guichet/internal/live"
 )
 
 // Options configures a kiosk.
@@ -53,7 +54,7 @@ type Kiosk struct {
 	statusOK bool // the printer answered at least once
 	online   bool
 	replies  map[string]api.Reply // recent replies, by command id
-	watchers map[chan struct{}]struct{}
+	changes  live.Notifier
 }
 
 // New opens the kiosk's journal and starts following the hub's topics.
@@ -77,7 +78,7 @@ func New(o Options) (*Kiosk, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Kiosk{o: o, j: j, log: o.Log, replies: map[string]api.Reply{}, watchers: map[chan struct{}]struct{}{}, loc: time.Local}
+	k := &Kiosk{o: o, j: j, log: o.Log, replies: map[string]api.Reply{}, loc: time.Local}
 	t := o.Link.Topics()
 	o.Link.Follow(t.Config(), k.onConfig)
 	o.Link.Follow(t.Queue(), func(p []byte) { k.set(func() { json.Unmarshal(p, &k.queue) }) })
@@ -108,27 +109,12 @@ func (k *Kiosk) onConfig(p []byte) {
 func (k *Kiosk) set(fn func()) {
 	k.mu.Lock()
 	fn()
-	for c := range k.watchers {
-		select {
-		case c <- struct{}{}:
-		default:
-		}
-	}
 	k.mu.Unlock()
+	k.changes.Notify()
 }
 
 // Watch returns a channel told of every change of what the kiosk shows.
-func (k *Kiosk) Watch() (<-chan struct{}, func()) {
-	c := make(chan struct{}, 1)
-	k.mu.Lock()
-	k.watchers[c] = struct{}{}
-	k.mu.Unlock()
-	return c, func() {
-		k.mu.Lock()
-		delete(k.watchers, c)
-		k.mu.Unlock()
-	}
-}
+func (k *Kiosk) Watch() (<-chan struct{}, func()) { return k.changes.Watch() }
 
 // Run reads the printer's status until ctx ends, reports it to the hub, and
 // voids at the hub the tickets a crash left unprinted.

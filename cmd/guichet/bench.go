@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -48,14 +49,34 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	return fmt.Errorf("bench %q: unknown\n%s", args[0], benchUsage)
 }
 
-// benchDir is a fresh data directory for a bench run, removed afterwards
-// unless given.
-func benchDir(data string) (string, func(), error) {
-	if data != "" {
-		return data, func() {}, os.MkdirAll(data, 0o750)
+// benchSite runs a demo site on the configuration conf, its services open
+// around the clock, in data (a temporary directory if empty, removed when
+// closed); its display makes WAVE files of its announcements if wav.
+func benchSite(ctx context.Context, log *slog.Logger, data, name string, conf []byte, wav bool) (*demoSite, func(), error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	dir, err := os.MkdirTemp("", "guichet-bench-")
-	return dir, func() { os.RemoveAll(dir) }, err
+	cleanup := func() {}
+	if data == "" {
+		dir, err := os.MkdirTemp("", "guichet-bench-")
+		if err != nil {
+			return nil, nil, err
+		}
+		data, cleanup = dir, func() { os.RemoveAll(dir) }
+	}
+	cfg, site, err := config.Parse(name, conf)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	site.Policy.IgnoreHours = true
+	sf := soundFlags{voice: "espeak-ng", langs: "fr", volume: 80}
+	ds, err := openDemo(ctx, log, cfg, site, hubFlags{data: data, http: "127.0.0.1:0", mqtt: "127.0.0.1:0"}, &sf, wav)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return ds, func() { ds.close(); cleanup() }, nil
 }
 
 // e2eOptions set the end-to-end latency bench up.
@@ -132,24 +153,11 @@ func benchE2E(ctx context.Context, o e2eOptions) (e2eResult, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	data, cleanup, err := benchDir(o.Data)
+	ds, closeSite, err := benchSite(ctx, o.Log, o.Data, "bench.yaml", e2eConfig(o.Counters), o.Announce)
 	if err != nil {
 		return res, err
 	}
-	defer cleanup()
-	cfg, site, err := config.Parse("bench.yaml", e2eConfig(o.Counters))
-	if err != nil {
-		return res, err
-	}
-	site.Policy.IgnoreHours = true
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sf := soundFlags{voice: "espeak-ng", langs: "fr", volume: 80}
-	ds, err := openDemo(ctx, o.Log, cfg, site, hubFlags{data: data, http: "127.0.0.1:0", mqtt: "127.0.0.1:0"}, &sf, o.Announce)
-	if err != nil {
-		return res, err
-	}
-	defer ds.close()
+	defer closeSite()
 
 	// Enough citizens waiting for every press, spread over the services.
 	c := console{base: ds.s.HTTPURL, token: ds.s.Token}
@@ -157,15 +165,10 @@ func benchE2E(ctx context.Context, o e2eOptions) (e2eResult, error) {
 		return res, err
 	}
 	// Every terminal has opened its counter for its agent.
-	if err := waitFor(ctx, 30*time.Second, func() bool {
-		for _, d := range ds.desks {
-			if st := d.State(); !st.Online || !st.Counter.Open {
-				return false
-			}
+	for id, d := range ds.desks {
+		if _, ok := d.Await(ctx, 30*time.Second, func(st counter.State) bool { return st.Online && st.Counter.Open }); !ok {
+			return res, fmt.Errorf("bench e2e: counter %s did not open", id)
 		}
-		return true
-	}); err != nil {
-		return res, fmt.Errorf("bench e2e: the counters did not open: %w", err)
 	}
 
 	tab, stop, err := openScreen(ds)
@@ -199,13 +202,7 @@ func benchE2E(ctx context.Context, o e2eOptions) (e2eResult, error) {
 		wg      sync.WaitGroup
 	)
 	start := time.Now()
-	for i, id := range slices.Sorted(func(yield func(string) bool) {
-		for id := range ds.desks {
-			if !yield(id) {
-				return
-			}
-		}
-	}) {
+	for i, id := range slices.Sorted(maps.Keys(ds.desks)) {
 		d := ds.desks[id]
 		rng := rand.New(rand.NewPCG(o.Seed, uint64(i)))
 		wg.Add(1)
@@ -222,11 +219,8 @@ func benchE2E(ctx context.Context, o e2eOptions) (e2eResult, error) {
 				if err := d.Tap(counter.Next); err != nil {
 					o.Log.Warn("bench: press", "counter", id, "err", err)
 				}
-				var now string
-				waitFor(ctx, 5*time.Second, func() bool {
-					now = number(d.State())
-					return now != "" && now != before
-				})
+				st, _ := d.Await(ctx, 5*time.Second, func(st counter.State) bool { return number(st) != "" && number(st) != before })
+				now := number(st)
 				mu.Lock()
 				if now == "" || now == before {
 					res.Failed++
@@ -283,22 +277,6 @@ func number(st counter.State) string {
 		return ""
 	}
 	return st.Counter.Ticket.Number
-}
-
-// waitFor polls cond every 5 ms until it holds or timeout passes.
-func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errors.New("timed out")
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
-	return nil
 }
 
 // issueMany issues n visit tickets through the HTTP API, round the services.
@@ -413,27 +391,13 @@ func benchDisplay(ctx context.Context, o displayOptions) ([]displaySample, error
 	if o.Hours <= 0 || o.Speed < 1 || o.Every <= 0 {
 		return nil, errors.New("bench display: --hours > 0, --speed ≥ 1, --every > 0")
 	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	data, cleanup, err := benchDir(o.Data)
+	ds, closeSite, err := benchSite(ctx, o.Log, o.Data, "sample.yaml", config.Sample, false)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
-	cfg, site, err := config.Parse("sample.yaml", config.Sample)
-	if err != nil {
-		return nil, err
-	}
-	site.Policy.IgnoreHours = true
+	defer closeSite()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sf := soundFlags{voice: "espeak-ng", langs: "fr", volume: 80}
-	ds, err := openDemo(ctx, o.Log, cfg, site, hubFlags{data: data, http: "127.0.0.1:0", mqtt: "127.0.0.1:0"}, &sf, false)
-	if err != nil {
-		return nil, err
-	}
-	defer ds.close()
+	defer cancel() // the simulation stops before the site closes
 	tab, stop, err := openScreen(ds)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"guichet/hub/api"
 	"guichet/hw/button"
 	"guichet/hw/deskscreen"
+	"guichet/internal/live"
 )
 
 // The buttons of a counter terminal.
@@ -78,6 +79,7 @@ type Terminal struct {
 	noteShort string
 	noteUntil time.Time
 	wrong     string // the counter the hub says this device is registered for, if not Options.Counter
+	shown     live.Notifier
 }
 
 // New makes a terminal; Run drives its pins and display.
@@ -286,6 +288,33 @@ func (t *Terminal) State() State {
 	return st
 }
 
+// Watch returns a channel signalled each time the terminal shows something
+// new (its display or its LED changed), while Run runs.
+func (t *Terminal) Watch() (<-chan struct{}, func()) { return t.shown.Watch() }
+
+// Await waits, at most timeout, until cond holds on the terminal's state,
+// reading it again each time the terminal shows something new (while Run
+// runs). It returns the last state read and whether cond held.
+func (t *Terminal) Await(ctx context.Context, timeout time.Duration, cond func(State) bool) (State, bool) {
+	changed, stop := t.Watch()
+	defer stop()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		st := t.State()
+		if cond(st) {
+			return st, true
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return st, false
+		case <-ctx.Done():
+			return st, false
+		}
+	}
+}
+
 // Run reads the buttons and keeps the LED and the display up to date until
 // ctx ends. It returns an error if a pin cannot be set up.
 func (t *Terminal) Run(ctx context.Context) error {
@@ -329,6 +358,7 @@ func (t *Terminal) Run(ctx context.Context) error {
 		if shown == nil || st.Frame != shown.Frame || st.LED != shown.LED {
 			t.show(st, shown)
 			shown = &st
+			t.shown.Notify()
 		}
 		select {
 		case <-ctx.Done():

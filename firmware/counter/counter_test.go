@@ -298,3 +298,39 @@ func TestUnknownButtonIsRefused(t *testing.T) {
 		t.Fatal("an unknown button pressed")
 	}
 }
+
+// Await wakes when the terminal shows something new, not by polling, and
+// gives up at its deadline.
+func TestAwaitWakesOnWhatTheTerminalShows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, stop := start(t)
+		defer stop()
+		held := func(st counter.State) bool { return st.Counter.Ticket != nil }
+		got := make(chan counter.State, 1)
+		go func() {
+			st, ok := r.term.Await(t.Context(), time.Minute, held)
+			if !ok {
+				t.Error("Await gave up although a ticket came")
+			}
+			got <- st
+		}()
+		synctest.Wait() // Await is waiting
+		time.Sleep(10 * time.Second)
+		r.link.counterState(serving)
+		select {
+		case st := <-got:
+			if st.Counter.Ticket.Number != "A042" || st.Frame.Big != "A042" {
+				t.Fatalf("woke with %+v", st)
+			}
+		case <-time.After(50 * time.Millisecond):
+			t.Fatal("Await did not wake when the ticket was shown")
+		}
+		start := time.Now()
+		if _, ok := r.term.Await(t.Context(), 3*time.Second, func(st counter.State) bool { return st.Counter.Ticket == nil }); ok {
+			t.Fatal("Await says the ticket went, it did not")
+		}
+		if waited := time.Since(start); waited != 3*time.Second {
+			t.Fatalf("Await gave up after %v, want its 3 s deadline", waited)
+		}
+	})
+}

@@ -25,14 +25,21 @@ type DeskPage struct {
 	desks []*Virtual
 	byID  map[string]*Virtual
 	log   *slog.Logger
+	mux   *http.ServeMux
 }
 
-// NewDeskPage returns the page of desks.
+// NewDeskPage returns the page of desks. It serves "/" (the page),
+// "/events" (the desks' states, as server-sent events),
+// "/{counter}/screen.png" and POST "/{counter}/press/{button}".
 func NewDeskPage(desks []*Virtual, log *slog.Logger) *DeskPage {
-	p := &DeskPage{desks: desks, byID: map[string]*Virtual{}, log: log}
+	p := &DeskPage{desks: desks, byID: map[string]*Virtual{}, log: log, mux: http.NewServeMux()}
 	for _, d := range desks {
 		p.byID[d.o.Counter] = d
 	}
+	p.mux.HandleFunc("GET /{$}", p.page)
+	p.mux.HandleFunc("GET /events", p.events)
+	p.mux.HandleFunc("GET /{counter}/screen.png", p.screen)
+	p.mux.HandleFunc("POST /{counter}/press/{button}", p.press)
 	return p
 }
 
@@ -60,16 +67,8 @@ var buttonLabels = map[string][2]string{ // fr, en
 	Finish: {"Terminé", "Finish"}, Pause: {"Pause / reprise", "Pause / resume"},
 }
 
-// ServeHTTP serves "/" (the page), "/events" (the desks' states, as
-// server-sent events), "/{counter}/screen.png" and POST "/{counter}/press/{button}".
-func (p *DeskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", p.page)
-	mux.HandleFunc("GET /events", p.events)
-	mux.HandleFunc("GET /{counter}/screen.png", p.screen)
-	mux.HandleFunc("POST /{counter}/press/{button}", p.press)
-	mux.ServeHTTP(w, r)
-}
+// ServeHTTP implements http.Handler.
+func (p *DeskPage) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
 
 func (p *DeskPage) page(w http.ResponseWriter, r *http.Request) {
 	lang := 0
@@ -123,6 +122,26 @@ func (p *DeskPage) press(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// events streams the desks each time one of them shows something new (and
+// every few seconds, for what the display does not show).
 func (p *DeskPage) events(w http.ResponseWriter, r *http.Request) {
-	live.Stream(w, r, nil, 200*time.Millisecond, func() any { return p.views() })
+	changes := make(chan struct{}, 1)
+	for _, d := range p.desks {
+		c, stop := d.Watch()
+		defer stop()
+		go func() {
+			for {
+				select {
+				case <-r.Context().Done():
+					return
+				case <-c:
+					select {
+					case changes <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	live.Stream(w, r, changes, 5*time.Second, func() any { return p.views() })
 }

@@ -30,18 +30,18 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	b.mu.Lock()
 	b.last = map[string][]byte{} // a new broker knows nothing
 	b.mu.Unlock()
-	var leases leaseMark // what the lease views were last made from
+	var leases leaseMark // what the kiosks' leases were last seen at
 	for {
 		kiosks := b.kiosks()
-		mark := b.leaseMark(kiosks)
-		granted := true
-		if mark != leases {
-			granted = b.maintainLeases(ctx, kiosks)
+		moved := false
+		if mark := b.leaseMark(kiosks); mark != leases {
+			moved = true
+			leases = leaseMark{} // a failed grant is tried again next time
+			if b.maintainLeases(ctx, kiosks) {
+				leases = b.leaseMark(kiosks) // with the grants
+			}
 		}
-		leases = b.publishState(pub, false, kiosks, leases)
-		if !granted {
-			leases = leaseMark{} // try again next time
-		}
+		b.publishState(pub, false, kiosks, moved)
 		if err := b.publishEvents(ctx, pub); err != nil {
 			b.log.Warn("publish events", "err", err)
 		}
@@ -51,7 +51,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 		case <-ch:
 		case <-b.kick:
 		case <-tick.C:
-			leases = b.publishState(pub, true, kiosks, leaseMark{})
+			b.publishState(pub, true, kiosks, true)
 		}
 	}
 }
@@ -91,19 +91,16 @@ func (b *Bus) kiosks() []string {
 
 // publishState publishes the retained topics whose payload changed; with
 // refresh, the queue summary (whose waits grow with time) in any case. The
-// kiosks' lease views are made again only if the leases moved since done;
-// it returns what they were made from.
-func (b *Bus) publishState(pub Publisher, refresh bool, kiosks []string, done leaseMark) leaseMark {
+// kiosks' lease views are made only if leases says they may have changed.
+func (b *Bus) publishState(pub Publisher, refresh bool, kiosks []string, leases bool) {
 	type msg struct {
 		topic string
 		v     any
 	}
 	var msgs []msg
 	now := b.hub.Now()
-	mark := leaseMark{kiosks: strings.Join(kiosks, "\n")}
 	b.hub.Read(func(e *queue.Engine) {
-		mark.rev, mark.day = e.LeaseRev(), e.Day(now)
-		if mark != done {
+		if leases {
 			for _, k := range kiosks {
 				msgs = append(msgs, msg{b.topics.Lease(k), leaseView(e, k)})
 			}
@@ -122,7 +119,6 @@ func (b *Bus) publishState(pub Publisher, refresh bool, kiosks []string, done le
 		}
 		b.retain(pub, m.topic, payload, refresh && m.topic == b.topics.Queue())
 	}
-	return mark
 }
 
 // retain publishes a retained payload unless it is the one last published.

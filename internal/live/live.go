@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -65,4 +66,41 @@ func SameOrigin(r *http.Request) bool {
 		}
 	}
 	return true
+}
+
+// Notifier tells its watchers that something changed. A watcher that has
+// not yet read the last signal gets no second one: it reads the state once
+// for all the changes it missed.
+type Notifier struct {
+	mu       sync.Mutex
+	watchers map[chan struct{}]struct{}
+}
+
+// Notify signals every watcher.
+func (n *Notifier) Notify() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for c := range n.watchers {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Watch returns a channel signalled after each change, and the func that
+// stops it.
+func (n *Notifier) Watch() (<-chan struct{}, func()) {
+	c := make(chan struct{}, 1)
+	n.mu.Lock()
+	if n.watchers == nil {
+		n.watchers = map[chan struct{}]struct{}{}
+	}
+	n.watchers[c] = struct{}{}
+	n.mu.Unlock()
+	return c, func() {
+		n.mu.Lock()
+		delete(n.watchers, c)
+		n.mu.Unlock()
+	}
 }

@@ -107,3 +107,39 @@ func TestStreamSendsEachChangeOnce(t *testing.T) {
 		t.Errorf("%d keep-alive comments in 1 s, want about 3", pings)
 	}
 }
+
+// A watcher hears of changes, once for all it has not read yet; a stopped
+// one hears nothing more.
+func TestNotifier(t *testing.T) {
+	var n Notifier
+	n.Notify() // nobody watching: nothing to do
+	a, stopA := n.Watch()
+	b, stopB := n.Watch()
+	n.Notify()
+	n.Notify()
+	for name, c := range map[string]<-chan struct{}{"a": a, "b": b} {
+		select {
+		case <-c:
+		default:
+			t.Fatalf("watcher %s not told", name)
+		}
+		select {
+		case <-c:
+			t.Fatalf("watcher %s told twice for changes it had not read", name)
+		default:
+		}
+	}
+	stopB()
+	n.Notify()
+	select {
+	case <-b:
+		t.Fatal("a stopped watcher was told")
+	default:
+	}
+	select {
+	case <-a:
+	default:
+		t.Fatal("the other watcher was not told")
+	}
+	stopA()
+}

@@ -29,6 +29,8 @@ import (
 type Desk interface {
 	Tap(button string) error
 	State() counter.State
+	// Await waits, at most timeout, until cond holds on the terminal's state.
+	Await(ctx context.Context, timeout time.Duration, cond func(counter.State) bool) (counter.State, bool)
 }
 
 // Kiosk issues the tickets of citizens who walk in.
@@ -345,14 +347,8 @@ func (a *agentRun) tap(ctx context.Context, b string) {
 
 // until waits, in real time, for cond on the terminal's state.
 func (a *agentRun) until(ctx context.Context, cond func(counter.State) bool) bool {
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if cond(a.d.State()) {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+	_, ok := a.d.Await(ctx, 3*time.Second, cond)
+	return ok
 }
 
 func ticketKey(t *api.Ticket) string {

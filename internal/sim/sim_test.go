@@ -91,6 +91,18 @@ func (d *desk) State() counter.State {
 	return counter.State{Online: true, Counter: c, LED: c.Ticket != nil}
 }
 
+// Await polls, in virtual time: the fake has nothing to watch.
+func (d *desk) Await(ctx context.Context, timeout time.Duration, cond func(counter.State) bool) (counter.State, bool) {
+	deadline := time.Now().Add(timeout)
+	for {
+		st := d.State()
+		if cond(st) || !time.Now().Before(deadline) || ctx.Err() != nil {
+			return st, cond(st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (d *desk) Tap(b string) error {
 	w := d.w
 	w.mu.Lock()
