@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"guichet/hub/api"
 )
 
 func guichet(t *testing.T, args ...string) string {
@@ -33,10 +36,28 @@ func TestDeviceCommandsWorkWhileTheHubRuns(t *testing.T) {
 		"--data", data, "--config", filepath.Join(dir, "guichet.yaml")).CombinedOutput(); err == nil {
 		t.Fatal("a counter terminal for an unknown counter was registered")
 	}
+	leases := make(chan api.Leases, 8)
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(p.mqtt).SetClientID("kiosk-hall").SetUsername("kiosk-hall").
-		SetPassword(m[1]).SetAutoReconnect(false).SetConnectTimeout(3 * time.Second))
+		SetPassword(m[1]).SetAutoReconnect(false).SetConnectTimeout(3 * time.Second).
+		SetDefaultPublishHandler(func(_ paho.Client, msg paho.Message) {
+			var l api.Leases
+			if json.Unmarshal(msg.Payload(), &l) == nil {
+				leases <- l
+			}
+		}))
 	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("the device added by the command line cannot connect: %v", tok.Error())
+	}
+	// The hub hears of the new kiosk (within its polling period) and leases
+	// it numbers to print when the hub is unreachable.
+	c.Subscribe(api.Topics{Site: "test"}.Lease("kiosk-hall"), 1, nil)
+	for got := false; !got; {
+		select {
+		case l := <-leases:
+			got = len(l.Blocks) > 0
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no lease for a kiosk added by the command line:\n%s", p.logs)
+		}
 	}
 	if list := guichet(t, "device", "list", "--data", data); !strings.Contains(list, "kiosk-hall") || strings.Contains(list, m[1]) {
 		t.Fatalf("list:\n%s", list)

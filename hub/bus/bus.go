@@ -55,19 +55,27 @@ type Bus struct {
 	last   map[string][]byte          // retained payloads as last published
 	states map[string]api.DeviceState // device states as last heard
 	kick   chan struct{}
+
+	kioskList   []string // the enabled kiosks, sorted
+	kiosksStale bool     // the registry changed since kioskList was read
 }
 
 // New returns the bus of the hub's site.
 func New(o Options) *Bus {
 	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh, offline: o.OfflineNumbers,
-		last: map[string][]byte{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1)}
+		last: map[string][]byte{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1), kiosksStale: true}
 	if b.refresh <= 0 {
 		b.refresh = 30 * time.Second
 	}
 	if b.offline <= 0 {
 		b.offline = DefaultOfflineNumbers
 	}
-	o.Devices.OnChange(func(string, bool) { b.Kick() }) // a new kiosk needs its leases now
+	o.Devices.OnChange(func(string, bool) { // a new kiosk needs its leases now
+		b.mu.Lock()
+		b.kiosksStale = true
+		b.mu.Unlock()
+		b.Kick()
+	})
 	o.Hub.Read(func(e *queue.Engine) {
 		s := e.Site()
 		b.topics = api.Topics{Site: s.ID}

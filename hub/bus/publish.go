@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/queue"
+	"guichet/hub/store"
 )
 
 // eventsCursor names the bus's place in the log.
@@ -31,6 +33,8 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	b.last = map[string][]byte{} // a new broker knows nothing
 	b.mu.Unlock()
 	var leases leaseMark // what the kiosks' leases were last seen at
+	cur := &cursor{st: b.hub.Store(), log: b.log}
+	defer cur.save(true)
 	for {
 		kiosks := b.kiosks()
 		moved := false
@@ -42,7 +46,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 			}
 		}
 		b.publishState(pub, false, kiosks, moved)
-		if err := b.publishEvents(ctx, pub); err != nil {
+		if err := b.publishEvents(ctx, pub, cur); err != nil {
 			b.log.Warn("publish events", "err", err)
 		}
 		select {
@@ -50,6 +54,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 			return nil
 		case <-ch:
 		case <-b.kick:
+		case <-cur.due():
 		case <-tick.C:
 			b.publishState(pub, true, kiosks, true)
 		}
@@ -72,11 +77,24 @@ func (b *Bus) leaseMark(kiosks []string) leaseMark {
 	return m
 }
 
-// kiosks lists the enabled kiosks, sorted.
+// kiosks lists the enabled kiosks, sorted. The list is read from the
+// registry again only after it changed (the registry tells of changes made
+// by another process too, within its polling period).
 func (b *Bus) kiosks() []string {
+	b.mu.Lock()
+	if !b.kiosksStale {
+		k := b.kioskList
+		b.mu.Unlock()
+		return k
+	}
+	b.kiosksStale = false // a change while reading marks it stale again
+	b.mu.Unlock()
 	devs, err := b.reg.List()
 	if err != nil {
 		b.log.Warn("list devices", "err", err)
+		b.mu.Lock()
+		b.kiosksStale = true
+		b.mu.Unlock()
 		return nil
 	}
 	var out []string
@@ -86,6 +104,9 @@ func (b *Bus) kiosks() []string {
 		}
 	}
 	slices.Sort(out)
+	b.mu.Lock()
+	b.kioskList = out
+	b.mu.Unlock()
 	return out
 }
 
@@ -165,16 +186,65 @@ func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
 	return c
 }
 
+// cursor is the bus's place in the log. It is kept in memory and written
+// at most every cursorEvery (and when the bus stops): a crash publishes the
+// last second's events again, which "at least once" allows (a consumer
+// knows them by their id), and a busy hub does not pay a write to the
+// store's only writer after every change.
+type cursor struct {
+	st      *store.Store
+	log     *slog.Logger
+	loaded  bool
+	seq     int64 // published up to here
+	saved   int64 // written up to here
+	savedAt time.Time
+}
+
+const cursorEvery = time.Second
+
+// load reads where the bus stopped, once.
+func (c *cursor) load() error {
+	if c.loaded {
+		return nil
+	}
+	seq, err := c.st.Cursor(eventsCursor)
+	if err != nil {
+		return fmt.Errorf("read the events cursor: %w", err)
+	}
+	c.loaded, c.seq, c.saved, c.savedAt = true, seq, seq, time.Now()
+	return nil
+}
+
+// save writes the cursor if it moved and cursorEvery passed, or now.
+func (c *cursor) save(now bool) {
+	if c.seq == c.saved || !now && time.Since(c.savedAt) < cursorEvery {
+		return
+	}
+	if err := c.st.SetCursor(eventsCursor, c.seq); err != nil {
+		c.log.Warn("save the events cursor", "err", err)
+		return
+	}
+	c.saved, c.savedAt = c.seq, time.Now()
+}
+
+// due fires when the cursor moved and is to be written (nil: never).
+func (c *cursor) due() <-chan time.Time {
+	if c.seq == c.saved {
+		return nil
+	}
+	return time.After(time.Until(c.savedAt.Add(cursorEvery)))
+}
+
 // publishEvents publishes the log's events after the cursor as CloudEvents
 // on events/{type}, then moves the cursor: at least once, in order.
-func (b *Bus) publishEvents(ctx context.Context, pub Publisher) error {
-	st := b.hub.Store()
-	after, err := st.Cursor(eventsCursor)
-	if err != nil {
+func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) error {
+	if err := cur.load(); err != nil {
 		return err
 	}
+	defer cur.save(false)
+	st := b.hub.Store()
 	for {
-		evs, err := st.Events(ctx, after, 500)
+		evs, err := st.Events(ctx, cur.seq, 500)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
@@ -186,10 +256,7 @@ func (b *Bus) publishEvents(ctx context.Context, pub Publisher) error {
 			if err := pub.Publish(b.topics.Event(string(ev.Type)), payload, false); err != nil {
 				return fmt.Errorf("publish event %d: %w", ev.Seq, err)
 			}
-			after = ev.Seq
-		}
-		if err := st.SetCursor(eventsCursor, after); err != nil {
-			return err
+			cur.seq = ev.Seq
 		}
 	}
 }

@@ -258,3 +258,38 @@ func TestDevicesCanUseTLS(t *testing.T) {
 		t.Fatal("plain MQTT accepted on the TLS listener")
 	}
 }
+
+// The bus keeps its place in the log in memory and writes it when it stops:
+// a hub restarted on the same broker goes on where it was, publishing no
+// event twice and none lost.
+func TestEventsGoOnAfterARestartWithoutRepeats(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{Mosquitto: true}) // the broker outlives the hub
+	secret := s.AddDevice("crm", api.RoleIntegration, "")
+	r, err := dial(t, s, "crm", "crm", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.subscribe(s.Topics.EventsFilter())
+	topic := s.Topics.Event("ticket.issued")
+	issued := func(n int) {
+		t.Helper()
+		sitetest.Eventually(t, 5*time.Second, fmt.Sprintf("%d ticket.issued events", n), func() bool { return len(r.messages(topic)) >= n })
+	}
+	for range 3 {
+		s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	}
+	issued(3)
+	s.Restart()
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	issued(4)
+	time.Sleep(500 * time.Millisecond) // time for a repeat to arrive
+	var seqs []string
+	for _, m := range r.messages(topic) {
+		var ce struct{ Sequence string }
+		json.Unmarshal(m, &ce)
+		seqs = append(seqs, ce.Sequence)
+	}
+	if len(seqs) != 4 || seqs[0] == seqs[3] {
+		t.Fatalf("ticket.issued sequences %v, want 4 distinct", seqs)
+	}
+}
