@@ -83,7 +83,7 @@ func Open(o Options) (*Link, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	box, err := openOutbox(filepath.Join(o.DataDir, "link.db"))
+	box, err := openOutbox(filepath.Join(o.DataDir, "link.db"), o.Log.With("device", o.Device))
 	if err != nil {
 		return nil, err
 	}
@@ -107,10 +107,6 @@ func Open(o Options) (*Link, error) {
 		// not acknowledged by paho: the broker's in-flight window fills and it
 		// stops delivering to the device. The default handler takes them.
 		SetDefaultPublishHandler(l.onMessage).
-		// Replies queued while the device was away arrive right after
-		// CONNACK, before onConnect subscribes. paho does not acknowledge a
-		// message it has no handler for: the broker's in-flight window then
-		// fills and it stops delivering replies to the device.
 		SetOnConnectHandler(l.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { l.setConnected(false, err) })
 	if o.TLS != nil {
@@ -495,9 +491,7 @@ func (l *Link) messageLoop() {
 			return
 		case m = <-l.msgs:
 		}
-		if err := l.box.cache(m.Topic(), m.Payload()); err != nil {
-			l.log.Warn("cache", "topic", m.Topic(), "err", err)
-		}
+		l.box.cache(m.Topic(), m.Payload())
 		l.mu.Lock()
 		fns := append([]func([]byte){}, l.follows[m.Topic()]...)
 		l.mu.Unlock()

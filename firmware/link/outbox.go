@@ -4,7 +4,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver
@@ -12,8 +14,20 @@ import (
 
 // outbox is the device's journal of commands not yet answered, and its
 // cache of retained topics, in one SQLite file.
+//
+// A command is durable when add returns. The cache is written behind, by
+// its own goroutine, the latest payload per topic in one transaction: it is
+// for the next boot, and its fsync must not hold up what the device shows
+// nor the command it is journaling (one connection serves both).
 type outbox struct {
-	db *sql.DB
+	db  *sql.DB
+	log *slog.Logger
+
+	mu        sync.Mutex
+	unwritten map[string][]byte // cached, not yet written
+	wake      chan struct{}
+	stop      chan struct{}
+	stopped   chan struct{}
 }
 
 // Entry is a command in the outbox.
@@ -25,7 +39,7 @@ type Entry struct {
 	Created time.Time
 }
 
-func openOutbox(path string) (*outbox, error) {
+func openOutbox(path string, log *slog.Logger) (*outbox, error) {
 	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_synchronous=FULL")
 	if err != nil {
 		return nil, err
@@ -45,10 +59,18 @@ func openOutbox(path string) (*outbox, error) {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
-	return &outbox{db: db}, nil
+	o := &outbox{db: db, log: log, unwritten: map[string][]byte{}, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	go o.writeBehind()
+	return o, nil
 }
 
-func (o *outbox) close() error { return o.db.Close() }
+// close writes what the cache holds and closes the file.
+func (o *outbox) close() error {
+	close(o.stop)
+	<-o.stopped
+	return o.db.Close()
+}
 
 // add journals a command; it is durable when add returns.
 func (o *outbox) add(id, op string, payload []byte) error {
@@ -125,14 +147,75 @@ func (o *outbox) count() int {
 	return n
 }
 
-func (o *outbox) cache(topic string, payload []byte) error {
-	_, err := o.db.Exec(`INSERT INTO retained(topic, payload, at) VALUES (?, ?, ?)
-		ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, at = excluded.at`, topic, payload, time.Now().UnixMilli())
-	return err
+// cache keeps payload as the last seen on topic; it is written soon.
+func (o *outbox) cache(topic string, payload []byte) {
+	o.mu.Lock()
+	o.unwritten[topic] = payload
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (o *outbox) writeBehind() {
+	defer close(o.stopped)
+	for {
+		select {
+		case <-o.stop:
+			o.flush()
+			return
+		case <-o.wake:
+			o.flush()
+		}
+	}
+}
+
+// flush writes the pending cache entries in one transaction.
+func (o *outbox) flush() {
+	o.mu.Lock()
+	batch := o.unwritten
+	o.unwritten = map[string][]byte{}
+	o.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	err := o.write(batch)
+	if err != nil {
+		o.mu.Lock()
+		for t, p := range batch { // kept unless a newer payload came
+			if _, newer := o.unwritten[t]; !newer {
+				o.unwritten[t] = p
+			}
+		}
+		o.mu.Unlock()
+		o.log.Warn("cache of the retained topics not written; tried again with the next message", "err", err)
+	}
+}
+
+func (o *outbox) write(batch map[string][]byte) error {
+	tx, err := o.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	at := time.Now().UnixMilli()
+	for topic, payload := range batch {
+		if _, err := tx.Exec(`INSERT INTO retained(topic, payload, at) VALUES (?, ?, ?)
+			ON CONFLICT(topic) DO UPDATE SET payload = excluded.payload, at = excluded.at`, topic, payload, at); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 func (o *outbox) cached(topic string) ([]byte, bool) {
-	var p []byte
+	o.mu.Lock()
+	p, ok := o.unwritten[topic]
+	o.mu.Unlock()
+	if ok {
+		return p, true
+	}
 	err := o.db.QueryRow(`SELECT payload FROM retained WHERE topic = ?`, topic).Scan(&p)
 	if errors.Is(err, sql.ErrNoRows) || err != nil {
 		return nil, false
