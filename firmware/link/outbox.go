@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver
@@ -22,6 +23,7 @@ import (
 type outbox struct {
 	db  *sql.DB
 	log *slog.Logger
+	n   atomic.Int64 // commands in the journal (this process alone opens it)
 
 	mu        sync.Mutex
 	unwritten map[string][]byte // cached, not yet written
@@ -61,6 +63,12 @@ func openOutbox(path string, log *slog.Logger) (*outbox, error) {
 	}
 	o := &outbox{db: db, log: log, unwritten: map[string][]byte{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
+	var n int64
+	if err := db.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	o.n.Store(n)
 	go o.writeBehind()
 	return o, nil
 }
@@ -75,6 +83,9 @@ func (o *outbox) close() error {
 // add journals a command; it is durable when add returns.
 func (o *outbox) add(id, op string, payload []byte) error {
 	_, err := o.db.Exec(`INSERT INTO outbox(id, op, payload, created) VALUES (?, ?, ?, ?)`, id, op, payload, time.Now().UnixMilli())
+	if err == nil {
+		o.n.Add(1)
+	}
 	return err
 }
 
@@ -106,6 +117,7 @@ func (o *outbox) done(id string) (found bool, err error) {
 		return false, err
 	}
 	n, _ := res.RowsAffected()
+	o.n.Add(-n)
 	return n > 0, nil
 }
 
@@ -141,11 +153,8 @@ func (o *outbox) get(id string) (Entry, error) {
 	return e, err
 }
 
-func (o *outbox) count() int {
-	var n int
-	o.db.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n)
-	return n
-}
+// count returns how many commands the journal holds, without reading it.
+func (o *outbox) count() int { return int(o.n.Load()) }
 
 // cache keeps payload as the last seen on topic; it is written soon.
 func (o *outbox) cache(topic string, payload []byte) {

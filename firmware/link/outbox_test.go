@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// The cache of retained topics is written behind: a payload is readable at
-// once, only the newest per topic is kept, and closing writes what is left.
-func TestCacheIsWrittenBehindAndKeptAcrossAReboot(t *testing.T) {
+// The outbox counts its journal in memory, and writes its cache of retained
+// topics behind: a payload is readable at once, only the newest per topic is
+// kept, and closing writes what is left.
+func TestOutboxCountsItsJournalAndWritesItsCacheBehind(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "link.db")
 	o, err := openOutbox(path, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -23,8 +24,32 @@ func TestCacheIsWrittenBehindAndKeptAcrossAReboot(t *testing.T) {
 			t.Fatalf("cached(%s) = %q right after caching %d", tp, p, i)
 		}
 	}
-	if err := o.add("c1", "issue_ticket", []byte(`{}`)); err != nil { // the journal shares the file
-		t.Fatal(err)
+	// The journal shares the file; its count is kept in memory.
+	steps := []struct {
+		what string
+		do   func() error
+		want int
+	}{
+		{"add c1", func() error { return o.add("c1", "issue_ticket", []byte(`{}`)) }, 1},
+		{"add c1 again", func() error {
+			if o.add("c1", "issue_ticket", []byte(`{}`)) == nil {
+				return fmt.Errorf("a repeated id was journaled twice")
+			}
+			return nil
+		}, 1},
+		{"replace c1 by c2", func() error { _, err := o.replace("c1", "c2", "issue_ticket", []byte(`{}`)); return err }, 1},
+		{"replace c1 (gone)", func() error { _, err := o.replace("c1", "c3", "issue_ticket", []byte(`{}`)); return err }, 1},
+		{"done c2", func() error { _, err := o.done("c2"); return err }, 0},
+		{"done c2 again", func() error { _, err := o.done("c2"); return err }, 0},
+		{"add c4", func() error { return o.add("c4", "call_next", []byte(`{}`)) }, 1},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.what, err)
+		}
+		if n := o.count(); n != st.want {
+			t.Fatalf("%s: count %d, want %d", st.what, n, st.want)
+		}
 	}
 	if err := o.close(); err != nil {
 		t.Fatal(err)
