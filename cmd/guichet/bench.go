@@ -71,7 +71,9 @@ func benchSite(ctx context.Context, log *slog.Logger, data, name string, conf []
 	}
 	site.Policy.IgnoreHours = true
 	sf := soundFlags{voice: "espeak-ng", langs: "fr", volume: 80}
-	ds, err := openDemo(ctx, log, cfg, site, hubFlags{data: data, http: "127.0.0.1:0", mqtt: "127.0.0.1:0"}, &sf, wav)
+	// A bench's hub is not administered: its admin token (kept in the data
+	// directory all the same) is not shown.
+	ds, err := openDemo(ctx, log, cfg, site, hubFlags{data: data, http: "127.0.0.1:0", mqtt: "127.0.0.1:0", out: io.Discard}, &sf, wav)
 	if err != nil {
 		cleanup()
 		return nil, nil, err

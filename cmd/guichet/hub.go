@@ -19,6 +19,7 @@ type hubFlags struct {
 	config, data, http, mqtt, logLevel  string
 	mqttURL, mqttTLS, mqttCert, mqttKey string
 	mosquittoDir, mosquittoPID          string
+	out                                 io.Writer // where a new admin token is shown; stdout if nil
 }
 
 func (f *hubFlags) register(fs *flag.FlagSet) {
@@ -64,7 +65,7 @@ func runHub(ctx context.Context, args []string) error {
 // startHub starts a hub from the command's flags.
 func startHub(log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags) (*server.Server, error) {
 	o := server.Options{Config: cfg, Site: site, Data: f.data, HTTP: f.http, Log: log, MQTT: f.mqtt,
-		MQTTURL: f.mqttURL, MQTTPass: os.Getenv("GUICHET_MQTT_PASSWORD"), MosquittoDir: f.mosquittoDir, MosquittoPID: f.mosquittoPID}
+		MQTTURL: f.mqttURL, MQTTPass: os.Getenv("GUICHET_MQTT_PASSWORD"), MosquittoDir: f.mosquittoDir, MosquittoPID: f.mosquittoPID, Out: f.out}
 	if f.mqttTLS != "" {
 		cert, err := tls.LoadX509KeyPair(f.mqttCert, f.mqttKey)
 		if err != nil {
