@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -45,6 +46,7 @@ func runDemo(ctx context.Context, args []string) error {
 	speed := fs.Float64("speed", 1, "with --simulate: play the day this many times faster than real time")
 	rates := fs.String("rates", "", "with --simulate: visits per hour by service, as A=20,E=8 (default: three quarters of an agent per service)")
 	seed := fs.Uint64("seed", 0, "with --simulate: random seed, to replay the same day (default: a new one)")
+	fs.StringVar(&f.phones, "public-url", "lan", "the address phones reach the demo at, for the tickets' QR codes (lan: this machine's address on the local network)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,15 +91,50 @@ Guichet — démo : %s%s
   Guichets            %s/desks/        (boutons virtuels des terminaux)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
+  Tickets sur mobile  %s/t/…     (l'adresse des QR codes)
   Broker MQTT         %s
   Jeton admin         %s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 Ctrl-C pour arrêter.
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
-		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	<-ctx.Done()
 	return nil
+}
+
+// phoneURL is the address the tickets' QR codes give. A demo listening on
+// every interface (the default, :8080) gives the machine's address on the
+// local network, so that a visitor's phone on the same Wi-Fi opens its
+// ticket; a demo listening on one address gives the hub's own URL.
+func phoneURL(listen, hubURL string, addrs []net.Addr) string {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil || host != "" && !net.ParseIP(host).IsUnspecified() {
+		return hubURL
+	}
+	u, err := url.Parse(hubURL)
+	if err != nil {
+		return hubURL
+	}
+	var pick net.IP
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.To4() == nil || !n.IP.IsGlobalUnicast() {
+			continue
+		}
+		if n.IP.IsPrivate() { // a home or office network: the one phones are on
+			pick = n.IP
+			break
+		}
+		if pick == nil {
+			pick = n.IP
+		}
+	}
+	if pick == nil {
+		return hubURL
+	}
+	u.Host = net.JoinHostPort(pick.String(), u.Port())
+	return u.String()
 }
 
 // demoSite is a running demo: the hub and its devices on virtual hardware.
@@ -108,6 +145,7 @@ type demoSite struct {
 	screen *display.Display
 	desks  map[string]*counter.Virtual // by counter
 	staff  map[string]string           // counter → the agent at it
+	phones string                      // the hub's address in the tickets' QR codes
 }
 
 // openDemo starts a hub on site and its devices: a kiosk printing PNGs
@@ -119,8 +157,15 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	if err != nil {
 		return nil, err
 	}
-	s.Bus.SetPublicURL(s.HTTPURL) // QR codes lead to this hub
-	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data}, site: site, staff: sim.Staff(&site)}
+	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data}, site: site, staff: sim.Staff(&site), phones: f.phones}
+	switch f.phones {
+	case "":
+		ds.phones = s.HTTPURL
+	case "lan":
+		addrs, _ := net.InterfaceAddrs()
+		ds.phones = phoneURL(f.http, s.HTTPURL, addrs)
+	}
+	s.Bus.SetPublicURL(ds.phones) // before the kiosk starts: every QR code leads there
 	ds.closes = append(ds.closes, s.Close)
 	ctx, cancel := context.WithCancel(ctx)
 	fail := func(err error) (*demoSite, error) { cancel(); ds.close(); return nil, err }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,6 +72,34 @@ func TestDemoKioskPrintsATicketWhoseQRCodeOpensItsPage(t *testing.T) {
 	if st, body := get(t, home+"/kiosk/"); st != 200 || !strings.Contains(body, "Choisissez votre démarche") {
 		t.Fatalf("kiosk page: %d", st)
 	}
+	qr := demoTicketQR(t, home, data)
+	if !strings.HasPrefix(qr, home+"/t/") {
+		t.Fatalf("QR code %q", qr)
+	}
+	if st, body := get(t, qr); st != 200 || !strings.Contains(body, "E001") || !strings.Contains(body, "Votre numéro") {
+		t.Fatalf("the ticket page: %d", st)
+	}
+}
+
+// The QR codes give the address --public-url says (a hub behind a proxy,
+// a name on the town's network).
+func TestDemoQRCodesGiveThePublicURL(t *testing.T) {
+	data := t.TempDir()
+	home := startDemo(t, data, "--public-url", "https://accueil.mairie.example")
+	qr := demoTicketQR(t, home, data)
+	path, ok := strings.CutPrefix(qr, "https://accueil.mairie.example/t/")
+	if !ok {
+		t.Fatalf("QR code %q", qr)
+	}
+	if st, body := get(t, home+"/t/"+path); st != 200 || !strings.Contains(body, "E001") {
+		t.Fatalf("the ticket page: %d", st)
+	}
+}
+
+// demoTicketQR presses service E on the demo's kiosk page and returns the
+// text of the QR code on the first ticket printed.
+func demoTicketQR(t *testing.T, home, data string) string {
+	t.Helper()
 	req, _ := http.NewRequest("POST", home+"/kiosk/press", strings.NewReader(url.Values{"service": {"E"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -100,12 +129,7 @@ func TestDemoKioskPrintsATicketWhoseQRCodeOpensItsPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the ticket's QR code does not scan: %v", err)
 	}
-	if !strings.HasPrefix(qr.GetText(), home+"/t/") {
-		t.Fatalf("QR code %q", qr.GetText())
-	}
-	if st, body := get(t, qr.GetText()); st != 200 || !strings.Contains(body, "E001") || !strings.Contains(body, "Votre numéro") {
-		t.Fatalf("the ticket page: %d", st)
-	}
+	return qr.GetText()
 }
 
 // The demo's counter terminals: a click on "Suivant" presses the virtual
@@ -202,4 +226,39 @@ func served(t *testing.T, home, data string) int {
 		}
 	}
 	return n
+}
+
+// A demo on every interface gives phones the machine's address on the
+// local network; on one address, its own.
+func TestDemoQRCodesGiveAnAddressPhonesReach(t *testing.T) {
+	nets := func(cidrs ...string) []net.Addr {
+		var out []net.Addr
+		for _, c := range cidrs {
+			ip, n, err := net.ParseCIDR(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.IP = ip
+			out = append(out, n)
+		}
+		return out
+	}
+	lan := nets("127.0.0.1/8", "::1/128", "fe80::1/64", "203.0.113.7/24", "192.168.1.20/24")
+	for _, c := range []struct {
+		listen string
+		addrs  []net.Addr
+		want   string
+	}{
+		{":8080", lan, "http://192.168.1.20:8080"},
+		{"0.0.0.0:8080", lan, "http://192.168.1.20:8080"},
+		{"[::]:8080", nets("127.0.0.1/8", "10.0.0.5/8"), "http://10.0.0.5:8080"},
+		{":8080", nets("127.0.0.1/8", "203.0.113.7/24"), "http://203.0.113.7:8080"}, // no private network
+		{":8080", nets("127.0.0.1/8", "::1/128"), "http://localhost:8080"},          // no network at all
+		{"127.0.0.1:8080", lan, "http://localhost:8080"},                            // chosen to be local
+		{"192.168.1.20:8080", lan, "http://localhost:8080"},
+	} {
+		if got := phoneURL(c.listen, "http://localhost:8080", c.addrs); got != c.want {
+			t.Errorf("listening on %s: %s, want %s", c.listen, got, c.want)
+		}
+	}
 }

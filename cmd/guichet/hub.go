@@ -20,6 +20,7 @@ type hubFlags struct {
 	mqttURL, mqttTLS, mqttCert, mqttKey string
 	mosquittoDir, mosquittoPID          string
 	out                                 io.Writer // where a new admin token is shown; stdout if nil
+	phones                              string    // the demo's address for phones: a URL, "lan", or "" for the hub's URL
 }
 
 func (f *hubFlags) register(fs *flag.FlagSet) {
