@@ -52,13 +52,33 @@ type OLED struct {
 	w, h int
 }
 
-// NewOLED opens an SSD1306 of w×h pixels on an I²C bus (address 0x3C).
-func NewOLED(bus i2c.Bus, w, h int) (*OLED, error) {
+// OLEDAddr is the usual SSD1306 module's I²C address; 0x3D is the other.
+const OLEDAddr = 0x3C
+
+// NewOLED opens an SSD1306 of w×h pixels at addr on an I²C bus.
+func NewOLED(bus i2c.Bus, addr uint16, w, h int) (*OLED, error) {
+	if addr != OLEDAddr {
+		bus = movedBus{bus, addr}
+	}
 	dev, err := ssd1306.NewI2C(bus, &ssd1306.Opts{W: w, H: h})
 	if err != nil {
 		return nil, fmt.Errorf("SSD1306: %w", err)
 	}
 	return &OLED{dev: dev, w: w, h: h}, nil
+}
+
+// movedBus sends to addr what periph's SSD1306 driver sends to its fixed
+// address, 0x3C (a module with its address jumper moved answers at 0x3D).
+type movedBus struct {
+	i2c.Bus
+	addr uint16
+}
+
+func (b movedBus) Tx(addr uint16, w, r []byte) error {
+	if addr == OLEDAddr {
+		addr = b.addr
+	}
+	return b.Bus.Tx(addr, w, r)
 }
 
 // Show implements Screen.
@@ -192,7 +212,7 @@ func Four(s string) string {
 }
 
 // Open opens the display a --screen flag names: "ssd1306:BUS" (optionally
-// ?w=128&h=32), "ht16k33:BUS?addr=0x70"; BUS is the I²C bus's name or
+// ?w=128&h=32&addr=0x3D), "ht16k33:BUS?addr=0x70"; BUS is the I²C bus's name or
 // number ("1" on a Raspberry Pi), empty for the first. "" opens none.
 func Open(spec string) (Screen, io.Closer, error) {
 	if spec == "" || spec == "none" {
@@ -214,8 +234,25 @@ func Open(spec string) (Screen, io.Closer, error) {
 		}
 		return int(n), nil
 	}
-	if kind != "ssd1306" && kind != "ht16k33" {
-		return nil, nil, fmt.Errorf("--screen %q: ssd1306:BUS or ht16k33:BUS", spec)
+	// The options are checked before the hardware is touched.
+	var w, h, addr int
+	switch kind {
+	case "ssd1306":
+		var err1, err2, err3 error
+		w, err1 = num("w", 128)
+		h, err2 = num("h", 64)
+		addr, err3 = num("addr", OLEDAddr)
+		err = errors.Join(err1, err2, err3)
+	case "ht16k33":
+		addr, err = num("addr", int(ht16k33.I2CAddr))
+	default:
+		err = fmt.Errorf("--screen %q: ssd1306:BUS or ht16k33:BUS", spec)
+	}
+	if err == nil && addr > 0x7F {
+		err = fmt.Errorf("--screen %q: an I²C address is at most 0x7F", spec)
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	if _, err := host.Init(); err != nil {
 		return nil, nil, fmt.Errorf("I²C: %w", err)
@@ -225,21 +262,9 @@ func Open(spec string) (Screen, io.Closer, error) {
 		return nil, nil, fmt.Errorf("I²C bus %q: %w", busName, err)
 	}
 	var s Screen
-	switch kind {
-	case "ssd1306":
-		w, err1 := num("w", 128)
-		h, err2 := num("h", 64)
-		if err := errors.Join(err1, err2); err != nil {
-			bus.Close()
-			return nil, nil, err
-		}
-		s, err = NewOLED(bus, w, h)
-	case "ht16k33":
-		addr, err1 := num("addr", int(ht16k33.I2CAddr))
-		if err1 != nil {
-			bus.Close()
-			return nil, nil, err1
-		}
+	if kind == "ssd1306" {
+		s, err = NewOLED(bus, uint16(addr), w, h)
+	} else {
 		s, err = NewAlnum(bus, uint16(addr))
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"periph.io/x/conn/v3/i2c/i2ctest"
@@ -15,10 +16,14 @@ import (
 // page and column commands place the cursor, data bytes set eight vertical
 // pixels each.
 func oledRAM(t *testing.T, ops []i2ctest.IO, w, h int) *image1bit.VerticalLSB {
+	return oledRAMAt(t, ops, OLEDAddr, w, h)
+}
+
+func oledRAMAt(t *testing.T, ops []i2ctest.IO, addr uint16, w, h int) *image1bit.VerticalLSB {
 	img := image1bit.NewVerticalLSB(image.Rect(0, 0, w, h))
 	page, col := 0, 0
 	for _, op := range ops {
-		if op.Addr != 0x3C {
+		if op.Addr != addr {
 			t.Fatalf("write to I²C address %#x", op.Addr)
 		}
 		switch {
@@ -67,7 +72,7 @@ func artifact(t *testing.T, name string, img image.Image) {
 
 func TestOLEDShowsTheFrameOnTheBus(t *testing.T) {
 	bus := &i2ctest.Record{}
-	o, err := NewOLED(bus, 128, 64)
+	o, err := NewOLED(bus, OLEDAddr, 128, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,5 +171,41 @@ func TestFourDropsAccentsAndKeepsTheEnd(t *testing.T) {
 		if got := Four(in); got != want {
 			t.Errorf("Four(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A module whose address jumper is moved answers at 0x3D: everything goes
+// there, and the picture is the same.
+func TestOLEDAtTheOtherAddress(t *testing.T) {
+	bus := &i2ctest.Record{}
+	o, err := NewOLED(bus, 0x3D, 128, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := Frame{Top: "Guichet 3", Big: "A042"}
+	if err := o.Show(f); err != nil {
+		t.Fatal(err)
+	}
+	if got := oledRAMAt(t, bus.Ops, 0x3D, 128, 32); !equal(got, Render(f, 128, 32)) {
+		t.Fatal("the display RAM differs from the frame")
+	}
+}
+
+// A bad --screen is refused, saying why, before any hardware is opened.
+func TestOpenRefusesABadScreenFlag(t *testing.T) {
+	for spec, why := range map[string]string{
+		"lcd:1":                  "ssd1306:BUS or ht16k33:BUS",
+		"ssd1306:1?w=wide":       "w must be a positive number",
+		"ssd1306:1?h=-8":         "h must be a positive number",
+		"ssd1306:1?addr=0x3D0":   "at most 0x7F",
+		"ht16k33:1?addr=seventy": "addr must be a positive number",
+		"ssd1306:1?addr=%zz":     "invalid URL escape",
+	} {
+		if _, _, err := Open(spec); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("--screen %s: %v, want %q", spec, err, why)
+		}
+	}
+	if s, c, err := Open(""); s != nil || c != nil || err != nil {
+		t.Errorf(`--screen "": %v %v %v, want no screen`, s, c, err)
 	}
 }
