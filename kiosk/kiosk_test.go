@@ -11,13 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
-
 	"guichet/firmware/link"
 	"guichet/hub/api"
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
+	"guichet/internal/qrscan"
 	"guichet/internal/sitetest"
 	"guichet/kiosk"
 )
@@ -95,15 +93,11 @@ func (r *rig) issue(service string) kiosk.Result {
 
 func decodeQR(t *testing.T, p virtual.Page) string {
 	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(p.Image)
+	text, err := qrscan.Scan(p.Image)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("the QR code does not scan: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 func TestKioskPrintsATicketWhoseQRCodeOpensItsLivePage(t *testing.T) {

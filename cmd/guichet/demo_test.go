@@ -17,10 +17,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"guichet/internal/browsertest"
+	"guichet/internal/qrscan"
 	"guichet/internal/sitetest"
 )
 
@@ -124,12 +123,11 @@ func demoTicketQR(t *testing.T, home, data string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	qr, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	text, err := qrscan.Scan(img)
 	if err != nil {
-		t.Fatalf("the ticket's QR code does not scan: %v", err)
+		t.Fatalf("the ticket: %v", err)
 	}
-	return qr.GetText()
+	return text
 }
 
 // The demo's counter terminals: a click on "Suivant" presses the virtual
