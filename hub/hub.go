@@ -14,6 +14,7 @@ import (
 
 	"guichet/hub/queue"
 	"guichet/hub/store"
+	"guichet/internal/live"
 )
 
 // ErrUnavailable is returned when the hub cannot make an operation durable.
@@ -46,8 +47,7 @@ type Hub struct {
 	mu  sync.RWMutex // guards eng; the writer goroutine is its only mutator
 	eng *queue.Engine
 
-	wmu      sync.Mutex
-	watchers map[chan int64]struct{}
+	changes live.Notifier // told after every commit that changed the queue
 
 	snapAt   int64 // engine.Applied() at the last snapshot; writer only
 	snapping sync.Mutex
@@ -101,8 +101,7 @@ func New(o Options) (*Hub, error) {
 		return nil, fmt.Errorf("site: %w", err)
 	}
 	h := &Hub{st: o.Store, log: o.Log, clock: o.Clock, every: o.SnapshotEvery, max: o.MaxBatch,
-		eng: eng, ops: make(chan *pending, 1024), stop: make(chan struct{}), done: make(chan struct{}),
-		watchers: map[chan int64]struct{}{}}
+		eng: eng, ops: make(chan *pending, 1024), stop: make(chan struct{}), done: make(chan struct{})}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -192,39 +191,10 @@ func (h *Hub) Do(ctx context.Context, key, actor string, act Action, enc Encoder
 	}
 }
 
-// Watch returns a channel that receives the last committed event sequence
-// after every commit that changed the queue; notifications coalesce, so a
-// slow reader only misses intermediate values. cancel releases it.
-func (h *Hub) Watch() (ch <-chan int64, cancel func()) {
-	c := make(chan int64, 1)
-	h.wmu.Lock()
-	h.watchers[c] = struct{}{}
-	h.wmu.Unlock()
-	return c, func() {
-		h.wmu.Lock()
-		delete(h.watchers, c)
-		h.wmu.Unlock()
-	}
-}
-
-func (h *Hub) notify(seq int64) {
-	h.wmu.Lock()
-	defer h.wmu.Unlock()
-	for c := range h.watchers {
-		select {
-		case c <- seq:
-		default:
-			select { // replace the stale value
-			case <-c:
-			default:
-			}
-			select {
-			case c <- seq:
-			default:
-			}
-		}
-	}
-}
+// Watch returns a channel signalled after every commit that changed the
+// queue; signals coalesce, so a slow reader reads the state once for all it
+// missed. cancel releases it.
+func (h *Hub) Watch() (ch <-chan struct{}, cancel func()) { return h.changes.Watch() }
 
 // run is the writer: it takes the operations waiting, runs them in order on
 // the engine, commits all their events in one transaction, then answers.
@@ -356,7 +326,7 @@ func (h *Hub) process(batch []*pending) {
 		p.reply <- p.res
 	}
 	if changed {
-		h.notify(h.st.LastSeq())
+		h.changes.Notify()
 		h.maybeSnapshot()
 	}
 	h.metrics.batchLatency.Observe(time.Since(start).Seconds())

@@ -29,25 +29,7 @@ func (b board) View(lang string) boardpage.View {
 	return boardpage.Build(lang, cfg, bd, q, true)
 }
 
-func (b board) Watch() (<-chan struct{}, func()) {
-	seqs, cancel := b.p.hub.Watch()
-	out := make(chan struct{}, 1)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-seqs:
-				select {
-				case out <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return out, func() { cancel(); close(done) }
-}
+func (b board) Watch() (<-chan struct{}, func()) { return b.p.hub.Watch() }
 
 func (p *Pages) registerDisplay(mux interface {
 	Handle(pattern string, h http.Handler)

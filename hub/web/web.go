@@ -16,6 +16,7 @@ import (
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/queue"
+	"guichet/internal/live"
 )
 
 //go:embed templates/*.html
@@ -210,66 +211,15 @@ func (p *Pages) ticketEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown ticket", http.StatusNotFound)
 		return
 	}
-	stream(w, r, p.hub, func() (any, bool) {
-		st, ok := p.state(token, l)
-		done := !ok || st.State == "done" || st.State == "noshow" || st.State == "cancelled"
-		st.At = time.Time{} // the time alone is no change
-		return st, done
-	}, p.log)
-}
-
-// stream sends the value next returns as a server-sent event each time it
-// changes: at once, after every change of the queue, and every 30 s (waits
-// grow); a comment every 15 s keeps proxies from closing the stream. It
-// stops when next says done or the client goes away.
-func stream(w http.ResponseWriter, r *http.Request, h *hub.Hub, next func() (any, bool), log *slog.Logger) {
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	changes, cancel := h.Watch()
+	changes, cancel := p.hub.Watch()
 	defer cancel()
-	ping := time.NewTicker(15 * time.Second)
-	defer ping.Stop()
-	refresh := time.NewTicker(30 * time.Second)
-	defer refresh.Stop()
-	var last []byte
-	send := func() bool {
-		v, done := next()
-		b, err := json.Marshal(v)
-		if err != nil {
-			log.Error("encode event", "err", err)
-			return false
+	// Waits grow with time: the view is made again at least every 15 s.
+	live.Stream(w, r, changes, 15*time.Second, func() any {
+		st, ok := p.state(token, l)
+		st.At = time.Time{} // the time alone is no change
+		if !ok || st.State == "done" || st.State == "noshow" || st.State == "cancelled" {
+			return live.Final{View: st}
 		}
-		if string(b) != string(last) {
-			if _, err := w.Write(append(append([]byte("data: "), b...), '\n', '\n')); err != nil {
-				return false
-			}
-			if rc.Flush() != nil {
-				return false
-			}
-			last = b
-		}
-		return !done
-	}
-	if !send() {
-		return
-	}
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-changes:
-		case <-refresh.C:
-		case <-ping.C:
-			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
-				return
-			}
-			continue
-		}
-		if !send() {
-			return
-		}
-	}
+		return st
+	})
 }

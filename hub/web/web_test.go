@@ -46,8 +46,20 @@ func TestMobileTicketPageFollowsTheTicketLive(t *testing.T) {
 	s.Must("POST", "/api/v1/counters/1/finish", ``, 200, nil)
 	browsertest.WaitText(t, ctx, "#status", "Merci de votre visite", 2*time.Second)
 
+	// A finished ticket's stream sends its last state and ends.
+	c := http.Client{Timeout: 5 * time.Second}
+	res, err := c.Get(s.HTTPURL + "/t/" + second.Token + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || strings.Count(string(last), "data: ") != 1 || !strings.Contains(string(last), `"state":"done"`) {
+		t.Fatalf("a finished ticket's stream: %q, %v", last, err)
+	}
+
 	// The page shows no personal data.
-	res, err := http.Get(s.HTTPURL + "/t/" + tk.Token + "/state")
+	res, err = http.Get(s.HTTPURL + "/t/" + tk.Token + "/state")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,14 @@ import (
 // and browsers do not close it.
 var keepAlive = 15 * time.Second
 
+// Final is the last view of a stream: Stream sends it (if it changed) and
+// ends the stream. A finished ticket's page has nothing more to hear.
+type Final struct{ View any }
+
 // Stream sends view() as JSON in a server-sent event at once, then each
 // time it changes: when changes fires, and at least every poll (which
 // catches views that say nothing when they change). It returns when the
-// client goes.
+// client goes, or after a Final view.
 func Stream(w http.ResponseWriter, r *http.Request, changes <-chan struct{}, poll time.Duration, view func() any) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -30,7 +34,12 @@ func Stream(w http.ResponseWriter, r *http.Request, changes <-chan struct{}, pol
 	var last []byte
 	var wrote time.Time
 	for {
-		b, _ := json.Marshal(view())
+		v := view()
+		f, final := v.(Final)
+		if final {
+			v = f.View
+		}
+		b, _ := json.Marshal(v)
 		var out []byte
 		switch {
 		case !bytes.Equal(b, last):
@@ -43,6 +52,9 @@ func Stream(w http.ResponseWriter, r *http.Request, changes <-chan struct{}, pol
 				return
 			}
 			wrote = time.Now()
+		}
+		if final {
+			return
 		}
 		select {
 		case <-r.Context().Done():

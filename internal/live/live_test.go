@@ -2,6 +2,7 @@ package live
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,4 +143,43 @@ func TestNotifier(t *testing.T) {
 		t.Fatal("the other watcher was not told")
 	}
 	stopA()
+}
+
+// A Final view is sent, and the stream ends: the client reads to the end.
+func TestStreamEndsAfterAFinalView(t *testing.T) {
+	var n atomic.Int64
+	changes := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Stream(w, r, changes, time.Hour, func() any {
+			v := map[string]int64{"n": n.Load()}
+			if n.Load() == 2 {
+				return Final{View: v}
+			}
+			return v
+		})
+	}))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(res.Body)
+		body <- string(b)
+	}()
+	for _, v := range []int64{1, 2} {
+		time.Sleep(50 * time.Millisecond)
+		n.Store(v)
+		changes <- struct{}{}
+	}
+	select {
+	case b := <-body:
+		if want := "data: {\"n\":0}\n\ndata: {\"n\":1}\n\ndata: {\"n\":2}\n\n"; b != want {
+			t.Fatalf("stream %q, want %q", b, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream did not end after its final view")
+	}
 }
