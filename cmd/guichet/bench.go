@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -281,38 +283,28 @@ func number(st counter.State) string {
 	return st.Counter.Ticket.Number
 }
 
-// issueMany issues n visit tickets through the HTTP API, round the services.
+// issueMany issues n visit tickets through the HTTP API, round the
+// services, eight at a time; it returns the first error.
 func issueMany(ctx context.Context, c console, n int, services []string) error {
-	errs := make(chan error, 8)
-	next := make(chan int)
-	go func() {
-		defer close(next)
-		for i := range n {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	var (
+		wg    sync.WaitGroup
+		next  atomic.Int64
+		mu    sync.Mutex
+		first error
+	)
 	for range 8 {
-		go func() {
-			var first error
-			for i := range next {
-				if err := c.post(ctx, "/api/v1/tickets", map[string]string{"service": services[i%len(services)]}); err != nil && first == nil {
-					first = err
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				if err := c.post(ctx, "/api/v1/tickets", map[string]string{"service": services[i%len(services)]}); err != nil {
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
 				}
 			}
-			errs <- first
-		}()
+		})
 	}
-	var first error
-	for range 8 {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	wg.Wait()
+	return cmp.Or(first, ctx.Err())
 }
 
 func parseGap(s string) (lo, spread time.Duration, err error) {
