@@ -78,7 +78,7 @@ func BenchmarkCallNextDecision(b *testing.B) {
 			c := &e.site.Counters[k%500]
 			a := e.agents["a"+c.ID]
 			start := time.Now()
-			if e.pick(now, c, a, nil) == nil && len(e.servable(c, a)) > 0 && c.takes(Visit) {
+			if e.pick(now, c, a, nil) == nil && len(e.servable(c, a)) > 0 && c.Takes(Visit) {
 				b.Fatal("no pick with 10,000 waiting")
 			}
 			lat = append(lat, time.Since(start))

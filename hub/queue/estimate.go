@@ -105,7 +105,7 @@ func (e *Engine) capacity(s *Service, ch Channel) float64 {
 	total := 0.0
 	for _, c := range e.site.Counters {
 		cs := e.counterSt[c.ID]
-		if !cs.Open || !c.takes(ch) || !c.serves(s.ID) {
+		if !cs.Open || !c.Takes(ch) || !c.Serves(s.ID) {
 			continue
 		}
 		st := e.agentSt[cs.Agent]

@@ -86,7 +86,7 @@ func (e *Engine) pick(now time.Time, c *Counter, a *Agent, seen func(Candidate))
 	for _, sid := range e.servable(c, a) {
 		level := a.Skills[sid]
 		for _, ch := range []Channel{Visit, Phone} {
-			if !c.takes(ch) {
+			if !c.Takes(ch) {
 				continue
 			}
 			for _, class := range []Priority{PriorityAppointment, PriorityPublic, PriorityNone} {
@@ -123,7 +123,7 @@ func (e *Engine) servable(c *Counter, a *Agent) []string {
 	var out []string
 	for i := range e.site.Services {
 		s := &e.site.Services[i]
-		if a.Skills[s.ID] > 0 && c.serves(s.ID) && (c.takes(Visit) && s.Takes(Visit) || c.takes(Phone) && s.Takes(Phone)) {
+		if a.Skills[s.ID] > 0 && c.Serves(s.ID) && (c.Takes(Visit) && s.Takes(Visit) || c.Takes(Phone) && s.Takes(Phone)) {
 			out = append(out, s.ID)
 		}
 	}

@@ -238,7 +238,7 @@ func stateOf(t *testing.T, e *Engine) string {
 func eligible(e *Engine, c *Counter, a *Agent, t *Ticket) (int, bool) {
 	s := e.services[t.Service]
 	lvl := a.Skills[t.Service]
-	if s == nil || lvl == 0 || !c.serves(t.Service) || !c.takes(t.Channel) {
+	if s == nil || lvl == 0 || !c.Serves(t.Service) || !c.Takes(t.Channel) {
 		return 0, false
 	}
 	return lvl, true

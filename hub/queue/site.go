@@ -128,7 +128,8 @@ type Counter struct {
 	Services []string  // services it serves (all the agent's if empty)
 }
 
-func (c *Counter) takes(ch Channel) bool {
+// Takes reports whether the counter serves channel ch (visits if it names none).
+func (c *Counter) Takes(ch Channel) bool {
 	if len(c.Channels) == 0 {
 		return ch == Visit
 	}
@@ -140,7 +141,8 @@ func (c *Counter) takes(ch Channel) bool {
 	return false
 }
 
-func (c *Counter) serves(service string) bool {
+// Serves reports whether the counter serves the service (all if it names none).
+func (c *Counter) Serves(service string) bool {
 	if len(c.Services) == 0 {
 		return true
 	}

@@ -10,9 +10,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,33 +102,7 @@ func Staff(site *queue.Site) map[string]string {
 
 func canServe(site *queue.Site, c queue.Counter, a queue.Agent) bool {
 	for _, s := range site.Services {
-		if a.Skills[s.ID] == 0 {
-			continue
-		}
-		if len(c.Services) > 0 && !contains(c.Services, s.ID) {
-			continue
-		}
-		for _, ch := range s.Channels {
-			if (len(c.Channels) == 0 && ch == queue.Visit) || containsCh(c.Channels, ch) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-func containsCh(xs []queue.Channel, x queue.Channel) bool {
-	for _, y := range xs {
-		if y == x {
+		if a.Skills[s.ID] > 0 && c.Serves(s.ID) && slices.ContainsFunc(s.Channels, c.Takes) {
 			return true
 		}
 	}
@@ -265,12 +240,7 @@ func (s *Sim) Run(ctx context.Context) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.arrivals(ctx, svc.ID, rate, phone) }()
 	}
-	ids := make([]string, 0, len(s.o.Desks))
-	for id := range s.o.Desks {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(s.o.Desks)) {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.agent(ctx, id, s.o.Desks[id]) }()
 	}
@@ -425,7 +395,7 @@ func (a *agentRun) serve(ctx context.Context, c api.Counter) {
 	s.sleep(ctx, s.between(15*time.Second, 60*time.Second)) // walking to the counter
 	s.sleep(ctx, s.serviceTime(mean))
 	if s.o.Console != nil && s.float() < s.o.Transfer {
-		if to := a.otherService(t.Service); to != "" {
+		if to := a.otherService(t.Service, queue.Channel(t.Channel)); to != "" {
 			if err := s.o.Console.Transfer(ctx, a.id, to); err == nil {
 				s.Stats.Transfers.Add(1)
 				a.until(ctx, gone)
@@ -446,11 +416,11 @@ func (a *agentRun) serve(ctx context.Context, c api.Counter) {
 	a.until(ctx, gone)
 }
 
-// otherService picks another service taking the same channel.
-func (a *agentRun) otherService(from string) string {
+// otherService picks another service taking the ticket's channel.
+func (a *agentRun) otherService(from string, ch queue.Channel) string {
 	var options []string
 	for _, svc := range a.s.o.Site.Services {
-		if svc.ID != from && svc.Takes(queue.Visit) {
+		if svc.ID != from && svc.Takes(ch) {
 			options = append(options, svc.ID)
 		}
 	}
