@@ -206,33 +206,35 @@ func (a *Announcer) Check() error {
 	if len(a.Langs) == 0 {
 		return errors.New("no language to announce in")
 	}
-	if a.Quiet != "" {
-		from, to, ok := strings.Cut(a.Quiet, "-")
-		_, err1 := time.Parse("15:04", strings.TrimSpace(from))
-		_, err2 := time.Parse("15:04", strings.TrimSpace(to))
-		if !ok || err1 != nil || err2 != nil {
-			return fmt.Errorf("quiet hours %q: write HH:MM-HH:MM, as 19:00-08:30", a.Quiet)
-		}
+	if _, _, ok := quietHours(a.Quiet); a.Quiet != "" && !ok {
+		return fmt.Errorf("quiet hours %q: write HH:MM-HH:MM, as 19:00-08:30", a.Quiet)
 	}
 	return nil
 }
 
 // quiet reports whether t falls in the quiet hours.
 func (a *Announcer) quiet(t time.Time) bool {
-	from, to, ok := strings.Cut(a.Quiet, "-")
+	fm, um, ok := quietHours(a.Quiet)
 	if !ok {
 		return false
 	}
-	f, err1 := time.Parse("15:04", strings.TrimSpace(from))
-	u, err2 := time.Parse("15:04", strings.TrimSpace(to))
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	m, fm, um := t.Hour()*60+t.Minute(), f.Hour()*60+f.Minute(), u.Hour()*60+u.Minute()
+	m := t.Hour()*60 + t.Minute()
 	if fm <= um {
 		return m >= fm && m < um
 	}
 	return m >= fm || m < um // across midnight
+}
+
+// quietHours reads "HH:MM-HH:MM" as minutes of the day; ok false if it
+// cannot.
+func quietHours(s string) (from, to int, ok bool) {
+	a, b, ok := strings.Cut(s, "-")
+	f, err1 := time.Parse("15:04", strings.TrimSpace(a))
+	u, err2 := time.Parse("15:04", strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return f.Hour()*60 + f.Minute(), u.Hour()*60 + u.Minute(), true
 }
 
 // NativePlayer returns the first native player installed: aplay (ALSA),
