@@ -27,9 +27,8 @@ type Engine struct {
 	agentSt   map[string]*AgentStatus
 	next      map[numKey]int // next number the hub hands out itself
 	nextLease map[numKey]int // next number leased to kiosks (from OfflineFrom)
-	leases    map[leaseKey]*Lease
-	// The leases again, by device and by number series, so that a kiosk's
-	// leases and a series' blocks are found without scanning every kiosk's.
+	// The leases, by device and by number series, so that a kiosk's leases
+	// and a series' blocks are found without scanning every kiosk's.
 	leasesOf map[string]map[leaseKey]*Lease
 	leasesIn map[numKey]map[leaseKey]*Lease
 	leaseRev int64 // changes whenever a lease does; never repeats, even across a reset
@@ -95,7 +94,6 @@ func (e *Engine) reset() {
 	e.agentSt = map[string]*AgentStatus{}
 	e.next = map[numKey]int{}
 	e.nextLease = map[numKey]int{}
-	e.leases = map[leaseKey]*Lease{}
 	e.leasesOf = map[string]map[leaseKey]*Lease{}
 	e.leasesIn = map[numKey]map[leaseKey]*Lease{}
 	e.leaseRev++
@@ -282,7 +280,6 @@ func (e *Engine) leaseOf(device, service, day string, n int) *Lease {
 // addLease keeps a lease and indexes it.
 func (e *Engine) addLease(l *Lease) {
 	k := leaseKey{l.Device, l.Service, l.Day, l.From}
-	e.leases[k] = l
 	nk := numKey{l.Service, l.Day}
 	if e.leasesOf[l.Device] == nil {
 		e.leasesOf[l.Device] = map[leaseKey]*Lease{}
@@ -298,7 +295,6 @@ func (e *Engine) addLease(l *Lease) {
 func (e *Engine) dropLease(k leaseKey) {
 	nk := numKey{k.service, k.day}
 	e.leaseRev++
-	delete(e.leases, k)
 	delete(e.leasesOf[k.device], k)
 	delete(e.leasesIn[nk], k)
 	if len(e.leasesOf[k.device]) == 0 {
@@ -415,9 +411,11 @@ func (e *Engine) rollover(day string) {
 			delete(e.nextLease, k)
 		}
 	}
-	for k := range e.leases {
-		if k.day < prev {
-			e.dropLease(k)
+	for nk, ls := range e.leasesIn {
+		if nk.day < prev {
+			for k := range ls {
+				e.dropLease(k)
+			}
 		}
 	}
 	for code, a := range e.appts {
@@ -578,15 +576,7 @@ func (e *Engine) Leases(device string) []Lease {
 	var out []Lease
 	for _, l := range e.leasesOf[device] {
 		if l.Free() > 0 {
-			c := *l
-			c.Used = nil
-			for n := range l.Used {
-				if c.Used == nil {
-					c.Used = map[int]bool{}
-				}
-				c.Used[n] = true
-			}
-			out = append(out, c)
+			out = append(out, l.clone())
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

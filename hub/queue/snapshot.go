@@ -52,13 +52,10 @@ func (e *Engine) Snapshot() Snapshot {
 	for k := range keys {
 		s.Numbers = append(s.Numbers, NumberState{k.prefix, k.day, e.next[k], e.nextLease[k]})
 	}
-	for _, l := range e.leases {
-		c := *l
-		c.Used = map[int]bool{}
-		for n := range l.Used {
-			c.Used[n] = true
+	for _, ls := range e.leasesOf {
+		for _, l := range ls {
+			s.Leases = append(s.Leases, l.clone())
 		}
-		s.Leases = append(s.Leases, c)
 	}
 	for id, st := range e.stats {
 		c := *st

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -115,3 +116,13 @@ type Lease struct {
 
 // Free returns how many numbers of the lease are still unused.
 func (l *Lease) Free() int { return l.To - l.From + 1 - len(l.Used) }
+
+// clone copies the lease, its used numbers too.
+func (l *Lease) clone() Lease {
+	c := *l
+	c.Used = maps.Clone(l.Used)
+	if c.Used == nil {
+		c.Used = map[int]bool{}
+	}
+	return c
+}
