@@ -259,16 +259,10 @@ func benchE2E(ctx context.Context, o e2eOptions) (e2eResult, error) {
 
 // openScreen opens the demo's screen page in a headless Chromium, full HD.
 func openScreen(ds *demoSite) (tab context.Context, stop func(), err error) {
-	userDir, err := os.MkdirTemp("", "guichet-bench-chromium-")
+	tab, stop, err = chromium.Start(1920, 1080, "")
 	if err != nil {
 		return nil, nil, err
 	}
-	tab, quit, err := chromium.Start(1920, 1080, userDir)
-	if err != nil {
-		os.RemoveAll(userDir)
-		return nil, nil, err
-	}
-	stop = func() { quit(); os.RemoveAll(userDir) }
 	if err := chromedp.Do(tab, chromedp.Navigate(ds.s.HTTPURL+"/screen/"), chromedp.WaitVisible(chromedp.CSS("#calls"))); err != nil {
 		stop()
 		return nil, nil, fmt.Errorf("the screen page: %w", err)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 
 	"github.com/chromedp/chromedp"
@@ -15,8 +16,8 @@ import (
 // ErrMissing says no Chromium was found on the PATH.
 var ErrMissing = errors.New("chromium is not installed: run make test, or apt-get install -y chromium")
 
-// Find returns the path of the Chromium (or Chrome) on the PATH.
-func Find() (string, error) {
+// find returns the path of the Chromium (or Chrome) on the PATH.
+func find() (string, error) {
 	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if found, err := exec.LookPath(p); err == nil {
 			return found, nil
@@ -26,12 +27,20 @@ func Find() (string, error) {
 }
 
 // Start starts a headless browser with a window of width×height and its
-// profile in userDir, and returns a tab's context; stop closes the browser.
-// The page language is French, as on the town hall's devices.
+// profile in userDir (a temporary directory, removed when it stops, if
+// empty), and returns a tab's context; stop closes the browser. The page
+// language is French, as on the town hall's devices.
 func Start(width, height int, userDir string) (tab context.Context, stop func(), err error) {
-	path, err := Find()
+	path, err := find()
 	if err != nil {
 		return nil, nil, err
+	}
+	cleanup := func() {}
+	if userDir == "" {
+		if userDir, err = os.MkdirTemp("", "guichet-chromium-"); err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(userDir) }
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
@@ -48,7 +57,7 @@ func Start(width, height int, userDir string) (tab context.Context, stop func(),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	stop = func() { cancel(); cancelAlloc() }
+	stop = func() { cancel(); cancelAlloc(); cleanup() }
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, without a timeout
 		stop()
 		return nil, nil, fmt.Errorf("start chromium: %w", err)
