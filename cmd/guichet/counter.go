@@ -19,7 +19,7 @@ func runCounter(ctx context.Context, args []string) error {
 	agent := fs.String("agent", "", "open the counter for this agent at start, if it is closed")
 	buttons := fs.String("buttons", "next=GPIO17,recall=GPIO27,noshow=GPIO22,finish=GPIO23,pause=GPIO24", "a push button per action (next, recall, noshow, finish, pause), to ground")
 	led := fs.String("led", "", "the LED lit while a ticket is held: GPIO5")
-	screen := fs.String("screen", "", "desk display: ssd1306:1 (OLED on I²C bus 1), ht16k33:1?addr=0x70 (4 characters)")
+	screen := fs.String("screen", "", "desk display: ssd1306:1 (OLED on I²C bus 1; ?addr=0x3D, ?w=128&h=32), ht16k33:1?addr=0x70 (4 characters)")
 	lang := fs.String("lang", "fr", "language of the desk display: fr or en")
 	reason := fs.String("pause-reason", "pause", "the reason the pause button gives")
 	if err := fs.Parse(args); err != nil {
