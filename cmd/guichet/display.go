@@ -37,6 +37,11 @@ func (f *soundFlags) register(fs *flag.FlagSet, on bool) {
 // sound is on and through extra if not nil; nil if there is nothing to play
 // through or no voice (said in the log).
 func (f *soundFlags) announcer(log *slog.Logger, extra display.Player) (*display.Announcer, error) {
+	// Wrong settings are refused even where nothing would be said.
+	langs := strings.Split(f.langs, ",")
+	if err := (&display.Announcer{Langs: langs, Volume: f.volume, Quiet: f.quiet}).Check(); err != nil {
+		return nil, fmt.Errorf("sound: %w", err)
+	}
 	var players display.Both
 	if extra != nil {
 		players = append(players, extra)
@@ -58,10 +63,7 @@ func (f *soundFlags) announcer(log *slog.Logger, extra display.Player) (*display
 		return nil, nil
 	}
 	a := display.NewAnnouncer(display.Espeak{Path: f.voice}, players, log)
-	a.Langs, a.Volume, a.Quiet = strings.Split(f.langs, ","), f.volume, f.quiet
-	if err := a.Check(); err != nil {
-		return nil, fmt.Errorf("sound: %w", err)
-	}
+	a.Langs, a.Volume, a.Quiet = langs, f.volume, f.quiet
 	return a, nil
 }
 
