@@ -26,7 +26,8 @@ type outbox struct {
 	n   atomic.Int64 // commands in the journal (this process alone opens it)
 
 	mu        sync.Mutex
-	unwritten map[string][]byte // cached, not yet written
+	latest    map[string][]byte // the newest payload per topic seen since start
+	unwritten map[string]bool   // topics whose newest payload is not yet written
 	wake      chan struct{}
 	stop      chan struct{}
 	stopped   chan struct{}
@@ -61,7 +62,7 @@ func openOutbox(path string, log *slog.Logger) (*outbox, error) {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
-	o := &outbox{db: db, log: log, unwritten: map[string][]byte{}, wake: make(chan struct{}, 1),
+	o := &outbox{db: db, log: log, latest: map[string][]byte{}, unwritten: map[string]bool{}, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	var n int64
 	if err := db.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil {
@@ -159,7 +160,7 @@ func (o *outbox) count() int { return int(o.n.Load()) }
 // cache keeps payload as the last seen on topic; it is written soon.
 func (o *outbox) cache(topic string, payload []byte) {
 	o.mu.Lock()
-	o.unwritten[topic] = payload
+	o.latest[topic], o.unwritten[topic] = payload, true
 	o.mu.Unlock()
 	select {
 	case o.wake <- struct{}{}:
@@ -180,22 +181,23 @@ func (o *outbox) writeBehind() {
 	}
 }
 
-// flush writes the pending cache entries in one transaction.
+// flush writes the topics not yet written, their newest payloads, in one
+// transaction. Readers keep reading the newest from memory meanwhile.
 func (o *outbox) flush() {
 	o.mu.Lock()
-	batch := o.unwritten
-	o.unwritten = map[string][]byte{}
+	batch := make(map[string][]byte, len(o.unwritten))
+	for t := range o.unwritten {
+		batch[t] = o.latest[t]
+	}
+	clear(o.unwritten)
 	o.mu.Unlock()
 	if len(batch) == 0 {
 		return
 	}
-	err := o.write(batch)
-	if err != nil {
+	if err := o.write(batch); err != nil {
 		o.mu.Lock()
-		for t, p := range batch { // kept unless a newer payload came
-			if _, newer := o.unwritten[t]; !newer {
-				o.unwritten[t] = p
-			}
+		for t := range batch {
+			o.unwritten[t] = true
 		}
 		o.mu.Unlock()
 		o.log.Warn("cache of the retained topics not written; tried again with the next message", "err", err)
@@ -220,7 +222,7 @@ func (o *outbox) write(batch map[string][]byte) error {
 
 func (o *outbox) cached(topic string) ([]byte, bool) {
 	o.mu.Lock()
-	p, ok := o.unwritten[topic]
+	p, ok := o.latest[topic]
 	o.mu.Unlock()
 	if ok {
 		return p, true
