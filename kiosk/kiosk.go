@@ -85,7 +85,8 @@ func New(o Options) (*Kiosk, error) {
 	o.Link.Follow(t.Lease(o.Link.Device()), func(p []byte) { k.set(func() { json.Unmarshal(p, &k.leases) }) })
 	o.Link.OnReply(k.onReply)
 	o.Link.OnConnection(func(up bool) { k.set(func() { k.online = up }) })
-	k.online = o.Link.Connected()
+	// Under the lock: the link may come up while this runs.
+	k.set(func() { k.online = o.Link.Connected() })
 	return k, nil
 }
 
