@@ -57,7 +57,8 @@ type Kiosk struct {
 	changes  live.Notifier
 }
 
-// New opens the kiosk's journal and starts following the hub's topics.
+// New opens the kiosk's journal, settles what a crash left in it, and
+// starts following the hub's topics.
 func New(o Options) (*Kiosk, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 800 * time.Millisecond
@@ -87,6 +88,10 @@ func New(o Options) (*Kiosk, error) {
 	o.Link.OnConnection(func(up bool) { k.set(func() { k.online = up }) })
 	// Under the lock: the link may come up while this runs.
 	k.set(func() { k.online = o.Link.Connected() })
+	// What a crash left is settled before any press: done later, it would
+	// take a request in flight for a crash's leftover and void a ticket
+	// about to be printed.
+	k.recover()
 	return k, nil
 }
 
@@ -117,10 +122,8 @@ func (k *Kiosk) set(fn func()) {
 // Watch returns a channel told of every change of what the kiosk shows.
 func (k *Kiosk) Watch() (<-chan struct{}, func()) { return k.changes.Watch() }
 
-// Run reads the printer's status until ctx ends, reports it to the hub, and
-// voids at the hub the tickets a crash left unprinted.
+// Run reads the printer's status until ctx ends and reports it to the hub.
 func (k *Kiosk) Run(ctx context.Context) {
-	k.recover()
 	tick := time.NewTicker(k.o.Poll)
 	defer tick.Stop()
 	for {

@@ -2,6 +2,8 @@ package kiosk_test
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -306,5 +308,78 @@ func TestClosedServiceIsShownAndRefused(t *testing.T) {
 	var ref *kiosk.Refusal
 	if !errors.As(err, &ref) || ref.Code != "closed" || ref.Message != "Fermé" {
 		t.Fatalf("ticket for a closed service: %v", err)
+	}
+}
+
+// What a crash left is settled when the kiosk is made, before any press: a
+// ticket the hub issued and the kiosk never printed is cancelled at once,
+// and the tickets of this run's presses are left alone (settled later, in
+// Run, a ticket in flight looked like a crash's leftover and was voided
+// while it printed).
+func TestACrashsLeftoverIsSettledBeforeAnyPress(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	secret := s.AddDevice("kiosk-hall", api.RoleKiosk, "")
+	dir := t.TempDir()
+	l, err := link.Open(s.LinkOptions("kiosk-hall", secret, api.RoleKiosk, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	rep, err := l.Send(ctx, api.OpIssueTicket, api.IssueArgs{Service: "A"})
+	var left api.Ticket
+	if err != nil || !rep.OK || json.Unmarshal(rep.Result, &left) != nil {
+		t.Fatalf("the ticket the crash left: %+v %v", rep, err)
+	}
+	// The journal of a kiosk killed between the hub's answer and the print.
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "kiosk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`CREATE TABLE tickets (cmd TEXT PRIMARY KEY, ticket TEXT NOT NULL DEFAULT '', service TEXT NOT NULL,
+		day TEXT NOT NULL, number INTEGER NOT NULL, offline INTEGER NOT NULL, printed INTEGER NOT NULL DEFAULT 0,
+		void INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);
+		INSERT INTO tickets(cmd, ticket, service, day, number, offline, created) VALUES ('crashed', ?, 'A', ?, 1, 0, 0)`,
+		left.ID, time.Now().Format(time.DateOnly))
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vp, _ := virtual.New(filepath.Join(dir, "tickets"), 80)
+	k, err := kiosk.New(kiosk.Options{Link: l, Printer: vp, DataDir: dir, Log: l.Log(), Poll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	// Run is not started: New settled it.
+	cancels := 0
+	for _, e := range l.PendingEntries() {
+		if e.Op == api.OpCancel && strings.Contains(string(e.Payload), left.ID) {
+			cancels++
+		}
+	}
+	if cancels != 1 {
+		t.Fatalf("%d cancels of the crash's unprinted ticket in the outbox after New, want 1", cancels)
+	}
+	sitetest.Eventually(t, 5*time.Second, "the menu", func() bool { return len(k.View("fr").Services) == 2 })
+	res, err := k.Issue(context.Background(), kiosk.Press{Service: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go k.Run(t.Context())
+	sitetest.Eventually(t, 5*time.Second, "the leftover cancelled", func() bool {
+		for _, tk := range s.Tickets() {
+			if tk.ID == left.ID {
+				return tk.State == "cancelled"
+			}
+		}
+		return false
+	})
+	time.Sleep(200 * time.Millisecond) // Run has started
+	for _, tk := range s.Tickets() {
+		if tk.Number == res.Number && tk.State != "waiting" {
+			t.Fatalf("the ticket printed in this run, %s, is %s", res.Number, tk.State)
+		}
 	}
 }

@@ -162,7 +162,11 @@ func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
 	wg.Wait()
 	t.Logf("killed after %d tickets answered", answered)
 
+	first := k
 	k = startKioskProcess(t, hub, nd.Secret, data)
+	logs := func() string {
+		return fmt.Sprintf("\nfirst kiosk:\n%s\nrestarted kiosk:\n%s\nhub:\n%s", first.logs, k.logs, hub.logs)
+	}
 	printed := printedNumbers(t, filepath.Join(data, "tickets"))
 	var live map[string]int
 	stable, last := 0, ""
@@ -187,7 +191,7 @@ func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
 		}
 		seen[n] = true
 		if live[n] != 1 {
-			t.Fatalf("printed ticket %s is %d times in the hub's queue", n, live[n])
+			t.Fatalf("printed ticket %s is %d times in the hub's queue: %+v%s", n, live[n], listTickets(t, hub), logs())
 		}
 	}
 	inFlight := 0
