@@ -168,11 +168,8 @@ func (a *Announcer) Render(ctx context.Context, x Announcement) ([]byte, error) 
 // Words is what is said for a call: "Ticket A 42, guichet 3".
 func Words(lang string, x Announcement) string {
 	letter, number := x.Ticket, ""
-	if i := strings.IndexFunc(x.Ticket, unicode.IsDigit); i > 0 {
-		letter, number = x.Ticket[:i], strings.TrimLeft(x.Ticket[i:], "0")
-		if number == "" {
-			number = "0"
-		}
+	if p, n, ok := api.ParseNumber(x.Ticket); ok {
+		letter, number = p, strconv.Itoa(n)
 	}
 	if lang == "en" {
 		s := fmt.Sprintf("Ticket %s %s, desk %s", letter, number, x.Counter)

@@ -112,7 +112,7 @@ func VoidTicket(device, id, reason string) Action {
 		Name: "void",
 		Run: func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
 			if t, ok := e.Ticket(id); ok && t.Device != device {
-				return nil, &queue.Error{Code: "forbidden", Message: "a kiosk may void only the tickets it issued"}
+				return nil, queue.Refuse(queue.ErrForbidden, "a kiosk may void only the tickets it issued")
 			}
 			return e.Cancel(by, id, reason)
 		},

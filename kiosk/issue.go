@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 
 	"guichet/firmware/link"
 	"guichet/hub/api"
-	"guichet/hub/queue"
 )
 
 // Press is a citizen asking for a ticket.
@@ -33,8 +31,8 @@ type Result struct {
 
 // hubRefusals are the hub's answers the citizen is told about as such.
 var hubRefusals = map[string]string{
-	"service_closed": "closed", "service_full": "full", "unknown_service": "closed",
-	"unknown_appointment": "unknown_appointment", "already_checked_in": "already_checked_in", "checkin_window": "checkin_window",
+	api.CodeServiceClosed: "closed", api.CodeServiceFull: "full", api.CodeUnknownService: "closed",
+	api.CodeNoAppointment: "unknown_appointment", api.CodeCheckedIn: "already_checked_in", api.CodeCheckinWindow: "checkin_window",
 }
 
 // Issue gives the citizen a ticket: from the hub if it answers within the
@@ -155,7 +153,7 @@ func (k *Kiosk) printReply(ctx context.Context, cmd string, rep api.Reply, lang 
 		w := time.Duration(*t.EstimatedWait) * time.Second
 		info.Wait = &w
 	}
-	n, _ := numberOf(t.Number)
+	_, n, _ := api.ParseNumber(t.Number)
 	if err := k.j.online(cmd, t.ID, t.Service, t.IssuedAt.In(loc).Format(time.DateOnly), n); err != nil {
 		k.log.Error("journal", "err", err)
 	}
@@ -221,7 +219,7 @@ func (k *Kiosk) printOffline(ctx context.Context, cmd string, sent bool, off api
 		k.j.release(offID)
 		return Result{}, refusal(lang, "error")
 	}
-	info := TicketInfo{Number: queue.FormatNumber(off.Service, n), Service: name, Priority: off.Priority,
+	info := TicketInfo{Number: api.FormatNumber(off.Service, n), Service: name, Priority: off.Priority,
 		IssuedAt: now.In(loc), Wait: wait, URL: k.ticketURL(off.Token), Lang: lang}
 	return k.print(ctx, offID, info, true)
 }
@@ -383,19 +381,4 @@ func newToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// numberOf reads the number of "E042".
-func numberOf(display string) (int, error) {
-	if len(display) < 2 {
-		return 0, errors.New("no number")
-	}
-	n := 0
-	for _, c := range display[1:] {
-		if c < '0' || c > '9' {
-			return 0, errors.New("not a number")
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, nil
 }

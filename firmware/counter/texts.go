@@ -1,5 +1,7 @@
 package counter
 
+import "guichet/hub/api"
+
 // texts are the desk display's words in one language.
 type texts struct {
 	counter, offline, waitingHub, closed, closedShort, called, serving, recall string
@@ -14,11 +16,11 @@ func textsFor(lang string) texts {
 			called: "Called", serving: "At the desk", recall: "recall", paused: "Paused", pausedShort: "PAUS", free: "Free",
 			toSend: "%d to send when back", wrong: "Registered as desk %s!",
 			refusals: map[string][2]string{
-				"queue_empty":       {"Nobody waiting", "NONE"},
-				"counter_closed":    {"Desk closed", "SHUT"},
-				"no_current_ticket": {"No ticket held", "NONE"},
-				"agent_paused":      {"Paused: resume first", "PAUS"},
-				"invalid_argument":  {"Refused", "ERR "},
+				api.CodeQueueEmpty:    {"Nobody waiting", "NONE"},
+				api.CodeCounterClosed: {"Desk closed", "SHUT"},
+				api.CodeNoTicket:      {"No ticket held", "NONE"},
+				api.CodeAgentPaused:   {"Paused: resume first", "PAUS"},
+				api.CodeInvalid:       {"Refused", "ERR "},
 			},
 			other: [2]string{"Refused by the hub", "ERR "}}
 	}
@@ -26,11 +28,11 @@ func textsFor(lang string) texts {
 		called: "Appelé", serving: "Au guichet", recall: "rappel", paused: "En pause", pausedShort: "PAUS", free: "Libre",
 		toSend: "%d à envoyer au retour", wrong: "Enregistré au guichet %s !",
 		refusals: map[string][2]string{
-			"queue_empty":       {"Personne en attente", "VIDE"},
-			"counter_closed":    {"Guichet fermé", "FERM"},
-			"no_current_ticket": {"Aucun ticket en cours", "AUCU"},
-			"agent_paused":      {"En pause : reprenez d'abord", "PAUS"},
-			"invalid_argument":  {"Refusé", "ERR "},
+			api.CodeQueueEmpty:    {"Personne en attente", "VIDE"},
+			api.CodeCounterClosed: {"Guichet fermé", "FERM"},
+			api.CodeNoTicket:      {"Aucun ticket en cours", "AUCU"},
+			api.CodeAgentPaused:   {"En pause : reprenez d'abord", "PAUS"},
+			api.CodeInvalid:       {"Refusé", "ERR "},
 		},
 		other: [2]string{"Refusé par le serveur", "ERR "}}
 }

@@ -433,7 +433,7 @@ func (l *Link) replyLoop() {
 			return
 		case r = <-l.replies:
 		}
-		if r.Error != nil && r.Error.Code == "unavailable" {
+		if r.Error != nil && r.Error.Code == api.CodeUnavailable {
 			// The hub could not store it: send it again a little later.
 			l.mu.Lock()
 			delete(l.inflight, r.ID)

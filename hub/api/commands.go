@@ -119,10 +119,10 @@ func badCommand(id, code, format string, args ...any) *CommandError {
 func ParseCommand(payload []byte) (Command, any, *CommandError) {
 	var c Command
 	if len(payload) > MaxCommandSize {
-		return c, nil, badCommand("", "too_large", "command of %d bytes, at most %d", len(payload), MaxCommandSize)
+		return c, nil, badCommand("", CodeTooLarge, "command of %d bytes, at most %d", len(payload), MaxCommandSize)
 	}
 	if !utf8.Valid(payload) {
-		return c, nil, badCommand("", "bad_request", "the payload is not UTF-8")
+		return c, nil, badCommand("", CodeBadRequest, "the payload is not UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
@@ -132,22 +132,22 @@ func ParseCommand(payload []byte) (Command, any, *CommandError) {
 			ID string `json:"id"`
 		}
 		json.Unmarshal(payload, &probe)
-		return c, nil, badCommand(safeID(probe.ID), "bad_request", "malformed command: %v", err)
+		return c, nil, badCommand(safeID(probe.ID), CodeBadRequest, "malformed command: %v", err)
 	}
 	if dec.More() {
-		return c, nil, badCommand(safeID(c.ID), "bad_request", "one JSON object expected")
+		return c, nil, badCommand(safeID(c.ID), CodeBadRequest, "one JSON object expected")
 	}
 	if c.ID == "" || len(c.ID) > 64 || strings.ContainsFunc(c.ID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
-		return c, nil, badCommand(safeID(c.ID), "bad_request", "id must be 1 to 64 printable ASCII characters")
+		return c, nil, badCommand(safeID(c.ID), CodeBadRequest, "id must be 1 to 64 printable ASCII characters")
 	}
 	newArgs, known := argTypes[c.Op]
 	if !known {
-		return c, nil, badCommand(c.ID, "unknown_op", "unknown op %q", c.Op)
+		return c, nil, badCommand(c.ID, CodeUnknownOp, "unknown op %q", c.Op)
 	}
 	raw := bytes.TrimSpace(c.Args)
 	if newArgs == nil {
 		if len(raw) > 0 && !bytes.Equal(raw, []byte("{}")) && !bytes.Equal(raw, []byte("null")) {
-			return c, nil, badCommand(c.ID, "bad_request", "%s takes no arguments", c.Op)
+			return c, nil, badCommand(c.ID, CodeBadRequest, "%s takes no arguments", c.Op)
 		}
 		return c, nil, nil
 	}
@@ -156,9 +156,9 @@ func ParseCommand(payload []byte) (Command, any, *CommandError) {
 		ad := json.NewDecoder(bytes.NewReader(raw))
 		ad.DisallowUnknownFields()
 		if err := ad.Decode(args); err != nil {
-			code := "bad_request"
+			code := CodeBadRequest
 			if strings.Contains(err.Error(), "unknown field") {
-				code = "unknown_field"
+				code = CodeUnknownField
 			}
 			return c, nil, badCommand(c.ID, code, "%s args: %v", c.Op, err)
 		}

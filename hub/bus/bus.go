@@ -109,12 +109,12 @@ func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []by
 		return encodeReply(api.ErrorReply(perr.ID, perr.Code, perr.Message))
 	}
 	if !devices.CanDo(d, cmd.Op) {
-		b.log.Warn("command refused", "device", d.ID, "role", d.Role, "op", cmd.Op, "code", "forbidden")
-		return encodeReply(api.ErrorReply(cmd.ID, "forbidden", fmt.Sprintf("a %s may not %s", d.Role, cmd.Op)))
+		b.log.Warn("command refused", "device", d.ID, "role", d.Role, "op", cmd.Op, "code", api.CodeForbidden)
+		return encodeReply(api.ErrorReply(cmd.ID, api.CodeForbidden, fmt.Sprintf("a %s may not %s", d.Role, cmd.Op)))
 	}
 	act, err := b.action(d, cmd.Op, args)
 	if err != nil {
-		return encodeReply(api.ErrorReply(cmd.ID, "bad_request", err.Error()))
+		return encodeReply(api.ErrorReply(cmd.ID, api.CodeBadRequest, err.Error()))
 	}
 	if ia, ok := args.(*api.IssueArgs); ok && ia.Replaces != "" {
 		b.supersede(&act, d, ia.Replaces)
@@ -122,7 +122,7 @@ func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []by
 	rep, err := b.hub.Do(ctx, "mqtt:"+d.ID+":"+cmd.ID, d.ID, act, replyEncoder(cmd.ID))
 	if err != nil {
 		b.log.Warn("command not done", "device", d.ID, "op", cmd.Op, "err", err)
-		return encodeReply(api.ErrorReply(cmd.ID, "unavailable", "the hub could not store the command; send it again with the same id"))
+		return encodeReply(api.ErrorReply(cmd.ID, api.CodeUnavailable, "the hub could not store the command; send it again with the same id"))
 	}
 	return rep.Body
 }
@@ -131,7 +131,7 @@ func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []by
 // topic: refused, logged, nothing done.
 func (b *Bus) Foreign(d *devices.Device, topic string, payload []byte) []byte {
 	b.log.Warn("command for another device refused", "device", d.ID, "topic", topic)
-	return encodeReply(api.ErrorReply(commandID(payload), "forbidden", "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
+	return encodeReply(api.ErrorReply(commandID(payload), api.CodeForbidden, "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
 }
 
 // commandID reads the id of a command that will not be run, to answer it.
@@ -188,7 +188,7 @@ func (b *Bus) action(d *devices.Device, op string, args any) (hub.Action, error)
 func (b *Bus) supersede(act *hub.Action, d *devices.Device, old string) {
 	var issued string
 	act.Supersedes = "mqtt:" + d.ID + ":" + old
-	act.Superseded = encodeReply(api.ErrorReply(old, "superseded", "replaced by the ticket printed offline"))
+	act.Superseded = encodeReply(api.ErrorReply(old, api.CodeSuperseded, "replaced by the ticket printed offline"))
 	act.Prior = func(status int, body []byte) {
 		var r api.Reply
 		var t api.Ticket
@@ -220,11 +220,11 @@ func replyEncoder(id string) hub.Encoder {
 			if errors.As(err, &qe) {
 				return 409, encodeReply(api.ErrorReply(id, qe.Code, qe.Message))
 			}
-			return 500, encodeReply(api.ErrorReply(id, "internal", "internal error"))
+			return 500, encodeReply(api.ErrorReply(id, api.CodeInternal, "internal error"))
 		}
 		res, merr := json.Marshal(result)
 		if merr != nil {
-			return 500, encodeReply(api.ErrorReply(id, "internal", "internal error"))
+			return 500, encodeReply(api.ErrorReply(id, api.CodeInternal, "internal error"))
 		}
 		return 200, encodeReply(api.Reply{ID: id, OK: true, Result: res})
 	}

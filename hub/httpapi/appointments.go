@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/api"
 	"guichet/hub/queue"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request) {
 	day := r.URL.Query().Get("day")
 	if day != "" {
 		if _, err := time.Parse(time.DateOnly, day); err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_argument", "day is a date such as 2026-11-23")
+			writeError(w, http.StatusBadRequest, api.CodeInvalid, "day is a date such as 2026-11-23")
 			return
 		}
 	}
@@ -49,7 +50,7 @@ func (s *Server) getAppointment(w http.ResponseWriter, r *http.Request) {
 	var ok bool
 	s.hub.Read(func(e *queue.Engine) { a, ok = e.Appointment(r.PathValue("code")) })
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown_appointment", "unknown appointment")
+		writeError(w, http.StatusNotFound, api.CodeNoAppointment, "unknown appointment")
 		return
 	}
 	writeJSON(w, http.StatusOK, a)

@@ -27,14 +27,14 @@ func (s *Server) deviceView(d *devices.Device) api.Device {
 func (s *Server) deviceError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, devices.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "invalid_argument", err.Error())
+		writeError(w, http.StatusBadRequest, api.CodeInvalid, err.Error())
 	case errors.Is(err, devices.ErrExists):
-		writeError(w, http.StatusConflict, "device_exists", err.Error())
+		writeError(w, http.StatusConflict, api.CodeDeviceExists, err.Error())
 	case errors.Is(err, devices.ErrNotFound):
-		writeError(w, http.StatusNotFound, "unknown_device", err.Error())
+		writeError(w, http.StatusNotFound, api.CodeUnknownDevice, err.Error())
 	default:
 		s.log.Error("devices", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		writeError(w, http.StatusInternalServerError, api.CodeInternal, "internal error")
 	}
 }
 

@@ -55,7 +55,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Service == "" {
-		writeError(w, http.StatusBadRequest, "invalid_argument", "service is required")
+		writeError(w, http.StatusBadRequest, api.CodeInvalid, "service is required")
 		return
 	}
 	a := hub.IssueArgs{Service: req.Service, Channel: req.Channel, Priority: req.Priority, Citizen: req.Citizen,
@@ -92,7 +92,7 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 		// Finished tickets of past days live only in the log.
 		evs, err := s.hub.Store().TicketEvents(r.Context(), id)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "internal", "could not read the log")
+			writeError(w, http.StatusInternalServerError, api.CodeInternal, "could not read the log")
 			return
 		}
 		if len(evs) > 0 {
@@ -108,7 +108,7 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !found {
-		writeError(w, http.StatusNotFound, "unknown_ticket", "unknown ticket "+strconv.Quote(id))
+		writeError(w, http.StatusNotFound, api.CodeUnknownTicket, "unknown ticket "+strconv.Quote(id))
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -117,11 +117,11 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
 	evs, err := s.hub.Store().TicketEvents(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "could not read the log")
+		writeError(w, http.StatusInternalServerError, api.CodeInternal, "could not read the log")
 		return
 	}
 	if len(evs) == 0 {
-		writeError(w, http.StatusNotFound, "unknown_ticket", "unknown ticket")
+		writeError(w, http.StatusNotFound, api.CodeUnknownTicket, "unknown ticket")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
@@ -160,7 +160,7 @@ func (s *Server) counter(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	if !found {
-		writeError(w, http.StatusNotFound, "unknown_counter", "unknown counter "+strconv.Quote(id))
+		writeError(w, http.StatusNotFound, api.CodeUnknownCounter, "unknown counter "+strconv.Quote(id))
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -205,12 +205,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		limit, err2 = 100, nil
 	}
 	if err1 != nil || err2 != nil || after < 0 || limit < 1 || limit > 1000 {
-		writeError(w, http.StatusBadRequest, "invalid_argument", "after must be a sequence number, limit 1 to 1000")
+		writeError(w, http.StatusBadRequest, api.CodeInvalid, "after must be a sequence number, limit 1 to 1000")
 		return
 	}
 	evs, err := s.hub.Store().Events(r.Context(), after, limit)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "could not read the log")
+		writeError(w, http.StatusInternalServerError, api.CodeInternal, "could not read the log")
 		return
 	}
 	next := after
@@ -243,7 +243,7 @@ func (s *Server) counterOp(op string) http.HandlerFunc {
 		}
 		act, err := hub.CounterAction(op, r.PathValue("id"), hub.CounterArgs(req))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "invalid_argument", err.Error())
+			writeError(w, http.StatusBadRequest, api.CodeInvalid, err.Error())
 			return
 		}
 		s.do(w, r, act, http.StatusOK)

@@ -130,7 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
 			if !rec.wrote {
-				writeError(rec, http.StatusInternalServerError, "internal", "internal error")
+				writeError(rec, http.StatusInternalServerError, api.CodeInternal, "internal error")
 			}
 		}
 		level := slog.LevelDebug
@@ -176,7 +176,7 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="guichet"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "a valid bearer token is required")
+			writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, "a valid bearer token is required")
 			return
 		}
 		h(w, r)
@@ -196,10 +196,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s is not allowed here", r.Method))
+		writeError(w, http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, fmt.Sprintf("%s is not allowed here", r.Method))
 		return
 	}
-	writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
+	writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint")
 }
 
 // statusOf maps refusal codes to HTTP statuses, in one place.
@@ -240,11 +240,11 @@ func encoder(success int) hub.Encoder {
 				}
 				return st, errorBody(qe.Code, qe.Message)
 			}
-			return http.StatusInternalServerError, errorBody("internal", "internal error")
+			return http.StatusInternalServerError, errorBody(api.CodeInternal, "internal error")
 		}
 		b, merr := json.Marshal(result)
 		if merr != nil {
-			return http.StatusInternalServerError, errorBody("internal", "internal error")
+			return http.StatusInternalServerError, errorBody(api.CodeInternal, "internal error")
 		}
 		return success, b
 	}
@@ -270,7 +270,7 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		writeError(w, http.StatusInternalServerError, api.CodeInternal, "internal error")
 		return
 	}
 	writeRaw(w, status, b)
@@ -281,16 +281,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // response itself and returns false on failure.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
+		writeError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "send application/json")
 		return false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is over %d bytes", MaxBody))
+			writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body is over %d bytes", MaxBody))
 		} else {
-			writeError(w, http.StatusBadRequest, "bad_request", "could not read the body")
+			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "could not read the body")
 		}
 		return false
 	}
@@ -301,14 +301,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			writeError(w, http.StatusBadRequest, "unknown_field", "unknown field "+f)
+			writeError(w, http.StatusBadRequest, api.CodeUnknownField, "unknown field "+f)
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "bad_request", "malformed JSON: "+err.Error())
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "malformed JSON: "+err.Error())
 		return false
 	}
 	if dec.More() {
-		writeError(w, http.StatusBadRequest, "bad_request", "one JSON value expected")
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "one JSON value expected")
 		return false
 	}
 	return true
@@ -321,7 +321,7 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", true
 	}
 	if len(k) > 100 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
-		writeError(w, http.StatusBadRequest, "bad_request", "Idempotency-Key must be 1 to 100 printable ASCII characters")
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "Idempotency-Key must be 1 to 100 printable ASCII characters")
 		return "", false
 	}
 	return "http:" + k, true
@@ -336,7 +336,7 @@ func (s *Server) do(w http.ResponseWriter, r *http.Request, act hub.Action, succ
 	rep, err := s.hub.Do(r.Context(), key, "api", act, encoder(success))
 	if err != nil {
 		s.log.Warn("operation not done", "op", act.Name, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "the hub could not store the operation; retry with the same Idempotency-Key")
+		writeError(w, http.StatusServiceUnavailable, api.CodeUnavailable, "the hub could not store the operation; retry with the same Idempotency-Key")
 		return
 	}
 	if rep.Replayed {

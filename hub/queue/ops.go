@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"guichet/hub/api"
 )
 
 // By says who acts and when. The engine never reads a clock: the hub passes
@@ -86,7 +88,7 @@ func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
 			return nil, refuse(ErrLease, "number %d of %s on %s is not leased to %q", r.OfflineNumber, s.ID, day, r.Device)
 		}
 		if l.Used[r.OfflineNumber] {
-			return nil, refuse(ErrLease, "number %s was already issued", FormatNumber(s.ID, r.OfflineNumber))
+			return nil, refuse(ErrLease, "number %s was already issued", api.FormatNumber(s.ID, r.OfflineNumber))
 		}
 		ev.Number, ev.Day, ev.IssuedAt = r.OfflineNumber, day, r.IssuedAt
 		return e.commit(ev), nil

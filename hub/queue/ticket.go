@@ -1,9 +1,10 @@
 package queue
 
 import (
-	"fmt"
 	"maps"
 	"time"
+
+	"guichet/hub/api"
 )
 
 // State is where a ticket stands in its life.
@@ -51,10 +52,7 @@ type Ticket struct {
 }
 
 // Display is the number shown and announced: the letter and three digits.
-func (t Ticket) Display() string { return FormatNumber(t.Prefix, t.Number) }
-
-// FormatNumber formats a display number, "A042".
-func FormatNumber(prefix string, n int) string { return fmt.Sprintf("%s%03d", prefix, n) }
+func (t Ticket) Display() string { return api.FormatNumber(t.Prefix, t.Number) }
 
 // before orders tickets by issue time, then id: first come, first served.
 func (t *Ticket) before(u *Ticket) bool {
