@@ -55,6 +55,9 @@ func runHub(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range LaneProblems(&site) {
+		log.Warn("nobody can serve this lane: its tickets would wait forever (guichet config check)", "lane", p)
+	}
 	s, err := startHub(log, cfg, site, f)
 	if err != nil {
 		return err
@@ -75,12 +78,4 @@ func startHub(log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags)
 		o.MQTTTLS, o.TLS = f.mqttTLS, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	return server.Start(o)
-}
-
-func runConfig(args []string, out io.Writer) error {
-	if len(args) != 1 || args[0] != "sample" {
-		return errors.New("usage: guichet config sample")
-	}
-	_, err := out.Write(config.Sample)
-	return err
 }

@@ -28,7 +28,7 @@ Usage:
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
-  guichet config  sample                                    print a sample configuration
+  guichet config  sample | check --config FILE              print a sample configuration; check a site file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
 
