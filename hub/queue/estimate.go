@@ -49,7 +49,7 @@ type ServiceSummary struct {
 	EstimatedPhone     bool          `json:"estimated_phone"`
 	Agents             float64       `json:"agents"` // agents serving its main channel now, shares counted
 	MeanService        time.Duration `json:"mean_service"`
-	Open               bool          `json:"open"`                // within opening hours
+	Open               bool          `json:"open"`               // within opening hours
 	NextOpen           time.Time     `json:"next_open,omitzero"` // when closed: when it opens next, within a fortnight
 }
 

@@ -23,7 +23,7 @@ type fixed struct {
 	changes live.Notifier
 }
 
-func (f *fixed) View(string) boardpage.View         { return f.v }
+func (f *fixed) View(string) boardpage.View       { return f.v }
 func (f *fixed) Watch() (<-chan struct{}, func()) { return f.changes.Watch() }
 
 var paris, _ = time.LoadLocation("Europe/Paris")
