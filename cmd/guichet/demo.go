@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"guichet/display"
 	"guichet/firmware/counter"
 	"guichet/firmware/link"
+	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/config"
 	"guichet/hub/devices"
@@ -76,6 +78,7 @@ func runDemo(ctx context.Context, args []string) error {
 			return err
 		}
 		go sm.Run(ctx)
+		go showSimulatedTime(ctx, s.Hub, sm)
 	}
 
 	mode := ""
@@ -335,4 +338,25 @@ func (d *demo) startDesks(ctx context.Context, site queue.Site, staff map[string
 		out[c.ID] = v
 	}
 	return out, nil
+}
+
+// showSimulatedTime gives the screens the simulated day's clock, again at
+// every new simulated day (a day closes at 17:30 and the next opens at
+// 08:30).
+func showSimulatedTime(ctx context.Context, h *hub.Hub, sm *sim.Sim) {
+	day := -1
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if d, _ := sm.Clock(); d != day {
+			day = d
+			real, simulated := sm.Epoch()
+			h.SetSimClock(&api.SimClock{Real: real, Sim: simulated, Speed: sm.Speed()})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

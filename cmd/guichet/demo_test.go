@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"io"
 	"net"
@@ -201,6 +202,22 @@ func TestDemoSimulatesADay(t *testing.T) {
 		return browsertest.Text(t, screen, "#calls li:first-child .ticket") != first
 	})
 	browsertest.Screenshot(t, screen, "demo-simulated-screen")
+
+	// The screen's clock shows the simulated time of day: at ×300, three
+	// seconds are fifteen minutes of the day, within opening hours.
+	minutes := func() int {
+		var h, m int
+		if _, err := fmt.Sscanf(browsertest.Text(t, screen, "#clock"), "%d:%d", &h, &m); err != nil {
+			t.Fatalf("clock %q: %v", browsertest.Text(t, screen, "#clock"), err)
+		}
+		return h*60 + m
+	}
+	before := minutes()
+	time.Sleep(3 * time.Second) // three real seconds: what the clock must show is what passed
+	after := minutes()
+	if d := (after - before + 24*60) % (24 * 60); d < 10 || d > 25 || before < 8*60+30 || before > 17*60+30 {
+		t.Fatalf("screen clock %d:%02d then %d:%02d three seconds later: not the simulated day at ×300", before/60, before%60, after/60, after%60)
+	}
 }
 
 // served counts the visits served so far, from the hub's event log.

@@ -239,6 +239,18 @@ func (s *Sim) Now() time.Time {
 	return s.day0.AddDate(0, 0, day).Add(at)
 }
 
+// Epoch returns a real instant and the simulated time at that instant, on
+// the current simulated day: from there the day runs Speed times faster
+// until it closes (the next day starts at its opening).
+func (s *Sim) Epoch() (real, simulated time.Time) {
+	real = time.Now()
+	d := time.Duration(float64(real.Sub(s.start)) * s.o.Speed)
+	return real, s.day0.AddDate(0, 0, int(d/dayLength)).Add(d % dayLength)
+}
+
+// Speed is how many times faster than real time the day runs.
+func (s *Sim) Speed() float64 { return s.o.Speed }
+
 // Clock returns the simulated day (0 the first) and the time since it
 // opened.
 func (s *Sim) Clock() (day int, sinceOpening time.Duration) {
