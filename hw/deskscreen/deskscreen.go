@@ -162,10 +162,11 @@ func Render(f Frame, w, h int) *image1bit.VerticalLSB {
 	return img
 }
 
-// stamp draws s at dot in ink, lighting every pixel the glyphs cover by a
-// quarter or more. A one-bit screen would otherwise keep only the pixels
-// covered by half: at 12 pixels the strokes of é, è, ê and ç are lighter
-// than that, and the accents were lost.
+// stamp draws s at dot in ink, lighting every pixel the glyphs cover by
+// three eighths or more. A one-bit screen would otherwise keep only the
+// pixels covered by half: at 12 pixels the thin strokes of the accents are
+// lighter than that, and à, â and a came out alike. Lower, the dot of the i
+// joins its stem.
 func stamp(dst *image1bit.VerticalLSB, fc font.Face, s string, dot fixed.Point26_6, ink image1bit.Bit) {
 	mask := image.NewAlpha(dst.Bounds())
 	d := font.Drawer{Dst: mask, Src: image.Opaque, Face: fc, Dot: dot}
