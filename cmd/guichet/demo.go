@@ -52,6 +52,11 @@ func runDemo(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *simulate {
+		if err := freshSimulation(fs, &f.data); err != nil {
+			return err
+		}
+	}
 	cfg, site, err := config.Parse("sample.yaml", config.Sample)
 	if err != nil {
 		return err
@@ -359,4 +364,25 @@ func showSimulatedTime(ctx context.Context, h *hub.Hub, sm *sim.Sim) {
 		case <-t.C:
 		}
 	}
+}
+
+// freshSimulation gives a simulated day a data directory of its own, emptied
+// at start, so that the previous run's tickets do not wait in the new day:
+// data-simulation, unless --data names one (whose tickets then carry on, as
+// it says).
+func freshSimulation(fs *flag.FlagSet, data *string) error {
+	explicit := false
+	fs.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == "data" })
+	if explicit {
+		if entries, _ := os.ReadDir(*data); len(entries) > 0 {
+			fmt.Printf("Journée simulée dans %s : les tickets qui s'y trouvent déjà continuent (sans --data, chaque journée simulée part de zéro).\n", *data)
+		}
+		return nil
+	}
+	*data = "data-simulation"
+	if err := os.RemoveAll(*data); err != nil {
+		return fmt.Errorf("empty %s for a fresh simulated day: %w", *data, err)
+	}
+	fmt.Printf("Journée simulée : données dans %s (vidé à chaque démarrage ; --data DIR pour garder une journée).\n", *data)
+	return nil
 }
