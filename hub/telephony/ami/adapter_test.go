@@ -67,6 +67,13 @@ func (c *consumer) apply(e tel.Event) {
 	}
 }
 
+// count returns how many Resyncs came.
+func (c *consumer) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resyncs
+}
+
 // await waits until cond holds, told by every event.
 func (c *consumer) await(t *testing.T, what string, cond func(*consumer) bool) {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 )
 
 // Bounds of what the reader accepts; a packet beyond them is dropped.
@@ -33,6 +34,7 @@ type Reader struct {
 	buf     []byte // the current packet's lines, line ends removed
 	spans   []span // its headers, as offsets into buf
 	dropped int
+	kept    atomic.Int64 // Retained, as of the last packet
 }
 
 type span struct{ ks, ke, vs, ve int32 }
@@ -49,7 +51,9 @@ func NewReader(r io.Reader, maxPacket, maxHeaders int, log *slog.Logger) *Reader
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reader{br: bufio.NewReaderSize(r, readBuffer), maxPacket: maxPacket, maxHeaders: maxHeaders, log: log}
+	rd := &Reader{br: bufio.NewReaderSize(r, readBuffer), maxPacket: maxPacket, maxHeaders: maxHeaders, log: log}
+	rd.keep()
+	return rd
 }
 
 // ReadLine reads one line, without its line end: Asterisk's greeting.
@@ -74,9 +78,19 @@ func (r *Reader) ReadLine() (string, error) {
 func (r *Reader) Dropped() int { return r.dropped }
 
 // Retained returns the bytes the reader keeps between packets: its read
-// buffer and the buffers it reuses for the next packet.
-func (r *Reader) Retained() int {
-	return r.br.Size() + cap(r.buf) + cap(r.spans)*16
+// buffer and the buffers it reuses for the next packet. It may be called
+// while another goroutine reads.
+func (r *Reader) Retained() int { return int(r.kept.Load()) }
+
+// keep releases buffers a large packet grew, and records what is kept.
+func (r *Reader) keep() {
+	if cap(r.buf) > keepBuffer {
+		r.buf = nil
+	}
+	if cap(r.spans) > keepBuffer/16 {
+		r.spans = nil
+	}
+	r.kept.Store(int64(r.br.Size() + cap(r.buf) + cap(r.spans)*16))
 }
 
 // Next returns the next packet. Its error is the connection's (io.EOF,
@@ -162,12 +176,7 @@ func (r *Reader) packet() Packet {
 	for i, sp := range r.spans {
 		p[i] = Header{s[sp.ks:sp.ke], s[sp.vs:sp.ve]}
 	}
-	if cap(r.buf) > keepBuffer {
-		r.buf = nil
-	}
-	if cap(r.spans) > keepBuffer/16 {
-		r.spans = nil
-	}
+	r.keep()
 	return p
 }
 
@@ -181,11 +190,6 @@ func (r *Reader) drop(why string) error {
 		}
 	}
 	r.log.Warn("ami: dropped a packet from Asterisk", "why", why, "event", event, "dropped", r.dropped)
-	if cap(r.buf) > keepBuffer {
-		r.buf = nil
-	}
-	if cap(r.spans) > keepBuffer/16 {
-		r.spans = nil
-	}
+	r.keep()
 	return nil
 }
