@@ -280,8 +280,11 @@ func (c *Conn) Next(ctx context.Context) (Packet, error) {
 			p := c.queue[c.head]
 			c.queue[c.head] = nil
 			c.head++
-			if c.head == len(c.queue) {
+			if c.head == len(c.queue) { // drained: a burst's array is let go
 				c.queue, c.head = c.queue[:0], 0
+				if cap(c.queue) > 1024 {
+					c.queue = nil
+				}
 			}
 			c.mu.Unlock()
 			return p, nil
