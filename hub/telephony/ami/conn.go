@@ -168,7 +168,7 @@ func Open(ctx context.Context, nc net.Conn, o Options) (*Conn, error) {
 	c.banner = banner
 	nc.SetReadDeadline(time.Time{})
 	go c.readLoop()
-	reply, err := c.Action(ctx, NewAction("Login", "Username", o.Username, "Secret", o.Secret, "Events", o.Events))
+	_, err = c.Action(ctx, NewAction("Login", "Username", o.Username, "Secret", o.Secret, "Events", o.Events))
 	if err != nil {
 		var ae *ActionError
 		if errors.As(err, &ae) {
@@ -178,7 +178,6 @@ func Open(ctx context.Context, nc net.Conn, o Options) (*Conn, error) {
 		<-c.readEnd
 		return nil, err
 	}
-	_ = reply
 	if o.PingInterval > 0 {
 		go c.keepAlive()
 	}
