@@ -21,8 +21,13 @@ import (
 // Config sets an Adapter up.
 type Config struct {
 	// Addr is Asterisk's AMI address, "pbx.mairie.local:5038".
-	Addr             string
-	Username, Secret string // a manager.conf user with read = call,agent and write = call,agent
+	Addr string
+	// Username and Secret: a manager.conf user with read = call,agent and
+	// write = call,agent,reporting,originate (Asterisk lets an action in
+	// when the user may write one of the classes it is registered with:
+	// QueuePause agent, CoreShowChannels system|reporting, Originate
+	// originate, in app_queue.c and manager.c).
+	Username, Secret string
 	// Events is Login's event mask: "call,agent" (default) brings what the
 	// adapter reads and spares it the dialplan's events.
 	Events  string
