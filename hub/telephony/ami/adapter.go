@@ -207,9 +207,11 @@ func (a *Adapter) session(ctx context.Context, emit func(tel.Event)) (up bool, e
 	a.tracker.reset(status.Items, channels.Items)
 	snap := a.tracker.snapshot()
 	a.log.Info("ami: connected to Asterisk", "addr", a.cfg.Addr, "greeting", conn.Banner(), "calls", len(snap.Calls), "agents", len(snap.Agents))
-	emit(tel.Resync{Snapshot: snap})
+	// Actions work from the Resync on: a consumer repairing its view may
+	// pause agents at once.
 	a.setConn(conn)
 	defer a.setConn(nil)
+	emit(tel.Resync{Snapshot: snap})
 	for {
 		p, err := conn.Next(ctx)
 		if err != nil {

@@ -344,7 +344,6 @@ func TestAdapterActions(t *testing.T) {
 	a := runAdapter(t, addr, cons, func(c *Config) { c.Mapping = m })
 	cons.await(t, "the link up", func(c *consumer) bool { return c.resyncs == 1 })
 	ctx := ctxT(t)
-	waitFor(t, "the adapter's connection", func() bool { return a.current() != nil })
 
 	if err := a.Pause(ctx, "alice", "visiteur\r\nAction: Hangup\r\nChannel: PJSIP/trunk-1"); err != nil {
 		t.Fatal(err)
@@ -414,4 +413,37 @@ func TestNewRefusesABadConfiguration(t *testing.T) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
 	}
+}
+
+// A consumer may act on the Resync at once (re-pause the agents serving
+// visitors): the connection is usable when the Resync is delivered.
+func TestActionsWorkFromTheResyncOn(t *testing.T) {
+	addr := listen(t, func(n int, c net.Conn) {
+		s := newSrv(t, c)
+		s.login()
+		s.resync(members, nil)
+		if req := s.expect("QueuePause"); req != nil {
+			s.reply(req, "Message: Interface paused successfully")
+		}
+		s.hold()
+	})
+	paused := make(chan error, 1)
+	a, err := New(Config{Addr: addr, Username: "hub", Mapping: scriptMapping(), Conn: Options{PingInterval: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(ctxT(t))
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Run(ctx, func(e tel.Event) {
+			if _, ok := e.(tel.Resync); ok {
+				paused <- a.Pause(ctx, "alice", "visiteur")
+			}
+		})
+	}()
+	if err := <-paused; err != nil {
+		t.Fatalf("pause on the Resync: %v", err)
+	}
+	cancel()
+	<-done
 }
