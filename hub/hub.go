@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"guichet/hub/queue"
@@ -20,6 +21,11 @@ import (
 // ErrUnavailable is returned when the hub cannot make an operation durable.
 var ErrUnavailable = errors.New("hub unavailable: the operation could not be stored")
 
+// ErrNoOutcome is returned when an operation was queued but the writer did
+// not answer within Options.AnswerWait after its caller gave up: it may
+// still be stored. A retry with the same idempotency key tells.
+var ErrNoOutcome = fmt.Errorf("%w yet: it may still be; retry with the same idempotency key", ErrUnavailable)
+
 // Options configures a Hub.
 type Options struct {
 	Site          queue.Site
@@ -28,6 +34,12 @@ type Options struct {
 	Clock         func() time.Time // time.Now if nil
 	SnapshotEvery int64            // events between snapshots; 20,000 if zero
 	MaxBatch      int              // operations per commit; 512 if zero
+	// ProbeEvery is how often the writer tries the store again while it
+	// refuses writes (see Health); 1 s if zero.
+	ProbeEvery time.Duration
+	// AnswerWait is how long Do still waits for a queued operation's
+	// outcome once its caller's context is done; 10 s if zero.
+	AnswerWait time.Duration
 }
 
 // Hub is one site's queue, durable.
@@ -38,6 +50,8 @@ type Hub struct {
 	clock   func() time.Time
 	every   int64
 	max     int
+	probe   time.Duration
+	wait    time.Duration
 	metrics *Metrics
 
 	ops  chan *pending
@@ -51,6 +65,27 @@ type Hub struct {
 
 	snapAt   int64 // engine.Applied() at the last snapshot; writer only
 	snapping sync.Mutex
+
+	// The writer's checkpoint, to roll the engine back after a failed
+	// commit without reading the store: the engine's state at a committed
+	// point, and every event committed since, in order. Restoring base and
+	// applying since gives the engine exactly what the log holds. base is
+	// the snapshot last handed to the store (every SnapshotEvery events), so
+	// since holds fewer than SnapshotEvery events. Writer only.
+	base  queue.Snapshot
+	since []queue.Event
+
+	down atomic.Pointer[Health] // set while the store refuses writes
+}
+
+// Health says whether the hub can store operations. While its store
+// refuses writes (a full disk, an I/O error), the hub still answers every
+// read, but refuses every operation at once with ErrUnavailable, without
+// running it; a probe write every Options.ProbeEvery brings it back.
+type Health struct {
+	Writable bool
+	Since    time.Time // when the store started refusing writes
+	Err      string    // why, as the store said it
 }
 
 // Action is one operation on the queue, whatever transport carried it.
@@ -114,12 +149,19 @@ func New(o Options) (*Hub, error) {
 	if h.max <= 0 {
 		h.max = 512
 	}
+	if h.probe = o.ProbeEvery; h.probe <= 0 {
+		h.probe = time.Second
+	}
+	if h.wait = o.AnswerWait; h.wait <= 0 {
+		h.wait = 10 * time.Second
+	}
 	start := time.Now()
 	n, err := h.st.Load(eng)
 	if err != nil {
 		return nil, fmt.Errorf("rebuild queue: %w", err)
 	}
 	h.snapAt = eng.Applied() - int64(n)
+	h.base = eng.Snapshot()
 	h.metrics = newMetrics(h)
 	h.log.Info("queue rebuilt", "events", eng.Applied(), "replayed", n, "waiting", eng.WaitingCount(),
 		"took", time.Since(start).Round(time.Millisecond))
@@ -170,25 +212,50 @@ func (h *Hub) Read(fn func(e *queue.Engine)) {
 // Do runs an action. key, when not empty, makes it idempotent: the same key
 // again returns the first reply and changes nothing, across restarts. Do
 // returns once the action's events are durable.
+//
+// ctx bounds only the wait for a place in the writer's queue. Once the
+// action is queued it will run, so Do answers what happened to it even if
+// ctx ends meanwhile (an HTTP client that half-closes its connection after
+// its request has its context cancelled, and still reads the answer);
+// after ctx ends it waits at most Options.AnswerWait more, then returns
+// ErrNoOutcome.
 func (h *Hub) Do(ctx context.Context, key, actor string, act Action, enc Encoder) (Reply, error) {
 	p := &pending{key: key, actor: actor, act: act, encode: enc, reply: make(chan Reply, 1)}
 	select {
 	case h.ops <- p:
-	case <-h.stop:
-		return Reply{}, ErrUnavailable
-	case <-ctx.Done():
-		return Reply{}, ctx.Err()
-	}
-	select {
-	case r := <-p.reply:
-		if p.err != nil {
-			return r, p.err
+	default:
+		select {
+		case h.ops <- p:
+		case <-h.stop:
+			return Reply{}, ErrUnavailable
+		case <-ctx.Done():
+			return Reply{}, ctx.Err()
 		}
-		return r, nil
-	case <-ctx.Done():
-		// The operation may still complete; an idempotency key makes a retry safe.
-		return Reply{}, ctx.Err()
 	}
+	var r Reply
+	select {
+	case r = <-p.reply:
+	case <-ctx.Done():
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		select {
+		case r = <-p.reply:
+		case <-t.C:
+			return Reply{}, ErrNoOutcome
+		}
+	}
+	if p.err != nil {
+		return r, p.err
+	}
+	return r, nil
+}
+
+// Health says whether the hub can store operations now.
+func (h *Hub) Health() Health {
+	if d := h.down.Load(); d != nil {
+		return *d
+	}
+	return Health{Writable: true}
 }
 
 // Watch returns a channel signalled after every commit that changed the
@@ -198,14 +265,33 @@ func (h *Hub) Watch() (ch <-chan struct{}, cancel func()) { return h.changes.Wat
 
 // run is the writer: it takes the operations waiting, runs them in order on
 // the engine, commits all their events in one transaction, then answers.
+// While the store refuses writes, it probes it every h.probe.
 func (h *Hub) run() {
 	defer close(h.done)
 	batch := make([]*pending, 0, h.max)
+	var probe *time.Ticker
+	var probeC <-chan time.Time
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
 	for {
+		switch down := h.down.Load() != nil; {
+		case down && probe == nil:
+			probe = time.NewTicker(h.probe)
+			probeC = probe.C
+		case !down && probe != nil:
+			probe.Stop()
+			probe, probeC = nil, nil
+		}
 		batch = batch[:0]
 		select {
 		case p := <-h.ops:
 			batch = append(batch, p)
+		case <-probeC:
+			h.tryStore()
+			continue
 		case <-h.stop:
 			h.drain()
 			return
@@ -237,6 +323,10 @@ func (h *Hub) drain() {
 }
 
 func (h *Hub) process(batch []*pending) {
+	if h.down.Load() != nil {
+		h.refuse(batch)
+		return
+	}
 	start := time.Now()
 	var recs []*store.Record
 	byKey := map[string]*pending{}
@@ -307,14 +397,18 @@ func (h *Hub) process(batch []*pending) {
 	if len(recs) > 0 {
 		cstart := time.Now()
 		if err := h.st.Append(recs); err != nil {
-			h.log.Error("commit failed: rebuilding the queue from the store", "err", err, "operations", len(batch))
-			h.reload()
+			h.rollback()
 			for _, p := range batch {
 				if p.rec != nil {
 					p.err, p.res = ErrUnavailable, Reply{}
 				}
 			}
 			changed = false
+			h.failed(err, len(batch))
+		} else {
+			for _, rec := range recs {
+				h.since = append(h.since, rec.Events...)
+			}
 		}
 		h.metrics.observeCommit(len(recs), time.Since(cstart))
 	}
@@ -344,21 +438,65 @@ func (h *Hub) prior(key string, batch map[string]*pending) (status int, body []b
 	return r.Status, r.Body, true, nil
 }
 
-// reload rebuilds the engine from the store after a failed commit, so the
-// live queue never holds what the log does not.
-func (h *Hub) reload() {
+// rollback puts the engine back to what the log holds after a failed
+// commit: the checkpoint, and the events committed since, applied again —
+// in memory, without reading the store (which may be failing). It costs a
+// Restore of the state and fewer than SnapshotEvery events applied (see
+// BenchmarkRollback), not a replay of the log from the store.
+func (h *Hub) rollback() {
+	start := time.Now()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	eng, err := queue.New(*h.eng.Site())
-	if err == nil {
-		_, err = h.st.Load(eng)
+	h.eng.Restore(h.base)
+	for _, ev := range h.since {
+		h.eng.Apply(ev)
 	}
-	if err != nil {
-		h.log.Error("rebuild after failed commit", "err", err)
+	h.mu.Unlock()
+	h.log.Info("queue rolled back to the last commit", "events_reapplied", len(h.since), "took", time.Since(start).Round(time.Microsecond))
+}
+
+// failed decides, after a failed commit, whether the store refuses writes
+// altogether: one small write (a probe) right away. If the probe fails
+// too, the hub goes down — every operation is refused at once until a
+// probe succeeds — so that a full disk costs one rollback, not one per
+// batch, and the engine is not touched while nothing can be stored.
+func (h *Hub) failed(err error, ops int) {
+	if perr := h.st.Probe(h.clock()); perr == nil {
+		h.log.Error("commit failed; the database still takes writes: serving on", "err", err, "operations", ops)
 		return
 	}
-	h.eng = eng
-	h.snapAt = eng.Applied()
+	h.down.Store(&Health{Since: h.clock(), Err: err.Error()})
+	h.metrics.writable.Set(0)
+	h.log.Error("the database refuses writes: every operation is answered unavailable until it takes them again",
+		"err", err, "operations", ops, "probe_every", h.probe)
+}
+
+// tryStore probes the store while it refuses writes, and brings the hub
+// back when it takes them.
+func (h *Hub) tryStore() {
+	d := h.down.Load()
+	if err := h.st.Probe(h.clock()); err != nil {
+		h.log.Debug("the database still refuses writes", "err", err)
+		return
+	}
+	h.down.Store(nil)
+	h.metrics.writable.Set(1)
+	h.log.Warn("the database takes writes again: serving", "down_for", h.clock().Sub(d.Since).Round(time.Second))
+}
+
+// refuse answers a batch while the store refuses writes: a repeated
+// idempotency key gets its stored reply (reads still work), everything
+// else ErrUnavailable, and nothing runs on the engine.
+func (h *Hub) refuse(batch []*pending) {
+	for _, p := range batch {
+		p.err = ErrUnavailable
+		if p.key != "" {
+			if stored, err := h.st.Reply(p.key); err == nil && stored != nil {
+				p.res, p.err = Reply{Status: stored.Status, Body: stored.Body, Replayed: true}, nil
+			}
+		}
+		h.metrics.observeOp(p.act.Name, p.err)
+		p.reply <- p.res
+	}
 }
 
 // maybeSnapshot saves a snapshot in the background every h.every events.
@@ -371,6 +509,7 @@ func (h *Hub) maybeSnapshot() {
 	h.mu.RLock()
 	snap := h.eng.Snapshot()
 	h.mu.RUnlock()
+	h.base, h.since = snap, h.since[:0] // the new checkpoint (snap is only read from now on)
 	seq := h.st.LastSeq()
 	go func() {
 		defer h.snapping.Unlock()
