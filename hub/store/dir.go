@@ -21,7 +21,7 @@ const (
 // says what was found and what to do.
 var (
 	// ErrNoDatabase: the directory held a database, and it is gone or empty.
-	ErrNoDatabase = errors.New("the database is missing")
+	ErrNoDatabase = errors.New("no database")
 	// ErrDamaged: the database fails SQLite's integrity check, is not a
 	// database, or its snapshots are ahead of its log.
 	ErrDamaged = errors.New("the database is damaged")
