@@ -51,7 +51,7 @@ type Options struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
 	// client (for the API's lockout of failed authentications).
 	TrustedProxies []netip.Prefix
-	Out    io.Writer // what a person reads once (a new admin token); stdout if nil
+	Out            io.Writer // what a person reads once (a new admin token); stdout if nil
 
 	MQTT     string      // embedded broker listen address
 	MQTTTLS  string      // embedded broker TLS listen address, optional
