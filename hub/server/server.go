@@ -45,13 +45,13 @@ type Options struct {
 	Data   string // data directory
 	HTTP   string // HTTP listen address; "" for none (HTTPS only)
 	Log    *slog.Logger
+	Out    io.Writer // what a person reads once (a new admin token); stdout if nil
 
 	HTTPTLS    string      // HTTPS listen address, optional
 	HTTPTLSCfg *tls.Config // certificate of the HTTPS listener
 	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
 	// client (for the API's lockout of failed authentications).
 	TrustedProxies []netip.Prefix
-	Out            io.Writer // what a person reads once (a new admin token); stdout if nil
 
 	MQTT     string      // embedded broker listen address
 	MQTTTLS  string      // embedded broker TLS listen address, optional
