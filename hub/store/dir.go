@@ -57,14 +57,19 @@ type DirOptions struct {
 	// commands that only read or add to a hub's data leave it false, so a
 	// mistyped --data is an error, not a new empty site.
 	Create bool
-	Log    *slog.Logger
+	// Exclusive takes the directory's lock (guichet.lock) until Close: a
+	// second hub on the same directory is refused (ErrInUse). The commands
+	// that run beside a hub (device, backup, store check) leave it false.
+	Exclusive bool
+	Log       *slog.Logger
 }
 
 // OpenDir opens the database of a hub's data directory, after checking
 // that it is the right one and sound:
 //
 //   - the directory can be written (a read-only mount is refused at once,
-//     not at the first ticket);
+//     not at the first ticket), and, with o.Exclusive, no other hub runs on
+//     it;
 //   - when the marker file exists, the database must exist, be non-empty,
 //     and carry the marker's store id: a deleted or emptied guichet.db does
 //     not become a new empty site, and a database from another directory is
@@ -86,6 +91,25 @@ func OpenDir(dir string, o DirOptions) (*Store, error) {
 	if err := prepareDir(dir, o.Create); err != nil {
 		return nil, err
 	}
+	var lock *os.File
+	if o.Exclusive {
+		var err error
+		if lock, err = lockDir(dir); err != nil {
+			return nil, err
+		}
+	}
+	s, err := openDir(dir, o, log)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openDir(dir string, o DirOptions, log *slog.Logger) (*Store, error) {
 	marker, err := ReadMarker(dir)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ type Store struct {
 	r    *sql.DB // readers
 	log  *slog.Logger
 	last atomic.Int64 // last event sequence; only the writer changes it
+	lock *os.File     // the data directory's lock, held until Close (OpenDir with Exclusive)
 }
 
 // Open opens or creates the database at path and brings its schema up to
@@ -129,7 +130,12 @@ func (s *Store) Close() error {
 	if s.r != nil {
 		err = s.r.Close()
 	}
-	return errors.Join(err, s.w.Close())
+	err = errors.Join(err, s.w.Close())
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close()) // after the database is closed
+		s.lock = nil
+	}
+	return err
 }
 
 // LastSeq returns the sequence number of the last event appended.
