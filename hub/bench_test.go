@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,16 @@ func BenchmarkStartup1MEvents(b *testing.B) {
 	}
 	b.Logf("tickets held after rebuild: %d", len(e2.Tickets("", "")))
 	st.Close()
+	start = time.Now()
+	st, err = store.OpenDir(dir, store.DirOptions{Site: site.ID, Log: quiet}) // what a hub's start adds: PRAGMA quick_check
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "open-dir-quick-check-s")
+	st.Close()
+	if fi, err := os.Stat(filepath.Join(dir, "guichet.db")); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "db-MB")
+	}
 	st, _ = store.Open(filepath.Join(dir, "guichet.db"), quiet)
 	st.DropSnapshots()
 	e3, _ := queue.New(site)

@@ -16,8 +16,8 @@ import (
 
 // TestABackupTakenUnderLoadRestoresEveryAcknowledgedTicket: tickets are
 // issued over HTTP by 6 clients while guichet backup copies the running
-// hub's database; the copy is restored into a new data directory, a hub
-// starts on it, and every ticket acknowledged before the backup started is
+// hub's database; guichet restore puts the copy into a new data directory, a
+// hub starts on it, and every ticket acknowledged before the backup started is
 // in its queue; guichet store check finds the copy sound.
 func TestABackupTakenUnderLoadRestoresEveryAcknowledgedTicket(t *testing.T) {
 	dir := t.TempDir()
@@ -80,8 +80,8 @@ func TestABackupTakenUnderLoadRestoresEveryAcknowledgedTicket(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(restored, "data"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(out, filepath.Join(restored, "data", "guichet.db")); err != nil {
-		t.Fatal(err)
+	if res := guichet(t, "restore", "--data", filepath.Join(restored, "data"), out); !strings.Contains(res, "Restored") {
+		t.Fatalf("guichet restore:\n%s", res)
 	}
 	q := startHubProcess(t, restored)
 	st, _, b, err := q.call(ctx, "GET", "/api/v1/tickets", "")
@@ -143,5 +143,30 @@ func TestStoreCheckSaysWhatIsWrong(t *testing.T) {
 	hubOut, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(hubOut), "belongs to another data directory") {
 		t.Fatalf("hub on a foreign database: %v\n%s", err, hubOut)
+	}
+}
+
+// TestRestoreWaitsForTheHubToStop: guichet restore refuses while a hub runs
+// on the directory, then sets the database aside and restores the backup.
+func TestRestoreWaitsForTheHubToStop(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	p := startHubProcess(t, dir)
+	p.call(context.Background(), "POST", "/api/v1/tickets", `{"service":"A"}`)
+	out := filepath.Join(t.TempDir(), "b.db")
+	guichet(t, "backup", "--data", data, out)
+	p.call(context.Background(), "POST", "/api/v1/tickets", `{"service":"A"}`)
+	res, err := exec.Command(binary, "restore", "--data", data, out).CombinedOutput()
+	if err == nil || !strings.Contains(string(res), "stop it first") {
+		t.Fatalf("restore under a running hub: %v\n%s", err, res)
+	}
+	p.kill()
+	if res := guichet(t, "restore", out, "--data", data); !strings.Contains(res, "replaced-") {
+		t.Fatalf("restore:\n%s", res)
+	}
+	q := startHubProcess(t, dir)
+	_, _, b, _ := q.call(context.Background(), "GET", "/healthz", "")
+	if !strings.Contains(string(b), `"last_event":1`) {
+		t.Fatalf("restored hub: %s, want the one ticket of the backup", b)
 	}
 }

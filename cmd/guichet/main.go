@@ -29,6 +29,7 @@ Usage:
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
+  guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
   guichet config  sample                                    print a sample configuration
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
@@ -66,6 +67,8 @@ func main() {
 		err = runMosquitto(args, os.Stdout)
 	case "backup":
 		err = runBackup(ctx, args, os.Stdout)
+	case "restore":
+		err = runRestore(args, os.Stdout)
 	case "store":
 		err = runStore(args, os.Stdout)
 	case "version", "--version", "-v":

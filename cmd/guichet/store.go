@@ -78,27 +78,18 @@ const backupUsage = `usage: guichet backup [--data DIR] OUT
 Copies the hub's database into the new file OUT, while the hub runs, with
 SQLite's online backup: one consistent state, holding every operation
 acknowledged before the backup started. OUT is created 0600 and never
-overwritten. To restore: stop the hub, remove DIR/guichet.db, -wal and -shm,
-copy OUT to DIR/guichet.db, start the hub.`
+overwritten. To restore it: stop the hub, guichet restore --data DIR OUT,
+start the hub.`
 
 // runBackup runs "guichet backup".
 func runBackup(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	data := fs.String("data", "data", "data directory of the hub")
-	var dst string
-	for len(args) > 0 { // OUT before, between or after the flags
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		if dst != "" {
-			return errors.New(backupUsage)
-		}
-		dst, args = fs.Arg(0), fs.Args()[1:]
+	dst, err := parseOneArg(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
 	}
-	if dst == "" || strings.HasPrefix(dst, "-") {
+	if err != nil {
 		return errors.New(backupUsage)
 	}
 	info, err := store.Backup(ctx, filepath.Join(*data, store.DBFile), dst)
@@ -107,7 +98,58 @@ func runBackup(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Backup written: %s (%.1f MB, %d pages), events up to %d, store id %s, site %q, in %s.\n",
 		info.Path, float64(info.Bytes)/1e6, info.Pages, info.LastSeq, info.StoreID, info.Site, info.Took.Round(time.Millisecond))
-	fmt.Fprintf(out, "To restore it: stop the hub; remove %s and its -wal and -shm files; copy the backup to %s; start the hub.\n",
-		filepath.Join(*data, store.DBFile), filepath.Join(*data, store.DBFile))
+	fmt.Fprintf(out, "To restore it: stop the hub; guichet restore --data %s %s; start the hub.\n", *data, info.Path)
 	return nil
+}
+
+const restoreUsage = `usage: guichet restore [--data DIR] BACKUP
+Makes BACKUP (a file written by guichet backup) the database of the data
+directory, with the hub stopped: checks the backup (integrity, and that it is
+this directory's database), sets the database in place aside with its -wal
+and -shm files in DIR/replaced-<time>/, and copies the backup in. Then start
+the hub. Into a new, empty directory, it restores a site on another machine.`
+
+// runRestore runs "guichet restore".
+func runRestore(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	data := fs.String("data", "data", "data directory of the hub")
+	src, err := parseOneArg(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if err != nil {
+		return errors.New(restoreUsage)
+	}
+	info, err := store.Restore(*data, src, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Restored %s into %s: events up to %d, store id %s, site %q.\n", src, *data, info.LastSeq, info.StoreID, info.Site)
+	if info.Aside != "" {
+		fmt.Fprintf(out, "The database it replaced is in %s (with its -wal and -shm); delete it once the hub runs well.\n", info.Aside)
+	}
+	fmt.Fprintln(out, "Start the hub. What was acknowledged after the backup was taken is not in it.")
+	return nil
+}
+
+// parseOneArg parses fs's flags with one positional argument before,
+// between or after them, and returns that argument.
+func parseOneArg(fs *flag.FlagSet, args []string) (string, error) {
+	var arg string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if arg != "" {
+			return "", errors.New("one argument expected")
+		}
+		arg, args = fs.Arg(0), fs.Args()[1:]
+	}
+	if arg == "" || strings.HasPrefix(arg, "-") {
+		return "", errors.New("one argument expected")
+	}
+	return arg, nil
 }

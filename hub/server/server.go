@@ -110,10 +110,10 @@ func Start(o Options) (_ *Server, err error) {
 	}()
 	// The data directory first: a hub on the wrong or a damaged database
 	// stops here, before anything is written or listened to.
-	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Log: o.Log}); err != nil {
+	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Exclusive: true, Log: o.Log}); err != nil {
 		return nil, err
 	}
-	token, created, err := AdminToken(o.Data)
+	token, created, err := AdminToken(o.Data, o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -278,9 +278,10 @@ func HostPort(a net.Addr) string {
 
 // AdminToken returns GUICHET_ADMIN_TOKEN, or the token kept in the data
 // directory, or a new one it keeps there (created reports that case). A
-// GUICHET_ADMIN_TOKEN that is short or easy to guess (see entropy.Check) is
-// refused; the hub's own token is 192 random bits.
-func AdminToken(dir string) (token string, created bool, err error) {
+// token that is short or easy to guess (see entropy.Check), in the variable
+// or written into the file by hand, is refused; the hub's own is 192 random
+// bits. A token file readable by others is made private, with a log line.
+func AdminToken(dir string, log *slog.Logger) (token string, created bool, err error) {
 	if t := strings.TrimSpace(os.Getenv("GUICHET_ADMIN_TOKEN")); t != "" {
 		if err := entropy.Check("GUICHET_ADMIN_TOKEN", t); err != nil {
 			return "", false, err
@@ -290,6 +291,15 @@ func AdminToken(dir string) (token string, created bool, err error) {
 	path := filepath.Join(dir, "admin-token")
 	if b, err := os.ReadFile(path); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
+			if err := entropy.Check(path, t); err != nil {
+				return "", false, err
+			}
+			if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				if err := os.Chmod(path, 0o600); err != nil {
+					return "", false, fmt.Errorf("%s is readable by others and could not be made private: %w", path, err)
+				}
+				log.Warn("admin token file was readable by others: made private", "file", path, "was", fi.Mode().Perm().String())
+			}
 			return t, false, nil
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {

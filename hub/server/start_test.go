@@ -136,6 +136,19 @@ func TestAHubOnADamagedDatabaseRefusesToStart(t *testing.T) {
 	}
 }
 
+func TestASecondHubOnTheSameDataDirectoryIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	mustStartIn(t, dir, nil)
+	s, _, err := startIn(t, dir, nil)
+	if err == nil {
+		issueTickets(t, s, 1)
+		t.Fatal("a second hub started on the same data directory: each hands out the same numbers")
+	}
+	if !errors.Is(err, store.ErrInUse) {
+		t.Fatalf("refused with %v, want ErrInUse", err)
+	}
+}
+
 func TestAWeakAdminTokenIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	for _, weak := range []string{"aaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdefghijklmn", "motdepasse-mairie-admin-2024"} {
@@ -156,6 +169,28 @@ func TestAWeakAdminTokenIsRefusedBeforeAnythingIsCreated(t *testing.T) {
 	s := mustStartIn(t, dir, nil)
 	if s.Token != "Jq1yW5aRZ0h-8yX3mE2b_P4cN7kTt9Lv" {
 		t.Fatal("the token given is not the one used")
+	}
+	s.Close()
+
+	// The same rule for a token written into the file by hand; a file
+	// readable by others is made private.
+	t.Setenv("GUICHET_ADMIN_TOKEN", "")
+	file := filepath.Join(dir, "admin-token")
+	os.WriteFile(file, []byte("admin-admin-admin-admin\n"), 0o644)
+	if s, _, err := startIn(t, dir, nil); err == nil || !strings.Contains(err.Error(), "too easy to guess") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("a weak token in %s: %v", file, err)
+	}
+	os.WriteFile(file, []byte("Jq1yW5aRZ0h-8yX3mE2b_P4cN7kTt9Lv\n"), 0o644)
+	s, logs, err := startIn(t, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(file)
+	if fi.Mode().Perm() != 0o600 || !strings.Contains(logs.String(), "made private") {
+		t.Fatalf("admin-token left at %v", fi.Mode().Perm())
 	}
 }
 
