@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 	"guichet/internal/live"
@@ -62,6 +63,8 @@ type Hub struct {
 	eng *queue.Engine
 
 	changes live.Notifier // told after every commit that changed the queue
+
+	simClock atomic.Pointer[api.SimClock] // a simulated day's clock (demo), for screens
 
 	snapAt   int64 // engine.Applied() at the last snapshot; writer only
 	snapping sync.Mutex
@@ -201,6 +204,16 @@ func (h *Hub) Store() *store.Store { return h.st }
 
 // Now returns the hub's current time.
 func (h *Hub) Now() time.Time { return h.clock() }
+
+// SetSimClock tells the screens that a simulated day runs, and on which
+// clock (nil: real time); they are told of the change.
+func (h *Hub) SetSimClock(c *api.SimClock) {
+	h.simClock.Store(c)
+	h.changes.Notify()
+}
+
+// SimClock returns the simulated day's clock, nil in real time.
+func (h *Hub) SimClock() *api.SimClock { return h.simClock.Load() }
 
 // Read runs fn with the engine, for reading only.
 func (h *Hub) Read(fn func(e *queue.Engine)) {

@@ -99,11 +99,17 @@ func BoardView(e *queue.Engine) api.Board {
 func QueueView(e *queue.Engine, now time.Time) api.Queue {
 	q := api.Queue{At: at(e, now), Services: []api.ServiceQueue{}}
 	for _, s := range e.Summary(now) {
-		sq := api.ServiceQueue{Service: s.Service, Name: names(e.Service(s.Service).Names), Waiting: s.Waiting,
-			WaitingPhone: s.WaitingPhone, LongestWait: int(s.LongestWait.Seconds()), Agents: s.Agents, Open: s.Open}
+		svc := e.Service(s.Service)
+		sq := api.ServiceQueue{Service: s.Service, Name: names(svc.Names), Waiting: s.Waiting,
+			WaitingPhone: s.WaitingPhone, LongestWait: int(s.LongestWait.Seconds()), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
+			Agents: s.Agents, Open: s.Open, NextOpen: timePtr(e, s.NextOpen), Channels: channels(svc.Channels)}
 		if s.Estimated {
 			w := int(s.EstimatedWait.Seconds())
 			sq.EstimatedWait = &w
+		}
+		if s.EstimatedPhone {
+			w := int(s.EstimatedWaitPhone.Seconds())
+			sq.EstimatedWaitPhone = &w
 		}
 		q.Services = append(q.Services, sq)
 	}

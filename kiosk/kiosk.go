@@ -169,19 +169,21 @@ type MenuItem struct {
 
 // View is what the kiosk shows.
 type View struct {
-	Site        string     `json:"site"`
-	Services    []MenuItem `json:"services"`
-	Unavailable bool       `json:"unavailable"` // printer fault: no tickets
-	Online      bool       `json:"online"`
-	Message     string     `json:"message,omitempty"`
-	Info        string     `json:"info,omitempty"`
+	Site        string        `json:"site"`
+	TZ          string        `json:"tz"`              // the site's time zone: the page's clock shows its time
+	Clock       *api.SimClock `json:"clock,omitempty"` // a simulated day's clock, when the hub runs one
+	Services    []MenuItem    `json:"services"`
+	Unavailable bool          `json:"unavailable"` // printer fault: no tickets
+	Online      bool          `json:"online"`
+	Message     string        `json:"message,omitempty"`
+	Info        string        `json:"info,omitempty"`
 }
 
 // View returns what the kiosk shows in lang.
 func (k *Kiosk) View(lang string) View {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	v := View{Site: k.siteName(), Online: k.online, Unavailable: k.statusOK && !k.status.OK(),
+	v := View{Site: k.siteName(), TZ: k.loc.String(), Clock: k.config.Site.Clock, Online: k.online, Unavailable: k.statusOK && !k.status.OK(),
 		Info: pick(k.config.Site.Info, lang)}
 	for _, s := range k.config.Services {
 		if !takesVisits(s) {

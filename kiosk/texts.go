@@ -38,6 +38,8 @@ var texts = map[string]map[string]string{
 		"priority_on":         "Public prioritaire : choisissez votre démarche",
 		"scan":                "Scannez le QR code de votre convocation ou tapez le code",
 		"back":                "Retour",
+		"prev":                "Démarches précédentes",
+		"next":                "Autres démarches",
 		"language":            "English",
 	},
 	"en": {
@@ -71,6 +73,8 @@ var texts = map[string]map[string]string{
 		"priority_on":         "Priority: choose what you came for",
 		"scan":                "Scan the QR code of your appointment or type the code",
 		"back":                "Back",
+		"prev":                "Previous services",
+		"next":                "More services",
 		"language":            "Français",
 	},
 }

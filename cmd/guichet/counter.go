@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"periph.io/x/conn/v3/gpio"
 
@@ -22,6 +27,7 @@ func runCounter(ctx context.Context, args []string) error {
 	screen := fs.String("screen", "", "desk display: ssd1306:1 (OLED on I²C bus 1; ?addr=0x3D, ?w=128&h=32), ht16k33:1?addr=0x70 (4 characters)")
 	lang := fs.String("lang", "fr", "language of the desk display: fr or en")
 	reason := fs.String("pause-reason", "pause", "the reason the pause button gives")
+	httpAddr := fs.String("http", "", "a desk on any PC: serve a page with the terminal's display and buttons (keys 1 to 5) on this address, as 127.0.0.1:8081, instead of GPIO buttons")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -29,13 +35,27 @@ func runCounter(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := counter.Options{Counter: *counterID, Agent: *agent, Lang: *lang, PauseReason: *reason, Log: log, Pins: map[string]gpio.PinIn{}}
-	pins, err := pinMap(*buttons)
-	if err != nil {
-		return err
+	if *counterID == "" {
+		return errors.New("--counter is required: the counter this terminal sits at")
 	}
-	for b, p := range pins {
-		o.Pins[b] = p
+	o := counter.Options{Counter: *counterID, Agent: *agent, Lang: *lang, PauseReason: *reason, Log: log, Pins: map[string]gpio.PinIn{}}
+	gpioButtons := *httpAddr == ""
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "buttons" {
+			gpioButtons = true
+		}
+	})
+	if *httpAddr != "" && gpioButtons && *buttons != "" {
+		return errors.New("--http gives the terminal the page's buttons: leave --buttons out (or --buttons \"\" with --led and --screen)")
+	}
+	if gpioButtons {
+		pins, err := pinMap(*buttons)
+		if err != nil {
+			return fmt.Errorf("%w (on a PC without GPIO pins, run the terminal as a page: --http 127.0.0.1:8081)", err)
+		}
+		for b, p := range pins {
+			o.Pins[b] = p
+		}
 	}
 	if *led != "" {
 		if o.LED, err = pinByName(*led); err != nil {
@@ -56,10 +76,27 @@ func runCounter(ctx context.Context, args []string) error {
 	}
 	defer l.Close()
 	o.Link = l
-	t, err := counter.New(o)
+	if *httpAddr == "" {
+		t, err := counter.New(o)
+		if err != nil {
+			return err
+		}
+		log.Info("counter terminal ready", "device", f.device, "counter", *counterID)
+		return t.Run(ctx)
+	}
+	// The page's buttons press virtual pins: the same debounce, outbox and
+	// link as a finger on a real button.
+	v, err := counter.NewVirtual(o)
 	if err != nil {
 		return err
 	}
-	log.Info("counter terminal ready", "device", f.device, "counter", *counterID)
-	return t.Run(ctx)
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w", *httpAddr, err)
+	}
+	srv := &http.Server{Handler: counter.NewDeskPage([]*counter.Virtual{v}, log), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	log.Info("counter terminal ready", "device", f.device, "counter", *counterID, "page", "http://"+ln.Addr().String()+"/")
+	return v.Run(ctx)
 }

@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"guichet/display"
 	"guichet/firmware/counter"
 	"guichet/firmware/link"
+	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/config"
 	"guichet/hub/devices"
@@ -50,6 +52,11 @@ func runDemo(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *simulate {
+		if err := freshSimulation(fs, &f.data); err != nil {
+			return err
+		}
+	}
 	cfg, site, err := config.Parse("sample.yaml", config.Sample)
 	if err != nil {
 		return err
@@ -76,6 +83,7 @@ func runDemo(ctx context.Context, args []string) error {
 			return err
 		}
 		go sm.Run(ctx)
+		go showSimulatedTime(ctx, s.Hub, sm)
 	}
 
 	mode := ""
@@ -335,4 +343,46 @@ func (d *demo) startDesks(ctx context.Context, site queue.Site, staff map[string
 		out[c.ID] = v
 	}
 	return out, nil
+}
+
+// showSimulatedTime gives the screens the simulated day's clock, again at
+// every new simulated day (a day closes at 17:30 and the next opens at
+// 08:30).
+func showSimulatedTime(ctx context.Context, h *hub.Hub, sm *sim.Sim) {
+	day := -1
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if d, _ := sm.Clock(); d != day {
+			day = d
+			real, simulated := sm.Epoch()
+			h.SetSimClock(&api.SimClock{Real: real, Sim: simulated, Speed: sm.Speed()})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// freshSimulation gives a simulated day a data directory of its own, emptied
+// at start, so that the previous run's tickets do not wait in the new day:
+// data-simulation, unless --data names one (whose tickets then carry on, as
+// it says).
+func freshSimulation(fs *flag.FlagSet, data *string) error {
+	explicit := false
+	fs.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == "data" })
+	if explicit {
+		if entries, _ := os.ReadDir(*data); len(entries) > 0 {
+			fmt.Printf("Journée simulée dans %s : les tickets qui s'y trouvent déjà continuent (sans --data, chaque journée simulée part de zéro).\n", *data)
+		}
+		return nil
+	}
+	*data = "data-simulation"
+	if err := os.RemoveAll(*data); err != nil {
+		return fmt.Errorf("empty %s for a fresh simulated day: %w", *data, err)
+	}
+	fmt.Printf("Journée simulée : données dans %s (vidé à chaque démarrage ; --data DIR pour garder une journée).\n", *data)
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"io"
 	"net"
@@ -26,7 +27,12 @@ import (
 // startDemo runs guichet demo and returns its home URL.
 func startDemo(t *testing.T, data string, extra ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"demo", "--data", data, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"}, extra...)...)
+	args := []string{"demo", "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0"}
+	if data != "" {
+		args = append(args, "--data", data)
+	}
+	cmd := exec.Command(binary, append(args, extra...)...)
+	cmd.Dir = t.TempDir()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -201,6 +207,22 @@ func TestDemoSimulatesADay(t *testing.T) {
 		return browsertest.Text(t, screen, "#calls li:first-child .ticket") != first
 	})
 	browsertest.Screenshot(t, screen, "demo-simulated-screen")
+
+	// The screen's clock shows the simulated time of day: at ×300, three
+	// seconds are fifteen minutes of the day, within opening hours.
+	minutes := func() int {
+		var h, m int
+		if _, err := fmt.Sscanf(browsertest.Text(t, screen, "#clock"), "%d:%d", &h, &m); err != nil {
+			t.Fatalf("clock %q: %v", browsertest.Text(t, screen, "#clock"), err)
+		}
+		return h*60 + m
+	}
+	before := minutes()
+	time.Sleep(3 * time.Second) // three real seconds: what the clock must show is what passed
+	after := minutes()
+	if d := (after - before + 24*60) % (24 * 60); d < 10 || d > 25 || before < 8*60+30 || before > 17*60+30 {
+		t.Fatalf("screen clock %d:%02d then %d:%02d three seconds later: not the simulated day at ×300", before/60, before%60, after/60, after%60)
+	}
 }
 
 // served counts the visits served so far, from the hub's event log.
@@ -258,5 +280,48 @@ func TestDemoQRCodesGiveAnAddressPhonesReach(t *testing.T) {
 		if got := phoneURL(c.listen, "http://localhost:8080", c.addrs); got != c.want {
 			t.Errorf("listening on %s: %s, want %s", c.listen, got, c.want)
 		}
+	}
+}
+
+// A simulated day starts from an empty queue: the previous run's tickets
+// do not wait in it.
+func TestDemoSimulationStartsAFreshDay(t *testing.T) {
+	dir := t.TempDir()
+	run := func() string {
+		cmd := exec.Command(binary, "demo", "--simulate", "--speed", "300", "--seed", "3", "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0")
+		cmd.Dir = dir
+		out, _ := cmd.StdoutPipe()
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+		sc := bufio.NewScanner(out)
+		re := regexp.MustCompile(`Accueil\s+(http://\S+)/`)
+		var said strings.Builder
+		for sc.Scan() {
+			said.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				sitetest.Eventually(t, 30*time.Second, "tickets printed", func() bool {
+					pngs, _ := filepath.Glob(filepath.Join(dir, "data-simulation", "tickets", "*.png"))
+					return len(pngs) > 0
+				})
+				return said.String()
+			}
+		}
+		t.Fatalf("the demo printed no URL:\n%s", said.String())
+		return ""
+	}
+	said := run()
+	if !strings.Contains(said, "data-simulation") {
+		t.Fatalf("the demo does not say where the simulated day's data is:\n%s", said)
+	}
+	leftover := filepath.Join(dir, "data-simulation", "leftover")
+	if err := os.WriteFile(leftover, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Fatalf("the second simulated day kept the first one's data directory (%v)", err)
 	}
 }

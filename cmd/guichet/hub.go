@@ -63,6 +63,9 @@ func runHub(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range LaneProblems(&site) {
+		log.Warn("nobody can serve this lane: its tickets would wait forever (guichet config check)", "lane", p)
+	}
 	s, err := startHub(log, cfg, site, f)
 	if err != nil {
 		return err
@@ -124,12 +127,4 @@ func parsePrefixes(list string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
-}
-
-func runConfig(args []string, out io.Writer) error {
-	if len(args) != 1 || args[0] != "sample" {
-		return errors.New("usage: guichet config sample")
-	}
-	_, err := out.Write(config.Sample)
-	return err
 }

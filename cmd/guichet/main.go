@@ -31,7 +31,7 @@ Usage:
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
   guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
-  guichet config  sample                                    print a sample configuration
+  guichet config  sample | check --config FILE              print a sample configuration; check a site file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
 

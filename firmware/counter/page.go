@@ -3,6 +3,7 @@ package counter
 import (
 	"bytes"
 	_ "embed"
+	"fmt"
 	"html/template"
 	"image/png"
 	"log/slog"
@@ -75,14 +76,19 @@ func (p *DeskPage) page(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("lang") == "en" {
 		lang = 1
 	}
-	type button struct{ ID, Label string }
+	type button struct{ ID, Label, Key string }
 	var buttons []button
-	for _, b := range Buttons {
-		buttons = append(buttons, button{b, buttonLabels[b][lang]})
+	for i, b := range Buttons {
+		buttons = append(buttons, button{b, buttonLabels[b][lang], fmt.Sprint(i + 1)})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	err := pageTmpl.Execute(w, map[string]any{"Desks": p.views(), "Buttons": buttons, "EN": lang == 1})
+	views := p.views()
+	single := "" // a terminal's own page is titled with its counter
+	if len(views) == 1 {
+		single = views[0].Name
+	}
+	err := pageTmpl.Execute(w, map[string]any{"Desks": views, "Buttons": buttons, "EN": lang == 1, "Single": single})
 	if err != nil {
 		p.log.Error("render desks page", "err", err)
 	}

@@ -52,6 +52,17 @@ type SiteInfo struct {
 	Timezone  string `json:"timezone"`
 	PublicURL string `json:"public_url,omitempty"`
 	Info      Names  `json:"info,omitempty"`
+	// Clock is set only when the hub runs a simulated day (guichet demo
+	// --simulate): screens show its time of day, not the real one.
+	Clock *SimClock `json:"clock,omitempty"`
+}
+
+// SimClock is a simulated day's clock: at the real instant Real it was Sim
+// in the simulated day, which runs Speed times faster than real time.
+type SimClock struct {
+	Real  time.Time `json:"real"`
+	Sim   time.Time `json:"sim"`
+	Speed float64   `json:"speed"`
 }
 
 // CounterInfo is a counter's static description.

@@ -91,12 +91,22 @@ type Queue struct {
 
 // ServiceQueue is one service's line of the queue summary.
 type ServiceQueue struct {
-	Service       string  `json:"service"`
-	Name          Names   `json:"name"`
-	Waiting       int     `json:"waiting"`
-	WaitingPhone  int     `json:"waiting_phone"`
-	LongestWait   int     `json:"longest_wait_s"`
-	EstimatedWait *int    `json:"estimated_wait_s"` // null when nobody serves it now
-	Agents        float64 `json:"agents"`
-	Open          bool    `json:"open"`
+	Service      string `json:"service"`
+	Name         Names  `json:"name"`
+	Waiting      int    `json:"waiting"`       // tickets waiting, every channel
+	WaitingPhone int    `json:"waiting_phone"` // of which phone calls
+	LongestWait  int    `json:"longest_wait_s"`
+	// Ahead is how many people a new visitor (a new call, for a service
+	// that takes no visits) waits behind: the visitors, and the calls only
+	// as far as they take the same agents' time. EstimatedWait is that new
+	// ticket's wait, null when nobody serves the service now.
+	Ahead         int  `json:"ahead"`
+	EstimatedWait *int `json:"estimated_wait_s"`
+	// The same for a new phone call, for a service that takes calls.
+	AheadPhone         int        `json:"ahead_phone"`
+	EstimatedWaitPhone *int       `json:"estimated_wait_phone_s"`
+	Agents             float64    `json:"agents"`
+	Open               bool       `json:"open"`
+	NextOpen           *time.Time `json:"next_open,omitempty"` // when closed: its next opening, within a fortnight
+	Channels           []string   `json:"channels,omitempty"`
 }

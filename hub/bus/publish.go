@@ -178,6 +178,7 @@ func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
 	b.mu.Lock()
 	site := b.site
 	b.mu.Unlock()
+	site.Clock = b.hub.SimClock()
 	c := api.SiteConfig{Site: site, Services: hub.ServicesView(e, now), Languages: e.Site().Languages}
 	for _, ct := range e.Site().Counters {
 		v := hub.CounterView(e, now, ct.ID)

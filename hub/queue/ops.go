@@ -125,7 +125,7 @@ func (e *Engine) openForIssue(s *Service, ch Channel, t time.Time) error {
 		return refuse(ErrServiceClosed, "service %s is closed now", s.ID)
 	}
 	if e.site.Policy.CloseWhenFull {
-		if est, ok := e.estimate(s, ch, e.waitingIn(s.ID)); ok && est > left {
+		if _, est, ok := e.newTicket(s, ch); ok && est > left {
 			return refuse(ErrServiceFull, "service %s: the estimated wait (%s) runs past closing time", s.ID, est.Round(time.Minute))
 		}
 	}

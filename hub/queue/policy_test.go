@@ -289,9 +289,10 @@ func TestIssueRefusedWhenWaitRunsPastClosing(t *testing.T) {
 			break
 		}
 	}
-	// (k + 0.5) × 12 min > 60 min from k = 5: five tickets are issued.
-	if got := h.e.waitingIn("B"); got != 5 {
-		t.Fatalf("%d tickets issued before full, want 5", got)
+	// bob is free: (k + 0.5 − 1) × 12 min > 60 min from k = 6: six tickets
+	// are issued.
+	if got := h.e.waitingIn("B"); got != 6 {
+		t.Fatalf("%d tickets issued before full, want 6", got)
 	}
 }
 
@@ -308,8 +309,8 @@ func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 			sum = s
 		}
 	}
-	// (4 + 0.5) × 6 min / 1.25 = 21.6 min
-	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 21*time.Minute+36*time.Second || sum.Waiting != 4 {
+	// Both are free: (4 + 0.5 − 1.25) × 6 min / 1.25 = 15.6 min
+	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 15*time.Minute+36*time.Second || sum.Waiting != 4 || sum.Ahead != 4 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "2", "réunion") })

@@ -265,6 +265,29 @@ func NewHours(week [7][]Span, closed []string) Hours {
 	return h
 }
 
+// NextOpen returns when the hours next open after t (already in the site's
+// zone), looking a fortnight ahead; zero if they do not within it (or are
+// always open).
+func (h *Hours) NextOpen(t time.Time) time.Time {
+	if !h.set {
+		return time.Time{}
+	}
+	y, m, d := t.Date()
+	for i := 0; i <= 14; i++ {
+		day := time.Date(y, m, d+i, 0, 0, 0, 0, t.Location())
+		if h.Closed[day.Format(time.DateOnly)] {
+			continue
+		}
+		for _, sp := range h.Week[day.Weekday()] {
+			at := time.Date(day.Year(), day.Month(), day.Day(), sp.From/60, sp.From%60, 0, 0, t.Location())
+			if at.After(t) {
+				return at
+			}
+		}
+	}
+	return time.Time{}
+}
+
 // OpenAt reports whether t (already in the site's zone) is within the hours,
 // and if so how long until the current period ends.
 func (h *Hours) OpenAt(t time.Time) (open bool, left time.Duration) {

@@ -23,7 +23,7 @@ func (b board) View(lang string) boardpage.View {
 	now := b.p.hub.Now()
 	b.p.hub.Read(func(e *queue.Engine) {
 		s := e.Site()
-		cfg.Site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), Info: b.p.info}
+		cfg.Site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), Info: b.p.info, Clock: b.p.hub.SimClock()}
 		bd, q = hub.BoardView(e), hub.QueueView(e, now)
 	})
 	return boardpage.Build(lang, cfg, bd, q, true)

@@ -156,28 +156,43 @@ func waitText(lang string, d time.Duration) string {
 	}
 }
 
-func (p *Pages) state(token, lang string) (TicketState, bool) {
+// ticketLang is the language of a ticket's page: the one asked for
+// (?lang=), else the one the citizen chose at the kiosk, else the phone's.
+func ticketLang(r *http.Request, chosen string) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "fr" {
+		return l
+	}
+	if chosen == "en" || chosen == "fr" {
+		return chosen
+	}
+	return lang(r)
+}
+
+// state is the ticket of token as its page shows it, in the language
+// ticketLang gives for r.
+func (p *Pages) state(token string, r *http.Request) (TicketState, string, bool) {
 	var st TicketState
 	var ok bool
+	l := lang(r)
 	now := p.hub.Now()
 	p.hub.Read(func(e *queue.Engine) {
 		var t queue.Ticket
 		if t, ok = e.TicketByToken(token); !ok {
 			return
 		}
+		l = ticketLang(r, t.Lang)
 		v := hub.TicketView(e, now, t)
 		st = TicketState{Site: p.site, Number: v.Number, Service: v.ServiceName, State: v.State, Ahead: v.Ahead,
 			Wait: v.EstimatedWait, Counter: v.Counter, CounterName: v.CounterName, Recalls: v.Recalls, At: now.In(e.Site().Location)}
 	})
 	if ok {
-		st.describe(lang)
+		st.describe(l)
 	}
-	return st, ok
+	return st, l, ok
 }
 
 func (p *Pages) ticketPage(w http.ResponseWriter, r *http.Request) {
-	l := lang(r)
-	st, ok := p.state(r.PathValue("token"), l)
+	st, l, ok := p.state(r.PathValue("token"), r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
@@ -192,7 +207,7 @@ func (p *Pages) ticketPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) ticketState(w http.ResponseWriter, r *http.Request) {
-	st, ok := p.state(r.PathValue("token"), lang(r))
+	st, _, ok := p.state(r.PathValue("token"), r)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if !ok {
@@ -206,8 +221,8 @@ func (p *Pages) ticketState(w http.ResponseWriter, r *http.Request) {
 // ticketEvents streams the ticket's state (server-sent events) whenever it
 // changes, until the ticket is finished or the phone goes away.
 func (p *Pages) ticketEvents(w http.ResponseWriter, r *http.Request) {
-	token, l := r.PathValue("token"), lang(r)
-	if _, ok := p.state(token, l); !ok {
+	token := r.PathValue("token")
+	if _, _, ok := p.state(token, r); !ok {
 		http.Error(w, "unknown ticket", http.StatusNotFound)
 		return
 	}
@@ -215,7 +230,7 @@ func (p *Pages) ticketEvents(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	// Waits grow with time: the view is made again at least every 15 s.
 	live.Stream(w, r, changes, 15*time.Second, func() any {
-		st, ok := p.state(token, l)
+		st, _, ok := p.state(token, r)
 		st.At = time.Time{} // the time alone is no change
 		if !ok || st.State == "done" || st.State == "noshow" || st.State == "cancelled" {
 			return live.Final{View: st}

@@ -108,3 +108,22 @@ func TestHubDisplayPageFollowsTheCalls(t *testing.T) {
 	browsertest.WaitText(t, en, ".head", "DESK", time.Second)
 	browsertest.Screenshot(t, fr, "hub-display")
 }
+
+// A ticket taken in English at the kiosk opens in English on a French
+// phone, unless the citizen switches.
+func TestMobileTicketPageSpeaksTheTicketsLanguage(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	var en, fr api.Ticket
+	s.Must("POST", "/api/v1/tickets", `{"service":"A","lang":"en"}`, 201, &en)
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, &fr)
+	ctx := browsertest.Browser(t, 390, 844) // the browser says fr-FR
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+en.Token))
+	browsertest.WaitText(t, ctx, "#status", "You are next", 5*time.Second)
+	if l := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.documentElement.lang`)); l != "en" {
+		t.Fatalf("page language %q, want en", l)
+	}
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+en.Token+"?lang=fr"))
+	browsertest.WaitText(t, ctx, "#status", "Vous êtes la prochaine personne", 5*time.Second)
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+fr.Token))
+	browsertest.WaitText(t, ctx, "#status", "1 personne avant vous", 5*time.Second)
+}

@@ -133,9 +133,7 @@ func Render(f Frame, w, h int) *image1bit.VerticalLSB {
 	// text draws s centred, its glyphs' top at y; it returns their bottom.
 	text := func(fc font.Face, s string, y int) int {
 		b, adv := font.BoundString(fc, s)
-		d := font.Drawer{Dst: img, Src: &image.Uniform{C: ink}, Face: fc}
-		d.Dot = fixed.P(max((w-adv.Ceil())/2, 0), y-b.Min.Y.Floor())
-		d.DrawString(s)
+		stamp(img, fc, s, fixed.P(max((w-adv.Ceil())/2, 0), y-b.Min.Y.Floor()), ink)
 		return y + (b.Max.Y - b.Min.Y).Ceil()
 	}
 	line := 12 // pixels of a text line
@@ -148,10 +146,8 @@ func Render(f Frame, w, h int) *image1bit.VerticalLSB {
 	// Lines sit on fixed bands so that the number does not jump around.
 	text(small, top, 1)
 	asc := small.Metrics().Ascent.Ceil()
-	d := font.Drawer{Dst: img, Src: &image.Uniform{C: ink}, Face: small}
 	b, adv := font.BoundString(small, bottom)
-	d.Dot = fixed.P(max((w-adv.Ceil())/2, 0), h-1-b.Max.Y.Ceil())
-	d.DrawString(bottom)
+	stamp(img, small, bottom, fixed.P(max((w-adv.Ceil())/2, 0), h-1-b.Max.Y.Ceil()), ink)
 	// The number: the largest size that fits between the lines.
 	lo, hi := asc+3, h-line-3
 	room := hi - lo
@@ -164,6 +160,24 @@ func Render(f Frame, w, h int) *image1bit.VerticalLSB {
 		}
 	}
 	return img
+}
+
+// stamp draws s at dot in ink, lighting every pixel the glyphs cover by
+// three eighths or more. A one-bit screen would otherwise keep only the
+// pixels covered by half: at 12 pixels the thin strokes of the accents are
+// lighter than that, and à, â and a came out alike. Lower, the dot of the i
+// joins its stem.
+func stamp(dst *image1bit.VerticalLSB, fc font.Face, s string, dot fixed.Point26_6, ink image1bit.Bit) {
+	mask := image.NewAlpha(dst.Bounds())
+	d := font.Drawer{Dst: mask, Src: image.Opaque, Face: fc, Dot: dot}
+	d.DrawString(s)
+	for y := mask.Rect.Min.Y; y < mask.Rect.Max.Y; y++ {
+		for x := mask.Rect.Min.X; x < mask.Rect.Max.X; x++ {
+			if mask.AlphaAt(x, y).A >= 0x60 {
+				dst.SetBit(x, y, ink)
+			}
+		}
+	}
 }
 
 // fit cuts s to what the face shows in w pixels.

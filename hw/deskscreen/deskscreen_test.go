@@ -209,3 +209,60 @@ func TestOpenRefusesABadScreenFlag(t *testing.T) {
 		t.Errorf(`--screen "": %v %v %v, want no screen`, s, c, err)
 	}
 }
+
+// At the lines' 12 pixels, a one-bit screen kept only the pixels a glyph
+// covers by half: à and â differed by one pixel, è and ë by two. Every
+// accented letter must differ from its base letter and from its other
+// accented forms by two pixels at least, and the i keep its dot apart.
+func TestSmallAccentsAreLegible(t *testing.T) {
+	letters := []string{"e", "é", "è", "ê", "ë", "a", "à", "â", "c", "ç", "u", "ù", "û", "o", "ô", "i", "î"}
+	imgs := map[string][]byte{}
+	for _, l := range letters {
+		img := Render(Frame{Bottom: l}, 128, 64)
+		imgs[l] = append([]byte(nil), img.Pix...)
+	}
+	for i, a := range letters {
+		for _, b := range letters[i+1:] {
+			if []rune(baseLetter(a))[0] != []rune(baseLetter(b))[0] {
+				continue // different letters: no question
+			}
+			if d := differing(imgs[a], imgs[b]); d < 2 {
+				t.Errorf("%q and %q differ by %d pixels on the desk display", a, b, d)
+			}
+		}
+	}
+	// The i: its dot, a gap, its stem.
+	img := Render(Frame{Bottom: "i"}, 128, 64)
+	var rows []bool
+	for y := 0; y < 64; y++ {
+		lit := false
+		for x := 0; x < 128; x++ {
+			lit = lit || bool(img.BitAt(x, y))
+		}
+		rows = append(rows, lit)
+	}
+	runs := 0
+	for y := range rows {
+		if rows[y] && (y == 0 || !rows[y-1]) {
+			runs++
+		}
+	}
+	if runs != 2 {
+		t.Errorf("the i is drawn in %d pieces, want its dot and its stem", runs)
+	}
+}
+
+// baseLetter is the base letter of an accented French letter.
+func baseLetter(s string) string {
+	return strings.NewReplacer("é", "e", "è", "e", "ê", "e", "ë", "e", "à", "a", "â", "a", "ç", "c", "ù", "u", "û", "u", "ô", "o", "î", "i").Replace(s)
+}
+
+func differing(a, b []byte) int {
+	n := 0
+	for i := range a {
+		for x := a[i] ^ b[i]; x != 0; x &= x - 1 {
+			n++
+		}
+	}
+	return n
+}

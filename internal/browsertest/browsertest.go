@@ -6,13 +6,16 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"guichet/internal/chromium"
@@ -117,4 +120,52 @@ func Visible(t testing.TB, ctx context.Context, sel string) bool {
 	t.Helper()
 	return Get(t, ctx, 5*time.Second, chromedp.Evaluate[bool](fmt.Sprintf(
 		`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0; })()`, sel)))
+}
+
+// JSON evaluates js, which returns a JSON string, and decodes it into v.
+func JSON(t testing.TB, ctx context.Context, js string, v any) {
+	t.Helper()
+	s := Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](js))
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("decode %s: %v", s, err)
+	}
+}
+
+// WaitAnyText waits until the first element matching sel shows one of wants.
+func WaitAnyText(t testing.TB, ctx context.Context, sel string, wants []string, timeout time.Duration) {
+	t.Helper()
+	var got string
+	poll(t, timeout, func() bool {
+		got = Text(t, ctx, sel)
+		return slices.ContainsFunc(wants, func(w string) bool { return strings.Contains(got, w) })
+	}, func() string { return fmt.Sprintf("%s never showed one of %q (last: %q)", sel, wants, got) })
+}
+
+// WaitTextChange waits until the text of the first element matching sel is
+// no longer was.
+func WaitTextChange(t testing.TB, ctx context.Context, sel, was string, timeout time.Duration) {
+	t.Helper()
+	poll(t, timeout, func() bool { return Text(t, ctx, sel) != was },
+		func() string { return fmt.Sprintf("%s still shows %q", sel, was) })
+}
+
+func poll(t testing.TB, timeout time.Duration, done func() bool, why func() string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatal(why())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TimeZone makes the page's clock run in the IANA zone tz, whatever the
+// machine's: a page must not show the browser's time where the site's is
+// meant.
+func TimeZone(t testing.TB, ctx context.Context, tz string) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: tz}); err != nil {
+		t.Fatalf("time zone %s: %v", tz, err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -61,6 +62,13 @@ func Start(width, height int, userDir string) (tab context.Context, stop func(),
 	if err := chromedp.Do(ctx); err != nil { // starts the browser, without a timeout
 		stop()
 		return nil, nil, fmt.Errorf("start chromium: %w", err)
+	}
+	// The window's size is not the page's (headless Chromium keeps room for
+	// a browser frame): the page gets exactly width×height, as on the device.
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: int64(width), Height: int64(height), DeviceScaleFactor: 1}); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("chromium viewport: %w", err)
 	}
 	return ctx, stop, nil
 }

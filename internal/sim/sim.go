@@ -81,17 +81,87 @@ type Sim struct {
 	rng   *rand.Rand
 }
 
-// Staff puts an agent at each counter: for each counter, the first agent
-// not yet placed who can serve one of its services.
+// Staff puts an agent at each counter so that as many lanes (a service on
+// a channel) as possible are served: it repeatedly seats, at an empty
+// counter, the unplaced agent whose seat serves the most of the lanes
+// nobody serves yet, each lane counting the more the fewer seats can serve
+// it (a phone lane only the phone position takes outweighs a visit lane
+// every desk takes); between equal covers, the agent with the best mean
+// skill level over the counter's services; then the first counter, then
+// the first agent, in site order. Then it fills the counters left with any
+// agent who can serve one of their services. A greedy cover: a lane it
+// leaves unserved is named by site.Unserved(Staff(site)), which the
+// configuration check reports.
 func Staff(site *queue.Site) map[string]string {
 	out := map[string]string{}
 	used := map[string]bool{}
+	covered := map[queue.Lane]bool{}
+	can := func(c queue.Counter, a queue.Agent, s queue.Service, ch queue.Channel) bool {
+		return a.Skills[s.ID] > 0 && c.Serves(s.ID) && c.Takes(ch)
+	}
+	seats := map[queue.Lane]float64{} // how many (counter, agent) seats serve each lane
 	for _, c := range site.Counters {
 		for _, a := range site.Agents {
-			if used[a.ID] {
+			for _, s := range site.Services {
+				for _, ch := range s.Channels {
+					if can(c, a, s, ch) {
+						seats[queue.Lane{Service: s.ID, Channel: ch}]++
+					}
+				}
+			}
+		}
+	}
+	gain := func(c queue.Counter, a queue.Agent) (g float64) {
+		for _, s := range site.Services {
+			for _, ch := range s.Channels {
+				l := queue.Lane{Service: s.ID, Channel: ch}
+				if !covered[l] && can(c, a, s, ch) {
+					g += 1 / seats[l]
+				}
+			}
+		}
+		if g > 0 { // between equal covers, the agent most skilled for what the counter serves
+			n, sum := 0, 0
+			for _, s := range site.Services {
+				if c.Serves(s.ID) {
+					n, sum = n+1, sum+a.Skills[s.ID]
+				}
+			}
+			g += 1e-6 * float64(sum) / float64(n)
+		}
+		return g
+	}
+	for {
+		best, bc, ba := 0.0, -1, -1
+		for i, c := range site.Counters {
+			if out[c.ID] != "" {
 				continue
 			}
-			if canServe(site, c, a) {
+			for j, a := range site.Agents {
+				if g := gain(c, a); !used[a.ID] && g > best {
+					best, bc, ba = g, i, j
+				}
+			}
+		}
+		if bc < 0 {
+			break
+		}
+		c, a := site.Counters[bc], site.Agents[ba]
+		out[c.ID], used[a.ID] = a.ID, true
+		for _, s := range site.Services {
+			for _, ch := range s.Channels {
+				if can(c, a, s, ch) {
+					covered[queue.Lane{Service: s.ID, Channel: ch}] = true
+				}
+			}
+		}
+	}
+	for _, c := range site.Counters {
+		if out[c.ID] != "" {
+			continue
+		}
+		for _, a := range site.Agents {
+			if !used[a.ID] && canServe(site, c, a) {
 				out[c.ID], used[a.ID] = a.ID, true
 				break
 			}
@@ -168,6 +238,18 @@ func (s *Sim) Now() time.Time {
 	day, at := s.Clock()
 	return s.day0.AddDate(0, 0, day).Add(at)
 }
+
+// Epoch returns a real instant and the simulated time at that instant, on
+// the current simulated day: from there the day runs Speed times faster
+// until it closes (the next day starts at its opening).
+func (s *Sim) Epoch() (real, simulated time.Time) {
+	real = time.Now()
+	d := time.Duration(float64(real.Sub(s.start)) * s.o.Speed)
+	return real, s.day0.AddDate(0, 0, int(d/dayLength)).Add(d % dayLength)
+}
+
+// Speed is how many times faster than real time the day runs.
+func (s *Sim) Speed() float64 { return s.o.Speed }
 
 // Clock returns the simulated day (0 the first) and the time since it
 // opened.

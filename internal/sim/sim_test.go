@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"guichet/hub/config"
 	"log/slog"
 	"math"
 	"sync"
@@ -170,11 +171,33 @@ func testSite() *queue.Site {
 }
 
 func TestStaffPutsAnAgentWhoCanServeAtEachCounter(t *testing.T) {
-	got := Staff(testSite())
-	// Counter 1 serves only A: marie (E only) cannot sit there.
-	want := map[string]string{"1": "paul", "2": "marie", "T": "lea"}
+	site := testSite()
+	got := Staff(site)
+	// Counter 1 serves only A: marie (E only) cannot sit there; lea (A and
+	// E) at the general counter, marie on the phone: every lane is served.
+	want := map[string]string{"1": "paul", "2": "lea", "T": "marie"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Staff = %v, want %v", got, want)
+	}
+	if u := site.Unserved(got); len(u) != 0 {
+		t.Fatalf("lanes left unserved: %v", u)
+	}
+}
+
+// The sample site's phone position took, in counter order, the first agent
+// left who could serve one of its services, who lacked the skills of three
+// phone services: their calls waited forever in the demo.
+func TestStaffServesEveryLaneOfTheSampleSite(t *testing.T) {
+	_, site, err := config.Parse("sample.yaml", config.Sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := Staff(&site)
+	if u := site.Unserved(staff); len(u) != 0 {
+		t.Fatalf("the demo's staffing leaves lanes unserved: %v (staff %v)", u, staff)
+	}
+	if len(staff) != len(site.Counters) {
+		t.Fatalf("every counter of the sample is staffed: %v", staff)
 	}
 }
 
