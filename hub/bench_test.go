@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,16 @@ func BenchmarkStartup1MEvents(b *testing.B) {
 	}
 	b.Logf("tickets held after rebuild: %d", len(e2.Tickets("", "")))
 	st.Close()
+	start = time.Now()
+	st, err = store.OpenDir(dir, store.DirOptions{Site: site.ID, Log: quiet}) // what a hub's start adds: PRAGMA quick_check
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "open-dir-quick-check-s")
+	st.Close()
+	if fi, err := os.Stat(filepath.Join(dir, "guichet.db")); err == nil {
+		b.ReportMetric(float64(fi.Size())/1e6, "db-MB")
+	}
 	st, _ = store.Open(filepath.Join(dir, "guichet.db"), quiet)
 	st.DropSnapshots()
 	e3, _ := queue.New(site)
@@ -198,5 +209,46 @@ func BenchmarkStartup1MEvents(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(time.Since(start).Seconds(), "full-replay-s")
+	st.Close()
+}
+
+// BenchmarkRollback15kEvents: what a failed commit costs the writer with
+// 15,000 events committed since its checkpoint (the most a hub holds with
+// SnapshotEvery at 15,000): the engine restored and the events applied
+// again in memory (rollback-ms), against the rebuild from the store that
+// it replaces (store-rebuild-ms: the snapshot and events read and decoded).
+func BenchmarkRollback15kEvents(b *testing.B) {
+	dir := b.TempDir()
+	h, st := openHub(b, dir, benchSite())
+	h.every = 1 << 40 // the checkpoint stays the empty start: all 15,000 events are reapplied
+	ctx := context.Background()
+	open, _ := CounterAction("open", "1", CounterArgs{Agent: "a1"})
+	h.Do(ctx, "", "bench", open, discard)
+	for st.LastSeq() < 15_000 {
+		h.Do(ctx, "", "bench", IssueTicket(IssueArgs{Service: "A"}), discard)
+		next, _ := CounterAction("call_next", "1", CounterArgs{})
+		h.Do(ctx, "", "bench", next, discard)
+		finish, _ := CounterAction("finish", "1", CounterArgs{})
+		h.Do(ctx, "", "bench", finish, discard)
+	}
+	var roll, rebuild measure.Latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		h.rollback()
+		roll = append(roll, time.Since(t0))
+		t0 = time.Now()
+		e, _ := queue.New(benchSite())
+		if _, err := st.Load(e); err != nil {
+			b.Fatal(err)
+		}
+		rebuild = append(rebuild, time.Since(t0))
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(roll.Percentile(50)), "rollback-ms")
+	b.ReportMetric(ms(rebuild.Percentile(50)), "store-rebuild-ms")
+	b.ReportMetric(float64(len(h.since)), "events-reapplied")
+	h.Close()
 	st.Close()
 }

@@ -22,6 +22,11 @@ import (
 // ErrUnavailable is returned when the hub cannot make an operation durable.
 var ErrUnavailable = errors.New("hub unavailable: the operation could not be stored")
 
+// ErrNoOutcome is returned when an operation was queued but the writer did
+// not answer within Options.AnswerWait after its caller gave up: it may
+// still be stored. A retry with the same idempotency key tells.
+var ErrNoOutcome = fmt.Errorf("%w yet: it may still be; retry with the same idempotency key", ErrUnavailable)
+
 // Options configures a Hub.
 type Options struct {
 	Site          queue.Site
@@ -30,6 +35,12 @@ type Options struct {
 	Clock         func() time.Time // time.Now if nil
 	SnapshotEvery int64            // events between snapshots; 20,000 if zero
 	MaxBatch      int              // operations per commit; 512 if zero
+	// ProbeEvery is how often the writer tries the store again while it
+	// refuses writes (see Health); 1 s if zero.
+	ProbeEvery time.Duration
+	// AnswerWait is how long Do still waits for a queued operation's
+	// outcome once its caller's context is done; 10 s if zero.
+	AnswerWait time.Duration
 }
 
 // Hub is one site's queue, durable.
@@ -40,6 +51,8 @@ type Hub struct {
 	clock   func() time.Time
 	every   int64
 	max     int
+	probe   time.Duration
+	wait    time.Duration
 	metrics *Metrics
 
 	ops  chan *pending
@@ -55,6 +68,17 @@ type Hub struct {
 
 	snapAt   int64 // engine.Applied() at the last snapshot; writer only
 	snapping sync.Mutex
+
+	// The writer's checkpoint, to roll the engine back after a failed
+	// commit without reading the store: the engine's state at a committed
+	// point, and every event committed since, in order. Restoring base and
+	// applying since gives the engine exactly what the log holds. base is
+	// the snapshot last handed to the store (every SnapshotEvery events), so
+	// since holds fewer than SnapshotEvery events. Writer only.
+	base  queue.Snapshot
+	since []queue.Event
+
+	down atomic.Pointer[Health] // set while the store refuses writes
 }
 
 // Action is one operation on the queue, whatever transport carried it.
@@ -118,12 +142,19 @@ func New(o Options) (*Hub, error) {
 	if h.max <= 0 {
 		h.max = 512
 	}
+	if h.probe = o.ProbeEvery; h.probe <= 0 {
+		h.probe = time.Second
+	}
+	if h.wait = o.AnswerWait; h.wait <= 0 {
+		h.wait = 10 * time.Second
+	}
 	start := time.Now()
 	n, err := h.st.Load(eng)
 	if err != nil {
 		return nil, fmt.Errorf("rebuild queue: %w", err)
 	}
 	h.snapAt = eng.Applied() - int64(n)
+	h.base = eng.Snapshot()
 	h.metrics = newMetrics(h)
 	h.log.Info("queue rebuilt", "events", eng.Applied(), "replayed", n, "waiting", eng.WaitingCount(),
 		"took", time.Since(start).Round(time.Millisecond))
@@ -184,25 +215,42 @@ func (h *Hub) Read(fn func(e *queue.Engine)) {
 // Do runs an action. key, when not empty, makes it idempotent: the same key
 // again returns the first reply and changes nothing, across restarts. Do
 // returns once the action's events are durable.
+//
+// ctx bounds only the wait for a place in the writer's queue. Once the
+// action is queued it will run, so Do answers what happened to it even if
+// ctx ends meanwhile (an HTTP client that half-closes its connection after
+// its request has its context cancelled, and still reads the answer);
+// after ctx ends it waits at most Options.AnswerWait more, then returns
+// ErrNoOutcome.
 func (h *Hub) Do(ctx context.Context, key, actor string, act Action, enc Encoder) (Reply, error) {
 	p := &pending{key: key, actor: actor, act: act, encode: enc, reply: make(chan Reply, 1)}
 	select {
 	case h.ops <- p:
-	case <-h.stop:
-		return Reply{}, ErrUnavailable
-	case <-ctx.Done():
-		return Reply{}, ctx.Err()
-	}
-	select {
-	case r := <-p.reply:
-		if p.err != nil {
-			return r, p.err
+	default:
+		select {
+		case h.ops <- p:
+		case <-h.stop:
+			return Reply{}, ErrUnavailable
+		case <-ctx.Done():
+			return Reply{}, ctx.Err()
 		}
-		return r, nil
-	case <-ctx.Done():
-		// The operation may still complete; an idempotency key makes a retry safe.
-		return Reply{}, ctx.Err()
 	}
+	var r Reply
+	select {
+	case r = <-p.reply:
+	case <-ctx.Done():
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		select {
+		case r = <-p.reply:
+		case <-t.C:
+			return Reply{}, ErrNoOutcome
+		}
+	}
+	if p.err != nil {
+		return r, p.err
+	}
+	return r, nil
 }
 
 // Watch returns a channel signalled after every commit that changed the
@@ -212,14 +260,33 @@ func (h *Hub) Watch() (ch <-chan struct{}, cancel func()) { return h.changes.Wat
 
 // run is the writer: it takes the operations waiting, runs them in order on
 // the engine, commits all their events in one transaction, then answers.
+// While the store refuses writes, it probes it every h.probe.
 func (h *Hub) run() {
 	defer close(h.done)
 	batch := make([]*pending, 0, h.max)
+	var probe *time.Ticker
+	var probeC <-chan time.Time
+	defer func() {
+		if probe != nil {
+			probe.Stop()
+		}
+	}()
 	for {
+		switch down := h.down.Load() != nil; {
+		case down && probe == nil:
+			probe = time.NewTicker(h.probe)
+			probeC = probe.C
+		case !down && probe != nil:
+			probe.Stop()
+			probe, probeC = nil, nil
+		}
 		batch = batch[:0]
 		select {
 		case p := <-h.ops:
 			batch = append(batch, p)
+		case <-probeC:
+			h.tryStore()
+			continue
 		case <-h.stop:
 			h.drain()
 			return
@@ -251,6 +318,10 @@ func (h *Hub) drain() {
 }
 
 func (h *Hub) process(batch []*pending) {
+	if h.down.Load() != nil {
+		h.refuse(batch)
+		return
+	}
 	start := time.Now()
 	var recs []*store.Record
 	byKey := map[string]*pending{}
@@ -321,14 +392,18 @@ func (h *Hub) process(batch []*pending) {
 	if len(recs) > 0 {
 		cstart := time.Now()
 		if err := h.st.Append(recs); err != nil {
-			h.log.Error("commit failed: rebuilding the queue from the store", "err", err, "operations", len(batch))
-			h.reload()
+			h.rollback()
 			for _, p := range batch {
 				if p.rec != nil {
 					p.err, p.res = ErrUnavailable, Reply{}
 				}
 			}
 			changed = false
+			h.failed(err, len(batch))
+		} else {
+			for _, rec := range recs {
+				h.since = append(h.since, rec.Events...)
+			}
 		}
 		h.metrics.observeCommit(len(recs), time.Since(cstart))
 	}
@@ -358,23 +433,6 @@ func (h *Hub) prior(key string, batch map[string]*pending) (status int, body []b
 	return r.Status, r.Body, true, nil
 }
 
-// reload rebuilds the engine from the store after a failed commit, so the
-// live queue never holds what the log does not.
-func (h *Hub) reload() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	eng, err := queue.New(*h.eng.Site())
-	if err == nil {
-		_, err = h.st.Load(eng)
-	}
-	if err != nil {
-		h.log.Error("rebuild after failed commit", "err", err)
-		return
-	}
-	h.eng = eng
-	h.snapAt = eng.Applied()
-}
-
 // maybeSnapshot saves a snapshot in the background every h.every events.
 func (h *Hub) maybeSnapshot() {
 	applied := h.eng.Applied() // the writer is the only mutator: no lock needed
@@ -385,6 +443,7 @@ func (h *Hub) maybeSnapshot() {
 	h.mu.RLock()
 	snap := h.eng.Snapshot()
 	h.mu.RUnlock()
+	h.base, h.since = snap, h.since[:0] // the new checkpoint (snap is only read from now on)
 	seq := h.st.LastSeq()
 	go func() {
 		defer h.snapping.Unlock()

@@ -16,6 +16,7 @@ type Metrics struct {
 	commitSize   prometheus.Histogram
 	commitTime   prometheus.Histogram
 	batchLatency prometheus.Histogram
+	writable     prometheus.Gauge
 }
 
 func newMetrics(h *Hub) *Metrics {
@@ -36,8 +37,12 @@ func newMetrics(h *Hub) *Metrics {
 			Name: "guichet_batch_seconds", Help: "Time from taking a batch of operations to answering them.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
+		writable: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "guichet_store_writable", Help: "1 while the database takes writes, 0 while the hub refuses operations because it does not (a full disk).",
+		}),
 	}
-	m.Registry.MustRegister(m.ops, m.commitSize, m.commitTime, m.batchLatency,
+	m.writable.Set(1)
+	m.Registry.MustRegister(m.ops, m.commitSize, m.commitTime, m.batchLatency, m.writable,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
 		&queueCollector{h: h})
 	return m
@@ -49,6 +54,8 @@ func (m *Metrics) observeOp(op string, err error) {
 	switch {
 	case errors.As(err, &qe):
 		result = qe.Code
+	case errors.Is(err, ErrUnavailable):
+		result = "unavailable"
 	case err != nil:
 		result = "error"
 	}

@@ -17,8 +17,11 @@ idem = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": 
         "description": "Makes the operation idempotent: the same key again returns the first reply (header Idempotent-Replayed: true) and changes nothing, across restarts."}
 
 paths = {
-  "/healthz": {"get": {"summary": "Liveness and the last event sequence", "security": [], "tags": ["ops"],
-      "responses": {"200": ok("Healthy", {"type": "object", "properties": {"status": {"type": "string"}, "waiting": {"type": "integer"}, "last_event": {"type": "integer"}}})}}},
+  "/healthz": {"get": {"summary": "Health, the queue's size and the last event sequence", "security": [], "tags": ["ops"],
+      "responses": {"200": ok("Healthy: status ok", {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}, "waiting": {"type": "integer"}, "last_event": {"type": "integer"}}}),
+                    "503": ok("Degraded: the database refuses writes (a full disk); reads are served, operations refused until it takes them again",
+                              {"type": "object", "properties": {"status": {"type": "string", "enum": ["degraded"]}, "reason": {"type": "string"}, "since": dt,
+                                                                "waiting": {"type": "integer"}, "last_event": {"type": "integer"}}})}}},
   "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "tags": ["ops"],
       "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
   "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "tags": ["ops"],
@@ -172,9 +175,16 @@ schemas = {
 }
 responses = {f"E{c}": {"description": d, "content": content(ref("Error"))} for c, d in [
   (400, "Malformed request: bad_request, unknown_field, invalid_argument"), (401, "Missing or wrong token: unauthorized"),
+  (429, "Too many failed authentications from this address: rate_limited; wait Retry-After seconds"),
   (404, "Unknown counter or ticket"), (409, "The queue refuses the operation in its current state"),
   (413, "Body over 64 KiB: too_large"), (415, "Not JSON: unsupported_media_type"),
   (422, "Unknown service or agent, channel not taken"), (503, "Could not be stored: retry with the same Idempotency-Key")]}
+
+# Every route that needs the token may answer 429 to an address that failed too often.
+for methods in paths.values():
+  for op in methods.values():
+    if op.get("security") != [] and "401" in op["responses"]:
+      op["responses"]["429"] = {"$ref": "#/components/responses/E429"}
 
 doc = {
   "openapi": "3.1.0",

@@ -17,6 +17,7 @@ import (
 	"guichet/hub/queue"
 	"guichet/hub/server"
 	"guichet/hub/store"
+	"guichet/internal/entropy"
 )
 
 const deviceUsage = `usage:
@@ -48,21 +49,23 @@ func runDevice(args []string, out io.Writer) error {
 	if id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
 	}
-	st, err := store.Open(filepath.Join(*data, "guichet.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	counterOK := func(c string) bool { return c != "" }
+	var siteID string
 	if *cfgPath != "" {
 		_, site, err := config.Load(*cfgPath)
 		if err != nil {
 			return err
 		}
+		siteID = site.ID
 		counterOK = func(c string) bool {
 			return slices.ContainsFunc(site.Counters, func(x queue.Counter) bool { return x.ID == c })
 		}
 	}
+	st, err := store.OpenDir(*data, store.DirOptions{Site: siteID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	reg := devices.New(st, counterOK, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	actor := "cli:" + os.Getenv("USER")
 	switch {
@@ -118,10 +121,13 @@ func runMosquitto(args []string, out io.Writer) error {
 		return err
 	}
 	password := os.Getenv("GUICHET_MQTT_PASSWORD")
-	if len(password) < 16 {
-		return errors.New("set GUICHET_MQTT_PASSWORD (at least 16 characters): the password the hub will use on the broker")
+	if password == "" {
+		return errors.New("set GUICHET_MQTT_PASSWORD: the password the hub will use on the broker (for example: openssl rand -base64 24)")
 	}
-	st, err := store.Open(filepath.Join(*data, "guichet.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := entropy.Check("GUICHET_MQTT_PASSWORD", password); err != nil {
+		return err
+	}
+	st, err := store.OpenDir(*data, store.DirOptions{Site: site.ID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
+	"strings"
 
 	"guichet/hub/config"
 	"guichet/hub/queue"
@@ -18,6 +20,8 @@ import (
 type hubFlags struct {
 	config, data, http, mqtt, logLevel  string
 	mqttURL, mqttTLS, mqttCert, mqttKey string
+	httpTLS, httpCert, httpKey          string
+	trustedProxies                      string
 	mosquittoDir, mosquittoPID          string
 	out                                 io.Writer // where a new admin token is shown; stdout if nil
 	phones                              string    // the demo's address for phones: a URL, "lan", or "" for the hub's URL
@@ -25,7 +29,11 @@ type hubFlags struct {
 
 func (f *hubFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "data", "data directory (SQLite database, admin token)")
-	fs.StringVar(&f.http, "http", ":8080", "HTTP listen address")
+	fs.StringVar(&f.http, "http", ":8080", `HTTP listen address; "off" with --http-tls to serve HTTPS only`)
+	fs.StringVar(&f.httpTLS, "http-tls", "", "also listen for HTTPS on this address (:8443), with --http-cert and --http-key")
+	fs.StringVar(&f.httpCert, "http-cert", "", "TLS certificate (PEM, with its chain) of the HTTPS listener")
+	fs.StringVar(&f.httpKey, "http-key", "", "TLS private key (PEM) of the HTTPS listener")
+	fs.StringVar(&f.trustedProxies, "trusted-proxy", "", "reverse proxies in front of the hub (CIDRs or addresses, comma-separated): their X-Forwarded-For names the client")
 	fs.StringVar(&f.mqtt, "mqtt", ":1883", "MQTT listen address of the embedded broker")
 	fs.StringVar(&f.mqttURL, "mqtt-url", "", "use this external broker instead of the embedded one (tcp://host:1883, ssl://host:8883); password in GUICHET_MQTT_PASSWORD")
 	fs.StringVar(&f.mqttTLS, "mqtt-tls", "", "also listen for MQTT over TLS on this address (:8883), with --mqtt-cert and --mqtt-key")
@@ -70,6 +78,26 @@ func runHub(ctx context.Context, args []string) error {
 func startHub(log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags) (*server.Server, error) {
 	o := server.Options{Config: cfg, Site: site, Data: f.data, HTTP: f.http, Log: log, MQTT: f.mqtt,
 		MQTTURL: f.mqttURL, MQTTPass: os.Getenv("GUICHET_MQTT_PASSWORD"), MosquittoDir: f.mosquittoDir, MosquittoPID: f.mosquittoPID, Out: f.out}
+	if o.HTTP == "off" {
+		o.HTTP = ""
+	}
+	if f.httpTLS != "" {
+		if f.httpCert == "" || f.httpKey == "" {
+			return nil, errors.New("--http-tls needs --http-cert and --http-key")
+		}
+		cert, err := tls.LoadX509KeyPair(f.httpCert, f.httpKey)
+		if err != nil {
+			return nil, fmt.Errorf("HTTPS certificate: %w", err)
+		}
+		o.HTTPTLS, o.HTTPTLSCfg = f.httpTLS, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	} else if o.HTTP == "" {
+		return nil, errors.New(`--http off needs --http-tls: the hub must serve HTTP or HTTPS`)
+	}
+	proxies, err := parsePrefixes(f.trustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	o.TrustedProxies = proxies
 	if f.mqttTLS != "" {
 		cert, err := tls.LoadX509KeyPair(f.mqttCert, f.mqttKey)
 		if err != nil {
@@ -78,4 +106,25 @@ func startHub(log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags)
 		o.MQTTTLS, o.TLS = f.mqttTLS, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	return server.Start(o)
+}
+
+// parsePrefixes reads "10.0.0.0/8,192.0.2.1,::1" into prefixes (an
+// address alone is its own /32 or /128).
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(list, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", part)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

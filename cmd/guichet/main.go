@@ -28,6 +28,9 @@ Usage:
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
+  guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
+  guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
+  guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
   guichet config  sample | check --config FILE              print a sample configuration; check a site file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
@@ -62,6 +65,12 @@ func main() {
 		err = runBench(ctx, args, os.Stdout)
 	case "mosquitto":
 		err = runMosquitto(args, os.Stdout)
+	case "backup":
+		err = runBackup(ctx, args, os.Stdout)
+	case "restore":
+		err = runRestore(args, os.Stdout)
+	case "store":
+		err = runStore(args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("guichet", version)
 	case "help", "-h", "--help":

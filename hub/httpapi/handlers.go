@@ -10,10 +10,20 @@ import (
 	"guichet/hub/queue"
 )
 
+// healthz says whether the hub works: "ok", or 503 "degraded" while its
+// database refuses writes (reads are served, operations refused), with
+// since when and why, so that monitoring notices a full disk.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	var waiting int
 	s.hub.Read(func(e *queue.Engine) { waiting = e.WaitingCount() })
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "waiting": waiting, "last_event": s.hub.Store().LastSeq()})
+	body := map[string]any{"status": "ok", "waiting": waiting, "last_event": s.hub.Store().LastSeq()}
+	status := http.StatusOK
+	if h := s.hub.Health(); !h.Writable {
+		status = http.StatusServiceUnavailable
+		body["status"], body["since"] = "degraded", h.Since.UTC().Format(time.RFC3339)
+		body["reason"] = "the database refuses writes (" + h.Err + "): operations are refused until it takes them again"
+	}
+	writeJSON(w, status, body)
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {

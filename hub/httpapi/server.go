@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/devices"
+	"guichet/hub/lockout"
 	"guichet/hub/queue"
 )
 
@@ -40,6 +44,13 @@ type Options struct {
 	Log        *slog.Logger
 	Devices    *devices.Registry                           // nil: no device endpoints
 	State      func(device string) (api.DeviceState, bool) // devices' last published state
+	// Lockout counts failed authentications per client address; nil: a
+	// limiter with lockout's defaults (10 failures, then one every 6 s).
+	Lockout *lockout.Limiter
+	// TrustedProxies are the reverse proxies in front of the hub: from a
+	// peer in one of them, the client's address is read from
+	// X-Forwarded-For. From anyone else that header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP API.
@@ -52,6 +63,8 @@ type Server struct {
 	devices *devices.Registry
 	state   func(string) (api.DeviceState, bool)
 	site    string
+	lockout *lockout.Limiter
+	proxies []netip.Prefix
 }
 
 // Route is one documented endpoint.
@@ -63,7 +76,11 @@ type Route struct {
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, token: []byte(o.AdminToken), log: o.Log, mux: http.NewServeMux(), devices: o.Devices, state: o.State}
+	s := &Server{hub: o.Hub, token: []byte(o.AdminToken), log: o.Log, mux: http.NewServeMux(), devices: o.Devices, state: o.State,
+		lockout: o.Lockout, proxies: o.TrustedProxies}
+	if s.lockout == nil {
+		s.lockout = lockout.New(lockout.Options{})
+	}
 	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()
@@ -134,7 +151,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		level := slog.LevelDebug
-		if rec.status >= 400 {
+		if rec.status >= 400 && rec.status != http.StatusTooManyRequests { // a lockout is logged once, not per request
 			level = slog.LevelInfo
 		}
 		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
@@ -171,16 +188,66 @@ func (w *statusWriter) Flush() {
 // Unwrap gives http.ResponseController the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// authenticated lets a request with the admin token through. A client
+// address that failed too often is refused with 429 and Retry-After before
+// its token is looked at (see package lockout); each failure counts, and
+// the lockout is logged once, with the address, never the token.
 func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		client := lockout.Client(s.clientAddr(r))
+		if ok, retry := s.lockout.Allow(client); !ok {
+			secs := int(math.Ceil(retry.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited,
+				fmt.Sprintf("too many failed authentications from this address: retry in %d s", secs))
+			return
+		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
+			if s.lockout.Fail(client) {
+				s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", r.URL.Path)
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="guichet"`)
 			writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, "a valid bearer token is required")
 			return
 		}
 		h(w, r)
 	}
+}
+
+// clientAddr returns the address a request comes from: the connection's
+// peer; or, when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not itself a trusted proxy (read from the right:
+// what a client writes on the left is not to be believed).
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := peer.Addr().Unmap()
+	if !s.trusted(addr) {
+		return addr
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr // a hop we cannot read: stop at the last one we trust
+		}
+		if addr = a.Unmap(); !s.trusted(addr) {
+			return addr
+		}
+	}
+	return addr
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // notFound answers what no route matched: 405 when the path exists with

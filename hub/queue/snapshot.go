@@ -88,7 +88,8 @@ func (e *Engine) Snapshot() Snapshot {
 }
 
 // Restore replaces the engine's state with a snapshot. Counters, agents and
-// services no longer in the configuration are dropped.
+// services no longer in the configuration are dropped. The engine keeps
+// nothing of s: s can be restored again later, whatever the engine did.
 func (e *Engine) Restore(s Snapshot) {
 	e.reset()
 	e.day, e.applied = s.Day, s.Applied
@@ -127,11 +128,8 @@ func (e *Engine) Restore(s Snapshot) {
 			e.nextLease[numKey{n.Service, n.Day}] = n.NextLease
 		}
 	}
-	for _, l := range s.Leases {
-		l := l
-		if l.Used == nil {
-			l.Used = map[int]bool{}
-		}
+	for i := range s.Leases {
+		l := s.Leases[i].clone() // the engine's own used numbers: s may be restored again
 		e.addLease(&l)
 	}
 	for _, a := range s.Appts {

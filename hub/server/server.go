@@ -15,11 +15,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +35,7 @@ import (
 	"guichet/hub/queue"
 	"guichet/hub/store"
 	"guichet/hub/web"
+	"guichet/internal/entropy"
 )
 
 // Options configures a hub.
@@ -40,9 +43,15 @@ type Options struct {
 	Config *config.Config
 	Site   queue.Site
 	Data   string // data directory
-	HTTP   string // HTTP listen address
+	HTTP   string // HTTP listen address; "" for none (HTTPS only)
 	Log    *slog.Logger
 	Out    io.Writer // what a person reads once (a new admin token); stdout if nil
+
+	HTTPTLS    string      // HTTPS listen address, optional
+	HTTPTLSCfg *tls.Config // certificate of the HTTPS listener
+	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
+	// client (for the API's lockout of failed authentications).
+	TrustedProxies []netip.Prefix
 
 	MQTT     string      // embedded broker listen address
 	MQTTTLS  string      // embedded broker TLS listen address, optional
@@ -62,15 +71,19 @@ type Server struct {
 	Bus      *bus.Bus
 	API      *httpapi.Server
 	Pages    *web.Pages
-	HTTPURL  string // http://host:port
+	HTTPURL  string // http://host:port, or the HTTPS URL when there is no plain HTTP
+	HTTPSURL string // https://host:port with Options.HTTPTLS
 	MQTTURL  string // tcp://host:port
 	Token    string // admin API token
 	Topics   api.Topics
 	srv      *http.Server
+	srvTLS   *http.Server
 	broker   *broker.Broker
 	external *bus.External
 	cancel   context.CancelFunc
 	log      *slog.Logger
+	closing  sync.Once
+	closeErr error
 }
 
 // Start starts a hub. On error, whatever was started is stopped.
@@ -84,25 +97,30 @@ func Start(o Options) (_ *Server, err error) {
 	if o.Config == nil {
 		o.Config = &config.Config{}
 	}
-	if err := os.MkdirAll(o.Data, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if t := strings.TrimSpace(os.Getenv("GUICHET_ADMIN_TOKEN")); t != "" {
+		if err := entropy.Check("GUICHET_ADMIN_TOKEN", t); err != nil {
+			return nil, err // before anything is created
+		}
 	}
-	token, created, err := AdminToken(o.Data)
+	s := &Server{log: o.Log, Topics: api.Topics{Site: o.Site.ID}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	// The data directory first: a hub on the wrong or a damaged database
+	// stops here, before anything is written or listened to.
+	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Exclusive: true, Log: o.Log}); err != nil {
+		return nil, err
+	}
+	token, created, err := AdminToken(o.Data, o.Log)
 	if err != nil {
 		return nil, err
 	}
 	if created {
 		fmt.Fprintf(o.Out, "Admin API token (shown once; kept in %s):\n  %s\n", filepath.Join(o.Data, "admin-token"), token)
 	}
-	s := &Server{Token: token, log: o.Log, Topics: api.Topics{Site: o.Site.ID}}
-	defer func() {
-		if err != nil {
-			s.Close()
-		}
-	}()
-	if s.Store, err = store.Open(filepath.Join(o.Data, "guichet.db"), o.Log); err != nil {
-		return nil, err
-	}
+	s.Token = token
 	if s.Hub, err = hub.New(hub.Options{Site: o.Site, Store: s.Store, Log: o.Log}); err != nil {
 		return nil, err
 	}
@@ -117,23 +135,64 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
+		TrustedProxies: o.TrustedProxies})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
 	s.Pages.Register(s.API)
-	ln, err := net.Listen("tcp", o.HTTP)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", o.HTTP, err)
+	if err := s.listenHTTP(o); err != nil {
+		return nil, err
 	}
-	s.srv = &http.Server{Handler: s.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	s.HTTPURL = "http://" + HostPort(ln.Addr())
-	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			o.Log.Error("http server", "err", err)
-		}
-	}()
-	o.Log.Info("hub ready", "site", o.Site.ID, "http", s.HTTPURL, "mqtt", s.MQTTURL)
+	o.Log.Info("hub ready", "site", o.Site.ID, "http", s.HTTPURL, "mqtt", s.MQTTURL, "https", s.HTTPSURL)
 	return s, nil
+}
+
+// listenHTTP starts the HTTP listener, the HTTPS one, or both.
+func (s *Server) listenHTTP(o Options) error {
+	if o.HTTP == "" && o.HTTPTLS == "" {
+		return errors.New("no HTTP listener: give an HTTP address, an HTTPS one, or both")
+	}
+	serve := func(srv *http.Server, ln net.Listener, tls bool) {
+		var err error
+		if tls {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server", "tls", tls, "err", err)
+		}
+	}
+	if o.HTTPTLS != "" {
+		if o.HTTPTLSCfg == nil || len(o.HTTPTLSCfg.Certificates) == 0 && o.HTTPTLSCfg.GetCertificate == nil {
+			return errors.New("an HTTPS listener needs a certificate and its key")
+		}
+		ln, err := net.Listen("tcp", o.HTTPTLS)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", o.HTTPTLS, err)
+		}
+		s.srvTLS = s.httpServer()
+		s.srvTLS.TLSConfig = o.HTTPTLSCfg.Clone()
+		s.HTTPSURL = "https://" + HostPort(ln.Addr())
+		go serve(s.srvTLS, ln, true)
+	}
+	if o.HTTP != "" {
+		ln, err := net.Listen("tcp", o.HTTP)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", o.HTTP, err)
+		}
+		s.srv = s.httpServer()
+		s.HTTPURL = "http://" + HostPort(ln.Addr())
+		go serve(s.srv, ln, false)
+	} else {
+		s.HTTPURL = s.HTTPSURL
+	}
+	return nil
+}
+
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{Handler: s.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)} // TLS handshake noise from scanners: debug
 }
 
 func (s *Server) startMQTT(o Options) error {
@@ -147,6 +206,9 @@ func (s *Server) startMQTT(o Options) error {
 	}
 	if o.MQTTPass == "" {
 		return errors.New("an external broker needs the hub's password (GUICHET_MQTT_PASSWORD)")
+	}
+	if err := entropy.Check("GUICHET_MQTT_PASSWORD", o.MQTTPass); err != nil {
+		return err
 	}
 	if o.MosquittoDir != "" {
 		write := func() {
@@ -168,12 +230,20 @@ func (s *Server) startMQTT(o Options) error {
 }
 
 // Close stops the hub: HTTP, MQTT, then the queue (which saves a snapshot).
+// Closing again does nothing.
 func (s *Server) Close() error {
+	s.closing.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Server) close() error {
 	var errs []error
-	if s.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		errs = append(errs, s.srv.Shutdown(ctx))
+	for _, srv := range []*http.Server{s.srv, s.srvTLS} {
+		if srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			errs = append(errs, srv.Shutdown(ctx))
+		}
 	}
 	if s.broker != nil {
 		errs = append(errs, s.broker.Close())
@@ -207,17 +277,29 @@ func HostPort(a net.Addr) string {
 }
 
 // AdminToken returns GUICHET_ADMIN_TOKEN, or the token kept in the data
-// directory, or a new one it keeps there (created reports that case).
-func AdminToken(dir string) (token string, created bool, err error) {
+// directory, or a new one it keeps there (created reports that case). A
+// token that is short or easy to guess (see entropy.Check), in the variable
+// or written into the file by hand, is refused; the hub's own is 192 random
+// bits. A token file readable by others is made private, with a log line.
+func AdminToken(dir string, log *slog.Logger) (token string, created bool, err error) {
 	if t := strings.TrimSpace(os.Getenv("GUICHET_ADMIN_TOKEN")); t != "" {
-		if len(t) < 16 {
-			return "", false, errors.New("GUICHET_ADMIN_TOKEN must be at least 16 characters")
+		if err := entropy.Check("GUICHET_ADMIN_TOKEN", t); err != nil {
+			return "", false, err
 		}
 		return t, false, nil
 	}
 	path := filepath.Join(dir, "admin-token")
 	if b, err := os.ReadFile(path); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
+			if err := entropy.Check(path, t); err != nil {
+				return "", false, err
+			}
+			if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				if err := os.Chmod(path, 0o600); err != nil {
+					return "", false, fmt.Errorf("%s is readable by others and could not be made private: %w", path, err)
+				}
+				log.Warn("admin token file was readable by others: made private", "file", path, "was", fi.Mode().Perm().String())
+			}
 			return t, false, nil
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {

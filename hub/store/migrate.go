@@ -42,6 +42,15 @@ var migrations = []string{
 		name TEXT PRIMARY KEY,
 		seq  INTEGER NOT NULL
 	);`,
+	// 3: what the database is: a random store id, given once, that the data
+	// directory's marker file repeats (see dir.go); the site it serves.
+	`CREATE TABLE meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
+	INSERT INTO meta(key, value) VALUES
+		('store_id', lower(hex(randomblob(16)))),
+		('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));`,
 }
 
 // SchemaVersion is the schema version this build writes.

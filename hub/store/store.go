@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -25,14 +26,27 @@ import (
 
 // Store is the hub's SQLite database.
 type Store struct {
+	path string
 	w    *sql.DB // the single writer connection
 	r    *sql.DB // readers
 	log  *slog.Logger
 	last atomic.Int64 // last event sequence; only the writer changes it
+	lock *os.File     // the data directory's lock, held until Close (OpenDir with Exclusive)
 }
 
-// Open opens or creates the database at path and brings its schema up to date.
-func Open(path string, log *slog.Logger) (*Store, error) {
+// Open opens or creates the database at path and brings its schema up to
+// date. A new database file is created with mode 0600 before SQLite opens
+// it (SQLite gives its -wal and -shm files the database's mode); an
+// existing one readable by others is brought back to 0600. Open checks
+// nothing else: a hub opens its data directory with OpenDir.
+func Open(path string, log *slog.Logger) (*Store, error) { return open(path, log, nil) }
+
+// open opens the database at path; before, when not nil, runs on the
+// writer connection before the schema is migrated, and may refuse.
+func open(path string, log *slog.Logger, before func(*Store) error) (*Store, error) {
+	if err := private(path, log); err != nil {
+		return nil, err
+	}
 	dsn := func(extra string) string {
 		return "file:" + url.PathEscape(path) + "?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on&_synchronous=FULL" + extra
 	}
@@ -42,7 +56,13 @@ func Open(path string, log *slog.Logger) (*Store, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, log: log}
+	s := &Store{path: path, w: w, log: log}
+	if before != nil {
+		if err := before(s); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	if err := s.migrate(); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -63,13 +83,59 @@ func Open(path string, log *slog.Logger) (*Store, error) {
 	return s, nil
 }
 
+// private creates the database file with mode 0600 when it does not exist,
+// and takes the group's and others' rights off it and its -wal and -shm
+// files when it does: they hold the log of every ticket, device hashes, and
+// (later) citizens' data.
+func private(path string, log *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if m := fi.Mode().Perm(); m&0o077 != 0 {
+			if err := os.Chmod(p, m&0o700); err != nil {
+				return fmt.Errorf("%s is readable by others (mode %v) and could not be made private: %w", p, m, err)
+			}
+			log.Warn("database file was readable by others: made private", "file", p, "was", m.String(), "now", (m & 0o700).String())
+		}
+	}
+	return nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Probe makes one small write (a page's worth, in the meta table) and
+// commits it, to learn whether the database takes writes again after a
+// failed commit. It changes nothing anyone reads.
+func (s *Store) Probe(at time.Time) error {
+	stamp := fmt.Sprintf("%-4096s", at.UTC().Format(time.RFC3339Nano))
+	if _, err := s.w.Exec(`INSERT INTO meta(key, value) VALUES ('probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, stamp); err != nil {
+		return fmt.Errorf("probe write: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	var err error
 	if s.r != nil {
 		err = s.r.Close()
 	}
-	return errors.Join(err, s.w.Close())
+	err = errors.Join(err, s.w.Close())
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close()) // after the database is closed
+		s.lock = nil
+	}
+	return err
 }
 
 // LastSeq returns the sequence number of the last event appended.

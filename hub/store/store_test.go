@@ -20,6 +20,11 @@ func site() queue.Site {
 
 func issue(t *testing.T, e *queue.Engine, id string, at time.Time) []queue.Event {
 	t.Helper()
+	return issueTB(t, e, id, at)
+}
+
+func issueTB(t testing.TB, e *queue.Engine, id string, at time.Time) []queue.Event {
+	t.Helper()
 	evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: id, Service: "A", Force: true})
 	if err != nil {
 		t.Fatal(err)
