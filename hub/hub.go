@@ -328,7 +328,12 @@ func (h *Hub) process(batch []*pending) {
 	changed := false
 
 	h.mu.Lock()
-	now := h.clock()
+	// Without the monotonic clock reading: the engine measures durations
+	// between the times of its events, and after a restart or a rollback it
+	// has them from the log, where only the wall clock is kept (two ways of
+	// subtracting gave service means 2 ns apart, and a rollback a queue
+	// that was not the log's).
+	now := h.clock().Round(0)
 	for _, p := range batch {
 		if p.key != "" {
 			if first := byKey[p.key]; first != nil {
