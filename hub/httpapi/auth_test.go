@@ -185,3 +185,18 @@ func TestAClientThatHalfClosesGetsTheTicketItWasIssued(t *testing.T) {
 		}
 	}
 }
+
+// A mobile ticket page's token is the citizen's link to their ticket: it
+// stays out of the request log.
+func TestTicketTokensStayOutOfTheLog(t *testing.T) {
+	for in, want := range map[string]string{
+		"/t/AAAAAAAAAAAAAAAAAAAAAA":        "/t/…",
+		"/t/AAAAAAAAAAAAAAAAAAAAAA/events": "/t/…/events",
+		"/t/":                              "/t/",
+		"/api/v1/tickets":                  "/api/v1/tickets",
+	} {
+		if got := logPath(in); got != want {
+			t.Errorf("logPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -145,7 +145,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusWriter{ResponseWriter: w, status: 200}
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", v)
+			s.log.Error("panic serving request", "method", r.Method, "path", logPath(r.URL.Path), "panic", v)
 			if !rec.wrote {
 				writeError(rec, http.StatusInternalServerError, api.CodeInternal, "internal error")
 			}
@@ -154,10 +154,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.status >= 400 && rec.status != http.StatusTooManyRequests { // a lockout is logged once, not per request
 			level = slog.LevelInfo
 		}
-		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", logPath(r.URL.Path), "status", rec.status,
 			"took", time.Since(start).Round(time.Microsecond))
 	}()
 	s.mux.ServeHTTP(rec, r)
+}
+
+// logPath is a request's path as the logs keep it: a mobile ticket page's
+// token is the citizen's link to their ticket, and is left out.
+func logPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/t/"); ok && rest != "" {
+		_, tail, _ := strings.Cut(rest, "/")
+		if tail != "" {
+			return "/t/…/" + tail
+		}
+		return "/t/…"
+	}
+	return p
 }
 
 type statusWriter struct {
@@ -205,7 +218,7 @@ func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
 			if s.lockout.Fail(client) {
-				s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", r.URL.Path)
+				s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", logPath(r.URL.Path))
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="guichet"`)
 			writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, "a valid bearer token is required")

@@ -81,6 +81,11 @@ func TestUnknownTicketTokenSaysSoInFrench(t *testing.T) {
 	if res.StatusCode != 404 || !strings.Contains(string(body), "pas ou plus suivi") || !strings.Contains(string(body), `lang="fr"`) {
 		t.Fatalf("%d: %s", res.StatusCode, body)
 	}
+	// The refused request is logged, without the token (a citizen's link).
+	sitetest.Eventually(t, 2*time.Second, "the 404 logged", func() bool { return strings.Contains(s.Logs.String(), "status=404") })
+	if strings.Contains(s.Logs.String(), "AAAAAAAAAAAAAAAAAAAAAA") {
+		t.Fatalf("the ticket's token is in the log:\n%s", s.Logs.String())
+	}
 }
 
 // The hub serves the board itself at /display/, for smart TVs and signage
