@@ -118,7 +118,15 @@ func Start(o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	if created {
-		fmt.Fprintf(o.Out, "Admin API token (shown once; kept in %s):\n  %s\n", filepath.Join(o.Data, "admin-token"), token)
+		// Shown once the hub is up; a hub that fails to start forgets it,
+		// and the next start makes and shows a new one.
+		defer func() {
+			if err != nil {
+				os.Remove(filepath.Join(o.Data, "admin-token"))
+				return
+			}
+			fmt.Fprintf(o.Out, "Admin API token (shown once; kept in %s):\n  %s\n", filepath.Join(o.Data, "admin-token"), token)
+		}()
 	}
 	s.Token = token
 	if s.Hub, err = hub.New(hub.Options{Site: o.Site, Store: s.Store, Log: o.Log}); err != nil {
@@ -169,7 +177,7 @@ func (s *Server) listenHTTP(o Options) error {
 		}
 		ln, err := net.Listen("tcp", o.HTTPTLS)
 		if err != nil {
-			return fmt.Errorf("listen %s: %w", o.HTTPTLS, err)
+			return inUse(fmt.Errorf("listen %s: %w", o.HTTPTLS, err), "--http-tls")
 		}
 		s.srvTLS = s.httpServer()
 		s.srvTLS.TLSConfig = o.HTTPTLSCfg.Clone()
@@ -179,7 +187,7 @@ func (s *Server) listenHTTP(o Options) error {
 	if o.HTTP != "" {
 		ln, err := net.Listen("tcp", o.HTTP)
 		if err != nil {
-			return fmt.Errorf("listen %s: %w", o.HTTP, err)
+			return inUse(fmt.Errorf("listen %s: %w", o.HTTP, err), "--http")
 		}
 		s.srv = s.httpServer()
 		s.HTTPURL = "http://" + HostPort(ln.Addr())
@@ -199,7 +207,7 @@ func (s *Server) startMQTT(o Options) error {
 	if o.MQTTURL == "" {
 		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS})
 		if err != nil {
-			return err
+			return inUse(err, "--mqtt (or --mqtt-tls)")
 		}
 		s.broker, s.MQTTURL = b, "tcp://"+HostPort(b.Addr())
 		return nil
@@ -262,6 +270,15 @@ func (s *Server) close() error {
 	}
 	s.log.Info("hub stopped")
 	return errors.Join(errs...)
+}
+
+// inUse adds to a listening error, when the port is taken, which flag
+// chooses another.
+func inUse(err error, flag string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another program uses this port; choose another with %s", err, flag)
+	}
+	return err
 }
 
 // HostPort names a listening address as a browser would reach it.

@@ -319,3 +319,42 @@ func TestAFullDiskIsRefusedFastAndTheHubComesBackByItself(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard, refused)
 }
+
+// A port already in use says which flag chooses another, and a hub that
+// fails to start does not announce an admin token as "shown once": the
+// next start that succeeds shows a new one.
+func TestAPortInUseNamesItsFlagAndShowsNoToken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv("GUICHET_ADMIN_TOKEN", "")
+	var out strings.Builder
+	s, _, err := startIn(t, dir, func(o *server.Options) { o.HTTP, o.Out = taken.Addr().String(), &out })
+	if err == nil {
+		s.Close()
+		t.Fatal("started on a port in use")
+	}
+	if !strings.Contains(err.Error(), "choose another with --http") {
+		t.Fatalf("err = %v, want the flag that chooses another port", err)
+	}
+	if out.Len() > 0 {
+		t.Fatalf("a hub that did not start printed: %q", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "admin-token")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the token of a failed start was kept: %v", err)
+	}
+	s, _, err = startIn(t, dir, func(o *server.Options) { o.MQTT, o.Out = taken.Addr().String(), &out })
+	if err == nil || !strings.Contains(err.Error(), "choose another with --mqtt") {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("MQTT on a port in use: %v", err)
+	}
+	s = mustStartIn(t, dir, func(o *server.Options) { o.Out = &out })
+	if !strings.Contains(out.String(), "shown once") || !strings.Contains(out.String(), s.Token) {
+		t.Fatalf("the first start that succeeds shows the token: %q", out.String())
+	}
+}
