@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
+	"time"
 
 	"guichet/hub/api"
 	"guichet/hub/config"
@@ -66,6 +67,19 @@ func runDevice(args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	// Without the site file, what the hub recorded of its site checks the
+	// counter and gives the time zone.
+	loc := time.Local
+	if facts, ok, err := st.SiteFacts(); err != nil {
+		return err
+	} else if ok {
+		if *cfgPath == "" {
+			counterOK = func(c string) bool { return slices.Contains(facts.Counters, c) }
+		}
+		if l, err := time.LoadLocation(facts.Timezone); err == nil {
+			loc = l
+		}
+	}
 	reg := devices.New(st, counterOK, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	actor := "cli:" + os.Getenv("USER")
 	switch {
@@ -83,7 +97,7 @@ func runDevice(args []string, out io.Writer) error {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tROLE\tCOUNTER\tDISABLED\tCREATED")
 		for _, d := range devs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", d.ID, d.Role, d.Counter, d.Disabled, d.CreatedAt.Format("2006-01-02 15:04"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", d.ID, d.Role, d.Counter, d.Disabled, d.CreatedAt.In(loc).Format("2006-01-02 15:04"))
 		}
 		tw.Flush()
 	case (verb == "disable" || verb == "enable") && id != "":

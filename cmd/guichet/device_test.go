@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -69,5 +70,30 @@ func TestDeviceCommandsWorkWhileTheHubRuns(t *testing.T) {
 			t.Fatalf("a device disabled from the command line stayed connected:\n%s", p.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Without the site file, the command checks a counter terminal's counter
+// against what the hub recorded of its site, and shows times in the site's
+// zone, not the machine's.
+func TestDeviceCommandsKnowTheSiteWithoutItsFile(t *testing.T) {
+	dir := t.TempDir()
+	startHubProcess(t, dir)
+	data := filepath.Join(dir, "data")
+	if out, err := exec.Command(binary, "device", "add", "desk-9", "--role", "counter", "--counter", "9", "--data", data).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), `unknown counter "9"`) {
+		t.Fatalf("a counter terminal for counter 9, which the site lacks: %v\n%s", err, out)
+	}
+	guichet(t, "device", "add", "desk-2", "--role", "counter", "--counter", "2", "--data", data)
+	cmd := exec.Command(binary, "device", "list", "--data", data)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Now().In(paris)
+	if !strings.Contains(string(out), now.Format("2006-01-02 15:")) && !strings.Contains(string(out), now.Add(-time.Minute).Format("2006-01-02 15:")) {
+		t.Fatalf("device list in UTC should show Paris times (%s):\n%s", now.Format("15:04"), out)
 	}
 }

@@ -113,6 +113,13 @@ func Start(o Options) (_ *Server, err error) {
 	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Exclusive: true, Log: o.Log}); err != nil {
 		return nil, err
 	}
+	facts := store.SiteFacts{Timezone: o.Site.Location.String()}
+	for _, c := range o.Site.Counters {
+		facts.Counters = append(facts.Counters, c.ID)
+	}
+	if err := s.Store.SetSiteFacts(facts); err != nil {
+		return nil, err
+	}
 	token, created, err := AdminToken(o.Data, o.Log)
 	if err != nil {
 		return nil, err
