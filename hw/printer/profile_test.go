@@ -269,3 +269,15 @@ func TestTicketLayoutFitsTheDotsOfEveryPaper(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryModelIsInTheKioskDoc(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "kiosk.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range printer.Profiles() {
+		if !bytes.Contains(doc, []byte("`"+p.ID+"`")) {
+			t.Errorf("docs/kiosk.md does not list model %s", p.ID)
+		}
+	}
+}
