@@ -1,6 +1,7 @@
 package printer
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"slices"
@@ -73,7 +74,9 @@ func Profiles() []Profile {
 		var doc struct {
 			Models []Profile `yaml:"models"`
 		}
-		if err := yaml.Unmarshal(profilesYAML, &doc); err != nil {
+		dec := yaml.NewDecoder(bytes.NewReader(profilesYAML))
+		dec.KnownFields(true) // a misspelt field is an error, not a false
+		if err := dec.Decode(&doc); err != nil {
 			profilesErr = fmt.Errorf("printer profiles: %w", err)
 			return
 		}
