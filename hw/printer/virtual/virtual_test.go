@@ -22,6 +22,10 @@ func TestRenderRefusesBytesAPrinterWouldMisread(t *testing.T) {
 		"raster cut short":   {0x1d, 'v', '0', 0, 2, 0, 2, 0, 0xff},
 		"unknown code page":  {0x1b, 't', 99},
 		"GS ! cut short":     {0x1d, '!'},
+		// The generic printer's command set: ESC t, GS V 66 only.
+		"Star's code page command": {0x1b, 0x1d, 't', 32},
+		"full cut (GS V 65)":       {0x1d, 'V', 65, 0},
+		"full cut (GS V 0)":        {0x1d, 'V', 0},
 	} {
 		if _, err := Render(b, printer.GenericFormat(80)); err == nil {
 			t.Errorf("%s: rendered", name)
