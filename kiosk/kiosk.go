@@ -69,12 +69,6 @@ func New(o Options) (*Kiosk, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	if o.Layout.PaperMM == 0 {
-		o.Layout.PaperMM = 80
-	}
-	if o.Layout.CodePage.Name == "" {
-		o.Layout.CodePage = printer.WPC1252
-	}
 	j, err := openJournal(filepath.Join(o.DataDir, "kiosk.db"))
 	if err != nil {
 		return nil, err

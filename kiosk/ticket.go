@@ -20,29 +20,36 @@ type TicketInfo struct {
 	Lang          string
 }
 
-// Layout is how a kiosk prints: the site's name, a logo, the paper.
+// Layout is how a kiosk prints: the site's name, a logo, the printer's
+// model, paper and code page.
 type Layout struct {
-	Site     string
-	PaperMM  int // 80 or 58
-	CodePage printer.CodePage
-	Logo     image.Image // optional, at most the paper's width
+	Site   string
+	Format printer.Format // the generic printer on 80 mm paper if zero
+	Logo   image.Image    // optional, at most the paper's width
 }
 
-// Ticket returns the ESC/POS bytes of a ticket.
+// Ticket returns the ESC/POS bytes of a ticket, laid out for the dots of
+// the printer's line: the number as large as fits, text wrapped to its
+// columns, the QR code drawn by the printer or sent as an image.
 func (l Layout) Ticket(t TicketInfo) ([]byte, error) {
 	lang := t.Lang
-	d := printer.NewDoc(l.CodePage, l.PaperMM)
+	f := l.Format
+	if f.Profile.ID == "" {
+		f = printer.GenericFormat(80)
+	}
+	d := printer.NewDoc(f)
 	if l.Logo != nil {
 		d.Image(l.Logo)
 	}
 	d.Line(l.Site, printer.Style{Bold: true, Justify: printer.Center})
 	d.Feed(1)
 	d.Line(T(lang, "your_number"), printer.Style{Justify: printer.Center})
+	// On 58 mm paper (under 500 dots), a smaller number and QR code.
 	mag, module := uint8(8), uint8(6)
-	if l.PaperMM == 58 {
+	if f.Dots() < 500 {
 		mag, module = 6, 5
 	}
-	d.Big(t.Number, mag)
+	d.Big(t.Number, mag) // smaller if it does not fit
 	d.Line(t.Service, printer.Style{Bold: true, Height: 2, Justify: printer.Center})
 	switch t.Priority {
 	case "priority":
@@ -70,4 +77,13 @@ func (l Layout) Ticket(t TicketInfo) ([]byte, error) {
 	d.Feed(3)
 	d.Cut()
 	return d.Bytes()
+}
+
+// SampleTicket is a ticket that belongs to no site, to try a printer: what
+// a citizen would get at now in format f.
+func SampleTicket(f printer.Format, now time.Time) ([]byte, error) {
+	three, wait := 3, 12*time.Minute
+	l := Layout{Site: "Mairie de Villeneuve-lès-Avignon", Format: f}
+	return l.Ticket(TicketInfo{Number: "E042", Service: "État civil — Légalisation", IssuedAt: now,
+		Ahead: &three, Wait: &wait, URL: "https://guichet.example/t/exemple", Lang: "fr"})
 }

@@ -1,29 +1,39 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Go and gcc, when it is missing, so that
 # "make test" works on a fresh Debian machine. As root it installs with apt;
-# otherwise it says what to install.
+# otherwise it says what to install. Then it installs the third-party ESC/POS
+# parser hw/printer's tests use as a judge (npm ci, versions pinned in
+# hw/printer/judge/package-lock.json).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # command → Debian package
-declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox)
+declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [node]=nodejs [npm]=npm)
 for cmd in "${!pkg[@]}"; do
   have "$cmd" || need+=("${pkg[$cmd]}")
 done
 
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
-fi
-echo "test-deps: installing ${need[*]}"
-if [ "$(id -u)" -ne 0 ]; then
-  if have sudo; then SUDO=sudo; else
-    echo "test-deps: run as root, or install: apt-get install -y ${need[*]}" >&2
-    exit 1
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-deps: installing ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    if have sudo; then SUDO=sudo; else
+      echo "test-deps: run as root, or install: apt-get install -y ${need[*]}" >&2
+      exit 1
+    fi
+  else
+    SUDO=
   fi
-else
-  SUDO=
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+
+# The ESC/POS judge: no install scripts (npos pulls a USB driver it does not
+# need to parse).
+judge=hw/printer/judge
+if [ ! -f "$judge/node_modules/npos/package.json" ] || [ "$judge/package-lock.json" -nt "$judge/node_modules/.package-lock.json" ]; then
+  echo "test-deps: npm ci in $judge"
+  npm ci --prefix "$judge" --no-audit --no-fund --ignore-scripts --loglevel=error
+fi

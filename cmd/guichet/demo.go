@@ -295,7 +295,7 @@ func (d *demo) startKiosk(ctx context.Context) (*kiosk.Kiosk, error) {
 		return nil, err
 	}
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: filepath.Join(d.data, "devices", "kiosk-demo"),
-		Log: d.log.With("device", "kiosk-demo"), Layout: kiosk.Layout{PaperMM: 80, CodePage: printer.WPC1252}})
+		Log: d.log.With("device", "kiosk-demo"), Layout: kiosk.Layout{Format: printer.GenericFormat(80)}})
 	if err != nil {
 		return nil, err
 	}

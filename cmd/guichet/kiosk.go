@@ -26,7 +26,7 @@ func openPrinter(spec string) (printer.Printer, printer.Spec, error) {
 		return nil, sp, err
 	}
 	if sp.Kind == "virtual" {
-		p, err := virtual.New(sp.Addr, sp.PaperMM)
+		p, err := virtual.NewFormat(sp.Addr, sp.Format)
 		return p, sp, err
 	}
 	p, err := printer.Open(sp)
@@ -37,7 +37,7 @@ func runKiosk(ctx context.Context, args []string) error {
 	var f deviceFlags
 	fs := flag.NewFlagSet("kiosk", flag.ContinueOnError)
 	f.register(fs, "kiosk")
-	printerSpec := fs.String("printer", "", "usb:/dev/usb/lp0, serial:/dev/ttyUSB0?baud=19200, tcp:HOST:9100 or virtual:DIR (default virtual:DATA/tickets); ?paper=58 for 58 mm, ?codepage=pc858")
+	printerSpec := fs.String("printer", "", printerFlagHelp+" (default virtual:DATA/tickets)")
 	httpAddr := fs.String("http", "127.0.0.1:8081", "address of the touchscreen page (empty: none)")
 	buttons := fs.String("buttons", "", "a push button per service: A=GPIO17,E=GPIO27")
 	prio := fs.String("priority-button", "", "the priority-public button's pin: GPIO22")
@@ -66,7 +66,7 @@ func runKiosk(ctx context.Context, args []string) error {
 	}
 	defer l.Close()
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: f.data, Log: log, Timeout: *timeout,
-		Layout: kiosk.Layout{PaperMM: sp.PaperMM, CodePage: sp.CodePage}})
+		Layout: kiosk.Layout{Format: sp.Format}})
 	if err != nil {
 		return err
 	}
@@ -109,9 +109,9 @@ func runKiosk(ctx context.Context, args []string) error {
 		srv := &http.Server{Handler: kiosk.NewPage(k), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		log.Info("kiosk ready", "device", f.device, "page", "http://"+ln.Addr().String()+"/", "printer", *printerSpec)
+		log.Info("kiosk ready", "device", f.device, "page", "http://"+ln.Addr().String()+"/", "printer", *printerSpec, "format", sp.Format.String())
 	} else {
-		log.Info("kiosk ready", "device", f.device, "printer", *printerSpec)
+		log.Info("kiosk ready", "device", f.device, "printer", *printerSpec, "format", sp.Format.String())
 	}
 	select {
 	case <-ctx.Done():

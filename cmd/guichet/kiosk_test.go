@@ -93,7 +93,7 @@ func printedNumbers(t *testing.T, dir string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages, err := virtual.Render(b, printer.Dots(80))
+		pages, err := virtual.Render(b, printer.GenericFormat(80))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

@@ -27,6 +27,7 @@ Usage:
   guichet display --hub URL --site ID --device ID [--http ADDR] [--langs fr,en] [--quiet 19:00-08:30]
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
+  guichet printer list | test --printer SPEC                printer models; print a test page
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
   guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
@@ -61,6 +62,8 @@ func main() {
 		err = runDisplay(ctx, args)
 	case "counter":
 		err = runCounter(ctx, args)
+	case "printer":
+		err = runPrinter(ctx, args, os.Stdout)
 	case "bench":
 		err = runBench(ctx, args, os.Stdout)
 	case "mosquitto":

@@ -31,6 +31,9 @@ type Status struct {
 	PaperLow  bool `json:"paper_low,omitempty"` // near end: tell the supervisor
 	PaperOut  bool `json:"paper_out,omitempty"`
 	Error     bool `json:"error,omitempty"` // cutter jam, overheating…
+	// Unknown: the model does not answer status requests; it is taken as
+	// ready, and paper out shows only on the paper.
+	Unknown bool `json:"unknown,omitempty"`
 }
 
 // OK reports whether the printer can print.
@@ -45,6 +48,9 @@ func (s Status) String() string {
 		if f.on {
 			parts = append(parts, f.name)
 		}
+	}
+	if s.Unknown {
+		parts = append(parts, "not reported by this model")
 	}
 	if len(parts) == 0 {
 		return "ok"
@@ -114,13 +120,15 @@ func StatusBytes(s Status) [4]byte {
 //	tcp:192.0.2.10:9100
 //	virtual:DIR
 //
-// with options ?codepage=wpc1252|pc858|pc850|pc437 and ?paper=80|58 (mm).
+// with options ?model=ID (a known model, see Profiles; generic if none),
+// paper=80|58 (mm; the model's widest if none), codepage=wpc1252|pc858|
+// pc850|pc437 (the model's best for French if none) and status=off (do not
+// ask the printer for its state: for a printer that never answers).
 type Spec struct {
-	Kind     string // usb, serial, tcp, virtual
-	Addr     string // device path, host:port or directory
-	Baud     int
-	CodePage CodePage
-	PaperMM  int
+	Kind   string // usb, serial, tcp, virtual
+	Addr   string // device path, host:port or directory
+	Baud   int
+	Format Format // the model, its paper and code page
 }
 
 // ParseSpec reads a printer spec.
@@ -134,7 +142,14 @@ func ParseSpec(s string) (Spec, error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("printer %q: %w", s, err)
 	}
-	sp := Spec{Kind: kind, Addr: addr, Baud: 19200, CodePage: WPC1252, PaperMM: 80}
+	for k := range q {
+		switch k {
+		case "baud", "model", "paper", "codepage", "status":
+		default:
+			return Spec{}, fmt.Errorf("printer %q: unknown option %q (model, paper, codepage, status, baud)", s, k)
+		}
+	}
+	sp := Spec{Kind: kind, Addr: addr, Baud: 19200}
 	switch kind {
 	case "usb", "serial", "tcp", "virtual":
 	default:
@@ -145,26 +160,36 @@ func ParseSpec(s string) (Spec, error) {
 			return Spec{}, fmt.Errorf("printer %q: baud %q", s, b)
 		}
 	}
-	if c := q.Get("codepage"); c != "" {
-		if sp.CodePage, err = CodePageByName(c); err != nil {
+	prof := Generic()
+	if m := q.Get("model"); m != "" {
+		if prof, err = ProfileByID(m); err != nil {
 			return Spec{}, fmt.Errorf("printer %q: %w", s, err)
 		}
 	}
+	switch st := q.Get("status"); st {
+	case "", "on":
+	case "off":
+		prof.Status = false
+	default:
+		return Spec{}, fmt.Errorf("printer %q: status must be on or off", s)
+	}
+	var cp CodePage
+	if c := q.Get("codepage"); c != "" {
+		if cp, err = CodePageByName(c); err != nil {
+			return Spec{}, fmt.Errorf("printer %q: %w", s, err)
+		}
+	}
+	paper := 0
 	if p := q.Get("paper"); p != "" {
-		if sp.PaperMM, err = strconv.Atoi(p); err != nil || (sp.PaperMM != 80 && sp.PaperMM != 58) {
+		if paper, err = strconv.Atoi(p); err != nil || (paper != 80 && paper != 58) {
 			return Spec{}, fmt.Errorf("printer %q: paper must be 80 or 58 (mm)", s)
 		}
+	}
+	if sp.Format, err = NewFormat(prof, paper, cp); err != nil {
+		return Spec{}, fmt.Errorf("printer %q: %w", s, err)
 	}
 	if kind == "tcp" && !strings.Contains(addr, ":") {
 		sp.Addr += ":9100"
 	}
 	return sp, nil
-}
-
-// Dots is the printable width of paper in dots at 203 dpi.
-func Dots(paperMM int) int {
-	if paperMM == 58 {
-		return 384
-	}
-	return 576
 }

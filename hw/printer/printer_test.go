@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -38,10 +39,11 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// printed renders a document's bytes and returns its one page.
+// printed renders a document's bytes on the generic printer and returns
+// its one page.
 func printed(t *testing.T, b []byte) virtual.Page {
 	t.Helper()
-	pages, err := virtual.Render(b, printer.Dots(80))
+	pages, err := virtual.Render(b, printer.GenericFormat(80))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,15 +58,18 @@ const french = "Carte d'identité — État civil, 1er étage, œuvre, 5 €"
 func TestFrenchPrintsEveryCharacter(t *testing.T) {
 	for _, cp := range []printer.CodePage{printer.WPC1252, printer.PC858, printer.PC850} {
 		t.Run(cp.Name, func(t *testing.T) {
-			d := printer.NewDoc(cp, 80)
+			f := printer.GenericFormat(80)
+			f.CodePage = cp
+			d := printer.NewDoc(f)
 			d.Line(french, printer.Style{})
 			d.Cut()
 			b, err := d.Bytes()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Contains(b, []byte{0x1b, 't', cp.Number}) {
-				t.Fatalf("no ESC t %d selecting the code page", cp.Number)
+			n, _ := f.Table()
+			if !bytes.Contains(b, []byte{0x1b, 't', n}) {
+				t.Fatalf("no ESC t %d selecting the code page", n)
 			}
 			got := strings.Join(printed(t, b).Lines, " ")
 			want := french
@@ -83,16 +88,16 @@ func TestFrenchPrintsEveryCharacter(t *testing.T) {
 
 func TestUnmappableCharacterIsReplacedNotTheLineLost(t *testing.T) {
 	got := string(printer.WPC1252.Decode(printer.WPC1252.Encode("Łódź, rue du Château 東京")))
-	if got != "?ód?, rue du Château ??" {
+	if got != "?ódz, rue du Château ??" {
 		t.Fatalf("got %q", got)
 	}
 }
 
 func TestTextCannotCarryPrinterCommands(t *testing.T) {
-	d := printer.NewDoc(printer.WPC1252, 80)
+	d := printer.NewDoc(printer.GenericFormat(80))
 	d.Line("État civil\x1dVA\x00\x1b@\n\r", printer.Style{})
 	b, _ := d.Bytes()
-	pages, err := virtual.Render(b, printer.Dots(80))
+	pages, err := virtual.Render(b, printer.GenericFormat(80))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,21 +119,57 @@ func TestStatusBitsRoundTrip(t *testing.T) {
 }
 
 func TestParseSpec(t *testing.T) {
+	generic := func(paper int, cp printer.CodePage) printer.Format {
+		f := printer.GenericFormat(paper)
+		f.CodePage = cp
+		return f
+	}
+	hp, _ := printer.ProfileByID("hp-a779")
+	quiet := printer.Generic()
+	quiet.Status = false
 	for in, want := range map[string]printer.Spec{
-		"usb:/dev/usb/lp0":                       {Kind: "usb", Addr: "/dev/usb/lp0", Baud: 19200, CodePage: printer.WPC1252, PaperMM: 80},
-		"serial:/dev/ttyUSB0?baud=9600&paper=58": {Kind: "serial", Addr: "/dev/ttyUSB0", Baud: 9600, CodePage: printer.WPC1252, PaperMM: 58},
-		"tcp:192.0.2.10":                         {Kind: "tcp", Addr: "192.0.2.10:9100", Baud: 19200, CodePage: printer.WPC1252, PaperMM: 80},
-		"tcp:192.0.2.10:9101?codepage=pc858":     {Kind: "tcp", Addr: "192.0.2.10:9101", Baud: 19200, CodePage: printer.PC858, PaperMM: 80},
-		"virtual:/tmp/tickets":                   {Kind: "virtual", Addr: "/tmp/tickets", Baud: 19200, CodePage: printer.WPC1252, PaperMM: 80},
+		"usb:/dev/usb/lp0":                       {Kind: "usb", Addr: "/dev/usb/lp0", Baud: 19200, Format: generic(80, printer.WPC1252)},
+		"serial:/dev/ttyUSB0?baud=9600&paper=58": {Kind: "serial", Addr: "/dev/ttyUSB0", Baud: 9600, Format: generic(58, printer.WPC1252)},
+		"tcp:192.0.2.10":                         {Kind: "tcp", Addr: "192.0.2.10:9100", Baud: 19200, Format: generic(80, printer.WPC1252)},
+		"tcp:192.0.2.10:9101?codepage=pc858":     {Kind: "tcp", Addr: "192.0.2.10:9101", Baud: 19200, Format: generic(80, printer.PC858)},
+		"virtual:/tmp/tickets":                   {Kind: "virtual", Addr: "/tmp/tickets", Baud: 19200, Format: generic(80, printer.WPC1252)},
+		"usb:/dev/usb/lp0?model=HP-A779":         {Kind: "usb", Addr: "/dev/usb/lp0", Baud: 19200, Format: printer.Format{Profile: hp, PaperMM: 80, CodePage: printer.WPC1252}},
+		"usb:/dev/usb/lp0?status=off":            {Kind: "usb", Addr: "/dev/usb/lp0", Baud: 19200, Format: printer.Format{Profile: quiet, PaperMM: 80, CodePage: printer.WPC1252}},
 	} {
 		got, err := printer.ParseSpec(in)
-		if err != nil || got != want {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: %+v %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"lp0", "usb:", "parallel:/dev/lp0", "serial:/dev/ttyS0?baud=fast", "tcp:h?paper=100", "tcp:h?codepage=klingon"} {
+	for _, bad := range []string{"lp0", "usb:", "parallel:/dev/lp0", "serial:/dev/ttyS0?baud=fast", "tcp:h?paper=100", "tcp:h?codepage=klingon",
+		"usb:/dev/usb/lp0?model=pos-58&paper=80", "usb:/dev/usb/lp0?model=bixolon-srp350&codepage=wpc1252", "usb:/dev/usb/lp0?modele=pos-58",
+		"usb:/dev/usb/lp0?status=maybe"} {
 		if _, err := printer.ParseSpec(bad); err == nil {
 			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+func TestUnknownModelIsRefusedWithTheKnownModels(t *testing.T) {
+	_, err := printer.ParseSpec("usb:/dev/usb/lp0?model=epson-tm-t21")
+	if err == nil {
+		t.Fatal("an unknown model was accepted")
+	}
+	for _, p := range printer.Profiles() {
+		if !strings.Contains(err.Error(), p.ID) {
+			t.Errorf("the error does not name %s: %v", p.ID, err)
+		}
+	}
+}
+
+func TestModelOptionsTheModelLacksAreExplained(t *testing.T) {
+	for spec, want := range map[string]string{
+		"usb:/dev/usb/lp0?model=pos-58&paper=80":                 "takes 58 mm paper, not 80 mm",
+		"usb:/dev/usb/lp0?model=bixolon-srp350&codepage=wpc1252": "has no code page wpc1252 (it has pc858, pc850, pc437)",
+	} {
+		_, err := printer.ParseSpec(spec)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", spec, err, want)
 		}
 	}
 }
@@ -145,7 +186,13 @@ func sampleDoc(t *testing.T) []byte {
 			}
 		}
 	}
-	d := printer.NewDoc(printer.WPC1252, 80)
+	return sampleDocFor(t, printer.GenericFormat(80), logo)
+}
+
+// sampleDocFor is the sample document in format f.
+func sampleDocFor(t *testing.T, f printer.Format, logo image.Image) []byte {
+	t.Helper()
+	d := printer.NewDoc(f)
 	d.Image(logo)
 	d.Line("Mairie de Villeneuve", printer.Style{Bold: true, Justify: printer.Center})
 	d.Big("A042", 8)
@@ -204,7 +251,7 @@ func transport(t *testing.T, name string, p printer.Printer, w *virtual.Wire) {
 	if !bytes.HasPrefix(got, job) {
 		t.Fatal("the job did not go over the wire as built")
 	}
-	if _, err := virtual.Render(got[:len(job)], printer.Dots(80)); err != nil {
+	if _, err := virtual.Render(got[:len(job)], printer.GenericFormat(80)); err != nil {
 		t.Fatalf("the wire's bytes do not render: %v", err)
 	}
 }

@@ -23,10 +23,11 @@ type conn interface {
 
 // ESCPOS is a printer reached over a byte link (USB, serial or TCP).
 type ESCPOS struct {
-	mu    sync.Mutex // one job or status request at a time
-	c     conn
-	name  string
-	reply time.Duration
+	mu     sync.Mutex // one job or status request at a time
+	c      conn
+	name   string
+	reply  time.Duration
+	status bool // the model answers DLE EOT
 }
 
 // Open opens the printer sp names. A virtual printer is opened by
@@ -47,7 +48,7 @@ func Open(sp Spec) (*ESCPOS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open printer %s:%s: %w", sp.Kind, sp.Addr, err)
 	}
-	return &ESCPOS{c: c, name: sp.Kind + ":" + sp.Addr, reply: 500 * time.Millisecond}, nil
+	return &ESCPOS{c: c, name: sp.Kind + ":" + sp.Addr, reply: 500 * time.Millisecond, status: sp.Format.Profile.Status}, nil
 }
 
 // Print sends a job.
@@ -61,8 +62,13 @@ func (p *ESCPOS) Print(ctx context.Context, job []byte) error {
 }
 
 // Status sends the four DLE EOT requests and reads their answers. A
-// printer that does not answer is offline.
+// printer that does not answer is offline. A model whose profile says it
+// has no status is not asked: it is taken as ready (Status.Unknown), or a
+// kiosk would refuse every ticket on a printer that prints.
 func (p *ESCPOS) Status(ctx context.Context) (Status, error) {
+	if !p.status {
+		return Status{Unknown: true}, nil
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var ans [4]byte

@@ -1,8 +1,11 @@
 // Package virtual is a printer that renders ESC/POS to pictures: it
-// interprets the bytes a real thermal printer would receive, at 203 dpi on
-// 80 or 58 mm paper, and writes a PNG (and the raw bytes) per ticket. The
-// demo prints to it, and tests read what it printed — text, QR codes — from
-// the bytes we emit, not from what we meant to emit.
+// interprets the bytes a real thermal printer would receive, as the model
+// of a printer profile would (its dots per line, its code page numbers, the
+// cut commands it has, QR codes or not), and writes a PNG (and the raw
+// bytes) per ticket, one pixel a dot. A command the model lacks is an
+// error, not a guess. The demo prints to it, and tests read what it
+// printed — text, QR codes — from the bytes we emit, not from what we
+// meant to emit.
 package virtual
 
 import (
@@ -51,6 +54,7 @@ type glyph struct {
 
 // renderer is the printer's state while it interprets a job.
 type renderer struct {
+	prof    printer.Profile
 	dots    int
 	cp      printer.CodePage
 	justify int
@@ -69,9 +73,13 @@ type renderer struct {
 	status []byte // DLE EOT requests seen
 }
 
-// Render interprets job for paper dots wide and returns its pages.
-func Render(job []byte, dots int) ([]Page, error) {
-	r := &renderer{dots: dots}
+// Render interprets job as the model of f on f's paper would, and returns
+// its pages. (The job selects its own code page: f's is not used.)
+func Render(job []byte, f printer.Format) ([]Page, error) {
+	if f.Dots() <= 0 {
+		return nil, fmt.Errorf("%s takes no %d mm paper", f.Profile.Name, f.PaperMM)
+	}
+	r := &renderer{prof: f.Profile, dots: f.Dots()}
 	r.reset()
 	r.newPage()
 	if err := r.run(job); err != nil {
@@ -85,7 +93,11 @@ func Render(job []byte, dots int) ([]Page, error) {
 }
 
 func (r *renderer) reset() {
-	r.cp, r.justify, r.st, r.spacing = printer.PC437, 0, style{w: 1, h: 1}, lineSpacing
+	cp, ok := r.prof.CodePageAt(0)
+	if !ok {
+		cp = printer.PC437
+	}
+	r.cp, r.justify, r.st, r.spacing = cp, 0, style{w: 1, h: 1}, lineSpacing
 	r.qr.module, r.qr.level, r.qr.data = 3, qrcode.Low, nil
 }
 
@@ -188,6 +200,17 @@ func (r *renderer) esc(b []byte, i int) (int, error) {
 	case '2':
 		r.spacing = lineSpacing
 		return 2, nil
+	case 0x1d: // ESC GS t n: Star's code page command
+		if i+3 >= len(b) || b[i+2] != 't' {
+			return 0, errAt(i, "ESC GS: only ESC GS t n is emulated")
+		}
+		if r.prof.Select != printer.SelectStar {
+			return 0, errAt(i, "ESC GS t is not in the command set of %s", r.prof.Name)
+		}
+		if err := r.selectTable(i, b[i+3]); err != nil {
+			return 0, err
+		}
+		return 4, nil
 	}
 	n, err := arg()
 	if err != nil {
@@ -195,11 +218,12 @@ func (r *renderer) esc(b []byte, i int) (int, error) {
 	}
 	switch b[i+1] {
 	case 't':
-		cp, ok := printer.CodePageByNumber(n)
-		if !ok {
-			return 0, errAt(i, "code page %d not emulated", n)
+		if r.prof.Select != printer.SelectESCt {
+			return 0, errAt(i, "ESC t: %s selects its code pages with %s, numbered otherwise", r.prof.Name, r.prof.Select)
 		}
-		r.cp = cp
+		if err := r.selectTable(i, n); err != nil {
+			return 0, err
+		}
 	case 'a':
 		if n > 2 && (n < '0' || n > '2') {
 			return 0, errAt(i, "justification %d", n)
@@ -229,6 +253,27 @@ func (r *renderer) esc(b []byte, i int) (int, error) {
 	return 3, nil
 }
 
+// selectTable selects the model's code page n.
+func (r *renderer) selectTable(i int, n byte) error {
+	cp, ok := r.prof.CodePageAt(n)
+	if !ok {
+		return errAt(i, "code page %d: not a table of %s that is emulated", n, r.prof.Name)
+	}
+	r.cp = cp
+	return nil
+}
+
+// cutAllowed reports whether the model has cut function m of GS V.
+func (r *renderer) cutAllowed(m byte) bool {
+	switch m {
+	case 0, '0', 65: // full cut
+		return r.prof.Cut == printer.CutFull
+	case 1, '1', 66: // partial cut (a full-cut-only cutter cuts in full)
+		return r.prof.Cut != printer.CutNone
+	}
+	return false
+}
+
 func (r *renderer) gs(b []byte, i int) (int, error) {
 	if i+2 >= len(b) {
 		return 0, errAt(i, "GS cut short")
@@ -245,16 +290,16 @@ func (r *renderer) gs(b []byte, i int) (int, error) {
 		return 3, nil
 	case 'V':
 		r.flushLine(false)
-		if n == 'A' || n == 'B' || n == 65 || n == 66 {
+		if !r.cutAllowed(n) {
+			return 0, errAt(i, "GS V %d is not in the command set of %s (cut: %s)", n, r.prof.Name, r.prof.Cut)
+		}
+		if n == 65 || n == 66 {
 			if i+3 >= len(b) {
 				return 0, errAt(i, "GS V %d cut short", n)
 			}
 			r.feed(int(b[i+3]))
 			r.endPage(true)
 			return 4, nil
-		}
-		if n > 1 && n != '0' && n != '1' {
-			return 0, errAt(i, "cut mode %d", n)
 		}
 		r.endPage(true)
 		return 3, nil
@@ -270,6 +315,9 @@ func (r *renderer) gs(b []byte, i int) (int, error) {
 func (r *renderer) gsParen(b []byte, i int) (int, error) {
 	if i+6 >= len(b) || b[i+2] != 'k' {
 		return 0, errAt(i, "only GS ( k is emulated")
+	}
+	if !r.prof.QR {
+		return 0, errAt(i, "GS ( k: %s draws no QR codes", r.prof.Name)
 	}
 	plen := int(b[i+3]) | int(b[i+4])<<8
 	if plen < 2 || i+5+plen > len(b) {

@@ -16,8 +16,8 @@ import (
 // Printer is a virtual printer: it renders each ticket to DIR/NNNNNN.png
 // beside the raw bytes of its job (NNNNNN.bin).
 type Printer struct {
-	dir  string
-	dots int
+	dir    string
+	format printer.Format
 
 	mu     sync.Mutex
 	status printer.Status
@@ -26,12 +26,22 @@ type Printer struct {
 	onPage func(path string, p Page)
 }
 
-// New returns a virtual printer writing into dir, on paper paperMM wide.
+// New returns a virtual generic printer writing into dir, on paper paperMM
+// wide.
 func New(dir string, paperMM int) (*Printer, error) {
+	return NewFormat(dir, printer.GenericFormat(paperMM))
+}
+
+// NewFormat returns a virtual printer of f's model and paper writing into
+// dir.
+func NewFormat(dir string, f printer.Format) (*Printer, error) {
+	if f.Dots() <= 0 {
+		return nil, fmt.Errorf("virtual printer: %s takes no %d mm paper", f.Profile.Name, f.PaperMM)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	p := &Printer{dir: dir, dots: printer.Dots(paperMM)}
+	p := &Printer{dir: dir, format: f}
 	// Go on numbering after what is already there.
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.png")); len(m) > 0 {
 		fmt.Sscanf(filepath.Base(m[len(m)-1]), "%06d.png", &p.seq)
@@ -46,7 +56,7 @@ func (p *Printer) Print(ctx context.Context, job []byte) error {
 	if !p.status.OK() {
 		return fmt.Errorf("%w: %s", printer.ErrNotReady, p.status)
 	}
-	pages, err := Render(job, p.dots)
+	pages, err := Render(job, p.format)
 	if err != nil {
 		return fmt.Errorf("virtual printer: %w", err)
 	}
@@ -78,10 +88,14 @@ func (p *Printer) Print(ctx context.Context, job []byte) error {
 	return nil
 }
 
-// Status returns the status set by SetStatus (ready by default).
+// Status returns the status set by SetStatus (ready by default); for a
+// model without status, Unknown, as a real one would be read.
 func (p *Printer) Status(ctx context.Context) (printer.Status, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !p.format.Profile.Status {
+		return printer.Status{Unknown: true}, nil
+	}
 	return p.status, nil
 }
 
@@ -111,8 +125,11 @@ func (p *Printer) Close() error { return nil }
 
 // Wire is a printer at the far end of a byte link (a TCP socket, a pty): it
 // records every byte received and answers status requests with the status
-// set by SetStatus (ready by default).
+// set by SetStatus (ready by default) — unless Mute, a model that does not
+// answer them.
 type Wire struct {
+	Mute bool // set before Serve
+
 	mu     sync.Mutex
 	got    []byte
 	status printer.Status
@@ -140,7 +157,9 @@ func (w *Wire) Serve(rw io.ReadWriter) error {
 			// Answer every complete DLE EOT n: one byte each.
 			for i := 0; i+2 < len(pending); i++ {
 				if pending[i] == 0x10 && pending[i+1] == 0x04 && pending[i+2] >= 1 && pending[i+2] <= 4 {
-					rw.Write([]byte{st[pending[i+2]-1]})
+					if !w.Mute {
+						rw.Write([]byte{st[pending[i+2]-1]})
+					}
 					i += 2
 				}
 			}

@@ -22,16 +22,20 @@ func TestRenderRefusesBytesAPrinterWouldMisread(t *testing.T) {
 		"raster cut short":   {0x1d, 'v', '0', 0, 2, 0, 2, 0, 0xff},
 		"unknown code page":  {0x1b, 't', 99},
 		"GS ! cut short":     {0x1d, '!'},
+		// The generic printer's command set: ESC t, GS V 66 only.
+		"Star's code page command": {0x1b, 0x1d, 't', 32},
+		"full cut (GS V 65)":       {0x1d, 'V', 65, 0},
+		"full cut (GS V 0)":        {0x1d, 'V', 0},
 	} {
-		if _, err := Render(b, 576); err == nil {
+		if _, err := Render(b, printer.GenericFormat(80)); err == nil {
 			t.Errorf("%s: rendered", name)
 		}
 	}
 }
 
 func TestRenderSplitsPagesAtCuts(t *testing.T) {
-	job := []byte("one\n\x1dVA\x03two\n\x1dV\x01three\n")
-	pages, err := Render(job, 576)
+	job := []byte("one\n\x1dVB\x03two\n\x1dV\x01three\n")
+	pages, err := Render(job, printer.GenericFormat(80))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +55,7 @@ func TestRenderSplitsPagesAtCuts(t *testing.T) {
 func TestRenderDrawsRasterImages(t *testing.T) {
 	// An 16×2 picture: left half black.
 	job := []byte{0x1d, 'v', '0', 0, 2, 0, 2, 0, 0xff, 0x00, 0xff, 0x00}
-	pages, err := Render(job, 576)
+	pages, err := Render(job, printer.GenericFormat(80))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +72,7 @@ func TestPrinterWritesPicturesAndRefusesWhenNotReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := p.Print(ctx, []byte("A001\n\x1dVA\x00")); err != nil {
+	if err := p.Print(ctx, []byte("A001\n\x1dVB\x00")); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"000001.png", "000001.bin"} {
@@ -85,7 +89,7 @@ func TestPrinterWritesPicturesAndRefusesWhenNotReady(t *testing.T) {
 	}
 	// A new virtual printer on the same directory goes on numbering.
 	p2, _ := New(dir, 58)
-	if err := p2.Print(ctx, []byte("A003\n\x1dVA\x00")); err != nil {
+	if err := p2.Print(ctx, []byte("A003\n\x1dVB\x00")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "000002.png")); err != nil {
