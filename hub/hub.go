@@ -6,12 +6,14 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 	"guichet/internal/live"
@@ -63,20 +65,34 @@ type Action struct {
 	// Supersedes names the idempotency key of an earlier command this one
 	// replaces (a kiosk's unanswered request, replaced by the ticket it
 	// printed offline). Before Run, Prior receives that command's stored
-	// reply, or nil if it never ran — and then it never will: the key is
-	// given the reply Superseded.
+	// reply, or a nil body if it never ran — and then it never will: the key
+	// is given the reply Superseded, refused with api.CodeSuperseded.
 	Supersedes string
-	Prior      func(status int, body []byte)
+	Prior      func(prior Reply)
 	Superseded []byte
 }
 
-// Encoder turns an action's outcome into the reply a transport sends and,
-// for idempotent operations, stores: a status and a body.
-type Encoder func(result any, err error) (status int, body []byte)
+// Outcome is how an operation ended, in the domain's words, whatever the
+// transport: done (Code empty), or refused with a code of the wire contract
+// (api.Code…) and a message for people. Transports turn it into what they
+// speak — the MQTT reply's ok, the HTTP API's status — each in one place.
+type Outcome struct {
+	Code    string
+	Message string
+}
+
+// Done reports whether the operation was done.
+func (o Outcome) Done() bool { return o.Code == "" }
+
+// Encoder turns an outcome, and for a done operation its result as JSON,
+// into the body the transport sends and, for idempotent operations,
+// stores. The body of a refusal carries {"error": {"code": …}} (api.Reply
+// and api.ErrorBody both do): a replay reads the code back from it.
+type Encoder func(o Outcome, result json.RawMessage) []byte
 
 // Reply is what an operation answered.
 type Reply struct {
-	Status   int
+	Outcome
 	Body     []byte
 	Events   []queue.Event // empty for a refusal or a replay
 	Replayed bool          // the idempotency key was seen before: this is the first reply
@@ -257,43 +273,38 @@ func (h *Hub) process(batch []*pending) {
 				continue
 			}
 			if stored != nil {
-				p.res = Reply{Status: stored.Status, Body: stored.Body, Replayed: true}
+				p.res = storedReply(stored)
+				p.res.Replayed = true
 				continue
 			}
 			byKey[p.key] = p
 		}
 		var extra *store.Reply
 		if k := p.act.Supersedes; k != "" {
-			status, body, found, err := h.prior(k, byKey)
+			prior, found, err := h.prior(k, byKey)
 			if err != nil {
 				h.log.Error("read superseded reply", "key", k, "err", err)
 				p.err = ErrUnavailable
 				continue
 			}
 			if !found {
-				extra = &store.Reply{Key: k, Status: 409, Body: p.act.Superseded}
-				byKey[k] = &pending{key: k, res: Reply{Status: 409, Body: p.act.Superseded}}
+				o := Outcome{Code: api.CodeSuperseded}
+				extra = &store.Reply{Key: k, Status: storedStatus(o), Body: p.act.Superseded}
+				byKey[k] = &pending{key: k, res: Reply{Outcome: o, Body: p.act.Superseded}}
 			}
 			if p.act.Prior != nil {
-				if found {
-					p.act.Prior(status, body)
-				} else {
-					p.act.Prior(0, nil)
-				}
+				p.act.Prior(prior)
 			}
 		}
 		evs, err := p.act.Run(h.eng, queue.By{At: now, Actor: p.actor})
-		var result any
-		if err == nil && p.act.View != nil {
-			result = p.act.View(h.eng, now, evs)
-		}
-		status, body := p.encode(result, err)
-		p.res = Reply{Status: status, Body: body, Events: evs}
+		o, result := h.outcome(p.act, evs, err, now)
+		body := p.encode(o, result)
+		p.res = Reply{Outcome: o, Body: body, Events: evs}
 		h.metrics.observeOp(p.act.Name, err)
 		if len(evs) > 0 || p.key != "" || extra != nil {
 			p.rec = &store.Record{Events: evs}
 			if p.key != "" {
-				p.rec.Reply = &store.Reply{Key: p.key, Status: status, Body: body}
+				p.rec.Reply = &store.Reply{Key: p.key, Status: storedStatus(o), Body: body}
 			}
 			if extra != nil {
 				recs = append(recs, &store.Record{Reply: extra})
@@ -333,15 +344,69 @@ func (h *Hub) process(batch []*pending) {
 }
 
 // prior finds the reply to key: in this batch, or stored.
-func (h *Hub) prior(key string, batch map[string]*pending) (status int, body []byte, found bool, err error) {
+func (h *Hub) prior(key string, batch map[string]*pending) (r Reply, found bool, err error) {
 	if p := batch[key]; p != nil {
-		return p.res.Status, p.res.Body, true, nil
+		return p.res, true, nil
 	}
-	r, err := h.st.Reply(key)
-	if err != nil || r == nil {
-		return 0, nil, false, err
+	stored, err := h.st.Reply(key)
+	if err != nil || stored == nil {
+		return Reply{}, false, err
 	}
-	return r.Status, r.Body, true, nil
+	return storedReply(stored), true, nil
+}
+
+// outcome is how Run ended: done with the view of what it did as JSON, or
+// the refusal. A result that cannot be encoded is a bug (what the engine
+// accepts, every view encodes): logged, and answered internal.
+func (h *Hub) outcome(act Action, evs []queue.Event, err error, now time.Time) (Outcome, json.RawMessage) {
+	var qe *queue.Error
+	switch {
+	case errors.As(err, &qe):
+		return Outcome{Code: qe.Code, Message: qe.Message}, nil
+	case err != nil:
+		h.log.Error("operation failed", "op", act.Name, "err", err)
+		return Outcome{Code: api.CodeInternal, Message: "internal error"}, nil
+	case act.View == nil:
+		return Outcome{}, json.RawMessage("null")
+	}
+	res, merr := json.Marshal(act.View(h.eng, now, evs))
+	if merr != nil {
+		h.log.Error("result not encodable", "op", act.Name, "events", len(evs), "err", merr)
+		return Outcome{Code: api.CodeInternal, Message: "internal error"}, nil
+	}
+	return Outcome{}, res
+}
+
+// The replies table keeps each reply's outcome in its status column: 0
+// done, 1 refused (the code is in the body). Databases of older builds
+// hold the HTTP-like status they stored then: 2xx done, any other refused.
+const (
+	statusDone    = 0
+	statusRefused = 1
+)
+
+func storedStatus(o Outcome) int {
+	if o.Done() {
+		return statusDone
+	}
+	return statusRefused
+}
+
+// storedReply reads a stored reply back.
+func storedReply(r *store.Reply) Reply {
+	rep := Reply{Body: r.Body}
+	if r.Status == statusDone || r.Status >= 200 && r.Status < 300 {
+		return rep
+	}
+	var b struct {
+		Error *api.Error `json:"error"`
+	}
+	if json.Unmarshal(r.Body, &b) == nil && b.Error != nil && b.Error.Code != "" {
+		rep.Outcome = Outcome{Code: b.Error.Code, Message: b.Error.Message}
+	} else {
+		rep.Outcome = Outcome{Code: api.CodeInternal, Message: "internal error"}
+	}
+	return rep
 }
 
 // reload rebuilds the engine from the store after a failed commit, so the

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"guichet/hub/api"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -37,7 +38,7 @@ func bigSite(r *rand.Rand) Site {
 // fill issues n waiting tickets over the last hour, mixed classes and channels.
 func fill(b testing.TB, e *Engine, r *rand.Rand, now time.Time, n int) {
 	for i := 0; i < n; i++ {
-		req := IssueRequest{ID: fmt.Sprintf("t%07d", i), Service: e.site.Services[r.IntN(20)].ID}
+		req := issueReq{ID: fmt.Sprintf("t%07d", i), Service: e.site.Services[r.IntN(20)].ID}
 		if r.IntN(5) == 0 {
 			req.Channel = Phone
 		}
@@ -49,7 +50,7 @@ func fill(b testing.TB, e *Engine, r *rand.Rand, now time.Time, n int) {
 			req.AppointmentAt = now.Add(time.Duration(r.IntN(120)-60) * time.Minute)
 		}
 		at := now.Add(-time.Hour + time.Duration(i)*time.Hour/time.Duration(n))
-		if _, err := e.Issue(By{At: at}, req); err != nil {
+		if _, err := e.Issue(By{At: at}, req.request()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +66,7 @@ func BenchmarkCallNextDecision(b *testing.B) {
 	}
 	now := day0.Add(2 * time.Hour)
 	for _, c := range e.site.Counters {
-		if _, err := e.OpenCounter(By{At: now}, c.ID, "a"+c.ID); err != nil {
+		if _, err := e.OpenCounter(By{At: now}, c.ID, api.OpenArgs{Agent: "a" + c.ID}); err != nil {
 			b.Fatal(err)
 		}
 	}

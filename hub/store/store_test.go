@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 )
 
@@ -20,7 +21,7 @@ func site() queue.Site {
 
 func issue(t *testing.T, e *queue.Engine, id string, at time.Time) []queue.Event {
 	t.Helper()
-	evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: id, Service: "A", Force: true})
+	evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: id, Args: api.IssueArgs{Service: "A", Force: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
