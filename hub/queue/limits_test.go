@@ -49,7 +49,9 @@ func TestReasonsAndIdsAreBoundedText(t *testing.T) {
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Cancel(b, api.CancelArgs{Ticket: long}) }), api.CodeInvalid)
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.CallNext(b, long) }), api.CodeInvalid)
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "2", api.OpenArgs{Agent: long}) }), api.CodeInvalid)
-	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "1", api.PauseArgs{Reason: "réunion d'équipe — 15 min"}) })
+	h.must(func(b By) ([]Event, error) {
+		return h.e.Pause(b, "1", api.PauseArgs{Reason: "réunion d'équipe — 15 min"})
+	})
 }
 
 func TestLeasesStayWithinTheWeekAndTheNumbers(t *testing.T) {
