@@ -4,8 +4,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	gotoken "go/token"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +162,64 @@ func mustParis(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// Every code of the wire contract has its HTTP status, set in one table: a
+// code added to hub/api/codes.go without one fails here.
+func TestEveryCodeHasItsStatus(t *testing.T) {
+	fset := gotoken.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join("..", "api", "codes.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ast.Inspect(f, func(node ast.Node) bool {
+		vs, ok := node.(*ast.ValueSpec)
+		if !ok || !strings.HasPrefix(vs.Names[0].Name, "Code") {
+			return true
+		}
+		code, _ := strconv.Unquote(vs.Values[0].(*ast.BasicLit).Value)
+		if _, ok := statuses[code]; !ok {
+			t.Errorf("%s (%q) has no HTTP status in statuses", vs.Names[0].Name, code)
+		}
+		n++
+		return true
+	})
+	if n < 30 || len(statuses) != n {
+		t.Fatalf("%d codes in codes.go, %d statuses", n, len(statuses))
+	}
+}
+
+// A database written by an older build holds HTTP statuses in its replies
+// table; its keys replay as they answered then.
+func TestIdempotentRepliesOfAnOlderDatabaseReplay(t *testing.T) {
+	dir := t.TempDir()
+	e := start(t, dir)
+	first := e.call("POST", "/api/v1/tickets", `{"service":"E"}`, "Idempotency-Key", "press-1")
+	refused := e.call("POST", "/api/v1/counters/1/next", ``, "Idempotency-Key", "next-1")
+	if first.status != 201 || refused.status != 409 {
+		t.Fatalf("first answers: %d, %d", first.status, refused.status)
+	}
+	e.stop()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "guichet.db")+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, status := range map[string]int{"http:press-1": 201, "http:next-1": 409} {
+		if _, err := db.Exec(`UPDATE replies SET status = ? WHERE key = ?`, status, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	e = start(t, dir)
+	e.must("POST", "/api/v1/counters/1/open", `{"agent":"mlefebvre"}`, 200)
+	for _, c := range []struct {
+		path, body, key string
+		was             resp
+	}{{"/api/v1/tickets", `{"service":"E"}`, "press-1", first}, {"/api/v1/counters/1/next", "", "next-1", refused}} {
+		r := e.call("POST", c.path, c.body, "Idempotency-Key", c.key)
+		if r.status != c.was.status || string(r.body) != string(c.was.body) || r.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("%s replays %d %s, want %d %s", c.key, r.status, r.body, c.was.status, c.was.body)
+		}
+	}
 }
