@@ -119,8 +119,21 @@ func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []by
 		b.log.Warn("command not done", "device", d.ID, "op", cmd.Op, "err", err)
 		return encodeReply(api.ErrorReply(cmd.ID, api.CodeUnavailable, "the hub could not store the command; send it again with the same id"))
 	}
+	switch {
+	case rep.Done() || rep.Replayed:
+	case badInput[rep.Code]:
+		// The engine's messages name no citizen and quote no free text.
+		b.log.Warn("command refused", "device", d.ID, "op", cmd.Op, "code", rep.Code, "err", rep.Message)
+	default: // the queue's state: nobody waiting, a closed counter…
+		b.log.Debug("command refused", "device", d.ID, "op", cmd.Op, "code", rep.Code)
+	}
 	return rep.Body
 }
+
+// badInput are the refusals of what a device sent, rather than of the
+// queue's state: each is logged as a warning.
+var badInput = map[string]bool{api.CodeInvalid: true, api.CodeBadRequest: true, api.CodeUnknownField: true,
+	api.CodeLease: true, api.CodeForbidden: true, api.CodeInternal: true}
 
 // Foreign answers device d, which published on another device's command
 // topic: refused, logged, nothing done.

@@ -30,7 +30,7 @@ func (e *Engine) BookAppointment(by By, a api.AppointmentArgs) ([]Event, error) 
 	case a.At.IsZero():
 		return nil, refuse(ErrInvalid, "an appointment needs its time")
 	case !within(a.At, by.At, BookBehind, BookAhead):
-		return nil, refuse(ErrInvalid, "an appointment is booked from %s ago to %d days ahead", BookBehind, BookAhead/(24*time.Hour))
+		return nil, refuse(ErrInvalid, "an appointment is booked from %s ago to %s ahead", human(BookBehind), human(BookAhead))
 	case !validText(a.Citizen, MaxIDLen):
 		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxIDLen)
 	case !validID(a.Service):

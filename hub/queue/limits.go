@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"fmt"
 	"regexp"
 	"time"
 	"unicode"
@@ -64,6 +65,19 @@ var langRe = regexp.MustCompile(`^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$`)
 
 // validLang reports whether s is empty or a language tag ("fr", "pt-BR").
 func validLang(s string) bool { return s == "" || len(s) <= MaxLangLen && langRe.MatchString(s) }
+
+// human writes a bound for people: "2 minutes", "a day", "366 days".
+func human(d time.Duration) string {
+	switch {
+	case d == 24*time.Hour:
+		return "a day"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return fmt.Sprintf("%d minutes", d/time.Minute)
+}
 
 // within reports whether t lies in [now-before, now+after].
 func within(t, now time.Time, before, after time.Duration) bool {

@@ -56,9 +56,9 @@ func (e *Engine) issueOffline(by By, r IssueRequest, ev Event) ([]Event, error) 
 	case a.IssuedAt == nil || a.IssuedAt.IsZero():
 		return nil, refuse(ErrInvalid, "a ticket printed offline needs its print time, issued_at")
 	case a.IssuedAt.After(by.At.Add(MaxClockSkew)):
-		return nil, refuse(ErrInvalid, "issued_at is in the future: the kiosk's clock is more than %s ahead of the hub's", MaxClockSkew)
+		return nil, refuse(ErrInvalid, "issued_at is in the future: the kiosk's clock is more than %s ahead of the hub's", human(MaxClockSkew))
 	case a.IssuedAt.Before(by.At.Add(-MaxOfflineAge)):
-		return nil, refuse(ErrInvalid, "issued_at is more than %s ago", MaxOfflineAge)
+		return nil, refuse(ErrInvalid, "issued_at is more than %s ago", human(MaxOfflineAge))
 	}
 	printed := *a.IssuedAt
 	day := e.Day(printed)

@@ -70,7 +70,7 @@ func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
 	case prio != PriorityAppointment && !slot.IsZero():
 		return nil, refuse(ErrInvalid, "only an appointment ticket has a slot time")
 	case !slot.IsZero() && !within(slot, by.At, SlotWindow, SlotWindow):
-		return nil, refuse(ErrInvalid, "an appointment ticket's slot is within %s of now", SlotWindow)
+		return nil, refuse(ErrInvalid, "an appointment ticket's slot is within %s of now", human(SlotWindow))
 	case !validText(a.Citizen, MaxIDLen):
 		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxIDLen)
 	case !validLang(a.Lang):

@@ -57,6 +57,9 @@ func TestAKioskCannotBreakTheQueueWithAYear9999Appointment(t *testing.T) {
 				t.Fatalf("%s: %+v %s, want %s", name, r.Error, r.Result, api.CodeInvalid)
 			}
 		}
+		if !strings.Contains(s.Logs.String(), "command refused") || !strings.Contains(s.Logs.String(), "code=invalid_argument") {
+			t.Fatal("no log line for the refused commands")
+		}
 		if r := send(t, kiosk, api.OpIssueTicket, api.IssueArgs{Service: "E"}); !r.OK {
 			t.Fatalf("issue: %+v", r.Error)
 		}
