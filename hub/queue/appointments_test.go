@@ -2,9 +2,10 @@ package queue
 
 import (
 	"encoding/json"
-	"guichet/hub/api"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 func TestCheckInIssuesAnAppointmentTicketOnce(t *testing.T) {

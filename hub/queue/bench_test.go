@@ -2,12 +2,12 @@ package queue
 
 import (
 	"fmt"
-	"guichet/hub/api"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/internal/measure"
 )
 
@@ -102,5 +102,27 @@ func BenchmarkMemory100kWaiting(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "heap-MB")
 		runtime.KeepAlive(e)
+	}
+}
+
+// BenchmarkIssueChecked: one ticket issued, every bound of the request
+// checked, with 10,000 tickets waiting.
+func BenchmarkIssueChecked(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	e, err := New(bigSite(r))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
+	fill(b, e, r, now, 10_000)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := IssueRequest{ID: fmt.Sprintf("b%08d", i), Token: fmt.Sprintf("tok%019d", i), Device: "kiosk-hall",
+			Args: api.IssueArgs{Service: "S07", Priority: "priority", Citizen: "crm-0042-7781", Lang: "pt-BR"}}
+		if _, err := e.Issue(By{At: now}, req); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

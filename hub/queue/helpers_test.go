@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"guichet/hub/api"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 var paris = mustZone("Europe/Paris")

@@ -109,9 +109,11 @@ func (e *Engine) remember(t *Ticket) {
 	if t.Device == "" || t.Offline {
 		return
 	}
-	r := append(e.recent[t.Device], t)
-	if len(r) > keepRecent {
-		r = append(r[:0:0], r[len(r)-keepRecent:]...)
+	r := e.recent[t.Device]
+	if len(r) < keepRecent {
+		e.recent[t.Device] = append(r, t)
+		return
 	}
-	e.recent[t.Device] = r
+	copy(r, r[1:])
+	r[len(r)-1] = t
 }

@@ -1,9 +1,10 @@
 package queue
 
 import (
-	"guichet/hub/api"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 func (h *harness) open(counter, agent string) {

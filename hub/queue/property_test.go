@@ -3,12 +3,13 @@ package queue
 import (
 	"encoding/json"
 	"fmt"
-	"guichet/hub/api"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 // randomSite builds a site of 1–5 services, 1–5 counters and 1–6 agents with

@@ -1,10 +1,11 @@
 package queue
 
 import (
-	"guichet/hub/api"
 	"strings"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 // reach brings one ticket of service A to state at counter 1 (open with ana).
