@@ -145,10 +145,6 @@ func CancelTicket(a api.CancelArgs) Action {
 	}
 }
 
-// CounterOps are the operations on a counter, by name.
-var CounterOps = []string{api.OpOpen, api.OpClose, api.OpCallNext, api.OpRecall, api.OpStart, api.OpFinish,
-	api.OpNoShow, api.OpTransfer, api.OpPause, api.OpResume}
-
 // CounterAction builds the counter operation op at counter; its result is
 // the counter. args are the op's arguments as api.NewArgs makes them:
 // *api.OpenArgs for open, *api.TransferArgs for transfer, *api.PauseArgs for

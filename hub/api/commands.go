@@ -49,9 +49,12 @@ type Reply struct {
 // arguments of an MQTT op are the body of the HTTP request doing the same
 // (POST /api/v1/tickets takes IssueArgs, /counters/{id}/transfer takes
 // TransferArgs…), and the queue engine takes them as they were decoded,
-// with what the hub assigns beside them (hub/queue's IssueRequest). So a
-// field is added, documented and bounded once. A field only one transport
-// takes says so; the other refuses it (CheckMQTT, CheckHTTP).
+// with what the hub assigns beside them (hub/queue's IssueRequest). There
+// used to be three structs per operation (the MQTT args, the HTTP body, the
+// hub's arguments) copied field by field, and a field added to one could be
+// dropped by the next; now a field is added, documented and bounded once.
+// A field only one transport takes says so; the other refuses it
+// (CheckMQTT, CheckHTTP).
 
 // IssueArgs are the arguments of issue_ticket and the body of
 // POST /api/v1/tickets.
