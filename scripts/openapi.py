@@ -131,7 +131,7 @@ schemas = {
       "service": {"type": "string", "example": "E", "maxLength": 64}, "channel": {"type": "string", "enum": ["visit", "phone"], "default": "visit"},
       "priority": {"type": "string", "enum": ["none", "priority", "appointment"], "default": "none"},
       "appointment_at": {**dt, "description": "Slot time, within a day of now; required for an appointment, refused otherwise"},
-      "citizen": {**text(64), "description": "HTTP only (staff): the citizen's id in the town's records"},
+      "citizen": {**text(200), "description": "HTTP only (staff): the citizen's id in the town's records"},
       "lang": {"type": "string", "maxLength": 16, "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", "example": "fr"},
       "force": {"type": "boolean", "description": "HTTP only (staff): issue even outside opening hours or when the service is full"}}},
   "CancelArgs": {"type": "object", "additionalProperties": False, "description": "The arguments of the MQTT op cancel",
@@ -140,7 +140,7 @@ schemas = {
     "properties": {"code": {"type": "string", "description": "The path's code, if given"}, "lang": {"type": "string", "maxLength": 16, "example": "fr"}}},
   "AppointmentArgs": {"type": "object", "additionalProperties": False, "required": ["code", "service", "at"], "properties": {
       "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{4,32}$", "description": "What the citizen types or scans at the kiosk"},
-      "service": {"type": "string", "maxLength": 64}, "at": {**dt, "description": "From a day ago to 366 days ahead"}, "citizen": text(64)}},
+      "service": {"type": "string", "maxLength": 64}, "at": {**dt, "description": "From a day ago to 366 days ahead"}, "citizen": text(200)}},
   "Ticket": {"type": "object", "properties": {
       "id": {"type": "string"}, "number": {"type": "string", "example": "E042"}, "service": {"type": "string"}, "service_name": ref("Names"),
       "channel": {"type": "string", "enum": ["visit", "phone"]}, "priority": {"type": "string", "enum": ["none", "priority", "appointment"]},

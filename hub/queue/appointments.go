@@ -31,8 +31,8 @@ func (e *Engine) BookAppointment(by By, a api.AppointmentArgs) ([]Event, error) 
 		return nil, refuse(ErrInvalid, "an appointment needs its time")
 	case !within(a.At, by.At, BookBehind, BookAhead):
 		return nil, refuse(ErrInvalid, "an appointment is booked from %s ago to %s ahead", human(BookBehind), human(BookAhead))
-	case !validText(a.Citizen, MaxIDLen):
-		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxIDLen)
+	case !validText(a.Citizen, MaxTextLen):
+		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxTextLen)
 	case !validID(a.Service):
 		return nil, refuse(ErrInvalid, "service must be 1 to %d characters", MaxIDLen)
 	}

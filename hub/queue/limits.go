@@ -21,8 +21,8 @@ import (
 // Apply holds what it takes from the log to the same windows (see clamp),
 // so a log written by an older build that accepted more cannot break a view.
 const (
-	MaxIDLen     = 64  // ids: tickets, counters, agents, services, devices, citizens
-	MaxTextLen   = 200 // free texts: reasons
+	MaxIDLen     = 64  // ids: tickets, counters, agents, services, devices, tokens
+	MaxTextLen   = 200 // free texts (reasons) and citizen ids, which come from other software
 	MaxLangLen   = 16  // a language tag: "fr", "zh-Hant-TW"
 	MaxLeaseSize = 500
 
