@@ -112,6 +112,9 @@ func New(o Options) (*Hub, error) {
 	h.metrics = newMetrics(h)
 	h.log.Info("queue rebuilt", "events", eng.Applied(), "replayed", n, "waiting", eng.WaitingCount(),
 		"took", time.Since(start).Round(time.Millisecond))
+	if c := eng.Clamped(); c > 0 {
+		h.log.Warn("the log holds times outside what the hub accepts now (written by an older build): held within bounds", "times", c)
+	}
 	if purged, err := h.st.PurgeReplies(30 * 24 * time.Hour); err != nil {
 		h.log.Warn("purge idempotency replies", "err", err)
 	} else if purged > 0 {

@@ -216,7 +216,7 @@ func ParseCommand(payload []byte) (Command, any, *CommandError) {
 		if code == CodeUnknownField {
 			code = CodeBadRequest // of the envelope, not of the op's arguments
 		}
-		return c, nil, badCommand(id, code, "malformed command: %s", err.Message)
+		return c, nil, badCommand(id, code, "malformed command: %s", strings.TrimPrefix(err.Message, "malformed JSON: "))
 	}
 	if !ValidCommandID(c.ID) {
 		return c, nil, badCommand(safeID(c.ID), CodeBadRequest, "id must be 1 to 64 printable ASCII characters")
