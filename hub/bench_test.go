@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 	"guichet/internal/measure"
@@ -45,7 +47,7 @@ func openHub(b testing.TB, dir string, site queue.Site) (*Hub, *store.Store) {
 	return h, st
 }
 
-func discard(any, error) (int, []byte) { return 200, nil }
+func discard(Outcome, json.RawMessage) []byte { return nil }
 
 // BenchmarkDurableOperations: issue + call next + finish from 64 concurrent
 // callers, each operation durable in SQLite before it returns (target ≥ 5,000/s).
@@ -54,7 +56,7 @@ func BenchmarkDurableOperations(b *testing.B) {
 		h, st := openHub(b, b.TempDir(), benchSite())
 		ctx := context.Background()
 		for c := 1; c <= 20; c++ {
-			act, _ := CounterAction("open", fmt.Sprint(c), CounterArgs{Agent: fmt.Sprintf("a%d", c)})
+			act, _ := CounterAction("open", fmt.Sprint(c), &api.OpenArgs{Agent: fmt.Sprintf("a%d", c)})
 			h.Do(ctx, "", "bench", act, discard)
 		}
 		const issuers, perIssuer = 44, 1000
@@ -71,7 +73,7 @@ func BenchmarkDurableOperations(b *testing.B) {
 				var mine measure.Latencies
 				for n := 0; n < perIssuer; n++ {
 					t0 := time.Now()
-					rep, err := h.Do(ctx, "", "bench", IssueTicket(IssueArgs{Service: string(rune('A' + n%6))}), discard)
+					rep, err := h.Do(ctx, "", "bench", IssueTicket(api.IssueArgs{Service: string(rune('A' + n%6))}, ""), discard)
 					mine = append(mine, time.Since(t0))
 					if err == nil && len(rep.Events) > 0 {
 						durable.Add(1)
@@ -97,7 +99,7 @@ func BenchmarkDurableOperations(b *testing.B) {
 					if n%2 == 1 {
 						op = "finish"
 					}
-					act, _ := CounterAction(op, fmt.Sprint(c), CounterArgs{})
+					act, _ := CounterAction(op, fmt.Sprint(c), nil)
 					if rep, err := h.Do(ctx, "", "bench", act, discard); err == nil && len(rep.Events) > 0 {
 						durable.Add(1)
 					}
@@ -131,13 +133,13 @@ func BenchmarkStartup1MEvents(b *testing.B) {
 	var total int64
 	var snapSeq int64
 	for c := 1; c <= 20; c++ {
-		evs, _ := e.OpenCounter(queue.By{At: day}, fmt.Sprint(c), fmt.Sprintf("a%d", c))
+		evs, _ := e.OpenCounter(queue.By{At: day}, fmt.Sprint(c), api.OpenArgs{Agent: fmt.Sprintf("a%d", c)})
 		batch = append(batch, &store.Record{Events: evs})
 		total += int64(len(evs))
 	}
 	for n := 0; total < 1_000_000; n++ {
 		at := day.Add(time.Duration(n/3300)*24*time.Hour + time.Duration(n%3300)*8*time.Second)
-		evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: fmt.Sprintf("t%07d", n), Service: string(rune('A' + n%6))})
+		evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: fmt.Sprintf("t%07d", n), Args: api.IssueArgs{Service: string(rune('A' + n%6))}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -222,13 +224,13 @@ func BenchmarkRollback15kEvents(b *testing.B) {
 	h, st := openHub(b, dir, benchSite())
 	h.every = 1 << 40 // the checkpoint stays the empty start: all 15,000 events are reapplied
 	ctx := context.Background()
-	open, _ := CounterAction("open", "1", CounterArgs{Agent: "a1"})
+	open, _ := CounterAction("open", "1", &api.OpenArgs{Agent: "a1"})
 	h.Do(ctx, "", "bench", open, discard)
 	for st.LastSeq() < 15_000 {
-		h.Do(ctx, "", "bench", IssueTicket(IssueArgs{Service: "A"}), discard)
-		next, _ := CounterAction("call_next", "1", CounterArgs{})
+		h.Do(ctx, "", "bench", IssueTicket(api.IssueArgs{Service: "A"}, ""), discard)
+		next, _ := CounterAction("call_next", "1", nil)
 		h.Do(ctx, "", "bench", next, discard)
-		finish, _ := CounterAction("finish", "1", CounterArgs{})
+		finish, _ := CounterAction("finish", "1", nil)
 		h.Do(ctx, "", "bench", finish, discard)
 	}
 	var roll, rebuild measure.Latencies

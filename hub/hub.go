@@ -91,23 +91,11 @@ type Action struct {
 	// Supersedes names the idempotency key of an earlier command this one
 	// replaces (a kiosk's unanswered request, replaced by the ticket it
 	// printed offline). Before Run, Prior receives that command's stored
-	// reply, or nil if it never ran — and then it never will: the key is
-	// given the reply Superseded.
+	// reply, or a nil body if it never ran — and then it never will: the key
+	// is given the reply Superseded, refused with api.CodeSuperseded.
 	Supersedes string
-	Prior      func(status int, body []byte)
+	Prior      func(prior Reply)
 	Superseded []byte
-}
-
-// Encoder turns an action's outcome into the reply a transport sends and,
-// for idempotent operations, stores: a status and a body.
-type Encoder func(result any, err error) (status int, body []byte)
-
-// Reply is what an operation answered.
-type Reply struct {
-	Status   int
-	Body     []byte
-	Events   []queue.Event // empty for a refusal or a replay
-	Replayed bool          // the idempotency key was seen before: this is the first reply
 }
 
 type pending struct {
@@ -158,6 +146,9 @@ func New(o Options) (*Hub, error) {
 	h.metrics = newMetrics(h)
 	h.log.Info("queue rebuilt", "events", eng.Applied(), "replayed", n, "waiting", eng.WaitingCount(),
 		"took", time.Since(start).Round(time.Millisecond))
+	if c := eng.Clamped(); c > 0 {
+		h.log.Warn("the log holds times outside what the hub accepts now (written by an older build): held within bounds", "times", c)
+	}
 	if purged, err := h.st.PurgeReplies(30 * 24 * time.Hour); err != nil {
 		h.log.Warn("purge idempotency replies", "err", err)
 	} else if purged > 0 {
@@ -347,43 +338,38 @@ func (h *Hub) process(batch []*pending) {
 				continue
 			}
 			if stored != nil {
-				p.res = Reply{Status: stored.Status, Body: stored.Body, Replayed: true}
+				p.res = storedReply(stored)
+				p.res.Replayed = true
 				continue
 			}
 			byKey[p.key] = p
 		}
 		var extra *store.Reply
 		if k := p.act.Supersedes; k != "" {
-			status, body, found, err := h.prior(k, byKey)
+			prior, found, err := h.prior(k, byKey)
 			if err != nil {
 				h.log.Error("read superseded reply", "key", k, "err", err)
 				p.err = ErrUnavailable
 				continue
 			}
 			if !found {
-				extra = &store.Reply{Key: k, Status: 409, Body: p.act.Superseded}
-				byKey[k] = &pending{key: k, res: Reply{Status: 409, Body: p.act.Superseded}}
+				o := Outcome{Code: api.CodeSuperseded}
+				extra = &store.Reply{Key: k, Status: storedStatus(o), Body: p.act.Superseded}
+				byKey[k] = &pending{key: k, res: Reply{Outcome: o, Body: p.act.Superseded}}
 			}
 			if p.act.Prior != nil {
-				if found {
-					p.act.Prior(status, body)
-				} else {
-					p.act.Prior(0, nil)
-				}
+				p.act.Prior(prior)
 			}
 		}
 		evs, err := p.act.Run(h.eng, queue.By{At: now, Actor: p.actor})
-		var result any
-		if err == nil && p.act.View != nil {
-			result = p.act.View(h.eng, now, evs)
-		}
-		status, body := p.encode(result, err)
-		p.res = Reply{Status: status, Body: body, Events: evs}
+		o, result := h.outcome(p.act, evs, err, now)
+		body := p.encode(o, result)
+		p.res = Reply{Outcome: o, Body: body, Events: evs}
 		h.metrics.observeOp(p.act.Name, err)
 		if len(evs) > 0 || p.key != "" || extra != nil {
 			p.rec = &store.Record{Events: evs}
 			if p.key != "" {
-				p.rec.Reply = &store.Reply{Key: p.key, Status: status, Body: body}
+				p.rec.Reply = &store.Reply{Key: p.key, Status: storedStatus(o), Body: body}
 			}
 			if extra != nil {
 				recs = append(recs, &store.Record{Reply: extra})
@@ -427,15 +413,15 @@ func (h *Hub) process(batch []*pending) {
 }
 
 // prior finds the reply to key: in this batch, or stored.
-func (h *Hub) prior(key string, batch map[string]*pending) (status int, body []byte, found bool, err error) {
+func (h *Hub) prior(key string, batch map[string]*pending) (r Reply, found bool, err error) {
 	if p := batch[key]; p != nil {
-		return p.res.Status, p.res.Body, true, nil
+		return p.res, true, nil
 	}
-	r, err := h.st.Reply(key)
-	if err != nil || r == nil {
-		return 0, nil, false, err
+	stored, err := h.st.Reply(key)
+	if err != nil || stored == nil {
+		return Reply{}, false, err
 	}
-	return r.Status, r.Body, true, nil
+	return storedReply(stored), true, nil
 }
 
 // maybeSnapshot saves a snapshot in the background every h.every events.

@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 )
 
 func issueE(t *testing.T, h *Hub, actor string) (Reply, error) {
 	t.Helper()
-	return h.Do(context.Background(), "", actor, IssueTicket(IssueArgs{Service: "A"}), discard)
+	return h.Do(context.Background(), "", actor, IssueTicket(api.IssueArgs{Service: "A"}, ""), discard)
 }
 
 func TestWatchersHearOfEveryCommit(t *testing.T) {
@@ -34,7 +35,7 @@ func TestWatchersHearOfEveryCommit(t *testing.T) {
 		t.Fatal("no notification after a commit")
 	}
 	// A refusal changes nothing and notifies nobody.
-	act, _ := CounterAction("call_next", "1", CounterArgs{})
+	act, _ := CounterAction("call_next", "1", nil)
 	h.Do(context.Background(), "", "t", act, discard)
 	select {
 	case <-ch:

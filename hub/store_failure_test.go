@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 )
@@ -60,7 +61,7 @@ func openHubWith(t *testing.T, dir string, o Options) (*Hub, *store.Store) {
 
 // counted issues a ticket and counts how often the engine ran it.
 func counted(runs *atomic.Int64) Action {
-	act := IssueTicket(IssueArgs{Service: "A"})
+	act := IssueTicket(api.IssueArgs{Service: "A"}, "")
 	run := act.Run
 	act.Run = func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
 		runs.Add(1)
@@ -127,15 +128,15 @@ func TestIdempotentRetryGetsItsStoredReplyWhileTheDiskIsFull(t *testing.T) {
 	dir := t.TempDir()
 	h, _ := openHubWith(t, dir, Options{ProbeEvery: time.Hour})
 	ctx := context.Background()
-	enc := func(result any, err error) (int, []byte) { return 201, []byte(`"stored"`) }
-	if _, err := h.Do(ctx, "k1", "kiosk", IssueTicket(IssueArgs{Service: "A"}), enc); err != nil {
+	enc := func(Outcome, json.RawMessage) []byte { return []byte(`"stored"`) }
+	if _, err := h.Do(ctx, "k1", "kiosk", IssueTicket(api.IssueArgs{Service: "A"}, ""), enc); err != nil {
 		t.Fatal(err)
 	}
 	refuseWrites(t, dir)
-	if _, err := h.Do(ctx, "k2", "kiosk", IssueTicket(IssueArgs{Service: "A"}), enc); !errors.Is(err, ErrUnavailable) {
+	if _, err := h.Do(ctx, "k2", "kiosk", IssueTicket(api.IssueArgs{Service: "A"}, ""), enc); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("new operation on a full disk: %v", err)
 	}
-	rep, err := h.Do(ctx, "k1", "kiosk", IssueTicket(IssueArgs{Service: "A"}), enc)
+	rep, err := h.Do(ctx, "k1", "kiosk", IssueTicket(api.IssueArgs{Service: "A"}, ""), enc)
 	if err != nil || !rep.Replayed || string(rep.Body) != `"stored"` {
 		t.Fatalf("a retry of a stored operation while the disk is full: %+v, %v; want its stored reply", rep, err)
 	}
@@ -149,7 +150,7 @@ func TestRollbackGivesTheQueueTheLogHolds(t *testing.T) {
 	h, st := openHubWith(t, dir, Options{SnapshotEvery: 7})
 	ctx := context.Background()
 	for c, agent := range map[string]string{"1": "a1", "2": "a2"} {
-		act, _ := CounterAction("open", c, CounterArgs{Agent: agent})
+		act, _ := CounterAction("open", c, &api.OpenArgs{Agent: agent})
 		if _, err := h.Do(ctx, "", "t", act, discard); err != nil {
 			t.Fatal(err)
 		}
@@ -160,11 +161,12 @@ func TestRollbackGivesTheQueueTheLogHolds(t *testing.T) {
 	for i := 0; i < 23; i++ {
 		issueE(t, h, "t")
 		if i%3 == 0 {
-			act, _ := CounterAction("call_next", []string{"1", "2"}[i%2], CounterArgs{})
+			act, _ := CounterAction("call_next", []string{"1", "2"}[i%2], nil)
 			h.Do(ctx, "", "t", act, discard)
 		}
 	}
-	h.Do(ctx, "", "kiosk-1", IssueTicket(IssueArgs{Service: "A", Device: "kiosk-1", OfflineNumber: queue.OfflineFrom, IssuedAt: h.Now().Add(-time.Minute), Token: NewToken()}), discard)
+	printed := h.Now().Add(-time.Minute)
+	h.Do(ctx, "", "kiosk-1", IssueTicket(api.IssueArgs{Service: "A", OfflineNumber: queue.OfflineFrom, IssuedAt: &printed, Token: NewToken()}, "kiosk-1"), discard)
 	h.snapping.Lock() // no snapshot in flight
 	h.snapping.Unlock()
 
@@ -176,7 +178,7 @@ func TestRollbackGivesTheQueueTheLogHolds(t *testing.T) {
 	if _, err := db.Exec(`CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.actor = 'poison' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`); err != nil {
 		t.Fatal(err)
 	}
-	act, _ := CounterAction("call_next", "2", CounterArgs{})
+	act, _ := CounterAction("call_next", "2", nil)
 	if _, err := h.Do(ctx, "", "poison", act, discard); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("poisoned commit: %v", err)
 	}
@@ -202,7 +204,7 @@ func TestDoAnswersWhatHappenedAfterItsCallerGaveUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for i := 1; i <= 20; i++ {
-		rep, err := h.Do(ctx, "", "clerk", IssueTicket(IssueArgs{Service: "A"}), discard)
+		rep, err := h.Do(ctx, "", "clerk", IssueTicket(api.IssueArgs{Service: "A"}, ""), discard)
 		if err != nil {
 			t.Fatalf("operation %d, its caller gone: %v; it was stored (%d events)", i, err, st.LastSeq())
 		}

@@ -78,7 +78,8 @@ func (h *Hub) refuse(batch []*pending) {
 		p.err = ErrUnavailable
 		if p.key != "" {
 			if stored, err := h.st.Reply(p.key); err == nil && stored != nil {
-				p.res, p.err = Reply{Status: stored.Status, Body: stored.Body, Replayed: true}, nil
+				p.res, p.err = storedReply(stored), nil
+				p.res.Replayed = true
 			}
 		}
 		h.metrics.observeOp(p.act.Name, p.err)

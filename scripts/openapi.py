@@ -9,6 +9,7 @@ def content(schema): return {"application/json": {"schema": schema}}
 def ok(desc, schema): return {"description": desc, "content": content(schema)}
 ERR = {"description": "Refused; see error.code", "content": content(ref("Error"))}
 dt = {"type": "string", "format": "date-time"}
+def text(n): return {"type": "string", "maxLength": n, "description": "Valid Unicode, without control characters"}
 def errs(*codes): return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
 
 counter_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Counter id"}
@@ -38,15 +39,15 @@ paths = {
       "responses": {"201": ok("Issued, with the people ahead and the estimated wait", ref("Ticket")), **errs(400, 401, 409, 413, 415, 422, 503)}},
     "get": {"summary": "Tickets held in memory (today's and those still open)", "tags": ["tickets"],
       "parameters": [{"name": "state", "in": "query", "schema": {"type": "string", "enum": ["waiting", "called", "serving", "done", "noshow", "cancelled"]}},
-                     {"name": "service", "in": "query", "schema": {"type": "string"}}],
-      "responses": {"200": ok("Tickets, in issue order", {"type": "object", "properties": {"tickets": {"type": "array", "items": ref("Ticket")}}}), **errs(401)}}},
+                     {"name": "service", "in": "query", "schema": {"type": "string", "maxLength": 64}}],
+      "responses": {"200": ok("Tickets, in issue order", {"type": "object", "properties": {"tickets": {"type": "array", "items": ref("Ticket")}}}), **errs(400, 401)}}},
   "/api/v1/tickets/{id}": {"get": {"summary": "One ticket, from the live queue or the log", "tags": ["tickets"], "parameters": [ticket_id],
       "responses": {"200": ok("Ticket", ref("Ticket")), **errs(401, 404)}}},
   "/api/v1/tickets/{id}/events": {"get": {"summary": "A ticket's history from the event log", "tags": ["tickets"], "parameters": [ticket_id],
       "responses": {"200": ok("Events in order", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}}}), **errs(401, 404)}}},
   "/api/v1/tickets/{id}/cancel": {"post": {"summary": "Cancel a waiting or called ticket (citizen left, call abandoned)", "tags": ["tickets"],
       "parameters": [ticket_id, idem],
-      "requestBody": {"required": False, "content": content({"type": "object", "additionalProperties": False, "properties": {"reason": {"type": "string", "maxLength": 200}}})},
+      "requestBody": {"required": False, "content": content(ref("CancelArgs"))},
       "responses": {"200": ok("Cancelled", ref("Ticket")), **errs(400, 401, 404, 409, 413, 503)}}},
   "/api/v1/counters": {"get": {"summary": "Every counter, its agent and current ticket", "tags": ["counters"],
       "responses": {"200": ok("Counters", {"type": "object", "properties": {"counters": {"type": "array", "items": ref("Counter")}}}), **errs(401)}}},
@@ -62,31 +63,29 @@ paths = {
       "responses": {"200": ok("Events and the sequence to ask after next", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}, "next": {"type": "integer"}}}), **errs(400, 401)}}},
 }
 
-device_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Device id"}
+device_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"}, "description": "Device id"}
 paths["/api/v1/devices"] = {
   "post": {"summary": "Register a device; its secret (the MQTT password) is shown in this answer only", "tags": ["devices"],
     "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["id", "role"], "properties": {
         "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$", "example": "kiosk-hall"},
         "role": {"type": "string", "enum": ["kiosk", "display", "counter", "integration"]},
-        "counter": {"type": "string", "description": "The counter of a counter terminal"}}})},
+        "counter": {"type": "string", "maxLength": 64, "description": "The counter of a counter terminal"}}})},
     "responses": {"201": ok("Registered", ref("NewDevice")), **errs(400, 401, 409, 413)}},
   "get": {"summary": "Every device, with its last published state", "tags": ["devices"],
     "responses": {"200": ok("Devices", {"type": "object", "properties": {"devices": {"type": "array", "items": ref("Device")}}}), **errs(401)}}}
 paths["/api/v1/devices/{id}"] = {"get": {"summary": "One device", "tags": ["devices"], "parameters": [device_id],
-    "responses": {"200": ok("Device", ref("Device")), **errs(401, 404)}}}
+    "responses": {"200": ok("Device", ref("Device")), **errs(400, 401, 404)}}}
 paths["/api/v1/devices/{id}/disable"] = {"post": {"summary": "Disable a device: its MQTT session is cut at once", "tags": ["devices"], "parameters": [device_id],
-    "responses": {"200": ok("Device", ref("Device")), **errs(401, 404)}}}
+    "responses": {"200": ok("Device", ref("Device")), **errs(400, 401, 404)}}}
 paths["/api/v1/devices/{id}/enable"] = {"post": {"summary": "Enable a disabled device", "tags": ["devices"], "parameters": [device_id],
-    "responses": {"200": ok("Device", ref("Device")), **errs(401, 404)}}}
+    "responses": {"200": ok("Device", ref("Device")), **errs(400, 401, 404)}}}
 paths["/api/v1/devices/{id}/secret"] = {"post": {"summary": "Give a device a new secret (shown once); the old one stops working at once", "tags": ["devices"], "parameters": [device_id],
-    "responses": {"200": ok("New secret", ref("NewDevice")), **errs(401, 404)}}}
+    "responses": {"200": ok("New secret", ref("NewDevice")), **errs(400, 401, 404)}}}
 
 code_param = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Appointment code"}
 paths["/api/v1/appointments"] = {
   "post": {"summary": "Record an appointment booked on the town's booking platform", "tags": ["appointments"], "parameters": [idem],
-    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["code", "service", "at"], "properties": {
-        "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{4,32}$", "description": "What the citizen types or scans at the kiosk"},
-        "service": {"type": "string"}, "at": dt, "citizen": {"type": "string", "maxLength": 200}}})},
+    "requestBody": {"required": True, "content": content(ref("AppointmentArgs"))},
     "responses": {"201": ok("Recorded", ref("Appointment")), **errs(400, 401, 413, 422)}},
   "get": {"summary": "The appointments of a day", "tags": ["appointments"],
     "parameters": [{"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "Today if absent"}],
@@ -96,23 +95,24 @@ paths["/api/v1/appointments/{code}"] = {"get": {"summary": "One appointment", "t
 paths["/api/v1/appointments/{code}/cancel"] = {"post": {"summary": "Cancel an appointment not checked in", "tags": ["appointments"], "parameters": [code_param, idem],
     "responses": {"200": ok("Cancelled", {"type": "object"}), **errs(401, 404, 409)}}}
 paths["/api/v1/appointments/{code}/checkin"] = {"post": {"summary": "Check a citizen in at the desk: issues the appointment ticket", "tags": ["appointments"], "parameters": [code_param, idem],
-    "requestBody": {"required": False, "content": content({"type": "object", "additionalProperties": False, "properties": {"lang": {"type": "string"}}})},
+    "requestBody": {"required": False, "content": content(ref("CheckinArgs"))},
     "responses": {"201": ok("The appointment ticket", ref("Ticket")), **errs(400, 401, 404, 409)}}}
 
 counter_ops = [
-  ("open", "Log an agent on at the counter", {"agent": {"type": "string"}}, ["agent"]),
+  ("open", "Log an agent on at the counter", {"agent": {"type": "string", "maxLength": 64}}, ["agent"]),
   ("close", "Log the agent off (the counter must hold no ticket)", {}, []),
   ("next", "Call next: finishes the ticket held, calls the one the policy picks", {}, []),
   ("recall", "Announce the called ticket again; past the policy's recalls, a no-show", {}, []),
   ("start", "The called citizen is at the counter", {}, []),
   ("finish", "The ticket is served", {}, []),
   ("noshow", "The called citizen did not come", {}, []),
-  ("transfer", "Send the ticket to another service, keeping its number and issue time", {"service": {"type": "string"}}, ["service"]),
-  ("pause", "Pause the agent, with a reason", {"reason": {"type": "string", "maxLength": 200}}, ["reason"]),
+  ("transfer", "Send the ticket to another service, keeping its number and issue time", {"service": {"type": "string", "maxLength": 64}}, ["service"]),
+  ("pause", "Pause the agent, with a reason", {"reason": {**text(200), "minLength": 1}}, ["reason"]),
   ("resume", "End the agent's pause", {}, []),
 ]
 for op, summary, props, required in counter_ops:
-    body = {"type": "object", "additionalProperties": False, "properties": props}
+    body = {"type": "object", "additionalProperties": False, "properties": props,
+            "description": "The arguments of the MQTT op of the same name (hub/api); an operation without any takes none"}
     if required: body["required"] = required
     paths[f"/api/v1/counters/{{id}}/{op}"] = {"post": {"summary": summary, "tags": ["counters"], "parameters": [counter_id, idem],
         "requestBody": {"required": bool(required), "content": content(body)},
@@ -121,19 +121,29 @@ for op, summary, props, required in counter_ops:
 names = {"type": "object", "additionalProperties": {"type": "string"}, "example": {"fr": "État civil", "en": "Civil status"}}
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-      "code": {"type": "string", "description": "Stable code: bad_request, unknown_field, too_large, unsupported_media_type, unauthorized, not_found, method_not_allowed, unavailable, internal, unknown_device, device_exists, and the queue's: " +
+      "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, and the queue's: " +
                "invalid_argument, unknown_service, unknown_counter, unknown_agent, unknown_ticket, unknown_appointment, already_checked_in, checkin_window, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
       "message": {"type": "string"}}}}},
   "Names": names,
   "Service": {"type": "object", "properties": {"id": {"type": "string", "example": "E"}, "name": ref("Names"), "sla_s": {"type": "integer"},
       "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}}, "open": {"type": "boolean", "description": "Takes visit tickets now"},
       "full": {"type": "boolean", "description": "Open, but its wait runs past closing time"}, "service_time_s": {"type": "integer"}}},
-  "IssueRequest": {"type": "object", "additionalProperties": False, "required": ["service"], "properties": {
-      "service": {"type": "string", "example": "E"}, "channel": {"type": "string", "enum": ["visit", "phone"], "default": "visit"},
+  "IssueRequest": {"type": "object", "additionalProperties": False, "required": ["service"],
+    "description": "The arguments of the MQTT op issue_ticket (api.IssueArgs) but for those of a ticket printed offline (offline_number, issued_at, token, replaces: MQTT only, refused here as unknown fields)",
+    "properties": {
+      "service": {"type": "string", "example": "E", "maxLength": 64}, "channel": {"type": "string", "enum": ["visit", "phone"], "default": "visit"},
       "priority": {"type": "string", "enum": ["none", "priority", "appointment"], "default": "none"},
-      "appointment_at": {**dt, "description": "Slot time; required for an appointment"},
-      "citizen": {"type": "string", "maxLength": 200}, "lang": {"type": "string", "maxLength": 8, "example": "fr"},
-      "force": {"type": "boolean", "description": "Issue even outside opening hours or when the service is full (staff)"}}},
+      "appointment_at": {**dt, "description": "Slot time, within a day of now; required for an appointment, refused otherwise"},
+      "citizen": {**text(200), "description": "HTTP only (staff): the citizen's id in the town's records"},
+      "lang": {"type": "string", "maxLength": 16, "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", "example": "fr"},
+      "force": {"type": "boolean", "description": "HTTP only (staff): issue even outside opening hours or when the service is full"}}},
+  "CancelArgs": {"type": "object", "additionalProperties": False, "description": "The arguments of the MQTT op cancel",
+    "properties": {"ticket": {"type": "string", "description": "The path's ticket id, if given"}, "reason": text(200)}},
+  "CheckinArgs": {"type": "object", "additionalProperties": False, "description": "The arguments of the MQTT op checkin",
+    "properties": {"code": {"type": "string", "description": "The path's code, if given"}, "lang": {"type": "string", "maxLength": 16, "example": "fr"}}},
+  "AppointmentArgs": {"type": "object", "additionalProperties": False, "required": ["code", "service", "at"], "properties": {
+      "code": {"type": "string", "pattern": "^[A-Za-z0-9-]{4,32}$", "description": "What the citizen types or scans at the kiosk"},
+      "service": {"type": "string", "maxLength": 64}, "at": {**dt, "description": "From a day ago to 366 days ahead"}, "citizen": text(200)}},
   "Ticket": {"type": "object", "properties": {
       "id": {"type": "string"}, "number": {"type": "string", "example": "E042"}, "service": {"type": "string"}, "service_name": ref("Names"),
       "channel": {"type": "string", "enum": ["visit", "phone"]}, "priority": {"type": "string", "enum": ["none", "priority", "appointment"]},

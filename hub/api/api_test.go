@@ -72,7 +72,15 @@ func TestParseCommand(t *testing.T) {
 		{"id with spaces", `{"id":"a b","op":"call_next"}`, "bad_request", ""},
 		{"two objects", `{"id":"a6","op":"call_next"}{}`, "bad_request", "a6"},
 		{"too large", `{"id":"a7","op":"issue_ticket","args":{"service":"` + strings.Repeat("E", 1<<20) + `"}}`, "too_large", ""},
-		{"not UTF-8", "{\"id\":\"a8\",\"op\":\"\xff\"}", "bad_request", ""},
+		{"not UTF-8", "{\"id\":\"a8\",\"op\":\"\xff\"}", "invalid_argument", "a8"},
+		{"lone surrogate in args", `{"id":"a9","op":"pause","args":{"reason":"caf\ud800"}}`, "invalid_argument", "a9"},
+		{"lone low surrogate in args", `{"id":"a10","op":"pause","args":{"reason":"\udc00"}}`, "invalid_argument", "a10"},
+		{"reversed pair", `{"id":"a11","op":"pause","args":{"reason":"\udc00\ud800"}}`, "invalid_argument", "a11"},
+		{"number too large", `{"id":"a12","op":"issue_ticket","args":{"service":"E","offline_number":1e400}}`, "bad_request", "a12"},
+		{"citizen over MQTT", `{"id":"a13","op":"issue_ticket","args":{"service":"E","citizen":"c1"}}`, "unknown_field", "a13"},
+		{"force over MQTT", `{"id":"a14","op":"issue_ticket","args":{"service":"E","force":true}}`, "unknown_field", "a14"},
+		{"short token", `{"id":"a15","op":"issue_ticket","args":{"service":"E","offline_number":901,"token":"abc"}}`, "invalid_argument", "a15"},
+		{"replaces not an id", `{"id":"a16","op":"issue_ticket","args":{"service":"E","offline_number":901,"replaces":"a b"}}`, "invalid_argument", "a16"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MaxCommandSize is the largest command payload the hub accepts.
@@ -45,30 +45,82 @@ type Reply struct {
 	Error  *Error          `json:"error,omitempty"`
 }
 
-// IssueArgs are the arguments of issue_ticket.
+// The requests. Each operation has one type, whatever carries it: the
+// arguments of an MQTT op are the body of the HTTP request doing the same
+// (POST /api/v1/tickets takes IssueArgs, /counters/{id}/transfer takes
+// TransferArgs…), and the queue engine takes them as they were decoded,
+// with what the hub assigns beside them (hub/queue's IssueRequest). There
+// used to be three structs per operation (the MQTT args, the HTTP body, the
+// hub's arguments) copied field by field, and a field added to one could be
+// dropped by the next; now a field is added, documented and bounded once.
+// A field only one transport takes says so; the other refuses it
+// (CheckMQTT, CheckHTTP).
+
+// IssueArgs are the arguments of issue_ticket and the body of
+// POST /api/v1/tickets.
 type IssueArgs struct {
 	Service       string     `json:"service"`
-	Channel       string     `json:"channel,omitempty"`
-	Priority      string     `json:"priority,omitempty"`
+	Channel       string     `json:"channel,omitempty"`  // visit (default) or phone
+	Priority      string     `json:"priority,omitempty"` // none (default), priority or appointment
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 	Lang          string     `json:"lang,omitempty"`
-	// A ticket printed from the kiosk's lease while the hub was unreachable:
-	// its number, when it was printed, the token of its QR code, and the id
-	// of the command it replaces (the request that got no answer in time).
+
+	// HTTP only (staff): the citizen's id in the town's records, and force
+	// to issue even outside opening hours or when the service is full.
+	Citizen string `json:"citizen,omitempty"`
+	Force   bool   `json:"force,omitempty"`
+
+	// MQTT only: a ticket printed from the kiosk's lease while the hub was
+	// unreachable: its number, when it was printed, the token of its QR
+	// code, and the id of the command it replaces (the request that got no
+	// answer in time).
 	OfflineNumber int        `json:"offline_number,omitempty"`
 	IssuedAt      *time.Time `json:"issued_at,omitempty"`
 	Token         string     `json:"token,omitempty"`
 	Replaces      string     `json:"replaces,omitempty"`
 }
 
-// CheckinArgs are the arguments of checkin: the appointment's code.
+// CheckMQTT refuses the fields a device may not send: citizen and force
+// are for staff, over HTTP. token must be 22 characters of base64url (128
+// random bits, as the hub makes them) and replaces a command id.
+func (a *IssueArgs) CheckMQTT() *Error {
+	switch {
+	case a.Citizen != "":
+		return &Error{Code: CodeUnknownField, Message: `unknown field "citizen": only staff set it, over HTTP`}
+	case a.Force:
+		return &Error{Code: CodeUnknownField, Message: `unknown field "force": only staff set it, over HTTP`}
+	case a.Token != "" && !tokenRe.MatchString(a.Token):
+		return &Error{Code: CodeInvalid, Message: "a ticket token is 22 characters of base64url (128 random bits)"}
+	case a.Replaces != "" && !ValidCommandID(a.Replaces):
+		return &Error{Code: CodeInvalid, Message: "replaces must be a command id: 1 to 64 printable ASCII characters"}
+	}
+	return nil
+}
+
+// CheckHTTP refuses the fields of a ticket printed offline: only a kiosk
+// brings one, over MQTT.
+func (a *IssueArgs) CheckHTTP() *Error {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"offline_number", a.OfflineNumber != 0}, {"issued_at", a.IssuedAt != nil}, {"token", a.Token != ""}, {"replaces", a.Replaces != ""}} {
+		if f.set {
+			return &Error{Code: CodeUnknownField, Message: fmt.Sprintf("unknown field %q: only a kiosk brings it, over MQTT, with a ticket printed offline", f.name)}
+		}
+	}
+	return nil
+}
+
+// CheckinArgs are the arguments of checkin: the appointment's code. Over
+// HTTP (POST /api/v1/appointments/{code}/checkin) the code is in the path.
 type CheckinArgs struct {
 	Code string `json:"code"`
 	Lang string `json:"lang,omitempty"`
 }
 
 // CancelArgs are the arguments of cancel: a kiosk voids a ticket it issued
-// but could not print.
+// but could not print. Over HTTP (POST /api/v1/tickets/{id}/cancel) the
+// ticket is in the path.
 type CancelArgs struct {
 	Ticket string `json:"ticket"`
 	Reason string `json:"reason,omitempty"`
@@ -89,6 +141,17 @@ type OpenArgs struct {
 	Agent string `json:"agent"`
 }
 
+// AppointmentArgs book an appointment (HTTP only: POST
+// /api/v1/appointments, from the town's booking platform).
+type AppointmentArgs struct {
+	Code    string    `json:"code"`
+	Service string    `json:"service"`
+	At      time.Time `json:"at"`
+	Citizen string    `json:"citizen,omitempty"`
+}
+
+var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
 // argTypes gives each op its argument type (nil: takes none).
 var argTypes = map[string]func() any{
 	OpIssueTicket: func() any { return &IssueArgs{} },
@@ -98,6 +161,23 @@ var argTypes = map[string]func() any{
 	OpPause:    func() any { return &PauseArgs{} },
 	OpOpen:     func() any { return &OpenArgs{} },
 	OpCancel:   func() any { return &CancelArgs{} },
+}
+
+// NewArgs returns a new value of op's argument type (a pointer: *IssueArgs
+// for issue_ticket…), nil for an op that takes none; known is false for
+// an op that does not exist.
+func NewArgs(op string) (args any, known bool) {
+	newArgs, known := argTypes[op]
+	if newArgs == nil {
+		return nil, known
+	}
+	return newArgs(), true
+}
+
+// ValidCommandID reports whether id can be a command's id: 1 to 64
+// printable ASCII characters.
+func ValidCommandID(id string) bool {
+	return id != "" && len(id) <= 64 && !strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e })
 }
 
 // CommandError is why a command could not even be read. ID is the
@@ -114,30 +194,31 @@ func badCommand(id, code, format string, args ...any) *CommandError {
 }
 
 // ParseCommand reads and checks a command payload: size, JSON, id, known op,
-// and arguments of the op's type with no unknown field. It returns the
-// command and its decoded arguments (nil for ops without any).
+// and arguments of the op's type with no unknown field and valid Unicode
+// text (see Decode). It returns the command and its decoded arguments (nil
+// for ops without any).
 func ParseCommand(payload []byte) (Command, any, *CommandError) {
 	var c Command
 	if len(payload) > MaxCommandSize {
 		return c, nil, badCommand("", CodeTooLarge, "command of %d bytes, at most %d", len(payload), MaxCommandSize)
 	}
-	if !utf8.Valid(payload) {
-		return c, nil, badCommand("", CodeBadRequest, "the payload is not UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := Decode(payload, &c); err != nil {
 		// Recover the id if the rest is wrong, so the device can match the reply.
-		var probe struct {
-			ID string `json:"id"`
+		id := safeID(c.ID)
+		if id == "" {
+			var probe struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(payload, &probe)
+			id = safeID(probe.ID)
 		}
-		json.Unmarshal(payload, &probe)
-		return c, nil, badCommand(safeID(probe.ID), CodeBadRequest, "malformed command: %v", err)
+		code := err.Code
+		if code == CodeUnknownField {
+			code = CodeBadRequest // of the envelope, not of the op's arguments
+		}
+		return c, nil, badCommand(id, code, "malformed command: %s", strings.TrimPrefix(err.Message, "malformed JSON: "))
 	}
-	if dec.More() {
-		return c, nil, badCommand(safeID(c.ID), CodeBadRequest, "one JSON object expected")
-	}
-	if c.ID == "" || len(c.ID) > 64 || strings.ContainsFunc(c.ID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+	if !ValidCommandID(c.ID) {
 		return c, nil, badCommand(safeID(c.ID), CodeBadRequest, "id must be 1 to 64 printable ASCII characters")
 	}
 	newArgs, known := argTypes[c.Op]
@@ -153,14 +234,13 @@ func ParseCommand(payload []byte) (Command, any, *CommandError) {
 	}
 	args := newArgs()
 	if len(raw) > 0 {
-		ad := json.NewDecoder(bytes.NewReader(raw))
-		ad.DisallowUnknownFields()
-		if err := ad.Decode(args); err != nil {
-			code := CodeBadRequest
-			if strings.Contains(err.Error(), "unknown field") {
-				code = CodeUnknownField
-			}
-			return c, nil, badCommand(c.ID, code, "%s args: %v", c.Op, err)
+		if err := Decode(raw, args); err != nil {
+			return c, nil, badCommand(c.ID, err.Code, "%s args: %s", c.Op, err.Message)
+		}
+	}
+	if ia, ok := args.(*IssueArgs); ok {
+		if err := ia.CheckMQTT(); err != nil {
+			return c, nil, badCommand(c.ID, err.Code, "%s args: %s", c.Op, err.Message)
 		}
 	}
 	return c, args, nil
@@ -168,7 +248,7 @@ func ParseCommand(payload []byte) (Command, any, *CommandError) {
 
 // safeID keeps an id only if it is fit to echo back.
 func safeID(id string) string {
-	if len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+	if !ValidCommandID(id) {
 		return ""
 	}
 	return id

@@ -8,11 +8,8 @@ package bus
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -114,18 +111,29 @@ func (b *Bus) HandleCommand(ctx context.Context, d *devices.Device, payload []by
 	}
 	act, err := b.action(d, cmd.Op, args)
 	if err != nil {
+		b.log.Warn("command refused", "device", d.ID, "op", cmd.Op, "code", api.CodeBadRequest, "err", err)
 		return encodeReply(api.ErrorReply(cmd.ID, api.CodeBadRequest, err.Error()))
 	}
-	if ia, ok := args.(*api.IssueArgs); ok && ia.Replaces != "" {
-		b.supersede(&act, d, ia.Replaces)
-	}
-	rep, err := b.hub.Do(ctx, "mqtt:"+d.ID+":"+cmd.ID, d.ID, act, replyEncoder(cmd.ID))
+	rep, err := b.hub.Do(ctx, commandKey(d.ID, cmd.ID), d.ID, act, replyEncoder(cmd.ID))
 	if err != nil {
 		b.log.Warn("command not done", "device", d.ID, "op", cmd.Op, "err", err)
 		return encodeReply(api.ErrorReply(cmd.ID, api.CodeUnavailable, "the hub could not store the command; send it again with the same id"))
 	}
+	switch {
+	case rep.Done() || rep.Replayed:
+	case badInput[rep.Code]:
+		// The engine's messages name no citizen and quote no free text.
+		b.log.Warn("command refused", "device", d.ID, "op", cmd.Op, "code", rep.Code, "err", rep.Message)
+	default: // the queue's state: nobody waiting, a closed counter…
+		b.log.Debug("command refused", "device", d.ID, "op", cmd.Op, "code", rep.Code)
+	}
 	return rep.Body
 }
+
+// badInput are the refusals of what a device sent, rather than of the
+// queue's state: each is logged as a warning.
+var badInput = map[string]bool{api.CodeInvalid: true, api.CodeBadRequest: true, api.CodeUnknownField: true,
+	api.CodeLease: true, api.CodeForbidden: true, api.CodeInternal: true}
 
 // Foreign answers device d, which published on another device's command
 // topic: refused, logged, nothing done.
@@ -140,93 +148,57 @@ func commandID(payload []byte) string {
 		ID string `json:"id"`
 	}
 	json.Unmarshal(payload, &probe)
-	if len(probe.ID) > 64 || strings.ContainsFunc(probe.ID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+	if !api.ValidCommandID(probe.ID) {
 		return ""
 	}
 	return probe.ID
 }
 
-var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+// commandKey is the idempotency key of device's command id.
+func commandKey(device, id string) string { return "mqtt:" + device + ":" + id }
 
+// action turns device d's command into the hub's action, d acting for
+// itself only: its tickets, its own counter.
 func (b *Bus) action(d *devices.Device, op string, args any) (hub.Action, error) {
 	switch a := args.(type) {
 	case *api.IssueArgs:
-		if a.OfflineNumber == 0 && (a.Token != "" || a.Replaces != "" || a.IssuedAt != nil) {
-			return hub.Action{}, errors.New("token, replaces and issued_at come with an offline_number")
+		if a.Replaces != "" && a.OfflineNumber != 0 {
+			return hub.IssueOffline(*a, d.ID, b.replacing(d, a.Replaces)), nil
 		}
-		if a.Token != "" && !tokenRe.MatchString(a.Token) {
-			return hub.Action{}, errors.New("a ticket token is 22 characters of base64url (128 random bits)")
-		}
-		ia := hub.IssueArgs{Service: a.Service, Channel: a.Channel, Priority: a.Priority, Lang: a.Lang,
-			Device: d.ID, OfflineNumber: a.OfflineNumber, Token: a.Token}
-		if a.AppointmentAt != nil {
-			ia.AppointmentAt = *a.AppointmentAt
-		}
-		if a.IssuedAt != nil {
-			ia.IssuedAt = *a.IssuedAt
-		}
-		return hub.IssueTicket(ia), nil
+		return hub.IssueTicket(*a, d.ID), nil
 	case *api.CheckinArgs:
-		return hub.CheckIn(a.Code, d.ID, a.Lang), nil
+		return hub.CheckIn(*a, d.ID), nil
 	case *api.CancelArgs:
-		return hub.VoidTicket(d.ID, a.Ticket, a.Reason), nil
-	case *api.TransferArgs:
-		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Service: a.Service})
-	case *api.PauseArgs:
-		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Reason: a.Reason})
-	case *api.OpenArgs:
-		return hub.CounterAction(op, d.Counter, hub.CounterArgs{Agent: a.Agent})
+		return hub.VoidTicket(*a, d.ID), nil
 	}
-	// Counter operations without arguments act on the device's own counter.
-	return hub.CounterAction(op, d.Counter, hub.CounterArgs{})
+	// The other operations act on the device's own counter.
+	return hub.CounterAction(op, d.Counter, args)
 }
 
-// supersede makes an offline ticket replace the request of the same kiosk
-// that got no answer in time: if the hub did issue that request's ticket,
-// the ticket is cancelled (the citizen holds the offline one); if it did
-// not, the request will never be done.
-func (b *Bus) supersede(act *hub.Action, d *devices.Device, old string) {
-	var issued string
-	act.Supersedes = "mqtt:" + d.ID + ":" + old
-	act.Superseded = encodeReply(api.ErrorReply(old, api.CodeSuperseded, "replaced by the ticket printed offline"))
-	act.Prior = func(status int, body []byte) {
-		var r api.Reply
-		var t api.Ticket
-		if status == 200 && json.Unmarshal(body, &r) == nil && r.OK && json.Unmarshal(r.Result, &t) == nil {
-			issued = t.ID
-		}
-	}
-	run := act.Run
-	act.Run = func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
-		// Issue first: if the hub refuses the offline ticket, nothing changes.
-		evs, err := run(e, by)
-		if err != nil {
-			return nil, err
-		}
-		if t, ok := e.Ticket(issued); ok && (t.State == queue.Waiting || t.State == queue.Called) {
-			// A waiting or called ticket can always be cancelled.
-			if cancel, err := e.Cancel(by, issued, "replaced by the ticket printed offline"); err == nil {
-				evs = append(evs, cancel...)
+// replacing is the request old of device d that a ticket it printed
+// offline replaces: the request got no answer in time.
+func (b *Bus) replacing(d *devices.Device, old string) hub.Replacing {
+	return hub.Replacing{
+		Key:        commandKey(d.ID, old),
+		Superseded: encodeReply(api.ErrorReply(old, api.CodeSuperseded, "replaced by the ticket printed offline")),
+		TicketOf: func(body []byte) string {
+			var r api.Reply
+			var t api.Ticket
+			if json.Unmarshal(body, &r) != nil || !r.OK || json.Unmarshal(r.Result, &t) != nil {
+				return ""
 			}
-		}
-		return evs, nil
+			return t.ID
+		},
 	}
 }
 
+// replyEncoder answers command id on reply/{device}.
 func replyEncoder(id string) hub.Encoder {
-	return func(result any, err error) (int, []byte) {
-		if err != nil {
-			var qe *queue.Error
-			if errors.As(err, &qe) {
-				return 409, encodeReply(api.ErrorReply(id, qe.Code, qe.Message))
-			}
-			return 500, encodeReply(api.ErrorReply(id, api.CodeInternal, "internal error"))
+	return func(o hub.Outcome, result json.RawMessage) []byte {
+		if !o.Done() {
+			return encodeReply(api.ErrorReply(id, o.Code, o.Message))
 		}
-		res, merr := json.Marshal(result)
-		if merr != nil {
-			return 500, encodeReply(api.ErrorReply(id, api.CodeInternal, "internal error"))
-		}
-		return 200, encodeReply(api.Reply{ID: id, OK: true, Result: res})
+		return encodeReply(api.Reply{ID: id, OK: true, Result: result})
 	}
 }
 

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -56,7 +57,7 @@ func (b *Bus) maintainLeases(ctx context.Context, kiosks []string) bool {
 	return ok
 }
 
-func discard(any, error) (int, []byte) { return 0, nil }
+func discard(hub.Outcome, json.RawMessage) []byte { return nil }
 
 // leaseDays are today and tomorrow, local to the site.
 func leaseDays(e *queue.Engine, now time.Time) []string {

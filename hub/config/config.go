@@ -101,6 +101,14 @@ func (n *Names) UnmarshalYAML(node *yaml.Node) error {
 	return nil
 }
 
+// Bounds of the site file's numbers: what a town can mean, and what every
+// view can show (a weight of 1e308 or NaN makes the policy's scores
+// infinite, which no JSON can hold).
+const (
+	MaxDuration = 24 * time.Hour // SLAs, service times, the appointment window, the priority boost
+	MaxWeight   = 100.0          // a service's weight
+)
+
 // Duration is a Go duration written "15m", "1h30m".
 type Duration time.Duration
 
@@ -323,8 +331,16 @@ func (c *Config) site(l *locator) (queue.Site, error) {
 		if sc.Name["fr"] == "" {
 			return s, l.errf(at("name"), "service %s needs a French name", sc.ID)
 		}
-		if sc.Weight < 0 {
-			return s, l.errf(at("weight"), "weight must be positive")
+		if !(sc.Weight >= 0 && sc.Weight <= MaxWeight) { // NaN fails both
+			return s, l.errf(at("weight"), "weight must be 0 (the default, 1) to %g", MaxWeight)
+		}
+		for _, d := range []struct {
+			name string
+			v    Duration
+		}{{"sla", sc.SLA}, {"service_time", sc.ServiceTime}} {
+			if d.v < 0 || time.Duration(d.v) > MaxDuration {
+				return s, l.errf(at(d.name), "must be 0 to %s", MaxDuration)
+			}
 		}
 		sv := queue.Service{ID: sc.ID, Names: sc.Name, SLA: time.Duration(sc.SLA), Weight: sc.Weight,
 			ServiceTime: time.Duration(sc.ServiceTime)}
@@ -420,11 +436,18 @@ func (c *Config) policy(l *locator, p *queue.Policy) error {
 			p.Tiers = append(p.Tiers, queue.Tier(t))
 		}
 	}
-	if pc.AppointmentWindow != nil {
-		p.AppointmentWindow = time.Duration(*pc.AppointmentWindow)
-	}
-	if pc.PriorityBoost != nil {
-		p.PriorityBoost = time.Duration(*pc.PriorityBoost)
+	for _, d := range []struct {
+		name string
+		v    *Duration
+		to   *time.Duration
+	}{{"appointment_window", pc.AppointmentWindow, &p.AppointmentWindow}, {"priority_boost", pc.PriorityBoost, &p.PriorityBoost}} {
+		if d.v == nil {
+			continue
+		}
+		if *d.v < 0 || time.Duration(*d.v) > MaxDuration {
+			return l.errf([]any{"policy", d.name}, "must be 0 to %s", MaxDuration)
+		}
+		*d.to = time.Duration(*d.v)
 	}
 	if pc.RecallsBeforeNoShow != nil {
 		if *pc.RecallsBeforeNoShow < 0 {

@@ -58,6 +58,11 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"service id not a letter", "- id: A\n", "- id: AB\n", `services[0].id: a service id is one capital letter`},
 		{"wrong type", "board_size: 10", "board_size: dix", "policy.board_size: cannot unmarshal"},
 		{"syntax", "counters:\n", "counters: [\n", ""},
+		{"SLA of a year", "sla: 15m", "sla: 8760h", "services[1].sla: must be 0 to 24h0m0s"},
+		{"weight not a number", "weight: 1.5", "weight: .nan", "services[5].weight: weight must be 0"},
+		{"infinite weight", "weight: 1.5", "weight: .inf", "services[5].weight: weight must be 0"},
+		{"huge weight", "weight: 1.5", "weight: 1e308", "services[5].weight: weight must be 0"},
+		{"window of a week", "appointment_window: 10m", "appointment_window: 168h", "policy.appointment_window: must be 0 to"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

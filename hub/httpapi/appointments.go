@@ -9,19 +9,12 @@ import (
 	"guichet/hub/queue"
 )
 
-type appointmentRequest struct {
-	Code    string    `json:"code"`
-	Service string    `json:"service"`
-	At      time.Time `json:"at"`
-	Citizen string    `json:"citizen"`
-}
-
 func (s *Server) bookAppointment(w http.ResponseWriter, r *http.Request) {
-	var req appointmentRequest
+	var req api.AppointmentArgs
 	if !decode(w, r, &req) {
 		return
 	}
-	s.do(w, r, hub.BookAppointment(req.Code, req.Service, req.At, req.Citizen), http.StatusCreated)
+	s.do(w, r, hub.BookAppointment(req), http.StatusCreated)
 }
 
 func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request) {
@@ -60,14 +53,12 @@ func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request) {
 	s.do(w, r, hub.CancelAppointment(r.PathValue("code")), http.StatusOK)
 }
 
-type checkinRequest struct {
-	Lang string `json:"lang"`
-}
-
+// checkinAppointment checks in the appointment of the path: the body is
+// checkin's arguments (api.CheckinArgs), whose code is the path's if given.
 func (s *Server) checkinAppointment(w http.ResponseWriter, r *http.Request) {
-	var req checkinRequest
-	if !decode(w, r, &req) {
+	var req api.CheckinArgs
+	if !decode(w, r, &req) || !samePath(w, "code", &req.Code, r.PathValue("code")) {
 		return
 	}
-	s.do(w, r, hub.CheckIn(r.PathValue("code"), "", req.Lang), http.StatusCreated)
+	s.do(w, r, hub.CheckIn(req, ""), http.StatusCreated)
 }

@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 
 	"guichet/hub/api"
 	"guichet/hub/devices"
+	"guichet/hub/queue"
 )
 
 type deviceRequest struct {
@@ -43,6 +46,17 @@ func (s *Server) addDevice(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
+	switch {
+	case !api.ValidDeviceID(req.ID):
+		refuse(w, errDeviceID)
+		return
+	case !slices.Contains(api.Roles, req.Role):
+		refuse(w, &api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("role must be one of %v", api.Roles)})
+		return
+	case !shortText(req.Counter):
+		refuse(w, &api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("counter must be a counter id of at most %d characters", queue.MaxIDLen)})
+		return
+	}
 	secret, err := s.devices.Add(req.ID, req.Role, req.Counter, "api")
 	if err != nil {
 		s.deviceError(w, err)
@@ -65,8 +79,24 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"devices": out})
 }
 
+var errDeviceID = &api.Error{Code: api.CodeInvalid, Message: "a device id is 1 to 64 lower-case letters, digits, '-', '_' or '.'"}
+
+// deviceID reads the device id of the path.
+func deviceID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !api.ValidDeviceID(id) {
+		refuse(w, errDeviceID)
+		return "", false
+	}
+	return id, true
+}
+
 func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
-	d, err := s.devices.Get(r.PathValue("id"))
+	id, ok := deviceID(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.devices.Get(id)
 	if err != nil {
 		s.deviceError(w, err)
 		return
@@ -76,7 +106,10 @@ func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) setDisabled(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
+		id, ok := deviceID(w, r)
+		if !ok {
+			return
+		}
 		if err := s.devices.SetDisabled(id, disabled, "api"); err != nil {
 			s.deviceError(w, err)
 			return
@@ -86,7 +119,10 @@ func (s *Server) setDisabled(disabled bool) http.HandlerFunc {
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, ok := deviceID(w, r)
+	if !ok {
+		return
+	}
 	secret, err := s.devices.Rotate(id, "api")
 	if err != nil {
 		s.deviceError(w, err)

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"guichet/hub"
 	"guichet/hub/api"
@@ -48,48 +51,54 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// issueRequest is the body of POST /api/v1/tickets.
-type issueRequest struct {
-	Service       string     `json:"service"`
-	Channel       string     `json:"channel"`
-	Priority      string     `json:"priority"`
-	AppointmentAt *time.Time `json:"appointment_at"`
-	Citizen       string     `json:"citizen"`
-	Lang          string     `json:"lang"`
-	Force         bool       `json:"force"`
-}
-
+// issue issues a ticket: the body is issue_ticket's arguments
+// (api.IssueArgs), without the fields of a ticket printed offline.
 func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
-	var req issueRequest
+	var req api.IssueArgs
 	if !decode(w, r, &req) {
 		return
 	}
-	if req.Service == "" {
-		writeError(w, http.StatusBadRequest, api.CodeInvalid, "service is required")
+	if err := req.CheckHTTP(); err != nil {
+		refuse(w, err)
 		return
 	}
-	a := hub.IssueArgs{Service: req.Service, Channel: req.Channel, Priority: req.Priority, Citizen: req.Citizen,
-		Lang: req.Lang, Force: req.Force}
-	if req.AppointmentAt != nil {
-		a.AppointmentAt = *req.AppointmentAt
-	}
-	s.do(w, r, hub.IssueTicket(a), http.StatusCreated)
+	s.do(w, r, hub.IssueTicket(req, ""), http.StatusCreated)
 }
 
+// states are the ticket states ?state= may name.
+var states = []queue.State{queue.Waiting, queue.Called, queue.Serving, queue.Done, queue.NoShow, queue.Cancelled}
+
 func (s *Server) tickets(w http.ResponseWriter, r *http.Request) {
-	state, service := r.URL.Query().Get("state"), r.URL.Query().Get("service")
+	state, service := queue.State(r.URL.Query().Get("state")), r.URL.Query().Get("service")
+	if state != "" && !slices.Contains(states, state) {
+		refuse(w, &api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("state must be one of %v", states)})
+		return
+	}
+	if !shortText(service) {
+		refuse(w, &api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("service must be a service id of at most %d characters", queue.MaxIDLen)})
+		return
+	}
 	out := []api.Ticket{}
 	now := s.hub.Now()
 	s.hub.Read(func(e *queue.Engine) {
-		for _, t := range e.Tickets(queue.State(state), service) {
+		for _, t := range e.Tickets(state, service) {
 			out = append(out, hub.TicketView(e, now, t))
 		}
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"tickets": out})
 }
 
+// shortText reports whether a parameter can be an id: at most
+// queue.MaxIDLen bytes of UTF-8. Anything longer names nothing, and is not
+// worth echoing back.
+func shortText(s string) bool { return len(s) <= queue.MaxIDLen && utf8.ValidString(s) }
+
 func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if !shortText(id) {
+		refuse(w, &api.Error{Code: api.CodeUnknownTicket, Message: "unknown ticket"})
+		return
+	}
 	var v api.Ticket
 	found := false
 	now := s.hub.Now()
@@ -125,6 +134,10 @@ func (s *Server) ticket(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
+	if !shortText(r.PathValue("id")) {
+		refuse(w, &api.Error{Code: api.CodeUnknownTicket, Message: "unknown ticket"})
+		return
+	}
 	evs, err := s.hub.Store().TicketEvents(r.Context(), r.PathValue("id"))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, api.CodeInternal, "could not read the log")
@@ -137,16 +150,25 @@ func (s *Server) ticketEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
 }
 
-type cancelRequest struct {
-	Reason string `json:"reason"`
-}
-
+// cancel cancels the ticket of the path: the body is cancel's arguments
+// (api.CancelArgs), whose ticket is the path's if given.
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) {
-	var req cancelRequest
-	if !decode(w, r, &req) {
+	var req api.CancelArgs
+	if !decode(w, r, &req) || !samePath(w, "ticket", &req.Ticket, r.PathValue("id")) {
 		return
 	}
-	s.do(w, r, hub.CancelTicket(r.PathValue("id"), req.Reason), http.StatusOK)
+	s.do(w, r, hub.CancelTicket(req), http.StatusOK)
+}
+
+// samePath sets an argument the path also names, which the body may repeat
+// but not contradict.
+func samePath(w http.ResponseWriter, name string, arg *string, path string) bool {
+	if *arg != "" && *arg != path {
+		refuse(w, &api.Error{Code: api.CodeInvalid, Message: fmt.Sprintf("%s is the path's; the body names another", name)})
+		return false
+	}
+	*arg = path
+	return true
 }
 
 func (s *Server) counters(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +192,11 @@ func (s *Server) counter(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	if !found {
-		writeError(w, http.StatusNotFound, api.CodeUnknownCounter, "unknown counter "+strconv.Quote(id))
+		msg := "unknown counter"
+		if shortText(id) {
+			msg += " " + strconv.Quote(id)
+		}
+		refuse(w, &api.Error{Code: api.CodeUnknownCounter, Message: msg})
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
@@ -181,8 +207,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) {
 	var err error
 	s.hub.Read(func(e *queue.Engine) { d, err = e.Explain(s.hub.Now(), r.PathValue("id")) })
 	if err != nil {
-		st, body := encoder(http.StatusOK)(nil, err)
-		writeRaw(w, st, body)
+		refuseQueue(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -239,21 +264,22 @@ var counterPaths = []struct{ path, op string }{
 	{"finish", "finish"}, {"noshow", "no_show"}, {"transfer", "transfer"}, {"pause", "pause"}, {"resume", "resume"},
 }
 
-type counterRequest struct {
-	Agent   string `json:"agent"`
-	Service string `json:"service"`
-	Reason  string `json:"reason"`
-}
-
+// counterOp runs op at the counter of the path: the body is op's
+// arguments, the type the MQTT op takes (api.NewArgs), or none.
 func (s *Server) counterOp(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req counterRequest
-		if !decode(w, r, &req) {
+		args, _ := api.NewArgs(op)
+		var into any = args
+		if args == nil {
+			into = &struct{}{} // takes no argument: any field is unknown
+		}
+		if !decode(w, r, into) {
 			return
 		}
-		act, err := hub.CounterAction(op, r.PathValue("id"), hub.CounterArgs(req))
+		act, err := hub.CounterAction(op, r.PathValue("id"), args)
 		if err != nil {
-			writeError(w, http.StatusBadRequest, api.CodeInvalid, err.Error())
+			s.log.Error("counter operation", "op", op, "err", err)
+			refuse(w, &api.Error{Code: api.CodeInternal, Message: "internal error"})
 			return
 		}
 		s.do(w, r, act, http.StatusOK)

@@ -282,52 +282,66 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint")
 }
 
-// statusOf maps refusal codes to HTTP statuses, in one place.
-var statusOf = map[string]int{
-	queue.ErrInvalid.Code:         http.StatusBadRequest,
-	queue.ErrUnknownService.Code:  http.StatusUnprocessableEntity,
-	queue.ErrUnknownAgent.Code:    http.StatusUnprocessableEntity,
-	queue.ErrChannelNotTaken.Code: http.StatusUnprocessableEntity,
-	queue.ErrUnknownCounter.Code:  http.StatusNotFound,
-	queue.ErrUnknownTicket.Code:   http.StatusNotFound,
-	queue.ErrServiceClosed.Code:   http.StatusConflict,
-	queue.ErrServiceFull.Code:     http.StatusConflict,
-	queue.ErrCounterClosed.Code:   http.StatusConflict,
-	queue.ErrCounterBusy.Code:     http.StatusConflict,
-	queue.ErrAgentBusy.Code:       http.StatusConflict,
-	queue.ErrAgentPaused.Code:     http.StatusConflict,
-	queue.ErrAgentNotPaused.Code:  http.StatusConflict,
-	queue.ErrLacksSkill.Code:      http.StatusConflict,
-	queue.ErrNoTicket.Code:        http.StatusConflict,
-	queue.ErrNotWaiting.Code:      http.StatusConflict,
-	queue.ErrTransition.Code:      http.StatusConflict,
-	queue.ErrQueueEmpty.Code:      http.StatusConflict,
-	queue.ErrLease.Code:           http.StatusConflict,
-	queue.ErrNoAppointment.Code:   http.StatusNotFound,
-	queue.ErrCheckedIn.Code:       http.StatusConflict,
-	queue.ErrCheckinWindow.Code:   http.StatusConflict,
+// statuses gives the HTTP status of every code of the wire contract: the
+// one place where the HTTP API maps the hub's outcomes to statuses.
+var statuses = map[string]int{
+	api.CodeBadRequest:       http.StatusBadRequest,
+	api.CodeUnknownOp:        http.StatusBadRequest,
+	api.CodeUnknownField:     http.StatusBadRequest,
+	api.CodeInvalid:          http.StatusBadRequest,
+	api.CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	api.CodeForbidden:        http.StatusForbidden,
+	api.CodeUnavailable:      http.StatusServiceUnavailable,
+	api.CodeInternal:         http.StatusInternalServerError,
+	api.CodeSuperseded:       http.StatusConflict,
+	api.CodeUnauthorized:     http.StatusUnauthorized,
+	api.CodeNotFound:         http.StatusNotFound,
+	api.CodeRateLimited:      http.StatusTooManyRequests,
+	api.CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	api.CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
+
+	api.CodeUnknownService:  http.StatusUnprocessableEntity,
+	api.CodeUnknownAgent:    http.StatusUnprocessableEntity,
+	api.CodeChannelNotTaken: http.StatusUnprocessableEntity,
+	api.CodeUnknownCounter:  http.StatusNotFound,
+	api.CodeUnknownTicket:   http.StatusNotFound,
+	api.CodeNoAppointment:   http.StatusNotFound,
+	api.CodeServiceClosed:   http.StatusConflict,
+	api.CodeServiceFull:     http.StatusConflict,
+	api.CodeCounterClosed:   http.StatusConflict,
+	api.CodeCounterBusy:     http.StatusConflict,
+	api.CodeAgentBusy:       http.StatusConflict,
+	api.CodeAgentPaused:     http.StatusConflict,
+	api.CodeAgentNotPaused:  http.StatusConflict,
+	api.CodeLacksSkill:      http.StatusConflict,
+	api.CodeNoTicket:        http.StatusConflict,
+	api.CodeNotWaiting:      http.StatusConflict,
+	api.CodeTransition:      http.StatusConflict,
+	api.CodeQueueEmpty:      http.StatusConflict,
+	api.CodeLease:           http.StatusConflict,
+	api.CodeCheckedIn:       http.StatusConflict,
+	api.CodeCheckinWindow:   http.StatusConflict,
+
+	api.CodeDeviceExists:  http.StatusConflict,
+	api.CodeUnknownDevice: http.StatusNotFound,
 }
 
-// encoder answers an action with success on success, the mapped status on refusal.
-func encoder(success int) hub.Encoder {
-	return func(result any, err error) (int, []byte) {
-		if err != nil {
-			var qe *queue.Error
-			if errors.As(err, &qe) {
-				st, ok := statusOf[qe.Code]
-				if !ok {
-					st = http.StatusConflict
-				}
-				return st, errorBody(qe.Code, qe.Message)
-			}
-			return http.StatusInternalServerError, errorBody(api.CodeInternal, "internal error")
-		}
-		b, merr := json.Marshal(result)
-		if merr != nil {
-			return http.StatusInternalServerError, errorBody(api.CodeInternal, "internal error")
-		}
-		return success, b
+// statusOf is the HTTP status of a refusal code (409 for a code of a newer
+// hub this table does not know yet: a refusal of the request as it stands).
+func statusOf(code string) int {
+	if st, ok := statuses[code]; ok {
+		return st
 	}
+	return http.StatusConflict
+}
+
+// encode writes an action's outcome as the HTTP API answers it: the result
+// when done, {"error": {"code", "message"}} when refused.
+func encode(o hub.Outcome, result json.RawMessage) []byte {
+	if !o.Done() {
+		return errorBody(o.Code, o.Message)
+	}
+	return result
 }
 
 func errorBody(code, msg string) []byte {
@@ -337,6 +351,20 @@ func errorBody(code, msg string) []byte {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeRaw(w, status, errorBody(code, msg))
+}
+
+// refuseQueue answers the engine's refusal err.
+func refuseQueue(w http.ResponseWriter, err error) {
+	var qe *queue.Error
+	if !errors.As(err, &qe) {
+		qe = &queue.Error{Code: api.CodeInternal, Message: "internal error"}
+	}
+	refuse(w, &api.Error{Code: qe.Code, Message: qe.Message})
+}
+
+// refuse answers a refusal, with the status of its code.
+func refuse(w http.ResponseWriter, e *api.Error) {
+	writeError(w, statusOf(e.Code), e.Code, e.Message)
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
@@ -356,9 +384,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, b)
 }
 
-// decode reads a JSON body into v: at most MaxBody bytes, no unknown
-// fields, one value. An empty body leaves v as it is. It writes the error
-// response itself and returns false on failure.
+// decode reads a JSON body into v, as api.Decode reads what a client sends
+// (no unknown field, one value, valid Unicode text), at most MaxBody bytes.
+// An empty body leaves v as it is. It writes the error response itself and
+// returns false on failure.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		writeError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "send application/json")
@@ -377,18 +406,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			writeError(w, http.StatusBadRequest, api.CodeUnknownField, "unknown field "+f)
-			return false
-		}
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "malformed JSON: "+err.Error())
-		return false
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "one JSON value expected")
+	if err := api.Decode(body, v); err != nil {
+		refuse(w, err)
 		return false
 	}
 	return true
@@ -407,13 +426,14 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return "http:" + k, true
 }
 
-// do runs an action and writes its reply.
+// do runs an action and writes its reply: success when it was done, the
+// status of the refusal's code when not.
 func (s *Server) do(w http.ResponseWriter, r *http.Request, act hub.Action, success int) {
 	key, ok := idempotencyKey(w, r)
 	if !ok {
 		return
 	}
-	rep, err := s.hub.Do(r.Context(), key, "api", act, encoder(success))
+	rep, err := s.hub.Do(r.Context(), key, "api", act, encode)
 	if err != nil {
 		s.log.Warn("operation not done", "op", act.Name, "err", err)
 		writeError(w, http.StatusServiceUnavailable, api.CodeUnavailable, "the hub could not store the operation; retry with the same Idempotency-Key")
@@ -422,5 +442,9 @@ func (s *Server) do(w http.ResponseWriter, r *http.Request, act hub.Action, succ
 	if rep.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	writeRaw(w, rep.Status, rep.Body)
+	status := success
+	if !rep.Done() {
+		status = statusOf(rep.Code)
+	}
+	writeRaw(w, status, rep.Body)
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"guichet/hub/api"
 )
 
 // Appointment is a slot booked on the town's booking platform; the citizen
@@ -19,26 +21,33 @@ type Appointment struct {
 var codeRe = regexp.MustCompile(`^[A-Za-z0-9-]{4,32}$`)
 
 // BookAppointment records an appointment (from the booking platform).
-func (e *Engine) BookAppointment(by By, code, service string, at time.Time, citizen string) ([]Event, error) {
+func (e *Engine) BookAppointment(by By, a api.AppointmentArgs) ([]Event, error) {
 	switch {
-	case !codeRe.MatchString(code):
+	case !codeRe.MatchString(a.Code):
 		return nil, refuse(ErrInvalid, "an appointment code is 4 to 32 letters, digits or '-'")
-	case e.appts[code] != nil:
-		return nil, refuse(ErrInvalid, "appointment %s already booked", code)
-	case at.IsZero():
+	case e.appts[a.Code] != nil:
+		return nil, refuse(ErrInvalid, "appointment %s already booked", a.Code)
+	case a.At.IsZero():
 		return nil, refuse(ErrInvalid, "an appointment needs its time")
-	case !text(citizen, MaxTextLen):
-		return nil, refuse(ErrInvalid, "citizen too long")
+	case !within(a.At, by.At, BookBehind, BookAhead):
+		return nil, refuse(ErrInvalid, "an appointment is booked from %s ago to %s ahead", human(BookBehind), human(BookAhead))
+	case !validText(a.Citizen, MaxTextLen):
+		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxTextLen)
+	case !validID(a.Service):
+		return nil, refuse(ErrInvalid, "service must be 1 to %d characters", MaxIDLen)
 	}
-	if e.services[service] == nil {
-		return nil, refuse(ErrUnknownService, "unknown service %q", service)
+	if e.services[a.Service] == nil {
+		return nil, refuse(ErrUnknownService, "unknown service %q", a.Service)
 	}
-	return e.commit(Event{At: by.At, Type: AppointmentBooked, Actor: by.Actor, Code: code, Service: service,
-		AppointmentAt: at, Citizen: citizen}), nil
+	return e.commit(Event{At: by.At, Type: AppointmentBooked, Actor: by.Actor, Code: a.Code, Service: a.Service,
+		AppointmentAt: a.At, Citizen: a.Citizen}), nil
 }
 
 // CancelAppointment removes an appointment not yet checked in.
 func (e *Engine) CancelAppointment(by By, code string) ([]Event, error) {
+	if !codeRe.MatchString(code) {
+		return nil, refuse(ErrInvalid, "an appointment code is 4 to 32 letters, digits or '-'")
+	}
 	a := e.appts[code]
 	if a == nil {
 		return nil, refuse(ErrNoAppointment, "unknown appointment %q", code)
@@ -49,9 +58,24 @@ func (e *Engine) CancelAppointment(by By, code string) ([]Event, error) {
 	return e.commit(Event{At: by.At, Type: AppointmentDrop, Actor: by.Actor, Code: code}), nil
 }
 
-// CheckIn issues the appointment ticket of code: priority appointment, its
-// slot time, its service. r gives the ticket's id, token, device, language.
-func (e *Engine) CheckIn(by By, code string, r IssueRequest) ([]Event, error) {
+// CheckinRequest is checkin as the engine takes it: the client's arguments
+// as either transport decoded them, and what the hub assigns to the ticket
+// (see IssueRequest).
+type CheckinRequest struct {
+	Args api.CheckinArgs
+
+	ID     string // the new ticket's global id (UUIDv7)
+	Token  string // its mobile-page token
+	Device string // the kiosk that asked; "" for the HTTP API
+}
+
+// CheckIn issues the appointment ticket of its code: priority appointment,
+// its slot time, its service.
+func (e *Engine) CheckIn(by By, r CheckinRequest) ([]Event, error) {
+	code := r.Args.Code
+	if !codeRe.MatchString(code) {
+		return nil, refuse(ErrInvalid, "an appointment code is 4 to 32 letters, digits or '-'")
+	}
 	a := e.appts[code]
 	if a == nil {
 		return nil, refuse(ErrNoAppointment, "no appointment with code %q", code)
@@ -65,10 +89,12 @@ func (e *Engine) CheckIn(by By, code string, r IssueRequest) ([]Event, error) {
 			code, a.At.In(e.site.Location).Format("15:04"), a.At.Add(-p.CheckinEarly).In(e.site.Location).Format("15:04"),
 			a.At.Add(p.CheckinLate).In(e.site.Location).Format("15:04"))
 	}
-	r.Service, r.Priority, r.AppointmentAt, r.Citizen, r.Force = a.Service, PriorityAppointment, a.At, a.Citizen, true
-	r.OfflineNumber, r.IssuedAt = 0, time.Time{}
-	r.code = code
-	return e.Issue(by, r)
+	slot := a.At
+	return e.Issue(by, IssueRequest{
+		Args: api.IssueArgs{Service: a.Service, Priority: string(PriorityAppointment), AppointmentAt: &slot,
+			Citizen: a.Citizen, Lang: r.Args.Lang, Force: true},
+		ID: r.ID, Token: r.Token, Device: r.Device, code: code,
+	})
 }
 
 // Appointments returns the appointments of a local day, by time.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/internal/measure"
 )
 
@@ -37,7 +38,7 @@ func bigSite(r *rand.Rand) Site {
 // fill issues n waiting tickets over the last hour, mixed classes and channels.
 func fill(b testing.TB, e *Engine, r *rand.Rand, now time.Time, n int) {
 	for i := 0; i < n; i++ {
-		req := IssueRequest{ID: fmt.Sprintf("t%07d", i), Service: e.site.Services[r.IntN(20)].ID}
+		req := issueReq{ID: fmt.Sprintf("t%07d", i), Service: e.site.Services[r.IntN(20)].ID}
 		if r.IntN(5) == 0 {
 			req.Channel = Phone
 		}
@@ -49,7 +50,7 @@ func fill(b testing.TB, e *Engine, r *rand.Rand, now time.Time, n int) {
 			req.AppointmentAt = now.Add(time.Duration(r.IntN(120)-60) * time.Minute)
 		}
 		at := now.Add(-time.Hour + time.Duration(i)*time.Hour/time.Duration(n))
-		if _, err := e.Issue(By{At: at}, req); err != nil {
+		if _, err := e.Issue(By{At: at}, req.request()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -65,7 +66,7 @@ func BenchmarkCallNextDecision(b *testing.B) {
 	}
 	now := day0.Add(2 * time.Hour)
 	for _, c := range e.site.Counters {
-		if _, err := e.OpenCounter(By{At: now}, c.ID, "a"+c.ID); err != nil {
+		if _, err := e.OpenCounter(By{At: now}, c.ID, api.OpenArgs{Agent: "a" + c.ID}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -101,5 +102,27 @@ func BenchmarkMemory100kWaiting(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "heap-MB")
 		runtime.KeepAlive(e)
+	}
+}
+
+// BenchmarkIssueChecked: one ticket issued, every bound of the request
+// checked, with 10,000 tickets waiting.
+func BenchmarkIssueChecked(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	e, err := New(bigSite(r))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
+	fill(b, e, r, now, 10_000)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := IssueRequest{ID: fmt.Sprintf("b%08d", i), Token: fmt.Sprintf("tok%019d", i), Device: "kiosk-hall",
+			Args: api.IssueArgs{Service: "S07", Priority: "priority", Citizen: "crm-0042-7781", Lang: "pt-BR"}}
+		if _, err := e.Issue(By{At: now}, req); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -36,7 +36,9 @@ type Engine struct {
 	stats    map[string]*ServiceStats
 	retired  []string // finished ticket ids, oldest first
 	appts    map[string]*Appointment
-	applied  int64 // events applied since New
+	recent   map[string][]*Ticket // each device's last online tickets (see offline.go)
+	applied  int64                // events applied since New
+	clamped  int64                // times from the log held within bounds (see clamp)
 }
 
 type numKey struct{ prefix, day string }
@@ -101,6 +103,7 @@ func (e *Engine) reset() {
 	e.stats = map[string]*ServiceStats{}
 	e.retired = nil
 	e.appts = map[string]*Appointment{}
+	e.recent = map[string][]*Ticket{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
 	}
@@ -200,11 +203,13 @@ func (e *Engine) Apply(ev Event) {
 	case AgentResumed:
 		e.setAgent(ev.Agent, AgentAvailable, ev.Counter, "", ev.At)
 	case AppointmentBooked:
-		e.appts[ev.Code] = &Appointment{Code: ev.Code, Service: ev.Service, At: ev.AppointmentAt, Citizen: ev.Citizen}
+		at := e.clamp(ev.AppointmentAt, ev.At, BookBehind, BookAhead)
+		e.appts[ev.Code] = &Appointment{Code: ev.Code, Service: ev.Service, At: at, Citizen: ev.Citizen}
 	case AppointmentDrop:
 		delete(e.appts, ev.Code)
 	case LeaseGranted:
-		e.addLease(&Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{}})
+		e.addLease(&Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{},
+			GrantedAt: ev.At})
 		nk := numKey{ev.Service, ev.Day}
 		if e.nextLeased(nk) <= ev.To {
 			e.nextLease[nk] = ev.To + 1
@@ -215,11 +220,11 @@ func (e *Engine) Apply(ev Event) {
 func (e *Engine) applyIssued(ev Event) {
 	issued := ev.At
 	if !ev.IssuedAt.IsZero() {
-		issued = ev.IssuedAt
+		issued = e.clamp(ev.IssuedAt, ev.At, MaxOfflineAge, 0)
 	}
 	t := &Ticket{
 		ID: ev.Ticket, Number: ev.Number, Prefix: ev.Service, Day: ev.Day,
-		Channel: ev.Channel, Priority: ev.Priority, AppointmentAt: ev.AppointmentAt,
+		Channel: ev.Channel, Priority: ev.Priority, AppointmentAt: e.clamp(ev.AppointmentAt, ev.At, SlotWindow, SlotWindow),
 		IssuedAt: issued, Device: ev.Device, Citizen: ev.Citizen, Token: ev.Token, Lang: ev.Lang,
 		Service: ev.Service, State: Waiting,
 	}
@@ -233,10 +238,12 @@ func (e *Engine) applyIssued(ev Event) {
 	nk := numKey{t.Prefix, t.Day}
 	if l := e.leaseOf(ev.Device, t.Prefix, t.Day, t.Number); l != nil {
 		l.Used[t.Number] = true
+		t.Offline = true
 		e.leaseRev++
 	} else if e.next[nk] <= t.Number {
 		e.next[nk] = t.Number + 1
 	}
+	e.remember(t)
 	e.enlane(t)
 }
 

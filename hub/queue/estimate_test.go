@@ -24,13 +24,13 @@ func TestCallsAnsweredElsewhereAreNotAheadOfAVisitor(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana") // visits, A and B
 	h.open("9", "pat") // the phone position
-	h.issue(IssueRequest{Service: "A"})
+	h.issue(issueReq{Service: "A"})
 	for i := 0; i < 14; i++ {
 		h.tick(time.Second)
-		h.issue(IssueRequest{Service: "A", Channel: Phone})
+		h.issue(issueReq{Service: "A", Channel: Phone})
 	}
 	h.tick(time.Second)
-	walkIn := h.issue(IssueRequest{Service: "A"})
+	walkIn := h.issue(issueReq{Service: "A"})
 	ahead, _, known := h.e.Position(h.now, walkIn)
 	if ahead != 1 || !known {
 		t.Fatalf("walk-in after 1 visitor and 14 calls: %d ahead (known %v), want 1", ahead, known)
@@ -40,7 +40,7 @@ func TestCallsAnsweredElsewhereAreNotAheadOfAVisitor(t *testing.T) {
 		t.Fatalf("summary = %+v, want 2 people ahead of a new visitor, 14 of a new call", sum)
 	}
 	// A call waits behind the calls only: the visitors are at the desks.
-	call := h.issue(IssueRequest{Service: "A", Channel: Phone})
+	call := h.issue(issueReq{Service: "A", Channel: Phone})
 	if ahead, _, _ := h.e.Position(h.now, call); ahead != 14 {
 		t.Fatalf("a new call has %d ahead, want 14", ahead)
 	}
@@ -53,15 +53,15 @@ func TestCallsAtABlendedCounterAreAheadOfAVisitor(t *testing.T) {
 	site.Counters = []Counter{{ID: "1", Channels: []Channel{Visit, Phone}, Services: []string{"A"}}}
 	h := newHarness(t, site)
 	h.open("1", "ana")
-	busy := h.issue(IssueRequest{Service: "A"})
+	busy := h.issue(issueReq{Service: "A"})
 	h.next("1") // ana is serving: nobody free
 	_ = busy
 	for i := 0; i < 3; i++ {
 		h.tick(time.Second)
-		h.issue(IssueRequest{Service: "A", Channel: Phone})
+		h.issue(issueReq{Service: "A", Channel: Phone})
 	}
 	h.tick(time.Second)
-	walkIn := h.issue(IssueRequest{Service: "A"})
+	walkIn := h.issue(issueReq{Service: "A"})
 	ahead, wait, known := h.e.Position(h.now, walkIn)
 	// (3 + 0.5) × 6 min ÷ 1 agent = 21 min
 	if ahead != 3 || !known || wait != 21*time.Minute {
@@ -82,10 +82,10 @@ func TestCallsCountForTheBlendedShareOfThePhoneCapacity(t *testing.T) {
 	h.open("9", "pat")
 	for i := 0; i < 6; i++ {
 		h.tick(time.Second)
-		h.issue(IssueRequest{Service: "A", Channel: Phone})
+		h.issue(issueReq{Service: "A", Channel: Phone})
 	}
 	h.tick(time.Second)
-	walkIn := h.issue(IssueRequest{Service: "A"})
+	walkIn := h.issue(issueReq{Service: "A"})
 	if ahead, _, _ := h.e.Position(h.now, walkIn); ahead != 3 {
 		t.Fatalf("6 calls, half the phone capacity blended: %d ahead, want 3", ahead)
 	}
@@ -99,7 +99,7 @@ func TestANewTicketInAnEmptyServiceWaitsForAFreeAgent(t *testing.T) {
 	if s := summaryOf(t, h.e, h.now, "B"); !s.Estimated || s.EstimatedWait != 0 || s.Ahead != 0 {
 		t.Fatalf("empty, bob free: %+v, want an estimate of 0", s)
 	}
-	h.issue(IssueRequest{Service: "B"})
+	h.issue(issueReq{Service: "B"})
 	h.next("2")
 	if s := summaryOf(t, h.e, h.now, "B"); s.EstimatedWait != 6*time.Minute {
 		t.Fatalf("empty, bob busy: %s, want half a service (6m)", s.EstimatedWait)

@@ -41,7 +41,8 @@ type Event struct {
 	Channel       Channel   `json:"channel,omitempty"`
 	Priority      Priority  `json:"priority,omitempty"`
 	AppointmentAt time.Time `json:"appointment_at,omitzero"`
-	IssuedAt      time.Time `json:"issued_at,omitzero"` // when printed offline
+	IssuedAt      time.Time `json:"issued_at,omitzero"`  // printed offline: its place in the queue (offline.go)
+	PrintedAt     time.Time `json:"printed_at,omitzero"` // printed offline: when the kiosk says it printed it
 	Device        string    `json:"device,omitempty"`
 	Citizen       string    `json:"citizen,omitempty"`
 	Token         string    `json:"token,omitempty"`

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 var paris = mustZone("Europe/Paris")
@@ -92,13 +94,42 @@ func (h *harness) must(op func(By) ([]Event, error)) {
 	}
 }
 
-func (h *harness) issue(r IssueRequest) string {
+// issueReq is an IssueRequest written flat, the way the tests think of it.
+type issueReq struct {
+	ID, Token, Service, Device, Citizen, Lang string
+	Channel                                   Channel
+	Priority                                  Priority
+	AppointmentAt, IssuedAt                   time.Time
+	Force                                     bool
+	OfflineNumber                             int
+	Replaces                                  string // the ticket replaced
+}
+
+func (q issueReq) request() IssueRequest {
+	r := IssueRequest{ID: q.ID, Token: q.Token, Device: q.Device, Replaces: q.Replaces,
+		Args: api.IssueArgs{Service: q.Service, Channel: string(q.Channel), Priority: string(q.Priority),
+			Citizen: q.Citizen, Lang: q.Lang, Force: q.Force, OfflineNumber: q.OfflineNumber}}
+	if !q.AppointmentAt.IsZero() {
+		r.Args.AppointmentAt = &q.AppointmentAt
+	}
+	if !q.IssuedAt.IsZero() {
+		r.Args.IssuedAt = &q.IssuedAt
+	}
+	return r
+}
+
+// checkinReq is the check-in of code for the ticket q describes.
+func checkinReq(code string, q issueReq) CheckinRequest {
+	return CheckinRequest{Args: api.CheckinArgs{Code: code, Lang: q.Lang}, ID: q.ID, Token: q.Token, Device: q.Device}
+}
+
+func (h *harness) issue(r issueReq) string {
 	h.t.Helper()
 	if r.ID == "" {
 		h.n++
 		r.ID = fmt.Sprintf("t%05d", h.n)
 	}
-	h.must(func(b By) ([]Event, error) { return h.e.Issue(b, r) })
+	h.must(func(b By) ([]Event, error) { return h.e.Issue(b, r.request()) })
 	return r.ID
 }
 

@@ -3,6 +3,8 @@ package queue
 import (
 	"slices"
 	"testing"
+
+	"guichet/hub/api"
 )
 
 func TestUnservedNamesLanesNoStaffingCanServe(t *testing.T) {
@@ -47,8 +49,8 @@ func TestUnservedNowFollowsTheOpenCounters(t *testing.T) {
 	if got := h.e.UnservedNow(); !slices.Equal(got, all) {
 		t.Fatalf("nobody signed in: %v, want %v", got, all)
 	}
-	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", "ana") })
-	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "9", "pat") })
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "ana"}) })
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "9", api.OpenArgs{Agent: "pat"}) })
 	want := []Lane{{"C", Visit}}
 	if got := h.e.UnservedNow(); !slices.Equal(got, want) {
 		t.Fatalf("ana at 1, pat on the phone: %v, want %v", got, want)

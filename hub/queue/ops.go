@@ -3,7 +3,6 @@ package queue
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"guichet/hub/api"
 )
@@ -15,86 +14,89 @@ type By struct {
 	Actor string
 }
 
-// Limits on free-text fields.
-const (
-	MaxIDLen     = 64
-	MaxTextLen   = 200
-	MaxLeaseSize = 500
-)
-
-// IssueRequest asks for a new ticket.
+// IssueRequest is issue_ticket as the engine takes it. Args is what the
+// client sent, exactly as either transport decoded it (the body of POST
+// /api/v1/tickets and the args of the MQTT op are one type): the engine
+// checks and bounds it here, once for both. The other fields are what the
+// hub assigns and no client may choose.
 type IssueRequest struct {
-	ID            string   // global id chosen by the caller (UUIDv7)
-	Token         string   // mobile-page token chosen by the caller
-	Service       string   // service id
-	Channel       Channel  // visit if empty
-	Priority      Priority // none if empty
-	AppointmentAt time.Time
-	Device        string // issuing device
-	Citizen       string // optional citizen id
-	Lang          string // language the citizen chose
-	Force         bool   // issue even outside opening hours or when full (staff)
+	Args api.IssueArgs
 
-	// A ticket a kiosk printed from its lease while the hub was unreachable.
-	OfflineNumber int
-	IssuedAt      time.Time
+	ID     string // the new ticket's global id (UUIDv7)
+	Token  string // its mobile-page token; a ticket printed offline brings its own, Args.Token
+	Device string // the device that asked; "" for the HTTP API
+	// Replaces, for a ticket printed offline, is the ticket the hub issued
+	// for the request it replaces (Args.Replaces), if any: it is cancelled.
+	Replaces string
 
 	code string // the appointment checked in, set by CheckIn
 }
 
 // Issue puts a new ticket in the queue.
 func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
-	if r.Channel == "" {
-		r.Channel = Visit
+	a := &r.Args
+	ch, prio := Channel(a.Channel), Priority(a.Priority)
+	if ch == "" {
+		ch = Visit
 	}
-	if r.Priority == "" {
-		r.Priority = PriorityNone
+	if prio == "" {
+		prio = PriorityNone
+	}
+	token := r.Token
+	if a.OfflineNumber != 0 && a.Token != "" {
+		token = a.Token
+	}
+	var slot time.Time
+	if a.AppointmentAt != nil {
+		slot = *a.AppointmentAt
 	}
 	switch {
-	case r.ID == "" || len(r.ID) > MaxIDLen:
+	case !validID(r.ID):
 		return nil, refuse(ErrInvalid, "ticket id must be 1 to %d characters", MaxIDLen)
 	case e.tickets[r.ID] != nil:
 		return nil, refuse(ErrInvalid, "ticket %s already exists", r.ID)
-	case r.Token != "" && e.byToken[r.Token] != nil:
+	case !validText(token, MaxIDLen):
+		return nil, refuse(ErrInvalid, "a ticket token is at most %d characters", MaxIDLen)
+	case token != "" && e.byToken[token] != nil:
 		return nil, refuse(ErrInvalid, "ticket token already in use")
-	case !r.Channel.Valid():
-		return nil, refuse(ErrInvalid, "unknown channel %q", r.Channel)
-	case !r.Priority.Valid():
-		return nil, refuse(ErrInvalid, "unknown priority %q", r.Priority)
-	case r.Priority == PriorityAppointment && r.AppointmentAt.IsZero():
+	case !validID(a.Service):
+		return nil, refuse(ErrInvalid, "service must be 1 to %d characters", MaxIDLen)
+	case !ch.Valid():
+		return nil, refuse(ErrInvalid, "unknown channel %.20q (visit or phone)", a.Channel)
+	case !prio.Valid():
+		return nil, refuse(ErrInvalid, "unknown priority %.20q (none, priority or appointment)", a.Priority)
+	case prio == PriorityAppointment && slot.IsZero():
 		return nil, refuse(ErrInvalid, "an appointment ticket needs its slot time")
-	case !text(r.Citizen, MaxTextLen) || !text(r.Device, MaxIDLen) || !text(r.Lang, 8) || !text(r.Token, MaxIDLen):
-		return nil, refuse(ErrInvalid, "a text field is too long or not UTF-8")
+	case prio != PriorityAppointment && !slot.IsZero():
+		return nil, refuse(ErrInvalid, "only an appointment ticket has a slot time")
+	case !slot.IsZero() && !within(slot, by.At, SlotWindow, SlotWindow):
+		return nil, refuse(ErrInvalid, "an appointment ticket's slot is within %s of now", human(SlotWindow))
+	case !validText(a.Citizen, MaxTextLen):
+		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxTextLen)
+	case !validLang(a.Lang):
+		return nil, refuse(ErrInvalid, "lang must be a language tag such as fr or pt-BR")
+	case r.Device != "" && !validID(r.Device):
+		return nil, refuse(ErrInvalid, "device must be 1 to %d characters", MaxIDLen)
+	case a.OfflineNumber == 0 && (a.Token != "" || a.Replaces != "" || a.IssuedAt != nil):
+		return nil, refuse(ErrInvalid, "token, replaces and issued_at come with an offline_number")
 	}
-	s := e.services[r.Service]
+	s := e.services[a.Service]
 	if s == nil {
-		return nil, refuse(ErrUnknownService, "unknown service %q", r.Service)
+		return nil, refuse(ErrUnknownService, "unknown service %q", a.Service)
 	}
-	if !s.Takes(r.Channel) {
-		return nil, refuse(ErrChannelNotTaken, "service %s does not take %s tickets", s.ID, r.Channel)
+	if !s.Takes(ch) {
+		return nil, refuse(ErrChannelNotTaken, "service %s does not take %s tickets", s.ID, ch)
 	}
 	ev := Event{
 		At: by.At, Type: TicketIssued, Ticket: r.ID, Actor: by.Actor,
-		Service: s.ID, Channel: r.Channel, Priority: r.Priority, AppointmentAt: r.AppointmentAt,
-		Device: r.Device, Citizen: r.Citizen, Token: r.Token, Lang: r.Lang, Code: r.code,
+		Service: s.ID, Channel: ch, Priority: prio, AppointmentAt: slot,
+		Device: r.Device, Citizen: a.Citizen, Token: token, Lang: a.Lang, Code: r.code,
 	}
-	if r.OfflineNumber > 0 {
-		if r.IssuedAt.IsZero() || r.IssuedAt.After(by.At.Add(5*time.Minute)) {
-			return nil, refuse(ErrInvalid, "an offline ticket needs its print time, not in the future")
-		}
-		day := e.Day(r.IssuedAt)
-		l := e.leaseOf(r.Device, s.ID, day, r.OfflineNumber)
-		if l == nil {
-			return nil, refuse(ErrLease, "number %d of %s on %s is not leased to %q", r.OfflineNumber, s.ID, day, r.Device)
-		}
-		if l.Used[r.OfflineNumber] {
-			return nil, refuse(ErrLease, "number %s was already issued", api.FormatNumber(s.ID, r.OfflineNumber))
-		}
-		ev.Number, ev.Day, ev.IssuedAt = r.OfflineNumber, day, r.IssuedAt
-		return e.commit(ev), nil
+	if a.OfflineNumber != 0 {
+		return e.issueOffline(by, r, ev)
 	}
-	if !r.Force {
-		if err := e.openForIssue(s, r.Channel, by.At); err != nil {
+	if !a.Force {
+		if err := e.openForIssue(s, ch, by.At); err != nil {
 			return nil, err
 		}
 	}
@@ -133,25 +135,32 @@ func (e *Engine) openForIssue(s *Service, ch Channel, t time.Time) error {
 }
 
 // Cancel takes a waiting or called ticket out of the queue.
-func (e *Engine) Cancel(by By, id, reason string) ([]Event, error) {
-	t := e.tickets[id]
+func (e *Engine) Cancel(by By, a api.CancelArgs) ([]Event, error) {
+	if !validID(a.Ticket) {
+		return nil, refuse(ErrInvalid, "ticket must be a ticket id of 1 to %d characters", MaxIDLen)
+	}
+	if !validText(a.Reason, MaxTextLen) {
+		return nil, refuse(ErrInvalid, "a reason is at most %d characters, without control characters", MaxTextLen)
+	}
+	t := e.tickets[a.Ticket]
 	if t == nil {
-		return nil, refuse(ErrUnknownTicket, "unknown ticket %q", id)
+		return nil, refuse(ErrUnknownTicket, "unknown ticket %q", a.Ticket)
 	}
 	if t.State != Waiting && t.State != Called {
 		return nil, refuse(ErrTransition, "ticket %s is %s: only a waiting or called ticket can be cancelled", t.Display(), t.State)
 	}
-	if !text(reason, MaxTextLen) {
-		return nil, refuse(ErrInvalid, "reason too long")
-	}
-	return e.commit(Event{At: by.At, Type: TicketCancelled, Ticket: id, Actor: by.Actor, Counter: t.Counter, Reason: reason}), nil
+	return e.commit(Event{At: by.At, Type: TicketCancelled, Ticket: t.ID, Actor: by.Actor, Counter: t.Counter, Reason: a.Reason}), nil
 }
 
-// OpenCounter logs agent on at counter.
-func (e *Engine) OpenCounter(by By, counter, agent string) ([]Event, error) {
+// OpenCounter logs an agent on at counter.
+func (e *Engine) OpenCounter(by By, counter string, args api.OpenArgs) ([]Event, error) {
 	c, cs, err := e.counter(counter)
 	if err != nil {
 		return nil, err
+	}
+	agent := args.Agent
+	if !validID(agent) {
+		return nil, refuse(ErrInvalid, "agent must be an agent id of 1 to %d characters", MaxIDLen)
 	}
 	a := e.agents[agent]
 	if a == nil {
@@ -249,14 +258,17 @@ func (e *Engine) NoShow(by By, counter string) ([]Event, error) {
 
 // Transfer sends the counter's ticket back to waiting, in another service,
 // keeping its number and original issue time.
-func (e *Engine) Transfer(by By, counter, service string) ([]Event, error) {
+func (e *Engine) Transfer(by By, counter string, a api.TransferArgs) ([]Event, error) {
 	c, t, err := e.held(counter, Called, Serving)
 	if err != nil {
 		return nil, err
 	}
-	s := e.services[service]
+	if !validID(a.Service) {
+		return nil, refuse(ErrInvalid, "service must be 1 to %d characters", MaxIDLen)
+	}
+	s := e.services[a.Service]
 	if s == nil {
-		return nil, refuse(ErrUnknownService, "unknown service %q", service)
+		return nil, refuse(ErrUnknownService, "unknown service %q", a.Service)
 	}
 	if s.ID == t.Service {
 		return nil, refuse(ErrInvalid, "ticket %s is already in service %s", t.Display(), s.ID)
@@ -268,14 +280,14 @@ func (e *Engine) Transfer(by By, counter, service string) ([]Event, error) {
 }
 
 // Pause pauses the counter's agent, with a reason; the counter must hold no ticket.
-func (e *Engine) Pause(by By, counter, reason string) ([]Event, error) {
+func (e *Engine) Pause(by By, counter string, a api.PauseArgs) ([]Event, error) {
 	c, cs, err := e.openCounter(counter)
 	if err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" || !text(reason, MaxTextLen) {
-		return nil, refuse(ErrInvalid, "a pause needs a reason of at most %d characters", MaxTextLen)
+	reason := strings.TrimSpace(a.Reason)
+	if reason == "" || !validText(reason, MaxTextLen) {
+		return nil, refuse(ErrInvalid, "a pause needs a reason of at most %d characters, without control characters", MaxTextLen)
 	}
 	if cs.Ticket != "" {
 		return nil, refuse(ErrAgentBusy, "counter %s holds ticket %s: finish or transfer it first", c.ID, e.tickets[cs.Ticket].Display())
@@ -304,14 +316,19 @@ func (e *Engine) GrantLease(by By, device, service, day string, size int) ([]Eve
 	if s == nil {
 		return nil, refuse(ErrUnknownService, "unknown service %q", service)
 	}
-	if device == "" || !text(device, MaxIDLen) {
+	if !validID(device) {
 		return nil, refuse(ErrInvalid, "a lease needs a device id")
 	}
 	if size < 1 || size > MaxLeaseSize {
 		return nil, refuse(ErrInvalid, "lease size must be 1 to %d", MaxLeaseSize)
 	}
-	if _, err := time.ParseInLocation(time.DateOnly, day, e.site.Location); err != nil || day < e.Day(by.At) {
-		return nil, refuse(ErrInvalid, "lease day %q must be today or later", day)
+	today := e.Day(by.At)
+	if _, err := time.ParseInLocation(time.DateOnly, day, e.site.Location); err != nil || day < today ||
+		day > e.Day(by.At.AddDate(0, 0, LeaseAhead)) {
+		return nil, refuse(ErrInvalid, "lease day %.20q must be today or within %d days", day, LeaseAhead)
+	}
+	if from := e.nextLeased(numKey{s.ID, day}); from+size-1 > api.MaxNumber {
+		return nil, refuse(ErrInvalid, "no numbers left to lease for %s on %s", s.ID, day)
 	}
 	from := e.nextLeased(numKey{s.ID, day})
 	return e.commit(Event{At: by.At, Type: LeaseGranted, Actor: by.Actor, Device: device, Service: s.ID, Day: day, Number: from, To: from + size - 1}), nil
@@ -325,6 +342,9 @@ func (e *Engine) commit(evs ...Event) []Event {
 }
 
 func (e *Engine) counter(id string) (*Counter, *CounterState, error) {
+	if !validID(id) {
+		return nil, nil, refuse(ErrInvalid, "counter must be a counter id of 1 to %d characters", MaxIDLen)
+	}
 	c := e.counters[id]
 	if c == nil {
 		return nil, nil, refuse(ErrUnknownCounter, "unknown counter %q", id)
@@ -360,5 +380,3 @@ func (e *Engine) held(counter string, states ...State) (*Counter, *Ticket, error
 	}
 	return nil, nil, refuse(ErrTransition, "ticket %s is %s", t.Display(), t.State)
 }
-
-func text(s string, max int) bool { return len(s) <= max && utf8.ValidString(s) }

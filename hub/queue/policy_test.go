@@ -3,11 +3,13 @@ package queue
 import (
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 func (h *harness) open(counter, agent string) {
 	h.t.Helper()
-	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, counter, agent) })
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, counter, api.OpenArgs{Agent: agent}) })
 }
 
 // next calls next at counter and returns the called ticket's id.
@@ -21,11 +23,11 @@ func (h *harness) next(counter string) string {
 func TestCallNextPrefersAppointmentDueNow(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
-	early := h.issue(IssueRequest{Service: "A"})
+	early := h.issue(issueReq{Service: "A"})
 	h.tick(5 * time.Minute)
-	notYet := h.issue(IssueRequest{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now.Add(30 * time.Minute)})
-	due := h.issue(IssueRequest{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now.Add(5 * time.Minute)})
-	prio := h.issue(IssueRequest{Service: "A", Priority: PriorityPublic})
+	notYet := h.issue(issueReq{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now.Add(30 * time.Minute)})
+	due := h.issue(issueReq{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now.Add(5 * time.Minute)})
+	prio := h.issue(issueReq{Service: "A", Priority: PriorityPublic})
 	h.tick(time.Minute)
 	for i, want := range []string{due, prio, early, notYet} {
 		if got := h.next("1"); got != want {
@@ -37,9 +39,9 @@ func TestCallNextPrefersAppointmentDueNow(t *testing.T) {
 func TestCallNextPriorityPublicFirstWhenItIsATier(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
-	normal := h.issue(IssueRequest{Service: "A"})
+	normal := h.issue(issueReq{Service: "A"})
 	h.tick(10 * time.Minute)
-	prio := h.issue(IssueRequest{Service: "B", Priority: PriorityPublic})
+	prio := h.issue(issueReq{Service: "B", Priority: PriorityPublic})
 	// ana serves B at level 1 and A at level 3, yet priority public wins.
 	if got := h.next("1"); got != prio {
 		t.Fatalf("got %s, want priority ticket %s", got, prio)
@@ -55,11 +57,11 @@ func TestCallNextPriorityBoostWhenPriorityIsNotATier(t *testing.T) {
 	site.Policy.PriorityBoost = 5 * time.Minute
 	h := newHarness(t, site)
 	h.open("1", "ana")
-	long := h.issue(IssueRequest{Service: "A"})
+	long := h.issue(issueReq{Service: "A"})
 	h.tick(8 * time.Minute)
-	short := h.issue(IssueRequest{Service: "A"})
+	short := h.issue(issueReq{Service: "A"})
 	h.tick(time.Minute)
-	prio := h.issue(IssueRequest{Service: "A", Priority: PriorityPublic})
+	prio := h.issue(issueReq{Service: "A", Priority: PriorityPublic})
 	// waits: long 9 min, short 1 min, prio 0 + 5 min boost.
 	for i, want := range []string{long, prio, short} {
 		if got := h.next("1"); got != want {
@@ -71,9 +73,9 @@ func TestCallNextPriorityBoostWhenPriorityIsNotATier(t *testing.T) {
 func TestCallNextWeightsWaitBySkillLevel(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana") // A level 3, B level 1
-	b := h.issue(IssueRequest{Service: "B"})
+	b := h.issue(issueReq{Service: "B"})
 	h.tick(6 * time.Minute)
-	a := h.issue(IssueRequest{Service: "A"})
+	a := h.issue(issueReq{Service: "A"})
 	h.tick(3 * time.Minute)
 	// B waited 9 min × 1, A waited 3 min × 3 = 9: tie, first come wins.
 	if got := h.next("1"); got != b {
@@ -81,9 +83,9 @@ func TestCallNextWeightsWaitBySkillLevel(t *testing.T) {
 	}
 	h2 := newHarness(t, testSite())
 	h2.open("1", "ana")
-	b = h2.issue(IssueRequest{Service: "B"})
+	b = h2.issue(issueReq{Service: "B"})
 	h2.tick(5 * time.Minute)
-	a = h2.issue(IssueRequest{Service: "A"})
+	a = h2.issue(issueReq{Service: "A"})
 	h2.tick(3 * time.Minute)
 	// B 8 min × 1 < A 3 min × 3.
 	if got := h2.next("1"); got != a {
@@ -94,10 +96,10 @@ func TestCallNextWeightsWaitBySkillLevel(t *testing.T) {
 func TestCallNextServesOverdueTicketDespiteLowSkill(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
-	old := h.issue(IssueRequest{Service: "B"}) // SLA 30 min, ana level 1
+	old := h.issue(issueReq{Service: "B"}) // SLA 30 min, ana level 1
 	h.tick(20 * time.Minute)
-	fresh := h.issue(IssueRequest{Service: "A"}) // ana level 3
-	h.tick(11 * time.Minute)                     // B waited 31 min (overdue), A 11 min × 3 = 33 > 31
+	fresh := h.issue(issueReq{Service: "A"}) // ana level 3
+	h.tick(11 * time.Minute)                 // B waited 31 min (overdue), A 11 min × 3 = 33 > 31
 	d, err := h.e.Explain(h.now, "1")
 	if err != nil {
 		t.Fatal(err)
@@ -114,9 +116,9 @@ func TestCallNextServesOverdueTicketDespiteLowSkill(t *testing.T) {
 func TestCallNextOverdueOrderedByRatioToSLA(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "carl") // A (SLA 20) and C (SLA 15)
-	a := h.issue(IssueRequest{Service: "A"})
+	a := h.issue(issueReq{Service: "A"})
 	h.tick(2 * time.Minute)
-	c := h.issue(IssueRequest{Service: "C"})
+	c := h.issue(issueReq{Service: "C"})
 	h.tick(22 * time.Minute) // A 24/20 = 1.2, C 22/15 = 1.47
 	if got := h.next("1"); got != c {
 		t.Fatalf("got %s, want %s (further past its SLA)", got, c)
@@ -131,7 +133,7 @@ func TestCallNextFirstComeFirstServedAmongEquals(t *testing.T) {
 	h.open("1", "ana")
 	var ids []string
 	for i := 0; i < 5; i++ {
-		ids = append(ids, h.issue(IssueRequest{Service: "A"}))
+		ids = append(ids, h.issue(issueReq{Service: "A"}))
 	}
 	h.tick(time.Minute)
 	for i, want := range ids {
@@ -145,9 +147,9 @@ func TestCallNextPhonePositionTakesOnlyPhoneTickets(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("9", "pat")
 	h.open("1", "carl")
-	visit := h.issue(IssueRequest{Service: "A"})
+	visit := h.issue(issueReq{Service: "A"})
 	h.tick(time.Minute)
-	phone := h.issue(IssueRequest{Service: "A", Channel: Phone})
+	phone := h.issue(issueReq{Service: "A", Channel: Phone})
 	if got := h.next("9"); got != phone {
 		t.Fatalf("phone position got %s, want phone ticket %s", got, phone)
 	}
@@ -160,15 +162,15 @@ func TestCallNextPhonePositionTakesOnlyPhoneTickets(t *testing.T) {
 func TestCallNextOnlyServicesTheAgentHasSkillsFor(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "bob") // B only
-	h.issue(IssueRequest{Service: "A"})
+	h.issue(issueReq{Service: "A"})
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") }), "queue_empty")
 }
 
 func TestCallNextFinishesTheHeldTicketFirst(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
-	first := h.issue(IssueRequest{Service: "A"})
-	second := h.issue(IssueRequest{Service: "A"})
+	first := h.issue(issueReq{Service: "A"})
+	second := h.issue(issueReq{Service: "A"})
 	h.next("1")
 	h.tick(4 * time.Minute)
 	if got := h.next("1"); got != second {
@@ -182,10 +184,10 @@ func TestCallNextFinishesTheHeldTicketFirst(t *testing.T) {
 func TestExplainAgreesWithCallNext(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
-	h.issue(IssueRequest{Service: "B"})
+	h.issue(issueReq{Service: "B"})
 	h.tick(3 * time.Minute)
-	h.issue(IssueRequest{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now})
-	h.issue(IssueRequest{Service: "A"})
+	h.issue(issueReq{Service: "A", Priority: PriorityAppointment, AppointmentAt: h.now})
+	h.issue(issueReq{Service: "A"})
 	d, err := h.e.Explain(h.now, "1")
 	if err != nil {
 		t.Fatal(err)
@@ -220,12 +222,12 @@ func TestTransferKeepsNumberAndOriginalIssueTime(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
 	h.open("2", "bob")
-	id := h.issue(IssueRequest{Service: "A"})
+	id := h.issue(issueReq{Service: "A"})
 	issued := h.now
 	h.tick(10 * time.Minute)
-	later := h.issue(IssueRequest{Service: "B"})
+	later := h.issue(issueReq{Service: "B"})
 	h.next("1")
-	h.must(func(b By) ([]Event, error) { return h.e.Transfer(b, "1", "B") })
+	h.must(func(b By) ([]Event, error) { return h.e.Transfer(b, "1", api.TransferArgs{Service: "B"}) })
 	tk := h.ticket(id)
 	if tk.Display() != "A001" || !tk.IssuedAt.Equal(issued) || tk.Service != "B" || tk.Transfers != 1 {
 		t.Fatalf("transferred ticket = %+v", tk)
@@ -239,12 +241,12 @@ func TestTransferKeepsNumberAndOriginalIssueTime(t *testing.T) {
 func TestNumbersAreConsecutivePerServiceAndResetAtLocalMidnight(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.now = time.Date(2026, 11, 17, 23, 58, 0, 0, paris)
-	a1 := h.issue(IssueRequest{Service: "A", Force: true})
-	b1 := h.issue(IssueRequest{Service: "B", Force: true})
-	a2 := h.issue(IssueRequest{Service: "A", Force: true})
+	a1 := h.issue(issueReq{Service: "A", Force: true})
+	b1 := h.issue(issueReq{Service: "B", Force: true})
+	a2 := h.issue(issueReq{Service: "A", Force: true})
 	// 23:30 UTC is already the next day in Paris.
 	h.now = time.Date(2026, 11, 17, 23, 30, 0, 0, time.UTC)
-	a3 := h.issue(IssueRequest{Service: "A", Force: true})
+	a3 := h.issue(issueReq{Service: "A", Force: true})
 	got := []string{h.ticket(a1).Display(), h.ticket(b1).Display(), h.ticket(a2).Display(), h.ticket(a3).Display()}
 	want := []string{"A001", "B001", "A002", "A001"}
 	for i := range want {
@@ -263,12 +265,12 @@ func TestIssueRefusedOutsideOpeningHours(t *testing.T) {
 	week[time.Tuesday] = []Span{{8*60 + 30, 12 * 60}}
 	site.Services[0].Hours = NewHours(week, []string{"2026-11-24"})
 	h := newHarness(t, site)
-	h.issue(IssueRequest{Service: "A"}) // Tuesday 09:00
+	h.issue(issueReq{Service: "A"}) // Tuesday 09:00
 	h.now = time.Date(2026, 11, 17, 12, 0, 0, 0, paris)
-	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, IssueRequest{ID: "x", Service: "A"}) }), "service_closed")
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, issueReq{ID: "x", Service: "A"}.request()) }), "service_closed")
 	h.now = time.Date(2026, 11, 24, 9, 0, 0, 0, paris) // a closed Tuesday
-	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, IssueRequest{ID: "y", Service: "A"}) }), "service_closed")
-	h.issue(IssueRequest{Service: "A", Force: true}) // staff may force
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, issueReq{ID: "y", Service: "A"}.request()) }), "service_closed")
+	h.issue(issueReq{Service: "A", Force: true}) // staff may force
 }
 
 func TestIssueRefusedWhenWaitRunsPastClosing(t *testing.T) {
@@ -282,7 +284,7 @@ func TestIssueRefusedWhenWaitRunsPastClosing(t *testing.T) {
 	for {
 		err := h.do(func(b By) ([]Event, error) {
 			n++
-			return h.e.Issue(b, IssueRequest{ID: "b" + string(rune('a'+n)), Service: "B"})
+			return h.e.Issue(b, issueReq{ID: "b" + string(rune('a'+n)), Service: "B"}.request())
 		})
 		if err != nil {
 			wantCode(t, err, "service_full")
@@ -301,7 +303,7 @@ func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 	h.open("1", "ana")  // A3 B1: 0.75 of an agent on A
 	h.open("2", "carl") // A1 C1: 0.5 on A
 	for i := 0; i < 4; i++ {
-		h.issue(IssueRequest{Service: "A"})
+		h.issue(issueReq{Service: "A"})
 	}
 	var sum ServiceSummary
 	for _, s := range h.e.Summary(h.now) {
@@ -313,7 +315,7 @@ func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 15*time.Minute+36*time.Second || sum.Waiting != 4 || sum.Ahead != 4 {
 		t.Fatalf("summary = %+v", sum)
 	}
-	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "2", "réunion") })
+	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "2", api.PauseArgs{Reason: "réunion"}) })
 	for _, s := range h.e.Summary(h.now) {
 		if s.Service == "C" && s.Estimated {
 			t.Fatalf("C estimated with nobody serving it: %+v", s)
@@ -325,7 +327,7 @@ func TestEstimateLearnsServiceTimes(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("2", "bob")
 	for i := 0; i < 20; i++ {
-		h.issue(IssueRequest{Service: "B"})
+		h.issue(issueReq{Service: "B"})
 	}
 	for i := 0; i < 20; i++ {
 		h.next("2")
@@ -340,10 +342,10 @@ func TestEstimateLearnsServiceTimes(t *testing.T) {
 func TestPositionCountsPriorityAhead(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("1", "ana")
-	h.issue(IssueRequest{Service: "A"})
-	me := h.issue(IssueRequest{Service: "A"})
-	h.issue(IssueRequest{Service: "A", Priority: PriorityPublic})
-	h.issue(IssueRequest{Service: "A"})
+	h.issue(issueReq{Service: "A"})
+	me := h.issue(issueReq{Service: "A"})
+	h.issue(issueReq{Service: "A", Priority: PriorityPublic})
+	h.issue(issueReq{Service: "A"})
 	ahead, wait, ok := h.e.Position(h.now, me)
 	if ahead != 2 || !ok || wait <= 0 {
 		t.Fatalf("ahead %d wait %s ok %v, want 2 ahead", ahead, wait, ok)
@@ -352,7 +354,7 @@ func TestPositionCountsPriorityAhead(t *testing.T) {
 
 func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 	h := newHarness(t, testSite())
-	h.issue(IssueRequest{Service: "A"}) // A001
+	h.issue(issueReq{Service: "A"}) // A001
 	rev := h.e.LeaseRev()
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 10) })
 	if h.e.LeaseRev() == rev {
@@ -363,13 +365,13 @@ func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 	if len(l) != 1 || l[0].From != OfflineFrom || l[0].To != OfflineFrom+9 {
 		t.Fatalf("lease = %+v", l)
 	}
-	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != 2 {
+	if got := h.ticket(h.issue(issueReq{Service: "A"})).Number; got != 2 {
 		t.Fatalf("the hub went on at %d, want 2", got)
 	}
 	if h.e.LeaseRev() != rev {
 		t.Fatal("an online ticket moved LeaseRev: every call would recompute every kiosk's leases")
 	}
-	off := IssueRequest{ID: "off-1", Service: "A", Device: "kiosk-1", OfflineNumber: 903, IssuedAt: h.now.Add(-time.Minute)}
+	off := issueReq{ID: "off-1", Service: "A", Device: "kiosk-1", OfflineNumber: 903, IssuedAt: h.now.Add(-time.Minute)}
 	h.issue(off)
 	if h.e.LeaseRev() == rev {
 		t.Fatal("a leased number used left LeaseRev alone")
@@ -378,9 +380,9 @@ func TestLeasedNumbersAreNeverIssuedByTheHub(t *testing.T) {
 		t.Fatalf("offline ticket %s", got)
 	}
 	off.ID = "off-2"
-	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, off) }), "invalid_lease")
-	other := IssueRequest{ID: "off-3", Service: "A", Device: "kiosk-2", OfflineNumber: 904, IssuedAt: h.now}
-	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, other) }), "invalid_lease")
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, off.request()) }), "invalid_lease")
+	other := issueReq{ID: "off-3", Service: "A", Device: "kiosk-2", OfflineNumber: 904, IssuedAt: h.now}
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.Issue(b, other.request()) }), "invalid_lease")
 	if l := h.e.Leases("kiosk-1"); l[0].Free() != 9 {
 		t.Fatalf("lease free = %d, want 9", l[0].Free())
 	}
@@ -397,9 +399,9 @@ func TestABusyDayJumpsOverLeasedNumbers(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 20) })
 	for i := 1; i < OfflineFrom; i++ {
-		h.issue(IssueRequest{Service: "A"})
+		h.issue(issueReq{Service: "A"})
 	}
-	if got := h.ticket(h.issue(IssueRequest{Service: "A"})).Number; got != OfflineFrom+20 {
+	if got := h.ticket(h.issue(issueReq{Service: "A"})).Number; got != OfflineFrom+20 {
 		t.Fatalf("after %d tickets the hub handed out %d, inside the lease", OfflineFrom-1, got)
 	}
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 5) })
@@ -414,9 +416,9 @@ func TestOfflineTicketSlotsInByItsIssueTime(t *testing.T) {
 	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", "2026-11-17", 5) })
 	printed := h.now
 	h.tick(5 * time.Minute)
-	online := h.issue(IssueRequest{Service: "A"})
+	online := h.issue(issueReq{Service: "A"})
 	h.tick(5 * time.Minute)
-	off := h.issue(IssueRequest{Service: "A", Device: "kiosk-1", OfflineNumber: OfflineFrom, IssuedAt: printed})
+	off := h.issue(issueReq{Service: "A", Device: "kiosk-1", OfflineNumber: OfflineFrom, IssuedAt: printed})
 	if got := h.next("1"); got != off {
 		t.Fatalf("got %s, want the offline ticket printed first (%s before %s)", got, off, online)
 	}
@@ -425,9 +427,9 @@ func TestOfflineTicketSlotsInByItsIssueTime(t *testing.T) {
 func TestEvictsFinishedTicketsOfPastDays(t *testing.T) {
 	h := newHarness(t, testSite())
 	id := reach(h, Done)
-	waiting := h.issue(IssueRequest{Service: "A"})
+	waiting := h.issue(issueReq{Service: "A"})
 	h.now = h.now.Add(24 * time.Hour)
-	h.issue(IssueRequest{Service: "A", Force: true})
+	h.issue(issueReq{Service: "A", Force: true})
 	if _, ok := h.e.Ticket(id); ok {
 		t.Fatal("yesterday's finished ticket still held")
 	}
@@ -442,8 +444,8 @@ func TestPhoneCallsStayOffTheBoard(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("9", "ana")
 	h.open("1", "carl")
-	h.issue(IssueRequest{Service: "A", Channel: Phone})
-	h.issue(IssueRequest{Service: "A"})
+	h.issue(issueReq{Service: "A", Channel: Phone})
+	h.issue(issueReq{Service: "A"})
 	h.next("9")
 	h.must(func(b By) ([]Event, error) { return h.e.Recall(b, "9") })
 	h.next("1")

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"guichet/hub/api"
 )
 
 // randomSite builds a site of 1–5 services, 1–5 counters and 1–6 agents with
@@ -111,25 +113,25 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 		case k < 9:
 			op = "offline issue"
 			dev := fmt.Sprintf("k%d", r.IntN(2))
-			var req IssueRequest
+			var req issueReq
 			for _, l := range h.e.Leases(dev) {
 				for n := l.From; n <= l.To; n++ {
 					if !l.Used[n] && r.IntN(3) > 0 {
-						req = IssueRequest{Service: l.Service, Device: dev, OfflineNumber: n}
+						req = issueReq{Service: l.Service, Device: dev, OfflineNumber: n}
 					}
 				}
 			}
 			if req.Service == "" {
-				req = IssueRequest{Service: site.Services[0].ID, Device: dev, OfflineNumber: OfflineFrom + r.IntN(30)}
+				req = issueReq{Service: site.Services[0].ID, Device: dev, OfflineNumber: OfflineFrom + r.IntN(30)}
 			}
 			req.ID, req.IssuedAt = fmt.Sprintf("o%04d", step), h.now.Add(-time.Duration(r.IntN(300))*time.Second)
 			svc := h.e.services[req.Service]
 			req.Channel = svc.Channels[0]
-			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req) })
+			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req.request()) })
 		case k < 30:
 			op = "issue"
 			svc := site.Services[r.IntN(len(site.Services))]
-			req := IssueRequest{ID: fmt.Sprintf("t%04d", step), Service: svc.ID, Channel: svc.Channels[r.IntN(len(svc.Channels))]}
+			req := issueReq{ID: fmt.Sprintf("t%04d", step), Service: svc.ID, Channel: svc.Channels[r.IntN(len(svc.Channels))]}
 			if r.IntN(20) == 0 {
 				req.Service = "Z"
 			}
@@ -140,11 +142,11 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 				req.Priority = PriorityAppointment
 				req.AppointmentAt = h.now.Add(time.Duration(r.IntN(60)-20) * time.Minute).Truncate(5 * time.Minute)
 			}
-			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req) })
+			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req.request()) })
 		case k < 40:
 			op = "open"
 			c, a := anyCounter(), site.Agents[r.IntN(len(site.Agents))].ID
-			err = h.do(func(b By) ([]Event, error) { return h.e.OpenCounter(b, c, a) })
+			err = h.do(func(b By) ([]Event, error) { return h.e.OpenCounter(b, c, api.OpenArgs{Agent: a}) })
 		case k < 62:
 			op = "call next"
 			c := anyCounter()
@@ -178,15 +180,15 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 		case k < 87:
 			op = "transfer"
 			c, s := anyCounter(), site.Services[r.IntN(len(site.Services))].ID
-			err = h.do(func(b By) ([]Event, error) { return h.e.Transfer(b, c, s) })
+			err = h.do(func(b By) ([]Event, error) { return h.e.Transfer(b, c, api.TransferArgs{Service: s}) })
 		case k < 90:
 			op = "cancel"
 			id := anyTicket()
-			err = h.do(func(b By) ([]Event, error) { return h.e.Cancel(b, id, "") })
+			err = h.do(func(b By) ([]Event, error) { return h.e.Cancel(b, api.CancelArgs{Ticket: id, Reason: ""}) })
 		case k < 93:
 			op = "pause"
 			c := anyCounter()
-			err = h.do(func(b By) ([]Event, error) { return h.e.Pause(b, c, "pause") })
+			err = h.do(func(b By) ([]Event, error) { return h.e.Pause(b, c, api.PauseArgs{Reason: "pause"}) })
 		case k < 96:
 			op = "resume"
 			c := anyCounter()

@@ -38,6 +38,7 @@ type Ticket struct {
 	Citizen       string    `json:"citizen,omitempty"`
 	Token         string    `json:"token,omitempty"`
 	Lang          string    `json:"lang,omitempty"`
+	Offline       bool      `json:"offline,omitempty"` // printed from its device's lease
 
 	// Mutable.
 	Service   string    `json:"service"`
@@ -110,6 +111,8 @@ type Lease struct {
 	From    int          `json:"from"`
 	To      int          `json:"to"` // inclusive
 	Used    map[int]bool `json:"used,omitempty"`
+	// GrantedAt is when the hub granted it (zero in snapshots of older builds).
+	GrantedAt time.Time `json:"granted_at,omitzero"`
 }
 
 // Free returns how many numbers of the lease are still unused.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/api"
 	"guichet/hub/config"
 	"guichet/hub/server"
 	"guichet/internal/fulldisk"
@@ -42,17 +44,17 @@ func BenchmarkFullDisk15kEvents(b *testing.B) {
 		}
 		ctx := context.Background()
 		do := func(act hub.Action) {
-			if _, err := s.Hub.Do(ctx, "", "bench", act, func(any, error) (int, []byte) { return 200, nil }); err != nil {
+			if _, err := s.Hub.Do(ctx, "", "bench", act, func(hub.Outcome, json.RawMessage) []byte { return nil }); err != nil {
 				b.Fatal(err)
 			}
 		}
-		open, _ := hub.CounterAction("open", "1", hub.CounterArgs{Agent: "ana"})
+		open, _ := hub.CounterAction("open", "1", &api.OpenArgs{Agent: "ana"})
 		do(open)
 		for s.Store.LastSeq() < 15_000 {
-			do(hub.IssueTicket(hub.IssueArgs{Service: "A"}))
-			next, _ := hub.CounterAction("call_next", "1", hub.CounterArgs{})
+			do(hub.IssueTicket(api.IssueArgs{Service: "A"}, ""))
+			next, _ := hub.CounterAction("call_next", "1", nil)
 			do(next)
-			finish, _ := hub.CounterAction("finish", "1", hub.CounterArgs{})
+			finish, _ := hub.CounterAction("finish", "1", nil)
 			do(finish)
 		}
 		free := fulldisk.Fill(b, dir)
@@ -62,7 +64,7 @@ func BenchmarkFullDisk15kEvents(b *testing.B) {
 			if n > 100_000 {
 				b.Fatal("the full disk still takes tickets after 100,000")
 			}
-			if _, err := s.Hub.Do(ctx, "", "bench", hub.IssueTicket(hub.IssueArgs{Service: "A"}), func(any, error) (int, []byte) { return 200, nil }); err != nil {
+			if _, err := s.Hub.Do(ctx, "", "bench", hub.IssueTicket(api.IssueArgs{Service: "A"}, ""), func(hub.Outcome, json.RawMessage) []byte { return nil }); err != nil {
 				refused++
 			} else {
 				refused = 0

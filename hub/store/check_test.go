@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 )
 
@@ -100,7 +101,7 @@ func TestABackupTakenUnderWritesHoldsEveryEventCommittedBeforeIt(t *testing.T) {
 			e, _ := queue.New(site())
 			var recs []*Record
 			for k := i; k < i+10; k++ {
-				evs, _ := e.Issue(queue.By{At: time.Now()}, queue.IssueRequest{ID: fmt.Sprintf("t%06d", k), Service: "A", Force: true})
+				evs, _ := e.Issue(queue.By{At: time.Now()}, queue.IssueRequest{ID: fmt.Sprintf("t%06d", k), Args: api.IssueArgs{Service: "A", Force: true}})
 				recs = append(recs, &Record{Events: evs})
 			}
 			if err := s.Append(recs); err != nil {

@@ -144,7 +144,7 @@ func (s *Store) LastSeq() int64 { return s.last.Load() }
 // Reply is the stored answer to an idempotent operation.
 type Reply struct {
 	Key    string // "<scope>:<id>", for instance "mqtt:kiosk-hall:0193…"
-	Status int    // HTTP-like status of the answer
+	Status int    // the outcome, as the hub writes it (0 done, 1 refused; older builds wrote HTTP-like statuses)
 	Body   []byte
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 )
 
@@ -25,7 +26,7 @@ func issue(t *testing.T, e *queue.Engine, id string, at time.Time) []queue.Event
 
 func issueTB(t testing.TB, e *queue.Engine, id string, at time.Time) []queue.Event {
 	t.Helper()
-	evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: id, Service: "A", Force: true})
+	evs, err := e.Issue(queue.By{At: at}, queue.IssueRequest{ID: id, Args: api.IssueArgs{Service: "A", Force: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
