@@ -434,7 +434,12 @@ func (s *Server) do(w http.ResponseWriter, r *http.Request, act hub.Action, succ
 		return
 	}
 	rep, err := s.hub.Do(r.Context(), key, "api", act, encode)
-	if err != nil {
+	switch {
+	case errors.Is(err, hub.ErrNoOutcome):
+		s.log.Warn("operation not answered in time", "op", act.Name, "err", err)
+		writeError(w, http.StatusServiceUnavailable, api.CodeUnavailable, "the hub did not say in time whether it stored the operation: it may have; retry with the same Idempotency-Key to know")
+		return
+	case err != nil:
 		s.log.Warn("operation not done", "op", act.Name, "err", err)
 		writeError(w, http.StatusServiceUnavailable, api.CodeUnavailable, "the hub could not store the operation; retry with the same Idempotency-Key")
 		return
