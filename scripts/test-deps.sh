@@ -7,10 +7,13 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # command → Debian package
-declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox)
+declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [sqlite3]=sqlite3 [pdftotext]=poppler-utils)
 for cmd in "${!pkg[@]}"; do
   have "$cmd" || need+=("${pkg[$cmd]}")
 done
+
+# The acknowledgement PDF's font (hub/crm falls back to a core font without it).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -28,6 +28,7 @@ Usage:
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
+  guichet audit   verify [--data DIR]                       check the audit log's hash chain
   guichet config  sample                                    print a sample configuration
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
@@ -62,6 +63,8 @@ func main() {
 		err = runBench(ctx, args, os.Stdout)
 	case "mosquitto":
 		err = runMosquitto(args, os.Stdout)
+	case "audit":
+		err = runAudit(ctx, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("guichet", version)
 	case "help", "-h", "--help":
