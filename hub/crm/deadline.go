@@ -67,19 +67,19 @@ type Delay struct {
 
 // Suspension is one request for missing documents (CRPA L114-5).
 type Suspension struct {
-	Asked    time.Time `json:"asked"`              // the day the town asked for them
-	Due      time.Time `json:"due"`                // the date it set for them
+	Asked    time.Time `json:"asked"`             // the day the town asked for them
+	Due      time.Time `json:"due"`               // the date it set for them
 	Received time.Time `json:"received,omitzero"` // when they came; zero until then
-	Pieces   string    `json:"pieces"`             // what is missing, as told to the citizen
+	Pieces   string    `json:"pieces"`            // what is missing, as told to the citizen
 }
 
 // Implicit is when silence becomes a decision.
 type Implicit struct {
 	Regime      Regime    `json:"regime"`
-	Day         time.Time `json:"day,omitzero"`  // the last day of the delay, at 00:00 local
-	At          time.Time `json:"at,omitzero"`   // the decision's birth: the end of Day (midnight local)
-	Pending     bool      `json:"pending"`       // acceptance regime, documents awaited: the delay has not started
-	Provisional bool      `json:"provisional"`   // rejection regime, documents awaited: Day assumes they come at Due
+	Day         time.Time `json:"day,omitzero"`   // the last day of the delay, at 00:00 local
+	At          time.Time `json:"at,omitzero"`    // the decision's birth: the end of Day (midnight local)
+	Pending     bool      `json:"pending"`        // acceptance regime, documents awaited: the delay has not started
+	Provisional bool      `json:"provisional"`    // rejection regime, documents awaited: Day assumes they come at Due
 	Suspended   int       `json:"suspended_days"` // days added by suspensions (rejection regime)
 }
 

@@ -55,7 +55,6 @@ type Kind struct {
 // platform that instructs it knows its regime).
 const KindExternal = "externe"
 
-
 // Site is what the citizen file needs to know of the town: site data that
 // the site file fills; DefaultSite gives a town hall's defaults.
 type Site struct {

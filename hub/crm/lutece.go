@@ -256,4 +256,3 @@ func (s *Store) ResolvePending(ctx context.Context, v Viewer, pending, citizen s
 	}
 	return res, s.record(ctx, v, "import.resolve", "request", res.Request, audit.Allowed, "pending="+pending+" citizen="+res.Citizen)
 }
-

@@ -25,9 +25,9 @@ type PurgeItem struct {
 
 // PurgePlan is what a purge removes, rule by rule.
 type PurgePlan struct {
-	At    time.Time   `json:"at"`
+	At     time.Time   `json:"at"`
 	DryRun bool        `json:"dry_run"`
-	Items []PurgeItem `json:"items"`
+	Items  []PurgeItem `json:"items"`
 }
 
 // Purge applies the retention rules as of now. With dryRun it changes
