@@ -29,8 +29,10 @@ const maxCandidates = 3000
 // hyphens and apostrophes aside, in any order (a transposed first and last
 // name is found). Results are ranked: for each query word, 4 points when it
 // is a whole word of the family name, 3 of the birth or first names, 2 when
-// it only begins a word of the family name, 1 elsewhere; ties go to the
-// family name, then first names, then id, so the order is stable.
+// it only begins a word of the family name, 1 elsewhere; 3 more when the
+// query's words are together one compound name ("Jean Pierre" for
+// "Jean-Pierre"); ties go to the family name, then first names, then the
+// file's order, so the order is stable.
 func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Match, error) {
 	if err := s.checkViewer(v); err != nil {
 		return nil, err
@@ -127,9 +129,7 @@ func (s *Store) searchNames(ctx context.Context, words []string, limit int) ([]M
 			return nil, err
 		}
 		c.family, c.birth, c.firs = strings.Fields(f), strings.Fields(b), strings.Fields(fi)
-		for _, w := range words {
-			c.score += wordScore(w, c.family, c.birth, c.firs)
-		}
+		c.score = score(words, c.family, c.birth, c.firs)
 		cands = append(cands, c)
 	}
 	rows.Close()
@@ -160,6 +160,24 @@ func (s *Store) searchNames(ctx context.Context, words []string, limit int) ([]M
 		out = append(out, Match{Citizen: c, Score: cd.score, Why: "nom"})
 	}
 	return out, nil
+}
+
+// score is the rank of a name for the query's words (see Search).
+func score(words, family, birth, first []string) int {
+	total := 0
+	for _, w := range words {
+		total += wordScore(w, family, birth, first)
+	}
+	if len(words) > 1 {
+		whole := strings.Join(words, "")
+		for _, f := range [][]string{family, birth, first} {
+			// The index holds a compound name's words joined as its last word.
+			if len(f) > 1 && f[len(f)-1] == whole {
+				return total + 3
+			}
+		}
+	}
+	return total
 }
 
 func wordScore(w string, family, birth, first []string) int {
