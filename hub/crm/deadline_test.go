@@ -68,7 +68,7 @@ func TestImplicitDecisionDate(t *testing.T) {
 		{name: "two suspensions, taken in the order asked", regime: RegimeRejection, delay: two, received: at(2027, 9, 1, 9),
 			susp: []Suspension{
 				{Asked: at(2027, 10, 1, 9), Due: at(2027, 10, 20, 0), Received: at(2027, 10, 6, 9)}, // 5 days
-				{Asked: at(2027, 9, 10, 9), Due: at(2027, 9, 30, 0), Received: at(2027, 9, 13, 9)}, // 3 days
+				{Asked: at(2027, 9, 10, 9), Due: at(2027, 9, 30, 0), Received: at(2027, 9, 13, 9)},  // 3 days
 			},
 			day: at(2027, 11, 9, 0), atUTC: time.Date(2027, 11, 9, 23, 0, 0, 0, time.UTC)},
 	} {
