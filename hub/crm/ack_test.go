@@ -52,14 +52,14 @@ func TestAcknowledgementShowsEveryRequiredMention(t *testing.T) {
 	}{
 		{name: "rejection regime, documents missing", viewer: ccas, kind: "aide_sociale_facultative", missing: "avis d'imposition 2026",
 			mentions: []string{
-				"a été reçue le 31 janvier 2027",                              // R112-5 1°: receipt date
-				"Centre communal d'action sociale (CCAS)",                     // R112-5 2°: the service
-				"2 place de la Mairie, 94300 Saint-Exemple",                   // its postal address
-				"téléphone 01 43 98 65 00",                                    // its phone
-				"courriel ccas@saint-exemple.fr",                              // its e-mail
+				"a été reçue le 31 janvier 2027",                               // R112-5 1°: receipt date
+				"Centre communal d'action sociale (CCAS)",                      // R112-5 2°: the service
+				"2 place de la Mairie, 94300 Saint-Exemple",                    // its postal address
+				"téléphone 01 43 98 65 00",                                     // its phone
+				"courriel ccas@saint-exemple.fr",                               // its e-mail
 				"susceptible de donner lieu à une décision implicite de rejet", // the regime
-				"réputée rejetée à l'issue du 28 avril 2027",                  // the date (31 March + 28 days suspended, provisional)
-				"Délais et voies de recours",                                  // rejection: appeals
+				"réputée rejetée à l'issue du 28 avril 2027",                   // the date (31 March + 28 days suspended, provisional)
+				"Délais et voies de recours",                                   // rejection: appeals
 				"tribunal administratif dans un délai de deux mois",
 				"Pièces et informations manquantes : avis d'imposition 2026", // R112-5 3° / L114-5
 				"au plus tard le 28 février 2027",

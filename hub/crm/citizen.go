@@ -250,10 +250,8 @@ func (s *Store) Citizen(ctx context.Context, v Viewer, id string) (Citizen, erro
 	if err != nil {
 		return Citizen{}, s.deny(ctx, v, "citizen.read", "citizen", id, "no such record")
 	}
-	if err := s.record(ctx, v, "citizen.read", "citizen", to, audit.Allowed, ""); err != nil {
-		return Citizen{}, err
-	}
-	c, err := loadCitizen(s.db.R, n)
+	var c Citizen
+	err = s.audited(ctx, v, "citizen.read", "citizen", to, "", func() (err error) { c, err = loadCitizen(s.db.R, n); return err })
 	if err != nil {
 		return Citizen{}, fmt.Errorf("read citizen %s: %w", to, err)
 	}

@@ -243,6 +243,19 @@ func (s *Store) record(ctx context.Context, v Viewer, action, object, id string,
 	return nil
 }
 
+// audited runs fn while v's access is written to the audit log, and
+// returns fn's result only once the entry is durable: a read costs the
+// longer of the two, not their sum, and still fails closed.
+func (s *Store) audited(ctx context.Context, v Viewer, action, object, id, detail string, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- s.record(ctx, v, action, object, id, audit.Allowed, detail) }()
+	err := fn()
+	if aerr := <-done; aerr != nil {
+		return aerr
+	}
+	return err
+}
+
 // deny audits a denied access and returns ErrNotFound.
 func (s *Store) deny(ctx context.Context, v Viewer, action, object, id, why string) error {
 	if err := s.record(ctx, v, action, object, id, audit.Denied, why); err != nil {

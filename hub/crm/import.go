@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"guichet/hub/audit"
 )
 
 // MaxImportBody is the largest body Import reads.
@@ -101,21 +100,18 @@ func (s *Store) Import(ctx context.Context, v Viewer, source string, body []byte
 	if err != nil {
 		return ImportResult{}, err
 	}
+	// The audit entry names the platform's key (the request's id is known
+	// only once stored) and is written while the request is.
 	var res ImportResult
-	err = s.write(ctx, "import", func(tx *sql.Tx) error {
-		var err error
-		res, err = s.importTx(tx, source, in, k, v)
-		return err
+	err = s.audited(ctx, v, "request.import", "external_request", source+":"+in.Reference, "source="+source, func() error {
+		return s.write(ctx, "import", func(tx *sql.Tx) error {
+			var err error
+			res, err = s.importTx(tx, source, in, k, v)
+			return err
+		})
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import %s %s: %w", source, in.Reference, err)
-	}
-	obj, id := "request", res.Request
-	if res.Outcome == ImportPending {
-		obj, id = "pending_import", res.Pending
-	}
-	if err := s.record(ctx, v, "request.import", obj, id, audit.Allowed, "source="+source+" outcome="+string(res.Outcome)); err != nil {
-		return res, err
 	}
 	return res, nil
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"guichet/hub/audit"
 )
 
 // Match is a citizen a search found, with why.
@@ -46,22 +45,20 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Ma
 	}
 	limit = min(limit, 200)
 	var out []Match
-	var err error
-	switch {
-	case strings.Contains(q, "@"):
-		out, err = s.searchBy(ctx, `SELECT n FROM citizens WHERE email = ? AND merged_into = ''`, strings.ToLower(q), "courriel", limit)
-	default:
-		if p, perr := NormalizePhone(q); perr == nil {
-			out, err = s.searchBy(ctx, `SELECT citizen FROM phones WHERE e164 = ?`, p, "téléphone", limit)
-			break
+	by, run := "name", func() (err error) { out, err = s.searchNames(ctx, fold(q), limit); return err }
+	if strings.Contains(q, "@") {
+		by, run = "email", func() (err error) {
+			out, err = s.searchBy(ctx, `SELECT n FROM citizens WHERE email = ? AND merged_into = ''`, strings.ToLower(q), "courriel", limit)
+			return err
 		}
-		out, err = s.searchNames(ctx, fold(q), limit)
+	} else if p, perr := NormalizePhone(q); perr == nil {
+		by, run = "phone", func() (err error) {
+			out, err = s.searchBy(ctx, `SELECT citizen FROM phones WHERE e164 = ?`, p, "téléphone", limit)
+			return err
+		}
 	}
-	if err != nil {
+	if err := s.audited(ctx, v, "citizen.search", "citizen", "", "by="+by, run); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
-	}
-	if err := s.record(ctx, v, "citizen.search", "citizen", "", audit.Allowed, fmt.Sprintf("results=%d", len(out))); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

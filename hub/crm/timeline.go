@@ -286,26 +286,29 @@ func (s *Store) Timeline(ctx context.Context, v Viewer, citizen string, limit in
 	if err != nil {
 		return nil, s.deny(ctx, v, "citizen.timeline", "citizen", citizen, "no such record")
 	}
-	if err := s.record(ctx, v, "citizen.timeline", "citizen", id, audit.Allowed, ""); err != nil {
-		return nil, err
-	}
 	cond, args := s.visible(v)
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, sector, at, agent, body FROM entries
-		WHERE citizen = ? AND `+cond+` ORDER BY at DESC, id DESC LIMIT ?`, append(append([]any{n}, args...), limit)...)
+	var out []Entry
+	err = s.audited(ctx, v, "citizen.timeline", "citizen", id, "", func() error {
+		rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, sector, at, agent, body FROM entries
+			WHERE citizen = ? AND `+cond+` ORDER BY at DESC, id DESC LIMIT ?`, append(append([]any{n}, args...), limit)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				return err
+			}
+			e.Citizen = id
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("timeline %s: %w", id, err)
 	}
-	defer rows.Close()
-	var out []Entry
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return nil, fmt.Errorf("timeline %s: %w", id, err)
-		}
-		e.Citizen = id
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func scanEntry(r interface{ Scan(...any) error }) (Entry, error) {
