@@ -161,6 +161,7 @@ func (a Ack) issuedAt(r Request, now time.Time) time.Time {
 	return now
 }
 
+// frenchDateIn writes a day as French letters do: "31 mars 2027", "1er avril 2027".
 func frenchDateIn(t time.Time, loc *time.Location) string {
 	t = t.In(loc)
 	d := fmt.Sprint(t.Day())

@@ -78,7 +78,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return frenchDate(t)
+		return frenchDateIn(t, paris())
 	},
 	"datetime": func(t time.Time) string {
 		if t.IsZero() {
@@ -171,16 +171,6 @@ func (s *Store) Erase(ctx context.Context, v Viewer, citizen string) (Tombstone,
 }
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
-// frenchDate writes a day as French letters do: "31 mars 2027", "1er avril 2027".
-func frenchDate(t time.Time) string {
-	t = t.In(paris())
-	d := fmt.Sprint(t.Day())
-	if t.Day() == 1 {
-		d = "1er"
-	}
-	return fmt.Sprintf("%s %s %d", d, monthsFR[t.Month()-1], t.Year())
-}
 
 func paris() *time.Location {
 	if loc, err := time.LoadLocation("Europe/Paris"); err == nil {

@@ -43,8 +43,9 @@ var ErrForbidden = errors.New("forbidden")
 //     steps) are seen by the agents of that sector only. The supervisor
 //     sees every sector when the site's setting SupervisorSeesAll is on —
 //     a setting whose changes are audited. The DPO and the system see all.
-//   - Only the DPO purges, erases, exports and reads the elimination
-//     records; only the system, the DPO and agents feed the timeline.
+//   - Only the DPO erases; the DPO and the system (the hub's daily job)
+//     purge, export and read the elimination records; imports come from the
+//     system alone.
 //
 // A denied read answers ErrNotFound and is audited as denied.
 
