@@ -56,15 +56,17 @@ func testSite() Site {
 	return site
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureLog(t, quiet) }
+
+func newFixtureLog(t testing.TB, log *slog.Logger) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	c := &testClock{t: time.Date(2027, 1, 31, 9, 30, 0, 0, time.UTC)}
-	al, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{Log: quiet, Clock: c.now})
+	al, err := audit.Open(filepath.Join(dir, "audit.db"), audit.Options{Log: log, Clock: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(filepath.Join(dir, "crm.db"), Options{Site: testSite(), Audit: al, Log: quiet, Clock: c.now})
+	s, err := Open(filepath.Join(dir, "crm.db"), Options{Site: testSite(), Audit: al, Log: log, Clock: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
