@@ -188,7 +188,7 @@ var fontDirs = []string{"/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/de
 // Debian's fonts-dejavu-core, which covers Latin, Greek and Cyrillic; on a
 // machine without it, it falls back to Helvetica through the cp1252
 // translator, where French itself (é è à ç œ « » €) is still right and
-// other letters print as "?".
+// other letters print as ".".
 func WriteAckPDF(w io.Writer, a Ack) error {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetMargins(20, 20, 20)

@@ -119,3 +119,34 @@ func TestAcknowledgementShowsEveryRequiredMention(t *testing.T) {
 		t.Fatal("an urbanisme agent printed a CCAS acknowledgement")
 	}
 }
+
+func TestAcknowledgementPDFWithoutDejaVuKeepsFrenchRight(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.citizen(t, Citizen{FamilyName: "Łukasiewicz", FirstNames: "Zoé"})
+	r, err := f.s.OpenRequest(ctx, ccas, c.ID, NewRequest{Kind: "aide_sociale_facultative", Channel: ChannelLetter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.s.Acknowledge(ctx, ccas, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := fontDirs
+	fontDirs = []string{t.TempDir()}
+	defer func() { fontDirs = saved }()
+	var pdf bytes.Buffer
+	if err := WriteAckPDF(&pdf, a); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, pdf.Bytes())
+	for _, m := range []string{"Accusé de réception", "a été reçue le 31 janvier 2027", "réputée rejetée à l'issue du 31 mars 2027",
+		"Délais et voies de recours", "Zoé", ".ukasiewicz"} {
+		if !strings.Contains(text, m) {
+			t.Errorf("the PDF without DejaVu lacks %q\n%s", m, text)
+		}
+	}
+	if bytes.Contains(pdf.Bytes(), []byte("DejaVu")) {
+		t.Error("DejaVu embedded though not found")
+	}
+}
