@@ -197,7 +197,7 @@ func (s *Store) checkInbound(source string, in *Inbound) (Kind, error) {
 func (s *Store) importTx(tx *sql.Tx, source string, in Inbound, k Kind, v Viewer) (ImportResult, error) {
 	// A request already known: a status update.
 	r, n, err := s.scanRequest(tx.QueryRow(`SELECT `+requestCols+` FROM requests r JOIN citizens c ON c.n = r.citizen
-		WHERE r.source = ? AND r.external_ref = ?`, source, in.Reference))
+		WHERE r.source = ? AND r.source != '' AND r.external_ref = ?`, source, in.Reference))
 	switch {
 	case err == nil:
 		res := ImportResult{Outcome: ImportUnchanged, Request: r.ID, Citizen: r.Citizen}
@@ -295,7 +295,7 @@ func matchIdentity(tx *sql.Tx, id Identity) ([]int64, error) {
 		return rows.Err()
 	}
 	if id.Email != "" {
-		if err := add(`SELECT n FROM citizens WHERE email = ? AND merged_into = '' LIMIT 20`, id.Email); err != nil {
+		if err := add(qByEmail+` LIMIT 20`, id.Email); err != nil {
 			return nil, err
 		}
 	}
@@ -307,7 +307,7 @@ func matchIdentity(tx *sql.Tx, id Identity) ([]int64, error) {
 	if id.FamilyName != "" && id.BirthDate != "" {
 		c := Citizen{FamilyName: id.FamilyName, BirthName: id.BirthName, FirstNames: id.FirstNames, BirthDate: id.BirthDate}
 		for _, k := range c.nameKeys() {
-			if err := add(`SELECT n FROM citizens WHERE name_key = ? AND merged_into = '' LIMIT 20`, k); err != nil {
+			if err := add(qByNameKey+` LIMIT 20`, k); err != nil {
 				return nil, err
 			}
 		}

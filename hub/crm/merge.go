@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"guichet/hub/audit"
 )
@@ -70,13 +71,13 @@ func (s *Store) duplicates(ctx context.Context, c Citizen) ([]Duplicate, error) 
 		}
 	}
 	if c.Email != "" {
-		if err := add(`SELECT n, id FROM citizens WHERE email = ? AND merged_into = '' LIMIT 50`, c.Email, "courriel"); err != nil {
+		if err := add(strings.Replace(qByEmail, "SELECT n", "SELECT n, id", 1)+` LIMIT 50`, c.Email, "courriel"); err != nil {
 			return nil, fmt.Errorf("duplicates: %w", err)
 		}
 	}
 	if c.BirthDate != "" {
 		for _, k := range c.nameKeys() {
-			if err := add(`SELECT n, id FROM citizens WHERE name_key = ? AND merged_into = '' LIMIT 50`, k, "nom et date de naissance"); err != nil {
+			if err := add(strings.Replace(qByNameKey, "SELECT n", "SELECT n, id", 1)+` LIMIT 50`, k, "nom et date de naissance"); err != nil {
 				return nil, fmt.Errorf("duplicates: %w", err)
 			}
 		}

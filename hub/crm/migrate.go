@@ -1,5 +1,14 @@
 package crm
 
+// The lookups by e-mail and by name key. The indexes are partial (empty
+// values are not indexed), and SQLite uses a partial index only when the
+// query's own WHERE implies the index's: hence the "!= ”" terms, without
+// which every lookup scans the table (TestLookupsUseTheirIndexes).
+const (
+	qByEmail   = `SELECT n FROM citizens WHERE email = ? AND email != '' AND merged_into = ''`
+	qByNameKey = `SELECT n FROM citizens WHERE name_key = ? AND name_key != '' AND merged_into = ''`
+)
+
 // migrations are applied in order by internal/privdb; PRAGMA user_version
 // records how many ran. Never edit one that has shipped: append a new one.
 var migrations = []string{

@@ -47,7 +47,7 @@ func (s *Store) Search(ctx context.Context, v Viewer, q string, limit int) ([]Ma
 	by, run := "name", func() (err error) { out, err = s.searchNames(ctx, fold(q), limit); return err }
 	if strings.Contains(q, "@") {
 		by, run = "email", func() (err error) {
-			out, err = s.searchBy(ctx, `SELECT n FROM citizens WHERE email = ? AND merged_into = ''`, strings.ToLower(q), "courriel", limit)
+			out, err = s.searchBy(ctx, qByEmail, strings.ToLower(q), "courriel", limit)
 			return err
 		}
 	} else if p, perr := NormalizePhone(q); perr == nil {
