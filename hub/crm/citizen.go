@@ -313,12 +313,62 @@ func loadCitizen(q rowQuerier, n int64) (Citizen, error) {
 	return c, rows.Err()
 }
 
+// loadCitizens reads several citizens at once, by row number.
+func loadCitizens(ctx context.Context, q querier, ns []int64) (map[int64]Citizen, error) {
+	out := make(map[int64]Citizen, len(ns))
+	if len(ns) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ns))
+	for i, n := range ns {
+		args[i] = n
+	}
+	in := `(?` + strings.Repeat(`, ?`, len(ns)-1) + `)`
+	rows, err := q.QueryContext(ctx, `SELECT `+citizenCols+` FROM citizens WHERE n IN `+in, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		c, n, err := scanCitizenN(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out[n] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT citizen, e164 FROM phones WHERE citizen IN `+in+` ORDER BY citizen, e164`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		var p string
+		if err := rows.Scan(&n, &p); err != nil {
+			return nil, err
+		}
+		c := out[n]
+		c.Phones = append(c.Phones, p)
+		out[n] = c
+	}
+	return out, rows.Err()
+}
+
 func scanCitizen(r interface{ Scan(...any) error }) (Citizen, error) {
+	c, _, err := scanCitizenN(r)
+	return c, err
+}
+
+func scanCitizenN(r interface{ Scan(...any) error }) (Citizen, int64, error) {
 	var c Citizen
 	var n, sAt, eAt, cAt, uAt, lAt int64
 	err := r.Scan(&n, &c.ID, &c.FamilyName, &c.BirthName, &c.FirstNames, &c.BirthDate, &c.Email, &c.Address, &c.Language,
 		&c.SMSConsent.Given, &sAt, &c.EmailConsent.Given, &eAt, &cAt, &uAt, &lAt)
 	c.SMSConsent.At, c.EmailConsent.At = fromMS(sAt), fromMS(eAt)
 	c.CreatedAt, c.UpdatedAt, c.LastAt = fromMS(cAt), fromMS(uAt), fromMS(lAt)
-	return c, err
+	return c, n, err
 }

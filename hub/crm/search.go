@@ -132,6 +132,7 @@ func (s *Store) searchNames(ctx context.Context, words []string, limit int) ([]M
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	cands = best(cands, limit)
 	slices.SortFunc(cands, func(a, b candidate) int {
 		if a.score != b.score {
 			return b.score - a.score
@@ -147,15 +148,48 @@ func (s *Store) searchNames(ctx context.Context, words []string, limit int) ([]M
 	if len(cands) > limit {
 		cands = cands[:limit]
 	}
+	ns := make([]int64, len(cands))
+	for i, cd := range cands {
+		ns[i] = cd.n
+	}
+	cs, err := loadCitizens(ctx, s.db.R, ns)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Match, 0, len(cands))
 	for _, cd := range cands {
-		c, err := loadCitizen(s.db.R, cd.n)
-		if err != nil {
-			return nil, err
+		if c, ok := cs[cd.n]; ok {
+			out = append(out, Match{Citizen: c, Score: cd.score, Why: "nom"})
 		}
-		out = append(out, Match{Citizen: c, Score: cd.score, Why: "nom"})
 	}
 	return out, nil
+}
+
+// best keeps the candidates whose score can be among the first limit: those
+// at or above the limit-th best score (scores are small: a histogram finds
+// it), so that only they are sorted.
+func best(cands []candidate, limit int) []candidate {
+	if len(cands) <= limit {
+		return cands
+	}
+	var hist [64]int
+	for _, c := range cands {
+		hist[min(c.score, len(hist)-1)]++
+	}
+	threshold, seen := 0, 0
+	for sc := len(hist) - 1; sc >= 0; sc-- {
+		if seen += hist[sc]; seen >= limit {
+			threshold = sc
+			break
+		}
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		if c.score >= threshold {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // score is the rank of a name for the query's words (see Search).
