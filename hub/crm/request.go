@@ -286,11 +286,11 @@ func (s *Store) UpdateRequest(ctx context.Context, v Viewer, id string, c Change
 		if c.Status != "" && c.Status != r.Status {
 			r.Status, changed = c.Status, true
 		}
-		if c.Step != "" && (c.Step != r.Step || c.StepNo != r.StepNo) || c.MaxSteps != 0 && c.MaxSteps != r.MaxSteps {
+		if c.Step != "" && (c.Step != r.Step || c.StepNo != r.StepNo) {
 			r.Step, r.StepNo, changed = c.Step, c.StepNo, true
-			if c.MaxSteps != 0 {
-				r.MaxSteps = c.MaxSteps
-			}
+		}
+		if c.MaxSteps != 0 && c.MaxSteps != r.MaxSteps {
+			r.MaxSteps, changed = c.MaxSteps, true
 		}
 		return changed, nil
 	}, c.At)

@@ -68,3 +68,37 @@ func TestSupervisionListsTheDecisionsDueWithinNDays(t *testing.T) {
 		t.Fatalf("received in the future: %v", err)
 	}
 }
+
+func TestRequestStepsAndStatusMoveOnIndependently(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.citizen(t, Citizen{FamilyName: "Martin", FirstNames: "Louise"})
+	r, err := f.s.OpenRequest(ctx, urba, c.ID, NewRequest{Kind: "declaration_prealable", Channel: ChannelCounter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		change Change
+		want   Request
+	}{
+		{Change{Step: "Dossier complet", StepNo: 1, MaxSteps: 3}, Request{Status: StatusReceived, Step: "Dossier complet", StepNo: 1, MaxSteps: 3}},
+		{Change{MaxSteps: 4}, Request{Status: StatusReceived, Step: "Dossier complet", StepNo: 1, MaxSteps: 4}},
+		{Change{Status: StatusInProgress}, Request{Status: StatusInProgress, Step: "Dossier complet", StepNo: 1, MaxSteps: 4}},
+		{Change{Status: StatusAccepted, Step: "Arrêté de non-opposition", StepNo: 4}, Request{Status: StatusAccepted, Step: "Arrêté de non-opposition", StepNo: 4, MaxSteps: 4}},
+	} {
+		got, err := f.s.UpdateRequest(ctx, urba, r.ID, tc.change)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != tc.want.Status || got.Step != tc.want.Step || got.StepNo != tc.want.StepNo || got.MaxSteps != tc.want.MaxSteps {
+			t.Fatalf("after %+v: %+v", tc.change, got)
+		}
+	}
+	got, _ := f.s.Request(ctx, urba, r.ID)
+	if got.ClosedAt.IsZero() || got.Implicit.At != (time.Time{}) {
+		t.Fatalf("a decided request: closed %v, implicit %+v", got.ClosedAt, got.Implicit)
+	}
+	if _, err := f.s.UpdateRequest(ctx, urba, r.ID, Change{Status: "perdue"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown status: %v", err)
+	}
+}
