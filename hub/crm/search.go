@@ -91,12 +91,6 @@ func (s *Store) searchBy(ctx context.Context, q, arg, why string, limit int) ([]
 	return out, nil
 }
 
-type candidate struct {
-	n                   int64
-	family, birth, firs []string
-	score               int
-}
-
 func (s *Store) searchNames(ctx context.Context, words []string, limit int) ([]Match, error) {
 	if len(words) == 0 {
 		return nil, fmt.Errorf("%w: no name in the search", ErrInvalid)
@@ -104,92 +98,72 @@ func (s *Store) searchNames(ctx context.Context, words []string, limit int) ([]M
 	if len(words) > 8 {
 		words = words[:8]
 	}
-	terms := make([]string, len(words))
-	for i, w := range words {
-		terms[i] = w
-		if len([]rune(w)) >= 2 {
-			terms[i] += "*"
-		}
-	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT docid, family, birth, first FROM names WHERE names MATCH ? LIMIT ?`,
-		strings.Join(terms, " "), maxCandidates)
+	q, args := scoreSQL(words)
+	rows, err := s.db.R.QueryContext(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
-	var cands []candidate
+	var ns []int64
+	var scores []int
 	for rows.Next() {
-		var c candidate
-		var f, b, fi string
-		if err := rows.Scan(&c.n, &f, &b, &fi); err != nil {
+		var n int64
+		var sc int
+		if err := rows.Scan(&n, &sc); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		c.family, c.birth, c.firs = strings.Fields(f), strings.Fields(b), strings.Fields(fi)
-		c.score = score(words, c.family, c.birth, c.firs)
-		cands = append(cands, c)
+		ns, scores = append(ns, n), append(scores, sc)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	cands = best(cands, limit)
-	slices.SortFunc(cands, func(a, b candidate) int {
-		if a.score != b.score {
-			return b.score - a.score
-		}
-		if c := slices.Compare(a.family, b.family); c != 0 {
-			return c
-		}
-		if c := slices.Compare(a.firs, b.firs); c != 0 {
-			return c
-		}
-		return int(a.n - b.n)
-	})
-	if len(cands) > limit {
-		cands = cands[:limit]
-	}
-	ns := make([]int64, len(cands))
-	for i, cd := range cands {
-		ns[i] = cd.n
-	}
 	cs, err := loadCitizens(ctx, s.db.R, ns)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Match, 0, len(cands))
-	for _, cd := range cands {
-		if c, ok := cs[cd.n]; ok {
-			out = append(out, Match{Citizen: c, Score: cd.score, Why: "nom"})
+	out := make([]Match, 0, len(ns))
+	for i, n := range ns {
+		if c, ok := cs[n]; ok {
+			out = append(out, Match{Citizen: c, Score: scores[i], Why: "nom"})
 		}
 	}
 	return out, nil
 }
 
-// best keeps the candidates whose score can be among the first limit: those
-// at or above the limit-th best score (scores are small: a histogram finds
-// it), so that only they are sorted.
-func best(cands []candidate, limit int) []candidate {
-	if len(cands) <= limit {
-		return cands
-	}
-	var hist [64]int
-	for _, c := range cands {
-		hist[min(c.score, len(hist)-1)]++
-	}
-	threshold, seen := 0, 0
-	for sc := len(hist) - 1; sc >= 0; sc-- {
-		if seen += hist[sc]; seen >= limit {
-			threshold = sc
-			break
+// scoreSQL writes the name search as one SQLite query: the full-text
+// index finds the candidates (every word begins a word of a name), and the
+// score of the rule above is computed and sorted inside SQLite, so that the
+// thousands of candidates of a common name never cross into Go. The index
+// holds the folded words separated by spaces, which makes " w " a whole
+// word and " w" the beginning of one. score (below) is the same rule in Go,
+// which the tests hold this query to.
+func scoreSQL(words []string) (string, []any) {
+	terms := make([]string, len(words))
+	var expr []string
+	var args []any
+	field := func(col string) string { return `(' ' || ` + col + ` || ' ')` }
+	for i, w := range words {
+		terms[i] = w
+		if len([]rune(w)) >= 2 {
+			terms[i] += "*"
 		}
+		whole, start := "% "+w+" %", "% "+w+"%"
+		expr = append(expr, `(CASE WHEN `+field("family")+` LIKE ? THEN 4
+			WHEN `+field("birth")+` LIKE ? OR `+field("first")+` LIKE ? THEN 3
+			WHEN `+field("family")+` LIKE ? THEN 2 ELSE 1 END)`)
+		args = append(args, whole, whole, whole, start)
 	}
-	out := cands[:0]
-	for _, c := range cands {
-		if c.score >= threshold {
-			out = append(out, c)
-		}
+	if len(words) > 1 {
+		joined := "% " + strings.Join(words, "") + " %"
+		expr = append(expr, `(CASE WHEN `+field("family")+` LIKE ? OR `+field("birth")+` LIKE ? OR `+field("first")+` LIKE ? THEN 3 ELSE 0 END)`)
+		args = append(args, joined, joined, joined)
 	}
-	return out
+	q := `SELECT docid, ` + strings.Join(expr, " + ") + ` AS score
+		FROM (SELECT docid, family, birth, first FROM names WHERE names MATCH ? LIMIT ?)
+		ORDER BY score DESC, family, first, docid LIMIT ?`
+	// The MATCH and the cap come after the score's arguments in the text.
+	return q, append(args, strings.Join(terms, " "), maxCandidates)
 }
 
 // score is the rank of a name for the query's words (see Search).
@@ -199,10 +173,10 @@ func score(words, family, birth, first []string) int {
 		total += wordScore(w, family, birth, first)
 	}
 	if len(words) > 1 {
+		// The index holds a compound name's words joined, as one more word.
 		whole := strings.Join(words, "")
 		for _, f := range [][]string{family, birth, first} {
-			// The index holds a compound name's words joined as its last word.
-			if len(f) > 1 && f[len(f)-1] == whole {
+			if slices.Contains(f, whole) {
 				return total + 3
 			}
 		}
