@@ -170,13 +170,14 @@ func (s *Store) checkInbound(source string, in *Inbound) (Kind, error) {
 	}
 	c := Citizen{FamilyName: in.Citizen.FamilyName, BirthName: in.Citizen.BirthName, FirstNames: in.Citizen.FirstNames,
 		BirthDate: in.Citizen.BirthDate, Email: in.Citizen.Email, Phones: in.Citizen.Phones}
-	if c.FamilyName == "" {
+	named := len(fold(c.FamilyName)) > 0
+	if !named {
 		c.FamilyName = "x" // checked below: an identity without name can still match by e-mail or phone
 	}
 	if err := c.normalize(now); err != nil {
 		return Kind{}, fmt.Errorf("citizen: %w", err)
 	}
-	if in.Citizen.FamilyName == "" {
+	if !named {
 		c.FamilyName = ""
 	}
 	in.Citizen = Identity{FamilyName: c.FamilyName, BirthName: c.BirthName, FirstNames: c.FirstNames, BirthDate: c.BirthDate,
