@@ -287,7 +287,7 @@ func (s *Store) Timeline(ctx context.Context, v Viewer, citizen string, limit in
 		return nil, s.deny(ctx, v, "citizen.timeline", "citizen", citizen, "no such record")
 	}
 	cond, args := s.visible(v)
-	var out []Entry
+	out := make([]Entry, 0, min(limit, 1000))
 	err = s.audited(ctx, v, "citizen.timeline", "citizen", id, "", func() error {
 		rows, err := s.db.R.QueryContext(ctx, `SELECT id, kind, sector, at, agent, body FROM entries
 			WHERE citizen = ? AND `+cond+` ORDER BY at DESC, id DESC LIMIT ?`, append(append([]any{n}, args...), limit)...)
@@ -311,11 +311,13 @@ func (s *Store) Timeline(ctx context.Context, v Viewer, citizen string, limit in
 	return out, nil
 }
 
-func scanEntry(r interface{ Scan(...any) error }) (Entry, error) {
+// scanEntry reads an entry from rows; the body is decoded in place, not
+// copied first.
+func scanEntry(r *sql.Rows) (Entry, error) {
 	var e Entry
 	var at int64
 	var kind, sector string
-	var body []byte
+	var body sql.RawBytes
 	if err := r.Scan(&e.ID, &kind, &sector, &at, &e.Agent, &body); err != nil {
 		return e, err
 	}
