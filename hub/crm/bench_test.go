@@ -139,7 +139,7 @@ func BenchmarkImport(b *testing.B) {
 		var lat measure.Latencies
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		for w := range callers {
 			wg.Add(1)
 			go func() {
@@ -163,6 +163,7 @@ func BenchmarkImport(b *testing.B) {
 		wg.Wait()
 		elapsed := time.Since(start)
 		b.ReportMetric(float64(callers*each)/elapsed.Seconds(), "imports/s")
+		b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/float64(callers*each), "import-cpu-ms")
 		lat.Report(b, "import-")
 	}
 }

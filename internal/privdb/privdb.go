@@ -41,7 +41,7 @@ func Open(path string, migrations []string, log *slog.Logger) (*DB, error) {
 	}
 	dsn := func(extra string) string {
 		return "file:" + url.PathEscape(path) +
-			"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on&_synchronous=FULL&_secure_delete=on" + extra
+			"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on&_synchronous=FULL&_secure_delete=on&_stmt_cache_size=64" + extra
 	}
 	w, err := sql.Open("sqlite3", dsn(""))
 	if err != nil {
