@@ -78,6 +78,20 @@ type ImportResult struct {
 // list of pending imports an agent resolves (ResolvePending). A request
 // already known gets the new status and step as a step of its timeline.
 func (s *Store) Import(ctx context.Context, v Viewer, source string, body []byte) (ImportResult, error) {
+	res, err := s.importBody(ctx, v, source, body)
+	if err != nil && (errors.Is(err, ErrInvalid) || errors.Is(err, ErrTooLarge)) {
+		// The error, for the platform, may quote its input; the log says
+		// only which platform and what kind of refusal.
+		reason := "invalid"
+		if errors.Is(err, ErrTooLarge) {
+			reason = "too_large"
+		}
+		s.log.Info("crm: import refused", "source", source, "reason", reason, "bytes", len(body))
+	}
+	return res, err
+}
+
+func (s *Store) importBody(ctx context.Context, v Viewer, source string, body []byte) (ImportResult, error) {
 	if err := s.checkViewer(v); err != nil {
 		return ImportResult{}, err
 	}

@@ -56,6 +56,9 @@ func TestLogsCarryIdentifiersOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := strings.ToLower(buf.String())
+	if !strings.Contains(logs, "import refused") {
+		t.Errorf("a refused import is not logged:\n%s", logs)
+	}
 	if !strings.Contains(logs, c.ID) {
 		t.Fatalf("the logs name no file at all: the test proves nothing:\n%s", logs)
 	}
