@@ -209,13 +209,40 @@ func BenchmarkPurgeYear200k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		c := f.citizen(b, Citizen{FamilyName: "Présent", FirstNames: "Agent"})
 		b.StartTimer()
+		// An agent keeps writing notes meanwhile: how long do they wait?
+		done := make(chan struct{})
+		var lat measure.Latencies
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+				}
+				t0 := time.Now()
+				if _, err := f.s.AddNote(ctx, etatCivil, c.ID, SectorEtatCivil, "pendant la purge"); err != nil {
+					b.Error(err)
+					return
+				}
+				lat = append(lat, time.Since(t0))
+			}
+		}()
 		t0 := time.Now()
 		plan, err := f.s.Purge(ctx, system, false)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(time.Since(t0).Seconds(), "purge-s")
+		close(done)
+		wg.Wait()
+		lat.Report(b, "note-during-purge-")
 		removed := 0
 		for _, it := range plan.Items {
 			removed += it.Count + it.Entries

@@ -85,12 +85,19 @@ func TestPurgeDryRunListsExactlyWhatTheRealRunRemoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Nothing changed in between: the real run removed what the dry run listed.
+	for i := range real.Items {
+		if it := &real.Items[i]; it.Removed != it.Count {
+			t.Fatalf("rule %s: %d planned, %d removed", it.Rule, it.Count, it.Removed)
+		}
+		real.Items[i].Removed = 0
+	}
 	dry.DryRun = false
 	if !reflect.DeepEqual(dry, real) {
 		t.Fatalf("dry run %+v\nreal run %+v", dry, real)
 	}
 	get := func(rule string) PurgeItem {
-		for _, it := range real.Items {
+		for _, it := range dry.Items {
 			if it.Rule == rule {
 				return it
 			}
@@ -322,4 +329,32 @@ func containsAction(es []audit.Entry, a string) bool {
 		}
 	}
 	return false
+}
+
+func TestPurgeKeepsAFileSeenAgainAfterThePlan(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	old, _, _ := history(t, f)
+	plan, err := f.s.planSnapshot(ctx, f.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The citizen comes to the counter between the plan and the removal.
+	if _, err := f.s.RecordVisit(ctx, system, old.ID, SectorAccueil, f.clock.now(), Visit{TicketID: "t-new", Number: "A100", Service: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.apply(ctx, &plan, dpo); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range plan.Items {
+		if it.Rule == "citizens" && (it.Count != 1 || it.Removed != 0) {
+			t.Fatalf("citizens: planned %d, removed %d; want the file kept", it.Count, it.Removed)
+		}
+	}
+	if _, err := f.s.Citizen(ctx, dpo, old.ID); err != nil {
+		t.Fatalf("the file seen again was purged: %v", err)
+	}
+	if ms, _ := f.s.Search(ctx, dpo, "Quartermaine", 5); len(ms) != 1 {
+		t.Fatalf("its name left the index: %+v", ms)
+	}
 }

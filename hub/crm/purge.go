@@ -21,6 +21,13 @@ type PurgeItem struct {
 	// Entries are the timeline entries removed with the citizens or
 	// requests this rule removes.
 	Entries int `json:"entries,omitempty"`
+	// Removed is how many the real run removed: Count, unless the data
+	// changed between the plan and the removal (a file seen again, a
+	// request reopened), which each removal checks again.
+	Removed int `json:"removed"`
+
+	cutoff int64            // the rule's limit, Unix ms
+	lastAt map[string]int64 // citizens: the last interaction the plan saw
 }
 
 // PurgePlan is what a purge removes, rule by rule.
@@ -32,13 +39,17 @@ type PurgePlan struct {
 
 // Purge applies the retention rules as of now. With dryRun it changes
 // nothing and returns exactly what the real run at the same instant would
-// remove. The real run removes it in one transaction, writes one
-// elimination record per rule that removed anything (what, how many, under
-// which rule: the public-archives law's record), rewrites the name index
-// and truncates the write-ahead log so that the removed data are gone from
-// the file's bytes (secure_delete zeroes the freed pages). Only the DPO and
-// the system (the hub's daily purge) run it; requests under instruction are
-// never removed, nor the files that hold them.
+// remove. The plan is read from one snapshot of the file, without holding
+// the writer; the real run then removes what it lists in chunks of
+// purgeChunk rows, each its own transaction, so that agents' writes pass
+// between them, and each removal checks its rule again (a file that got a
+// new interaction meanwhile stays). Each chunk writes its elimination
+// record (what, how many, under which rule: the public-archives law's
+// record; Eliminations sums a run's chunks by rule). Then the name index is
+// rewritten and the write-ahead log truncated, so that the removed data are
+// gone from the file's bytes (secure_delete zeroes the freed pages). Only
+// the DPO and the system (the hub's daily purge) run it; requests under
+// instruction are never removed, nor the files that hold them.
 func (s *Store) Purge(ctx context.Context, v Viewer, dryRun bool) (PurgePlan, error) {
 	if err := s.checkViewer(v); err != nil {
 		return PurgePlan{}, err
@@ -48,29 +59,16 @@ func (s *Store) Purge(ctx context.Context, v Viewer, dryRun bool) (PurgePlan, er
 		return PurgePlan{}, ErrForbidden
 	}
 	now := s.clock().UTC()
+	plan, err := s.planSnapshot(ctx, now)
+	if err != nil {
+		return PurgePlan{}, fmt.Errorf("purge: %w", err)
+	}
 	if dryRun {
-		tx, err := s.db.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return PurgePlan{}, fmt.Errorf("purge dry run: %w", err)
-		}
-		defer tx.Rollback()
-		plan, err := s.plan(tx, now)
-		if err != nil {
-			return PurgePlan{}, fmt.Errorf("purge dry run: %w", err)
-		}
 		plan.DryRun = true
 		return plan, s.record(ctx, v, "crm.purge_dry_run", "crm", "", audit.Allowed, plan.summary())
 	}
-	var plan PurgePlan
-	err := s.write(ctx, "purge", func(tx *sql.Tx) error {
-		var err error
-		if plan, err = s.plan(tx, now); err != nil {
-			return err
-		}
-		return s.apply(tx, plan, v)
-	})
-	if err != nil {
-		return PurgePlan{}, fmt.Errorf("purge: %w", err)
+	if err := s.apply(ctx, &plan, v); err != nil {
+		return plan, fmt.Errorf("purge: %w", err)
 	}
 	if err := s.scrub(); err != nil {
 		s.log.Error("crm: purge: scrub", "err", err)
@@ -85,9 +83,23 @@ func (s *Store) Purge(ctx context.Context, v Viewer, dryRun bool) (PurgePlan, er
 func (p PurgePlan) summary() string {
 	var b strings.Builder
 	for _, it := range p.Items {
-		fmt.Fprintf(&b, "%s=%d ", it.Rule, it.Count)
+		if p.DryRun {
+			fmt.Fprintf(&b, "%s=%d ", it.Rule, it.Count)
+		} else {
+			fmt.Fprintf(&b, "%s=%d ", it.Rule, it.Removed)
+		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// planSnapshot computes the plan from one read-only snapshot of the file.
+func (s *Store) planSnapshot(ctx context.Context, now time.Time) (PurgePlan, error) {
+	tx, err := s.db.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return PurgePlan{}, err
+	}
+	defer tx.Rollback()
+	return s.plan(tx, now)
 }
 
 // scrub rewrites the name index in one segment (FTS4 otherwise keeps a
@@ -130,17 +142,19 @@ func (s *Store) plan(tx *sql.Tx, now time.Time) (PurgePlan, error) {
 	r := s.site.Retention
 	before := func(d time.Duration) int64 { return ms(now.Add(-d)) }
 	p := PurgePlan{At: now}
+	// add lists a rule's rows; the query's last argument is its cutoff.
 	add := func(rule, what, q string, args ...any) error {
 		got, err := ids(tx, q, args...)
 		if err != nil {
 			return fmt.Errorf("rule %s: %w", rule, err)
 		}
-		p.Items = append(p.Items, PurgeItem{Rule: rule, What: what, IDs: got, Count: len(got)})
+		cut, _ := args[len(args)-1].(int64)
+		p.Items = append(p.Items, PurgeItem{Rule: rule, What: what, IDs: got, Count: len(got), cutoff: cut})
 		return nil
 	}
 	if err := add("ticket_link", "tickets détachés des visites",
-		`SELECT id FROM entries WHERE kind = 'visit' AND ref != '' AND at < ? AND at >= ? ORDER BY id`,
-		before(r.TicketLink), before(r.Visits)); err != nil {
+		`SELECT id FROM entries WHERE kind = 'visit' AND ref != '' AND at >= ? AND at < ? ORDER BY id`,
+		before(r.Visits), before(r.TicketLink)); err != nil {
 		return p, err
 	}
 	if err := add("visits", "visites (historique des contacts)",
@@ -242,7 +256,8 @@ func (s *Store) expiredCitizens(tx *sql.Tx, now time.Time, p PurgePlan) (PurgeIt
 	for _, sec := range s.sectors() {
 		shortest = min(shortest, r.of(sec))
 	}
-	it := PurgeItem{Rule: "citizens", What: "dossiers de citoyens sans interaction depuis la plus longue durée de leurs secteurs"}
+	it := PurgeItem{Rule: "citizens", What: "dossiers de citoyens sans interaction depuis la plus longue durée de leurs secteurs",
+		lastAt: map[string]int64{}}
 	rows, err := tx.Query(`SELECT c.n, c.id, c.last_at,
 			(SELECT group_concat(DISTINCT sector) FROM (SELECT sector FROM entries WHERE citizen = c.n AND kind NOT IN ('visit', 'call', 'merge')
 				UNION SELECT sector FROM requests WHERE citizen = c.n)),
@@ -272,6 +287,7 @@ func (s *Store) expiredCitizens(tx *sql.Tx, now time.Time, p PurgePlan) (PurgeIt
 		}
 		if fromMS(last).Before(now.Add(-keep)) {
 			it.IDs = append(it.IDs, id)
+			it.lastAt[id] = last
 			ns = append(ns, n)
 		}
 	}
@@ -316,38 +332,103 @@ func (s *Store) expiredCitizens(tx *sql.Tx, now time.Time, p PurgePlan) (PurgeIt
 	return it, nil
 }
 
-// apply removes what plan lists and writes the elimination records.
-func (s *Store) apply(tx *sql.Tx, p PurgePlan, v Viewer) error {
-	for _, it := range p.Items {
-		var q []string
-		switch {
-		case it.Rule == "ticket_link":
-			q = []string{`UPDATE entries SET ref = '', body = json_remove(body, '$.ticket_id', '$.number') WHERE id = ?`}
-		case it.Rule == "visits" || it.Rule == "calls" || strings.HasPrefix(it.Rule, "sector:"):
-			q = []string{`DELETE FROM entries WHERE id = ?`}
-		case strings.HasPrefix(it.Rule, "requests:"):
-			q = []string{`DELETE FROM entries WHERE kind = 'request' AND ref = ?`, `DELETE FROM requests WHERE id = ?`}
-		case it.Rule == "citizens":
-			q = []string{`DELETE FROM names WHERE docid = (SELECT n FROM citizens WHERE id = ?)`, `DELETE FROM citizens WHERE id = ?`}
-		case it.Rule == "pending_imports":
-			q = []string{`DELETE FROM pending_imports WHERE id = ?`}
-		case it.Rule == "redirects":
-			q = []string{`DELETE FROM citizens WHERE id = ?`}
-		default:
-			return fmt.Errorf("purge: unknown rule %s", it.Rule)
+// purgeChunk is how many rows one transaction of a purge removes.
+const purgeChunk = 2000
+
+// removal is how a rule removes one of its rows, checking the rule again:
+// statements run in order with the row's id, the rule's cutoff and, for a
+// citizen, the last interaction the plan saw; the first statement's count
+// of changed rows is what the rule removed.
+func removal(it *PurgeItem) ([]string, error) {
+	switch {
+	case it.Rule == "ticket_link":
+		return []string{`UPDATE entries SET ref = '', body = json_remove(body, '$.ticket_id', '$.number')
+			WHERE id = ?1 AND kind = 'visit' AND ref != '' AND at < ?2`}, nil
+	case it.Rule == "visits" || it.Rule == "calls" || strings.HasPrefix(it.Rule, "sector:"):
+		return []string{`DELETE FROM entries WHERE id = ?1 AND at < ?2`}, nil
+	case strings.HasPrefix(it.Rule, "requests:"):
+		return []string{`DELETE FROM requests WHERE id = ?1 AND closed_at != 0 AND closed_at < ?2`,
+			`DELETE FROM entries WHERE kind = 'request' AND ref = ?1 AND NOT EXISTS (SELECT 1 FROM requests WHERE id = ?1)`}, nil
+	case it.Rule == "citizens":
+		return []string{`DELETE FROM citizens WHERE id = ?1 AND last_at = ?3 AND merged_into = ''
+				AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.citizen = citizens.n AND r.closed_at = 0)`,
+			`DELETE FROM names WHERE docid = ?4`}, nil
+	case it.Rule == "pending_imports":
+		return []string{`DELETE FROM pending_imports WHERE id = ?1 AND received_at < ?2`}, nil
+	case it.Rule == "redirects":
+		return []string{`DELETE FROM citizens WHERE id = ?1 AND merged_into != ''
+			AND NOT EXISTS (SELECT 1 FROM citizens t WHERE t.id = citizens.merged_into AND t.merged_into = '')`}, nil
+	}
+	return nil, fmt.Errorf("purge: unknown rule %s", it.Rule)
+}
+
+// highestParam returns the highest ?N in q: SQLite wants exactly that many
+// arguments.
+func highestParam(q string) int {
+	hi := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			continue
 		}
-		for _, id := range it.IDs {
-			for _, stmt := range q {
-				if _, err := tx.Exec(stmt, id); err != nil {
-					return fmt.Errorf("purge %s %s: %w", it.Rule, id, err)
+		n := 0
+		for i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
+			i++
+			n = n*10 + int(q[i]-'0')
+		}
+		hi = max(hi, n)
+	}
+	return hi
+}
+
+// apply removes what the plan lists, chunk by chunk, and writes the
+// elimination records; it sets each item's Removed.
+func (s *Store) apply(ctx context.Context, p *PurgePlan, v Viewer) error {
+	for i := range p.Items {
+		it := &p.Items[i]
+		stmts, err := removal(it)
+		if err != nil {
+			return err
+		}
+		nargs := make([]int, len(stmts))
+		for k, q := range stmts {
+			nargs[k] = highestParam(q)
+		}
+		for start := 0; start < len(it.IDs); start += purgeChunk {
+			chunk := it.IDs[start:min(start+purgeChunk, len(it.IDs))]
+			removed := 0
+			err := s.write(ctx, "purge "+it.Rule, func(tx *sql.Tx) error {
+				removed = 0
+				for _, id := range chunk {
+					var n int64
+					if it.Rule == "citizens" {
+						if err := tx.QueryRow(`SELECT n FROM citizens WHERE id = ?`, id).Scan(&n); err != nil {
+							continue // gone meanwhile (erased)
+						}
+					}
+					for k, q := range stmts {
+						res, err := tx.Exec(q, []any{id, it.cutoff, it.lastAt[id], n}[:nargs[k]]...)
+						if err != nil {
+							return fmt.Errorf("purge %s %s: %w", it.Rule, id, err)
+						}
+						if k == 0 {
+							if c, _ := res.RowsAffected(); c == 0 {
+								break // the rule no longer holds for this row: kept
+							}
+							removed++
+						}
+					}
 				}
+				if removed == 0 {
+					return nil
+				}
+				_, err := tx.Exec(`INSERT INTO eliminations(at, actor, rule, what, count) VALUES (?, ?, ?, ?, ?)`,
+					ms(p.At), v.ID, it.Rule, it.What, removed)
+				return err
+			})
+			if err != nil {
+				return err
 			}
-		}
-		if it.Count > 0 {
-			if _, err := tx.Exec(`INSERT INTO eliminations(at, actor, rule, what, count) VALUES (?, ?, ?, ?, ?)`,
-				ms(p.At), v.ID, it.Rule, it.What, it.Count); err != nil {
-				return fmt.Errorf("purge: elimination record: %w", err)
-			}
+			it.Removed += removed
 		}
 	}
 	return nil
@@ -378,7 +459,9 @@ func (s *Store) Eliminations(ctx context.Context, v Viewer, limit int) ([]Elimin
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT at, actor, rule, what, count FROM eliminations ORDER BY id DESC LIMIT ?`, limit)
+	// A run writes one row per chunk; its record is their sum, per rule.
+	rows, err := s.db.R.QueryContext(ctx, `SELECT at, actor, rule, what, sum(count) FROM eliminations
+		GROUP BY at, actor, rule, what ORDER BY max(id) DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("eliminations: %w", err)
 	}
