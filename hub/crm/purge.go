@@ -333,7 +333,7 @@ func (s *Store) expiredCitizens(tx *sql.Tx, now time.Time, p PurgePlan) (PurgeIt
 }
 
 // purgeChunk is how many rows one transaction of a purge removes.
-const purgeChunk = 2000
+const purgeChunk = 1000
 
 // removal is how a rule removes one of its rows, checking the rule again:
 // statements run in order with the row's id, the rule's cutoff and, for a
