@@ -75,7 +75,7 @@ func DefaultKinds() []Kind {
 			Basis: "CRPA L231-1 ; accusé de réception non délivré (CRPA R112-4 2°)"},
 		{ID: "attestation_accueil", Label: "Validation d'une attestation d'accueil", Sector: SectorEtatCivil,
 			Regime: RegimeRejection, Delay: Delay{Months: 1}, Ack: true,
-			Basis: "CESEDA R313-… : le silence gardé plus d'un mois par le maire vaut rejet"},
+			Basis: "CESEDA, partie réglementaire : le silence gardé plus d'un mois par le maire vaut rejet"},
 		{ID: "inscription_liste_electorale", Label: "Inscription sur la liste électorale", Sector: SectorElections,
 			Regime: RegimeRejection, Delay: Delay{Days: 5}, Ack: true,
 			Basis: "Code électoral L18 : le maire statue dans les cinq jours"},
