@@ -89,8 +89,8 @@ func (d *decoder) decode(b []byte) (event, bool) {
 	p := make(ami.Packet, 0, len(fields)+1)
 	p = append(p, ami.Header{Key: "Event", Value: name})
 	for k, raw := range fields {
-		if k == "Event" || len(raw) == 0 || raw[0] != '"' {
-			continue // the name is set above; ChanVariable and the like are objects
+		if k == "Event" || len(raw) == 0 || raw[0] == '{' {
+			continue // the name is set above; ChanVariable is an object of the channel's variables
 		}
 		if len(raw) > maxValue {
 			return d.drop(name, "a value over 4 KiB")
