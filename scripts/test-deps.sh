@@ -7,7 +7,7 @@ set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # command → Debian package
-declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox)
+declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [curl]=curl [openssl]=openssl)
 for cmd in "${!pkg[@]}"; do
   have "$cmd" || need+=("${pkg[$cmd]}")
 done
