@@ -44,9 +44,13 @@ type decoder struct {
 }
 
 func (d *decoder) decode(b []byte) (event, bool) {
-	var f frame
+	var f struct {
+		Op    string    `json:"op"`
+		Data  *busEvent `json:"data"`
+		Event *busEvent `json:"event"`
+	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return d.drop("", "frame is not JSON")
+		return d.drop("", "frame is not JSON, or not websocketd's")
 	}
 	switch f.Op {
 	case "event":
@@ -55,12 +59,11 @@ func (d *decoder) decode(b []byte) (event, bool) {
 	default:
 		return d.drop("", "unknown op "+strings.ToValidUTF8(trim(f.Op, 40), "?"))
 	}
-	body := f.Data
-	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
-		body = f.Event
+	be := f.Data
+	if be == nil || be.Name == "" {
+		be = f.Event
 	}
-	var be busEvent
-	if err := json.Unmarshal(body, &be); err != nil || be.Name == "" {
+	if be == nil || be.Name == "" {
 		return d.drop("", "event without a name")
 	}
 	name := trim(be.Name, 64)
