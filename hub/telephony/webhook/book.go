@@ -272,6 +272,18 @@ func (b *book) replace(s Snapshot, at time.Time) (change, error) {
 		if _, dup := calls[n.ID]; dup {
 			return change{}, invalidf("calls[%d]: call %s is listed twice", i, n.ID)
 		}
+		if old, ok := b.calls[n.ID]; ok && old.Queue == n.Queue {
+			// A lean snapshot may leave out what the hub was told already.
+			if c.Number == "" {
+				n.Number = old.Number
+			}
+			if c.Name == "" {
+				n.Name = old.Name
+			}
+			if c.JoinedAt == nil {
+				n.JoinedAt = old.JoinedAt
+			}
+		}
 		switch c.State {
 		case "", "waiting":
 			if len(c.Offers) > maxOffers {
@@ -290,6 +302,9 @@ func (b *book) replace(s Snapshot, at time.Time) (change, error) {
 				return change{}, fmt.Errorf("calls[%d]: %w", i, err)
 			}
 			n.State, n.Agent, n.Member, n.ConnectedAt = tel.Connected, b.m.Agent(c.Agent), c.Agent, at
+			if old, ok := b.calls[n.ID]; ok && old.State == tel.Connected && old.Member == c.Agent {
+				n.ConnectedAt = old.ConnectedAt
+			}
 			if c.ConnectedAt != nil {
 				n.ConnectedAt = *c.ConnectedAt
 			}
