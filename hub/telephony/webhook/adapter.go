@@ -140,7 +140,7 @@ func (a *Adapter) Run(ctx context.Context, emit func(tel.Event)) error {
 
 // apply runs a message's change and queues its events for Run; nothing
 // changes unless all of them have room.
-func (a *Adapter) apply(m Message, decode func(*book, time.Time) (change, error), at time.Time) (change, error) {
+func (a *Adapter) apply(decode func(*book, time.Time) (change, error), at time.Time) (change, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.listening {

@@ -145,7 +145,7 @@ func (a *Adapter) take(body []byte, now time.Time) (string, change, error) {
 	default:
 		return typ, change{}, fmt.Errorf("unknown message type %q", typ)
 	}
-	ch, err := a.apply(m, decode, at)
+	ch, err := a.apply(decode, at)
 	return typ, ch, err
 }
 
