@@ -167,3 +167,5 @@ func (h *harness) report(p *Projection, q Query) *Report {
 }
 
 func statsPath(dir string) string { return filepath.Join(dir, File) }
+
+func timeMin(n int) time.Duration { return time.Duration(n) * time.Minute }
