@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -169,3 +170,5 @@ func (h *harness) report(p *Projection, q Query) *Report {
 func statsPath(dir string) string { return filepath.Join(dir, File) }
 
 func timeMin(n int) time.Duration { return time.Duration(n) * time.Minute }
+
+func mathExp(x float64) float64 { return math.Exp(x) }

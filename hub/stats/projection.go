@@ -57,6 +57,8 @@ type Projection struct {
 	log   *slog.Logger
 	clock func() time.Time
 
+	cache *cache
+
 	mu     sync.Mutex // the writer: CatchUp
 	fold   *fold      // the open tickets as of cursor; nil: reload from the file
 	cursor int64
@@ -71,7 +73,7 @@ func Open(ctx context.Context, o Options) (*Projection, error) {
 	if o.Store == nil {
 		return nil, errors.New("stats: no store")
 	}
-	p := &Projection{st: o.Store, path: o.Path, log: o.Log, clock: o.Clock}
+	p := &Projection{st: o.Store, path: o.Path, log: o.Log, clock: o.Clock, cache: newCache()}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -278,8 +280,22 @@ func (p *Projection) CatchUp(ctx context.Context) (int, error) {
 	}
 }
 
-// Run catches up whenever changed is signalled, until ctx ends.
+// Run catches up whenever changed is signalled, until ctx ends. After the
+// first catch-up it loads the last MaxDays days into memory, so that the
+// first report a supervisor asks for is as quick as the next.
 func (p *Projection) Run(ctx context.Context, changed <-chan struct{}) {
+	if _, err := p.CatchUp(ctx); err != nil && ctx.Err() == nil {
+		p.log.Warn("statistics", "err", err)
+	}
+	today := p.clock().In(p.loc)
+	q := Query{From: today.AddDate(0, 0, 1-MaxDays).Format(time.DateOnly), To: today.Format(time.DateOnly)}
+	if days, err := q.dayList(); err == nil {
+		start := time.Now()
+		if _, err := p.warm(ctx, days); err != nil && ctx.Err() == nil {
+			p.log.Warn("statistics: load the last days", "err", err)
+		}
+		p.log.Debug("statistics: last days loaded", "days", len(days), "took", time.Since(start).Round(time.Millisecond))
+	}
 	for {
 		if _, err := p.CatchUp(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("statistics", "err", err)
@@ -307,11 +323,13 @@ func (p *Projection) step(ctx context.Context) (int, error) {
 	}
 	var ended []*Ticket
 	if p.fold == nil || p.cursor != cur {
-		// First time, or another process (guichet stats) moved the cursor.
+		// First time, or another process (guichet stats) moved the cursor:
+		// its rows are not in the cache.
 		if p.fold, err = p.loadOpen(tx); err != nil {
 			return 0, err
 		}
 		p.cursor = cur
+		p.cache.drop(nil)
 	}
 	p.fold.done = func(t *Ticket) { ended = append(ended, t) }
 	evs, err := p.st.Events(ctx, cur, batch)
@@ -335,6 +353,13 @@ func (p *Projection) step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	p.cursor = last.Seq
+	if len(ended) > 0 {
+		days := map[string]bool{}
+		for _, t := range ended {
+			days[t.Day] = true
+		}
+		p.cache.drop(days)
+	}
 	return len(evs), nil
 }
 

@@ -287,7 +287,7 @@ func (p *Projection) Report(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	hourAcc := make([]acc, len(hours))
-	err = p.scan(ctx, q, func(t *Ticket) {
+	err = p.each(ctx, q, func(t *Ticket) {
 		inS := q.Service == "" || t.ServiceIn == q.Service
 		outS := q.Service == "" || t.Service == q.Service
 		target := p.site.Target(t.ServiceIn)
