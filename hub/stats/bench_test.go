@@ -55,7 +55,7 @@ var yearData = sync.OnceValues(func() (string, error) {
 		if dir, err = os.MkdirTemp("", "guichet-stats-bench-"); err != nil {
 			return "", err
 		}
-		removeYear = true
+		removeYear = dir
 	}
 	start := time.Now()
 	n, evs, err := generateYear(dir, 2026, 840)
@@ -66,12 +66,12 @@ var yearData = sync.OnceValues(func() (string, error) {
 	return dir, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600)
 })
 
-var removeYear bool
+var removeYear string // the year's directory, when made for this run only
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if dir, err := yearData(); err == nil && removeYear {
-		os.RemoveAll(dir)
+	if removeYear != "" {
+		os.RemoveAll(removeYear)
 	}
 	os.Exit(code)
 }

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"guichet/hub/api"
 	"time"
 
 	"guichet/hub/queue"
@@ -168,3 +169,6 @@ func (f *fold) end(t *Ticket, ev *queue.Event, o Outcome) {
 	f.changed[t.ID] = true // gone from the open tickets
 	f.done(t)
 }
+
+// Display is the ticket's number as shown and announced, "A042".
+func (t *Ticket) Display() string { return api.FormatNumber(t.Prefix, t.Number) }
