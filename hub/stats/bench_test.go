@@ -76,25 +76,34 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// generateYear plays every working day (Monday to Saturday, 08:30 to 17:00)
-// of year through the real engine, perDay tickets a day on average, and
-// appends the events to a store in dir, one transaction a day. Citizens
-// arrive at random; each open counter calls the next ticket when its
-// service ends; 5 % do not come (two recalls, then no-show), 3 % are
-// transferred, a phone caller hangs up after 15 minutes' wait.
+// generateYear plays every working day of year into a new store in dir.
 func generateYear(dir string, year, perDay int) (tickets, events int, err error) {
 	site := benchSite()
-	eng, err := queue.New(site)
-	if err != nil {
-		return 0, 0, err
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.OpenDir(dir, store.DirOptions{Site: site.ID, Create: true, Log: log})
 	if err != nil {
 		return 0, 0, err
 	}
 	defer st.Close()
-	rng := rand.New(rand.NewPCG(uint64(year), 7))
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, paris)
+	return generate(st, site, from, from.AddDate(1, 0, 0), perDay, uint64(year))
+}
+
+// generate plays every working day (Monday to Saturday, 08:30 to 17:00)
+// from from to until (excluded) through the real engine, perDay tickets a
+// day on average, and appends the events to st, one transaction a day.
+// Citizens arrive at random; each open counter calls the next ticket when
+// its service ends; 5 % do not come (two recalls, then no-show), 3 % are
+// transferred, a phone caller hangs up after 15 minutes' wait.
+func generate(st *store.Store, site queue.Site, from, until time.Time, perDay int, seed uint64) (tickets, events int, err error) {
+	eng, err := queue.New(site)
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := st.Load(eng); err != nil {
+		return 0, 0, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
 	services := []string{"A", "A", "E", "E", "P", "U"}
 	var day []queue.Event
 	do := func(at time.Time, evs []queue.Event, err error) {
@@ -102,7 +111,7 @@ func generateYear(dir string, year, perDay int) (tickets, events int, err error)
 			day = append(day, evs...)
 		}
 	}
-	for d := time.Date(year, 1, 1, 0, 0, 0, 0, paris); d.Year() == year; d = d.AddDate(0, 0, 1) {
+	for d := from; d.Before(until); d = d.AddDate(0, 0, 1) {
 		if d.Weekday() == time.Sunday {
 			continue
 		}
