@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,7 +18,8 @@ import (
 	"guichet/hub/store"
 )
 
-// benchSite: four services, eight desks and a phone position, nine agents.
+// benchSite: four services, fourteen desks and a phone position, fifteen
+// agents: enough for 840 tickets a day.
 func benchSite() queue.Site {
 	s := testSite()
 	s.Services = append(s.Services,
@@ -26,12 +28,12 @@ func benchSite() queue.Site {
 	)
 	s.Counters = nil
 	s.Agents = nil
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= 14; i++ {
 		id := fmt.Sprint(i)
 		s.Counters = append(s.Counters, queue.Counter{ID: id, Name: "Guichet " + id})
 		s.Agents = append(s.Agents, queue.Agent{ID: "agent" + id, Name: "Agent " + id, Skills: map[string]int{"A": 1, "E": 1 + i%2, "P": 1 + i%3, "U": 1}})
 	}
-	s.Counters = append(s.Counters, queue.Counter{ID: "9", Name: "Téléphone", Channels: []queue.Channel{queue.Phone}})
+	s.Counters = append(s.Counters, queue.Counter{ID: "T", Name: "Téléphone", Channels: []queue.Channel{queue.Phone}})
 	s.Agents = append(s.Agents, queue.Agent{ID: "phone", Name: "Standard", Skills: map[string]int{"A": 1, "U": 1}})
 	return s
 }
@@ -120,7 +122,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 		by := func(t time.Time) queue.By { return queue.By{At: t, Actor: "api"} }
 		for _, c := range site.Counters {
 			agent := "phone"
-			if c.ID != "9" {
+			if c.ID != "T" {
 				agent = "agent" + c.ID
 			}
 			evs, err := eng.OpenCounter(by(open), c.ID, agent)
@@ -183,7 +185,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 				}
 				evs, err = eng.Start(by(now.Add(time.Minute)), c.ID)
 				do(now, evs, err)
-				busyUntil[c.ID] = now.Add(time.Duration(3+rng.IntN(15)) * time.Minute)
+				busyUntil[c.ID] = now.Add(time.Duration(2+rng.IntN(12)) * time.Minute)
 			}
 		}
 		// Closing: the tickets at the counters are finished, the others cancelled.
@@ -338,3 +340,57 @@ func BenchmarkReportDay(b *testing.B) {
 	measure(b, nil, func() { r = report(b, p, q) })
 	b.ReportMetric(float64(r.Total.Tickets), "tickets")
 }
+
+// BenchmarkPageYear is what the statistics page of a year costs the hub:
+// the report and its three charts, warm.
+func BenchmarkPageYear(b *testing.B) {
+	p := benchProjection(b)
+	report(b, p, yearQuery)
+	measure(b, nil, func() {
+		r := report(b, p, yearQuery)
+		for _, c := range Charts(r, &p.site, "fr") {
+			if len(c.SVG) == 0 {
+				b.Fatal("no chart")
+			}
+		}
+	})
+}
+
+// BenchmarkCSVYear exports the year: the detail (one row per ticket) and
+// the summary (one row per service and day), warm.
+func BenchmarkCSVYear(b *testing.B) {
+	for _, kind := range []string{KindDetail, KindSummary} {
+		b.Run(kind, func(b *testing.B) {
+			p := benchProjection(b)
+			report(b, p, yearQuery)
+			var n int64
+			measure(b, nil, func() {
+				w := &countWriter{}
+				if err := p.WriteCSV(context.Background(), w, yearQuery, kind, "fr"); err != nil {
+					b.Fatal(err)
+				}
+				n = w.n
+			})
+			b.ReportMetric(float64(n)/1e6, "MB")
+		})
+	}
+}
+
+// BenchmarkMemoryYear is the memory the year's rows take in the cache.
+func BenchmarkMemoryYear(b *testing.B) {
+	p := benchProjection(b)
+	for b.Loop() {
+		p.cache.drop(nil)
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		report(b, p, yearQuery)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "cache-MB")
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); return len(b), nil }

@@ -81,7 +81,17 @@ func span(hours []Hour, has func(Hour) bool) []Hour {
 		}
 	}
 	if lo < 0 {
-		lo, hi = min(8, len(hours)-1), min(17, len(hours)-1)
+		for i, h := range hours {
+			if h.Hour == 8 && lo < 0 {
+				lo = i
+			}
+			if h.Hour == 17 {
+				hi = i
+			}
+		}
+		if lo < 0 || hi < lo {
+			lo, hi = 0, len(hours)-1
+		}
 	}
 	return hours[lo : hi+1]
 }
@@ -125,7 +135,7 @@ type svg struct {
 }
 
 func newSVG(name, title, desc, yLabel string, xcount int, ymax float64) *svg {
-	s := &svg{w: 760, h: 340, left: 56, right: 16, top: 48, bottom: 52, name: name, title: title, desc: desc, yLabel: yLabel, xcount: max(xcount, 1)}
+	s := &svg{w: 760, h: 360, left: 56, right: 16, top: 48, bottom: 64, name: name, title: title, desc: desc, yLabel: yLabel, xcount: max(xcount, 1)}
 	s.ymax = ymax
 	return s
 }
@@ -171,6 +181,11 @@ func (s *svg) xLabels(labels []string) {
 	fmt.Fprintf(&s.b, `<line x1="%g" x2="%g" y1="%g" y2="%g" stroke="%s"/>`, s.left, s.w-s.right, s.y(0), s.y(0), colText)
 }
 
+// xCaption names the horizontal axis, under its labels.
+func (s *svg) xCaption(c string) {
+	fmt.Fprintf(&s.b, `<text x="%g" y="%g" text-anchor="middle" fill="%s">%s</text>`, s.left+s.plotW()/2, s.h-s.bottom+32, colText, esc(c))
+}
+
 func maxLen(l []string) int {
 	n := 1
 	for _, s := range l {
@@ -181,7 +196,7 @@ func maxLen(l []string) int {
 
 func (s *svg) legendAt() {
 	x := s.left
-	y := s.h - 12
+	y := s.h - 8
 	for _, l := range s.legend {
 		fmt.Fprintf(&s.b, `<rect x="%g" y="%g" width="12" height="12" fill="%s"/><text x="%g" y="%g" fill="%s">%s</text>`, x, y-10, l[0], x+16, y, colText, esc(l[1]))
 		x += 28 + 7*float64(len([]rune(l[1])))
@@ -235,24 +250,26 @@ func hoursChart(r *Report, f Format) Chart {
 			x, yp, w, yv-yp, colPhone, esc(h.Label), h.Phone, tr(f, "appels", "calls"))
 	}
 	s.xLabels(labels)
+	s.xCaption(tr(f, "heure de prise du ticket", "hour the ticket was taken"))
 	s.legend = [][2]string{{colVisit, tr(f, "Visites", "Visits")}, {colPhone, tr(f, "Appels", "Calls")}}
 	c.SVG = s.end()
 	return c
 }
 
-// targets are the targets the report's waits are held to: its service's,
-// or every service's.
-func targets(r *Report, site *Site) []time.Duration {
-	var out []time.Duration
-	seen := map[time.Duration]bool{}
+// target is the target the report's waits are held to, to mark on a
+// chart: its service's, or the one all services share; ok is false when
+// services differ (each service's own chart marks its own).
+func target(r *Report, site *Site) (t time.Duration, ok bool) {
 	for _, sv := range site.Services {
-		if r.Query.Service != "" && sv.ID != r.Query.Service || sv.Target <= 0 || seen[sv.Target] {
+		if r.Query.Service != "" && sv.ID != r.Query.Service {
 			continue
 		}
-		seen[sv.Target] = true
-		out = append(out, sv.Target)
+		if sv.Target <= 0 || ok && sv.Target != t {
+			return 0, false
+		}
+		t, ok = sv.Target, true
 	}
-	return out
+	return t, ok
 }
 
 func minutesLabel(f Format, d time.Duration) string {
@@ -275,12 +292,12 @@ func waitsChart(r *Report, site *Site, f Format) Chart {
 		top = max(top, b.N)
 		c.Rows = append(c.Rows, []string{labels[i] + " min", fmt.Sprint(b.N)})
 	}
-	tg := targets(r, site)
+	tg, marked := target(r, site)
 	c.Desc = fmt.Sprintf(tr(f, "Temps d'attente avant le premier appel %s, par tranches de 5 minutes : %d tickets appelés, médiane %s, 90e centile %s.",
 		"Wait before the first call %s, in 5-minute bands: %d tickets called, median %s, 90th percentile %s."),
 		period(r, f), d.N, minutesLabel(f, secs(d.Median)), minutesLabel(f, secs(d.P90)))
-	for _, t := range tg {
-		c.Desc += fmt.Sprintf(tr(f, " Objectif : %s.", " Target: %s."), minutesLabel(f, t))
+	if marked {
+		c.Desc += fmt.Sprintf(tr(f, " Objectif : %s.", " Target: %s."), minutesLabel(f, tg))
 	}
 	if r.Total.Share != nil {
 		c.Desc += fmt.Sprintf(tr(f, " Dans l'objectif : %s %%.", " Within target: %s %%."), f.Num(*r.Total.Share*100))
@@ -299,16 +316,16 @@ func waitsChart(r *Report, site *Site, f Format) Chart {
 	}
 	if len(d.Buckets) > 0 {
 		width := d.Buckets[len(d.Buckets)-1].From / float64(len(d.Buckets)-1) // seconds per bucket
-		for _, t := range tg {
-			x := s.x(t.Seconds() / width)
+		if marked {
+			x := s.x(tg.Seconds() / width)
 			fmt.Fprintf(&s.b, `<line x1="%.1f" x2="%.1f" y1="%g" y2="%g" stroke="%s" stroke-width="2" stroke-dasharray="5 3"/><text x="%.1f" y="%g" fill="%s">%s</text>`,
-				x, x, s.top-6, s.y(0), colTarget, x+4, s.top+6, colTarget, esc(tr(f, "objectif ", "target ")+minutesLabel(f, t)))
+				x, x, s.top-6, s.y(0), colTarget, x+4, s.top+6, colTarget, esc(tr(f, "objectif ", "target ")+minutesLabel(f, tg)))
 		}
 	}
 	s.xLabels(labels)
-	fmt.Fprintf(&s.b, `<text x="%g" y="%g" text-anchor="end" fill="%s">min</text>`, s.w-s.right, s.h-s.bottom+30, colText)
+	s.xCaption(tr(f, "attente avant le premier appel (minutes)", "wait before the first call (minutes)"))
 	s.legend = [][2]string{{colVisit, tr(f, "Tickets appelés", "Tickets called")}}
-	if len(tg) > 0 {
+	if marked {
 		s.dashedLegend = [][2]string{{colTarget, tr(f, "Objectif", "Target")}}
 	}
 	c.SVG = s.end()
@@ -337,9 +354,9 @@ func waitsByHourChart(r *Report, site *Site, f Format) Chart {
 		}
 		c.Rows = append(c.Rows, row)
 	}
-	tg := targets(r, site)
-	for _, t := range tg {
-		top = max(top, t.Minutes())
+	tg, marked := target(r, site)
+	if marked {
+		top = max(top, tg.Minutes())
 	}
 	c.Desc = fmt.Sprintf(tr(f, "Médiane et 90e centile des temps d'attente, par heure de prise du ticket, %s.",
 		"Median and 90th percentile of waits, by hour the ticket was taken, %s."), period(r, f))
@@ -353,8 +370,8 @@ func waitsByHourChart(r *Report, site *Site, f Format) Chart {
 	}
 	s := newSVG("waits-by-hour", c.Title, c.Desc, "minutes", len(hours), ymax)
 	s.start(ticks, intLabel)
-	for _, t := range tg {
-		y := s.y(t.Minutes())
+	if marked {
+		y := s.y(tg.Minutes())
 		fmt.Fprintf(&s.b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="2" stroke-dasharray="5 3"/>`, s.left, s.w-s.right, y, y, colTarget)
 	}
 	line := func(val func(Hour) float64, colour, dash, what string) {
@@ -380,8 +397,9 @@ func waitsByHourChart(r *Report, site *Site, f Format) Chart {
 	line(func(h Hour) float64 { return h.Median }, colVisit, "", tr(f, "médiane", "median"))
 	line(func(h Hour) float64 { return h.P90 }, colPhone, ` stroke-dasharray="8 4"`, tr(f, "90e centile", "90th percentile"))
 	s.xLabels(labels)
+	s.xCaption(tr(f, "heure de prise du ticket", "hour the ticket was taken"))
 	s.legend = [][2]string{{colVisit, tr(f, "Médiane", "Median")}, {colPhone, tr(f, "90e centile", "90th percentile")}}
-	if len(tg) > 0 {
+	if marked {
 		s.dashedLegend = [][2]string{{colTarget, tr(f, "Objectif", "Target")}}
 	}
 	c.SVG = s.end()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -172,3 +173,7 @@ func statsPath(dir string) string { return filepath.Join(dir, File) }
 func timeMin(n int) time.Duration { return time.Duration(n) * time.Minute }
 
 func mathExp(x float64) float64 { return math.Exp(x) }
+
+func newEngine(site queue.Site) (*queue.Engine, error) { return queue.New(site) }
+
+func urlValues(s string) (url.Values, error) { return url.ParseQuery(s) }
