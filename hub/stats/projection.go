@@ -17,6 +17,9 @@ import (
 	"guichet/hub/store"
 )
 
+// ErrNoSite: Open was given no site, and no earlier Open recorded one.
+var ErrNoSite = errors.New("no site: give the site's configuration (a hub that ran with the statistics records it)")
+
 // File is the projection's file in the hub's data directory.
 const File = "stats.db"
 
@@ -95,6 +98,9 @@ func Open(ctx context.Context, o Options) (*Projection, error) {
 	p.db = db
 	if err := p.init(ctx, o.Site); err != nil {
 		db.Close()
+		if errors.Is(err, ErrNoSite) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("statistics %s: %w", p.path, err)
 	}
 	return p, nil
@@ -180,7 +186,7 @@ func (p *Projection) init(ctx context.Context, site *queue.Site) error {
 			return err
 		}
 		if s == "" {
-			return errors.New("no site: give the site's configuration (a hub that ran records it)")
+			return ErrNoSite
 		}
 		if err := json.Unmarshal([]byte(s), &p.site); err != nil {
 			return fmt.Errorf("recorded site: %w", err)
