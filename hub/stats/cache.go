@@ -170,11 +170,17 @@ func (p *Projection) warm(ctx context.Context, days []string) (map[string][]row,
 		// report only.
 		return loaded, nil
 	}
+	if len(c.days)+len(loaded) > maxCachedDays {
+		clear(c.days) // a bound on memory: the days asked for now stay
+	}
 	for d, rows := range loaded {
 		c.days[d] = rows
 	}
 	return nil, nil
 }
+
+// maxCachedDays bounds the cache: two reports of the longest range.
+const maxCachedDays = 2 * MaxDays
 
 // dayList lists the days of q, in order.
 func (q Query) dayList() ([]string, error) {

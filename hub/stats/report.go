@@ -219,8 +219,8 @@ func (a *acc) summary(key, name string, edges []int64) Summary {
 	return s
 }
 
-// dist sorts ms in place and describes it; edges are the buckets' bounds
-// in milliseconds (the last bucket is open).
+// dist describes ms (reordered in place); edges are the buckets' bounds in
+// milliseconds (the last bucket is open).
 func dist(ms []int64, edges []int64) Dist {
 	d := Dist{N: len(ms)}
 	if len(edges) > 0 {
@@ -235,7 +235,6 @@ func dist(ms []int64, edges []int64) Dist {
 	if len(ms) == 0 {
 		return d
 	}
-	slices.Sort(ms)
 	var sum int64
 	for _, v := range ms {
 		sum += v
@@ -245,15 +244,62 @@ func dist(ms []int64, edges []int64) Dist {
 		}
 	}
 	d.Mean = float64(sum) / float64(len(ms)) / 1000
-	d.Median = float64(rank(ms, 0.5)) / 1000
-	d.P90 = float64(rank(ms, 0.9)) / 1000
+	m := rankIndex(len(ms), 0.5)
+	d.Median = float64(nth(ms, m)) / 1000
+	// nth left everything from m on at or above ms[m]: the 90th percentile
+	// is among them.
+	d.P90 = float64(nth(ms[m:], rankIndex(len(ms), 0.9)-m)) / 1000
 	return d
 }
 
-// rank is the nearest-rank percentile of sorted: the value at rank ⌈p·n⌉.
-func rank(sorted []int64, p float64) int64 {
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
+// rankIndex is the index, in sorted order, of the nearest-rank percentile
+// p of n values: rank ⌈p·n⌉, counted from 1.
+func rankIndex(n int, p float64) int {
+	return min(max(int(math.Ceil(p*float64(n)))-1, 0), n-1)
+}
+
+// nth returns the value that would be at index k if a were sorted, and
+// reorders a so that a[:k] are not above it and a[k:] not below
+// (quickselect: linear on average, where sorting is n log n).
+func nth(a []int64, k int) int64 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		// Median of three as the pivot: sorted or constant input stays linear.
+		mid := lo + (hi-lo)/2
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		pivot := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < pivot {
+				i++
+			}
+			for a[j] > pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
 }
 
 // edges are the distribution's buckets: every 5 minutes up to an hour, or
@@ -291,22 +337,23 @@ func (p *Projection) Report(ctx context.Context, q Query) (*Report, error) {
 		inS := q.Service == "" || t.ServiceIn == q.Service
 		outS := q.Service == "" || t.Service == q.Service
 		target := p.site.Target(t.ServiceIn)
+		d, a, c := days.get(t.Day), agents.get(t.Agent), channels.get(string(t.Channel))
 		if inS {
 			total.demand(t, target)
-			days.get(t.Day).demand(t, target)
+			d.demand(t, target)
 			services.get(t.ServiceIn).demand(t, target)
-			agents.get(t.Agent).demand(t, target)
-			channels.get(string(t.Channel)).demand(t, target)
+			a.demand(t, target)
+			c.demand(t, target)
 			if i := slotOf(t); i >= 0 && i < len(hourAcc) {
 				hourAcc[i].demand(t, target)
 			}
 		}
 		if outS {
 			total.outcome(t)
-			days.get(t.Day).outcome(t)
+			d.outcome(t)
 			services.get(t.Service).outcome(t)
-			agents.get(t.Agent).outcome(t)
-			channels.get(string(t.Channel)).outcome(t)
+			a.outcome(t)
+			c.outcome(t)
 		}
 	})
 	if err != nil {
