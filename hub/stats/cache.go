@@ -10,7 +10,7 @@ import (
 )
 
 // cache keeps the projection's rows of the days reports asked for in
-// memory, compactly (about 120 bytes a ticket: 30 MB for a year of 250,000),
+// memory, compactly (about 140 bytes a ticket: 38 MB for a year of 260,000),
 // so that a report of a year reads no SQL once warm. CatchUp drops the days
 // whose tickets it wrote; a projection written by another process (its
 // cursor moved under this one) drops them all.
