@@ -38,8 +38,9 @@ type Options struct {
 	// if empty.
 	Path string
 	// Site gives the time zone, the services (names, targets) and the agents'
-	// names. Nil: the site recorded by the last Open that had one, which the
-	// hub gives at every start (guichet stats without --config uses it).
+	// names. Nil: the site recorded by the last Open that had one (the hub
+	// gives its site when it opens the statistics; guichet stats without
+	// --config uses it).
 	Site  *queue.Site
 	Log   *slog.Logger
 	Clock func() time.Time // time.Now if nil
@@ -272,6 +273,9 @@ func fingerprint(ev *queue.Event) string {
 func (p *Projection) CatchUp(ctx context.Context) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.fold != nil && p.cursor == p.st.LastSeq() {
+		return 0, nil // nothing new in the log since this process last folded it
+	}
 	total := 0
 	for {
 		n, err := p.step(ctx)
