@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 )
@@ -125,7 +126,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 			if c.ID != "T" {
 				agent = "agent" + c.ID
 			}
-			evs, err := eng.OpenCounter(by(open), c.ID, agent)
+			evs, err := eng.OpenCounter(by(open), c.ID, api.OpenArgs{Agent: agent})
 			do(open, evs, err)
 		}
 		busyUntil := map[string]time.Time{}
@@ -142,7 +143,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 						ch = queue.Phone
 					}
 					id := fmt.Sprintf("%s-%06d", d.Format("20060102"), tickets)
-					evs, err := eng.Issue(by(now), queue.IssueRequest{ID: id, Service: sv, Channel: ch, Device: "kiosk-1"})
+					evs, err := eng.Issue(by(now), queue.IssueRequest{ID: id, Args: api.IssueArgs{Service: sv, Channel: string(ch)}, Device: "kiosk-1"})
 					do(now, evs, err)
 					if ch == queue.Phone {
 						waitingPhone[id] = now
@@ -153,7 +154,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 				if t, ok := eng.Ticket(id); !ok || t.State != queue.Waiting {
 					delete(waitingPhone, id)
 				} else if now.Sub(since) > 15*time.Minute {
-					evs, err := eng.Cancel(by(now), id, "hung up")
+					evs, err := eng.Cancel(by(now), api.CancelArgs{Ticket: id, Reason: "hung up"})
 					do(now, evs, err)
 					delete(waitingPhone, id)
 				}
@@ -166,7 +167,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 				if cs.Ticket != "" && rng.Float64() < 0.03 {
 					if t, ok := eng.Ticket(cs.Ticket); ok && t.Transfers == 0 {
 						to := services[rng.IntN(len(services))]
-						evs, err := eng.Transfer(by(now), c.ID, to)
+						evs, err := eng.Transfer(by(now), c.ID, api.TransferArgs{Service: to})
 						do(now, evs, err)
 					}
 				}
@@ -195,7 +196,7 @@ func generate(st *store.Store, site queue.Site, from, until time.Time, perDay in
 			do(end, evs, err)
 		}
 		for _, t := range eng.Tickets(queue.Waiting, "") {
-			evs, err := eng.Cancel(by(end), t.ID, "closing")
+			evs, err := eng.Cancel(by(end), api.CancelArgs{Ticket: t.ID, Reason: "closing"})
 			do(end, evs, err)
 		}
 		for _, c := range site.Counters {

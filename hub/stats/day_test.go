@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 )
 
@@ -41,8 +42,8 @@ func handBuiltDay(h *harness) {
 	h.next(at(day, "10:03"), "2")                                               // E1 called: waited 3
 	h.finish(at(day, "10:13"), "2")                                             // served (10 min)
 	h.do(at(day, "10:20"), "kiosk-1", func(b queue.By) ([]queue.Event, error) { // printed at 10:05, heard at 10:20
-		return h.eng.Issue(b, queue.IssueRequest{ID: "offline-1", Service: "E", Channel: queue.Visit, Device: "kiosk-1",
-			OfflineNumber: 901, IssuedAt: at(day, "10:05")})
+		return h.eng.Issue(b, queue.IssueRequest{ID: "offline-1", Device: "kiosk-1", Token: "offline-token-1",
+			Args: api.IssueArgs{Service: "E", Channel: string(queue.Visit), OfflineNumber: 901, IssuedAt: ptr(at(day, "10:05"))}})
 	})
 	h.next(at(day, "10:25"), "2")                                // E901 called: waited 20 (from 10:05)
 	h.finish(at(day, "10:30"), "2")                              // served (5 min)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 )
@@ -113,13 +114,15 @@ func (h *harness) issue(t time.Time, service string, ch queue.Channel, device st
 		actor = device
 	}
 	h.do(t, actor, func(b queue.By) ([]queue.Event, error) {
-		return h.eng.Issue(b, queue.IssueRequest{ID: id, Service: service, Channel: ch, Device: device, Citizen: "citoyen-secret-42"})
+		return h.eng.Issue(b, queue.IssueRequest{ID: id, Device: device, Args: api.IssueArgs{Service: service, Channel: string(ch), Citizen: "citoyen-secret-42"}})
 	})
 	return id
 }
 
 func (h *harness) open(t time.Time, counter, agent string) {
-	h.do(t, "api", func(b queue.By) ([]queue.Event, error) { return h.eng.OpenCounter(b, counter, agent) })
+	h.do(t, "api", func(b queue.By) ([]queue.Event, error) {
+		return h.eng.OpenCounter(b, counter, api.OpenArgs{Agent: agent})
+	})
 }
 
 func (h *harness) next(t time.Time, counter string) {
@@ -139,11 +142,15 @@ func (h *harness) start(t time.Time, counter string) {
 }
 
 func (h *harness) transfer(t time.Time, counter, service string) {
-	h.do(t, "api", func(b queue.By) ([]queue.Event, error) { return h.eng.Transfer(b, counter, service) })
+	h.do(t, "api", func(b queue.By) ([]queue.Event, error) {
+		return h.eng.Transfer(b, counter, api.TransferArgs{Service: service})
+	})
 }
 
 func (h *harness) cancel(t time.Time, actor, id string) {
-	h.do(t, actor, func(b queue.By) ([]queue.Event, error) { return h.eng.Cancel(b, id, "gone") })
+	h.do(t, actor, func(b queue.By) ([]queue.Event, error) {
+		return h.eng.Cancel(b, api.CancelArgs{Ticket: id, Reason: "gone"})
+	})
 }
 
 // projection opens the statistics of the harness's store.
@@ -177,3 +184,5 @@ func mathExp(x float64) float64 { return math.Exp(x) }
 func newEngine(site queue.Site) (*queue.Engine, error) { return queue.New(site) }
 
 func urlValues(s string) (url.Values, error) { return url.ParseQuery(s) }
+
+func ptr[T any](v T) *T { return &v }
