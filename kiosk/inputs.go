@@ -92,10 +92,10 @@ func (k *Kiosk) RunInputs(ctx context.Context, in Inputs) error {
 			k.setLEDs(in.LEDs)
 		case p := <-presses:
 			if p.priority {
-				priorityUntil = time.Now().Add(15 * time.Second)
+				priorityUntil = k.o.Clock().Add(15 * time.Second)
 				continue
 			}
-			prio := time.Now().Before(priorityUntil)
+			prio := k.o.Clock().Before(priorityUntil)
 			priorityUntil = time.Time{}
 			res, err := k.Issue(ctx, Press{Service: p.service, Priority: prio, Lang: in.Lang})
 			k.logIssue("button", res, err)
