@@ -111,8 +111,12 @@ type Announcer struct {
 	queue chan Announcement
 }
 
-// NewAnnouncer returns an announcer; Run plays what Announce queues.
+// NewAnnouncer returns an announcer; Run plays what Announce queues. A nil
+// log discards its lines.
 func NewAnnouncer(v Voice, p Player, log *slog.Logger) *Announcer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Announcer{Voice: v, Player: p, Langs: []string{"fr"}, Volume: 80, Log: log, Clock: time.Now, queue: make(chan Announcement, 64)}
 }
 
