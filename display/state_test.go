@@ -2,6 +2,8 @@ package display_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -110,4 +112,17 @@ func TestAScreenTellsNewCallsByItsOwnClock(t *testing.T) {
 			t.Fatalf("%d announcements at start, want 1: the call of ten seconds ago", n)
 		}
 	})
+}
+
+// The virtual loudspeaker names its files by the clock it is given.
+func TestFilesAreNamedByTheDisplaysClock(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2020, 6, 1, 10, 0, 0, 0, time.UTC)
+	f := &display.Files{Dir: dir, Clock: func() time.Time { return at }}
+	if err := f.Play(context.Background(), display.Silence(10*time.Millisecond).WAV()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "20200601-100000.000.wav")); err != nil {
+		t.Fatal(err)
+	}
 }
