@@ -25,6 +25,10 @@ type Inputs struct {
 	Window time.Duration
 }
 
+// priorityWindow is how long a press of the priority-public button holds
+// for the next service button.
+const priorityWindow = 15 * time.Second
+
 // RunInputs turns presses and scans into tickets and keeps the LEDs up to
 // date, until ctx ends.
 func (k *Kiosk) RunInputs(ctx context.Context, in Inputs) error {
@@ -92,7 +96,7 @@ func (k *Kiosk) RunInputs(ctx context.Context, in Inputs) error {
 			k.setLEDs(in.LEDs)
 		case p := <-presses:
 			if p.priority {
-				priorityUntil = k.o.Clock().Add(15 * time.Second)
+				priorityUntil = k.o.Clock().Add(priorityWindow)
 				continue
 			}
 			prio := k.o.Clock().Before(priorityUntil)

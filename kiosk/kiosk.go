@@ -198,6 +198,10 @@ func (k *Kiosk) Run(ctx context.Context) {
 	}
 }
 
+// statusTimeout bounds a read of the printer's status: a printer that does
+// not answer is offline.
+const statusTimeout = 3 * time.Second
+
 // checkPrinter asks Run to read the printer's status now.
 func (k *Kiosk) checkPrinter() {
 	select {
@@ -207,7 +211,7 @@ func (k *Kiosk) checkPrinter() {
 }
 
 func (k *Kiosk) pollPrinter(ctx context.Context) {
-	c, cancel := context.WithTimeout(ctx, 3*time.Second)
+	c, cancel := context.WithTimeout(ctx, statusTimeout)
 	st, err := k.o.Printer.Status(c)
 	cancel()
 	if err != nil {

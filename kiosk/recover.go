@@ -14,6 +14,14 @@ import (
 // not be known yet (the hub's answer is on its way): the journal then marks
 // it voidWanted, and onReply cancels it when the answer brings the id.
 
+const (
+	// keptReplies is how many of the hub's recent answers the kiosk keeps,
+	// for a press that finds its request answered after its timeout.
+	keptReplies = 256
+	// replyGrace is how long a press waits for an answer on its way.
+	replyGrace = 200 * time.Millisecond
+)
+
 // recover settles what a crash left in the journal, before any press.
 func (k *Kiosk) recover() {
 	entries, err := k.j.unsettled()
@@ -91,10 +99,10 @@ func (k *Kiosk) sendVoid(ticket string) {
 func (k *Kiosk) onReply(e link.Entry, rep api.Reply) {
 	k.mu.Lock()
 	k.replies[e.ID] = rep
-	if len(k.replies) > 256 {
-		for id := range k.replies {
+	if len(k.replies) > keptReplies {
+		for id := range k.replies { // the oldest are long settled: any half goes
 			delete(k.replies, id)
-			if len(k.replies) <= 128 {
+			if len(k.replies) <= keptReplies/2 {
 				break
 			}
 		}
@@ -136,7 +144,7 @@ func replyTicket(rep api.Reply) (api.Ticket, bool) {
 func (k *Kiosk) waitReply(cmd string) (api.Reply, bool) {
 	changed, stop := k.replied.Watch()
 	defer stop()
-	timeout := time.NewTimer(200 * time.Millisecond)
+	timeout := time.NewTimer(replyGrace)
 	defer timeout.Stop()
 	for {
 		k.mu.Lock()
