@@ -1,6 +1,7 @@
 package link
 
 import (
+	"slices"
 	"sync"
 
 	"guichet/hub/api"
@@ -11,22 +12,33 @@ import (
 // the hub answers the same.
 const maxReplies = 1024
 
+// maxRetained bounds the retained messages waiting for the followers. Past
+// it — a follower stuck, not merely slow — the oldest waiting message of the
+// same topic goes: retained topics are state, the newest is what counts.
+// Below it every message is handed over, in order: a screen announces each
+// call of the boards it is given.
+const maxRetained = 4096
+
 // inbox is what paho's message handler hands to the link's loops. Handing
 // over never blocks — a blocked handler stops paho from reading anything,
-// the replies a press waits for included — and what waits is bounded:
-// replies up to maxReplies, and the newest payload of each retained topic
-// (state: a newer payload replaces one not yet handed to the followers).
+// the replies a press waits for included — and what waits is bounded.
 type inbox struct {
 	mu       sync.Mutex
 	replies  []api.Reply
-	topics   []string          // retained topics with a payload waiting, in arrival order
-	payloads map[string][]byte // the newest payload of each
+	retained []message
+	dropped  int // retained messages dropped since the last warning
 	gotReply chan struct{}
 	gotState chan struct{}
 }
 
+// message is a retained message waiting for the followers.
+type message struct {
+	topic   string
+	payload []byte
+}
+
 func newInbox() inbox {
-	return inbox{payloads: map[string][]byte{}, gotReply: make(chan struct{}, 1), gotState: make(chan struct{}, 1)}
+	return inbox{gotReply: make(chan struct{}, 1), gotState: make(chan struct{}, 1)}
 }
 
 // reply queues r; false if too many wait.
@@ -41,15 +53,28 @@ func (in *inbox) reply(r api.Reply) bool {
 	return !full
 }
 
-// retained keeps payload as the newest of topic.
-func (in *inbox) retained(topic string, payload []byte) {
+// state queues a retained message; past maxRetained, the oldest waiting
+// message of its topic goes. It returns how many were dropped since the
+// last time it said so, when it first drops one and every 1,000 after.
+func (in *inbox) state(topic string, payload []byte) (dropped int) {
 	in.mu.Lock()
-	if _, waiting := in.payloads[topic]; !waiting {
-		in.topics = append(in.topics, topic)
+	if len(in.retained) >= maxRetained {
+		i := slices.IndexFunc(in.retained, func(m message) bool { return m.topic == topic })
+		if i < 0 {
+			i = 0 // a topic of its own: the oldest of all goes
+		}
+		in.retained = slices.Delete(in.retained, i, i+1)
+		in.dropped++
+		if in.dropped == 1 || in.dropped%1000 == 0 {
+			dropped = in.dropped
+		}
+	} else {
+		in.dropped = 0
 	}
-	in.payloads[topic] = payload
+	in.retained = append(in.retained, message{topic, payload})
 	in.mu.Unlock()
 	signal(in.gotState)
+	return dropped
 }
 
 // nextReply waits for the oldest reply; false once stop is closed.
@@ -71,18 +96,16 @@ func (in *inbox) nextReply(stop <-chan struct{}) (api.Reply, bool) {
 	}
 }
 
-// nextRetained waits for the retained topic that changed first and returns
-// its newest payload; false once stop is closed.
-func (in *inbox) nextRetained(stop <-chan struct{}) (string, []byte, bool) {
+// nextState waits for the oldest retained message; false once stop is
+// closed.
+func (in *inbox) nextState(stop <-chan struct{}) (string, []byte, bool) {
 	for {
 		in.mu.Lock()
-		if len(in.topics) > 0 {
-			t := in.topics[0]
-			in.topics = in.topics[1:]
-			p := in.payloads[t]
-			delete(in.payloads, t)
+		if len(in.retained) > 0 {
+			m := in.retained[0]
+			in.retained = in.retained[1:]
 			in.mu.Unlock()
-			return t, p, true
+			return m.topic, m.payload, true
 		}
 		in.mu.Unlock()
 		select {

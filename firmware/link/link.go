@@ -280,10 +280,10 @@ func (l *Link) PendingEntries() []Entry {
 	return entries
 }
 
-// Follow calls fn with the messages on a retained topic, starting with the
-// cached one if any, in order. A follower slower than the hub skips the
-// payloads that a newer one on the same topic replaced meanwhile: retained
-// topics are state, and only the newest counts.
+// Follow calls fn with every message on a retained topic, starting with the
+// cached one if any, in order. A slow follower holds nothing else up (the
+// messages wait in the link's inbox); a stuck one, thousands of messages
+// behind, loses the oldest of its topic, with a log line.
 func (l *Link) Follow(topic string, fn func(payload []byte)) {
 	l.mu.Lock()
 	_, known := l.follows[topic]
@@ -412,7 +412,9 @@ func (l *Link) onMessage(_ paho.Client, m paho.Message) {
 		}
 		return
 	}
-	l.in.retained(m.Topic(), m.Payload())
+	if n := l.in.state(m.Topic(), m.Payload()); n > 0 {
+		l.log.Warn("a follower is stuck: older retained messages dropped", "topic", m.Topic(), "dropped", n)
+	}
 }
 
 // sendLoop sends what the outbox holds, in order, a window at a time, and
@@ -524,7 +526,7 @@ func (l *Link) entry(id string) (Entry, bool) {
 func (l *Link) messageLoop() {
 	defer l.wg.Done()
 	for {
-		topic, payload, ok := l.in.nextRetained(l.stop)
+		topic, payload, ok := l.in.nextState(l.stop)
 		if !ok {
 			return
 		}
