@@ -322,7 +322,7 @@ func (d *demo) display(ctx context.Context, sf *soundFlags, wav bool) (*display.
 	if ann != nil {
 		go ann.Run(ctx)
 	}
-	return display.New(l, ann, d.log.With("device", "screen-demo")), nil
+	return display.New(display.Options{Link: l, Announcer: ann, Log: d.log.With("device", "screen-demo")}), nil
 }
 
 // startDesks starts a counter terminal on virtual pins at every counter; a
