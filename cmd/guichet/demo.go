@@ -253,6 +253,17 @@ type demo struct {
 	closes []func() error
 }
 
+// siteTime is the time of day at the site: the simulated day's when one
+// runs, else now, in the site's zone.
+func (d *demo) siteTime() time.Time {
+	var loc *time.Location
+	d.s.Hub.Read(func(e *queue.Engine) { loc = e.Site().Location })
+	if c := d.s.Hub.SimClock(); c != nil {
+		return c.Sim.Add(time.Duration(float64(time.Since(c.Real)) * c.Speed)).In(loc)
+	}
+	return time.Now().In(loc)
+}
+
 func (d *demo) close() {
 	for i := len(d.closes) - 1; i >= 0; i-- {
 		d.closes[i]()
@@ -313,7 +324,9 @@ func (d *demo) display(ctx context.Context, sf *soundFlags, wav bool) (*display.
 	}
 	var files display.Player
 	if wav {
-		files = &display.Files{Dir: filepath.Join(d.data, "announcements")}
+		// Named by the site's time of day (and the simulated day's, when
+		// one runs), not the machine's zone.
+		files = &display.Files{Dir: filepath.Join(d.data, "announcements"), Clock: d.siteTime}
 	}
 	ann, err := sf.announcer(d.log.With("device", "screen-demo"), files)
 	if err != nil {
