@@ -47,4 +47,11 @@ const (
 	// The device registry's.
 	CodeDeviceExists  = "device_exists"
 	CodeUnknownDevice = "unknown_device"
+
+	// Accounts' (hub/auth).
+	CodeAccountExists  = "account_exists"
+	CodeUnknownAccount = "unknown_account"
+	CodeUnknownToken   = "unknown_token"
+	CodeWeakPassword   = "weak_password"
+	CodeWrongPassword  = "wrong_password"
 )

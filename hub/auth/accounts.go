@@ -23,6 +23,7 @@ var (
 	ErrBadPassword   = errors.New("wrong login or password") // the same for an unknown login
 	ErrDisabled      = errors.New("account disabled")
 	ErrLockedOut     = errors.New("too many wrong passwords")
+	ErrNoToken       = store.ErrNoToken
 )
 
 var loginRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)

@@ -58,7 +58,7 @@ func (s *Service) Table() *Table { return NewTable(s.Guard()) }
 //     Origin, when given, is the hub's; Sec-Fetch-Site, when given, is
 //     same-origin; and it carries the session's CSRF token. A request
 //     with a bearer token needs neither (a browser never adds one by
-//     itself).
+//     itself). On a public route such a request goes on as nobody's.
 func (g *Guard) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := g.s
@@ -111,7 +111,9 @@ func (g *Guard) wrap(rt Route) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && p.Cookie() {
-			if why := g.forged(w, r, p); why != "" {
+			if why := g.forged(w, r, p); why != "" && rt.Access == Public {
+				p = nil // anyone may do this: not with the session's authority
+			} else if why != "" {
 				s.log.Warn("request refused: cross-site or without its CSRF token", "why", why, "account", p.Account,
 					"method", r.Method, "path", LogPath(r.URL.Path), "client", s.ClientAddr(r))
 				refuse(w, rt.Kind, http.StatusForbidden, api.CodeForbidden, "refused: "+why)

@@ -15,6 +15,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/queue"
 	"guichet/internal/live"
 )
@@ -56,15 +57,18 @@ func New(h *hub.Hub, log *slog.Logger) *Pages {
 	return p
 }
 
-// Register adds the pages to mux.
-func (p *Pages) Register(mux interface {
-	Handle(pattern string, h http.Handler)
-}) {
-	mux.Handle("GET /{$}", http.HandlerFunc(p.home))
-	p.registerDisplay(mux)
-	mux.Handle("GET /t/{token}", http.HandlerFunc(p.ticketPage))
-	mux.Handle("GET /t/{token}/state", http.HandlerFunc(p.ticketState))
-	mux.Handle("GET /t/{token}/events", http.HandlerFunc(p.ticketEvents))
+// Register adds the pages to the route table: all public (the citizen's
+// ticket is reached by its unguessable token, the board shows what the
+// waiting room sees).
+func (p *Pages) Register(rt auth.Registrar) {
+	page := func(pattern, about string, h http.Handler) {
+		rt.Add(auth.Route{Method: "GET", Pattern: pattern, Access: auth.Public, Kind: auth.Page, About: about, Handler: h})
+	}
+	page("/{$}", "the hub's home page", http.HandlerFunc(p.home))
+	p.registerDisplay(page)
+	page("/t/{token}", "a citizen's ticket on their phone", http.HandlerFunc(p.ticketPage))
+	page("/t/{token}/state", "its state (JSON)", http.HandlerFunc(p.ticketState))
+	page("/t/{token}/events", "its state, live (server-sent events)", http.HandlerFunc(p.ticketEvents))
 }
 
 // lang picks French unless ?lang= or the browser asks for English.
