@@ -28,6 +28,7 @@ import (
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/auth"
+	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
 	"guichet/hub/config"
@@ -160,6 +161,7 @@ func Start(o Options) (_ *Server, err error) {
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
 	s.Pages.Register(s.API)
+	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
 	}

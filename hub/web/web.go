@@ -85,6 +85,7 @@ func lang(r *http.Request) string {
 func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	links := append([]Link{{"Tableau d'affichage", "/display/", "L'écran de la salle d'attente : derniers appels, attentes par service."}}, p.links...)
+	links = append(links, Link{"Connexion", auth.LoginPath, "Pour les agents, les responsables de l'accueil et le service informatique."})
 	links = append(links,
 		Link{"File d'attente (JSON)", "/api/v1/queue", "Attente par service, en direct."},
 		Link{"API", "/api/v1/openapi.json", "Le contrat de l'API HTTP (OpenAPI 3)."})
