@@ -87,6 +87,10 @@ func runDemo(ctx context.Context, args []string) error {
 		go showSimulatedTime(ctx, s.Hub, sm)
 	}
 
+	accts, err := demoAccounts(ctx, s.Auth, &ds.site, ds.staff)
+	if err != nil {
+		return err
+	}
 	mode := ""
 	if *simulate {
 		mode = fmt.Sprintf("  (journée simulée, ×%g)", *speed)
@@ -105,9 +109,10 @@ Guichet — démo : %s%s
   Jeton admin         %s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
-Ctrl-C pour arrêter.
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
 		s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+	printDemoAccounts(os.Stdout, s.HTTPURL, accts)
+	fmt.Println("Ctrl-C pour arrêter.")
 	<-ctx.Done()
 	return nil
 }
