@@ -207,7 +207,7 @@ var statuses = map[string]int{
 	api.CodeUnknownAccount: http.StatusNotFound,
 	api.CodeUnknownToken:   http.StatusNotFound,
 	api.CodeWeakPassword:   http.StatusUnprocessableEntity,
-	api.CodeWrongPassword:  http.StatusForbidden,
+	api.CodeWrongPassword:  http.StatusUnprocessableEntity,
 }
 
 // statusOf is the HTTP status of a refusal code (409 for a code of a newer

@@ -156,7 +156,7 @@ func (p *Pages) login(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCookie)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("login_token"))) != 1 {
 		p.log.Warn("sign-in refused: the form's token is missing or wrong (a form from elsewhere, or a stale page)", "client", p.auth.ClientAddr(r))
-		fail(http.StatusForbidden, T(l, "stale_form"))
+		fail(http.StatusBadRequest, T(l, "stale_form"))
 		return
 	}
 	cookie, pr, err := p.auth.SignIn(r.Context(), login, r.PostForm.Get("password"), p.auth.ClientAddr(r))
@@ -236,7 +236,7 @@ func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) {
 	err := p.auth.ChangePassword(r.Context(), auth.ByPrincipal(pr, p.auth.ClientAddr(r)), pr.Account, cur, nw, pr.SessionID())
 	switch {
 	case errors.Is(err, auth.ErrBadPassword):
-		fail(http.StatusForbidden, T(v.Lang, "wrong_current"))
+		fail(http.StatusUnprocessableEntity, T(v.Lang, "wrong_current"))
 	case errors.Is(err, auth.ErrWeakPassword):
 		fail(http.StatusUnprocessableEntity, T(v.Lang, "weak"))
 	case err != nil:
