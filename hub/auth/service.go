@@ -44,10 +44,15 @@ type Options struct {
 	AdminToken string // the hub's admin token ("" for none)
 	Log        *slog.Logger
 	Clock      func() time.Time // time.Now if nil
-	// Addresses counts failed authentications per client address (bearer
-	// tokens and passwords); nil: lockout's defaults (10, then one every 6 s).
+	// Addresses counts wrong bearer tokens per client address; nil:
+	// lockout's defaults (10, then one every 6 s).
 	Addresses *lockout.Limiter
-	// Accounts counts wrong passwords per account; nil: lockout's defaults.
+	// SignIns counts wrong passwords per client address; nil: 30, then one
+	// every 2 s — a town hall's agents share one address behind its NAT,
+	// and their typos must not lock each other out.
+	SignIns *lockout.Limiter
+	// Accounts counts wrong passwords per account; nil: lockout's defaults
+	// (10, then one every 6 s).
 	Accounts *lockout.Limiter
 	// TrustedProxies are the reverse proxies in front of the hub: from a
 	// peer in one of them, the client's address is read from
@@ -69,6 +74,7 @@ type Service struct {
 	log       *slog.Logger
 	clock     func() time.Time
 	addresses *lockout.Limiter
+	signIns   *lockout.Limiter
 	accounts  *lockout.Limiter
 	proxies   []netip.Prefix
 	idle      time.Duration
@@ -83,7 +89,7 @@ type Service struct {
 
 // New returns the identity layer kept in o.Store.
 func New(o Options) *Service {
-	s := &Service{st: o.Store, log: o.Log, clock: o.Clock, addresses: o.Addresses, accounts: o.Accounts,
+	s := &Service{st: o.Store, log: o.Log, clock: o.Clock, addresses: o.Addresses, signIns: o.SignIns, accounts: o.Accounts,
 		proxies: o.TrustedProxies, idle: o.Idle, maxAge: o.MaxAge, hasher: newHasher(o.HashSlots), pending: newPending()}
 	if o.AdminToken != "" {
 		h := sha256.Sum256([]byte(o.AdminToken))
@@ -97,6 +103,9 @@ func New(o Options) *Service {
 	}
 	if s.addresses == nil {
 		s.addresses = lockout.New(lockout.Options{Clock: s.clock})
+	}
+	if s.signIns == nil {
+		s.signIns = lockout.New(lockout.Options{Burst: 30, Every: 2 * time.Second, Clock: s.clock})
 	}
 	if s.accounts == nil {
 		s.accounts = lockout.New(lockout.Options{Clock: s.clock})

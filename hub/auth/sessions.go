@@ -57,7 +57,7 @@ func (s *Service) SignIn(ctx context.Context, login, password string, addr netip
 	for _, l := range []struct {
 		lim *lockout.Limiter
 		key string
-	}{{s.addresses, client}, {s.accounts, acct}} {
+	}{{s.signIns, client}, {s.accounts, acct}} {
 		if ok, retry := l.lim.Allow(l.key); !ok {
 			return "", nil, &LockoutError{Retry: retry}
 		}
@@ -93,7 +93,7 @@ func (s *Service) SignIn(ctx context.Context, login, password string, addr netip
 // failed counts a wrong password against the address and the account; a
 // lockout is logged once and is an event (not every failure: a burst).
 func (s *Service) failed(by By, login, client, acct string) {
-	if s.addresses.Fail(client) {
+	if s.signIns.Fail(client) {
 		s.log.Warn("too many wrong passwords: address slowed down", "client", client, "account", login)
 		s.audit(LockedOut, by, login, "address")
 	}
