@@ -13,11 +13,13 @@ import (
 	"text/tabwriter"
 
 	"guichet/hub/auth"
+	"guichet/hub/config"
+	"guichet/hub/queue"
 	"guichet/hub/store"
 )
 
 const accountUsage = `usage:
-  guichet account add ID --role agent|supervisor|admin [--name NAME] [--agent AGENT] [--password-stdin] [--data DIR]
+  guichet account add ID --role agent|supervisor|admin [--name NAME] [--agent AGENT] [--password-stdin] [--data DIR] [--config FILE]
   guichet account list              [--data DIR]
   guichet account passwd ID         [--data DIR]   a temporary password, to change at the next sign-in
   guichet account role ID ROLE      [--data DIR]
@@ -25,7 +27,8 @@ const accountUsage = `usage:
   guichet account signout ID        [--data DIR]   end every session of the account
 They work on the data directory, whether the hub runs or not: a running hub
 reads accounts at every request. Without --password-stdin, add draws a
-temporary password, shown once.`
+temporary password, shown once. With --config, a data directory that does
+not exist yet is made for that site (how a new site gets its first admin).`
 
 // runAccount manages the accounts of the data directory's database.
 func runAccount(ctx context.Context, args []string, in io.Reader, out io.Writer) error {
@@ -43,6 +46,7 @@ func runAccount(ctx context.Context, args []string, in io.Reader, out io.Writer)
 	name := fs.String("name", "", "the person's name, as pages show it")
 	agent := fs.String("agent", "", "the site agent this account is (an agent of the site file)")
 	stdin := fs.Bool("password-stdin", false, "read the password from standard input (else a temporary one is drawn)")
+	cfgPath := fs.String("config", "", "site configuration: make the data directory if it does not exist yet")
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
@@ -54,12 +58,24 @@ func runAccount(ctx context.Context, args []string, in io.Reader, out io.Writer)
 		return ""
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.OpenDir(*data, store.DirOptions{Log: quiet})
+	o := store.DirOptions{Log: quiet}
+	var agents []queue.Agent
+	if *cfgPath != "" {
+		_, site, err := config.Load(*cfgPath)
+		if err != nil {
+			return err
+		}
+		o.Site, o.Create, agents = site.ID, true, site.Agents
+	}
+	st, err := store.OpenDir(*data, o)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	a := auth.New(auth.Options{Store: st, Log: quiet})
+	if err := a.SyncAgents(agents); err != nil {
+		return err
+	}
 	by := auth.By{Actor: "cli:" + os.Getenv("USER")}
 	id := arg(0)
 	switch {
