@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"guichet/hub/api"
 	"guichet/hub/lockout"
+	"guichet/hub/store"
 )
 
 // Paths of the sign-in pages (package hub/auth/signin serves them).
@@ -82,9 +84,14 @@ func (g *Guard) wrap(rt Route) http.Handler {
 				return
 			}
 		} else if c, err := r.Cookie(SessionCookie); err == nil {
-			if p, err = s.session(c.Value); err != nil {
+			switch p, err = s.session(c.Value); {
+			case errors.Is(err, store.ErrNoSession) || errors.Is(err, errExpired):
 				p, stale = nil, true
 				http.SetCookie(w, s.Cookie(r, ""))
+			case err != nil: // the database, not the session: keep the cookie
+				s.log.Error("read session", "err", err)
+				refuse(w, rt.Kind, http.StatusServiceUnavailable, api.CodeUnavailable, "the hub cannot read its sessions now: try again in a moment")
+				return
 			}
 		}
 		switch {
@@ -132,7 +139,7 @@ func (g *Guard) forged(w http.ResponseWriter, r *http.Request, p *Principal) str
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || !strings.EqualFold(u.Host, g.s.host(r)) {
+		if err != nil || !strings.EqualFold(u.Host, g.s.Host(r)) {
 			return "sent from another origin"
 		}
 	}

@@ -383,3 +383,26 @@ func TestSignInsAreLoggedWithTheirAddressAndNeverPublished(t *testing.T) {
 		t.Fatalf("the sign-in in the log:\n%s", evs)
 	}
 }
+
+// An Idempotency-Key is the caller's own: another account sending the
+// same key does its own operation, and does not read the first one's
+// reply.
+func TestIdempotencyKeysAreTheCallersOwn(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	s.AddAccount("ana", auth.RoleAgent, "")
+	s.AddAccount("bob", auth.RoleAgent, "")
+	ana, bob := s.SignIn("ana", sitetest.Password), s.SignIn("bob", sitetest.Password)
+	var first, again, other api.Ticket
+	st, b, _ := ana.Do("POST", "/api/v1/tickets", `{"service":"A","citizen":"ana-s-citizen"}`, "Idempotency-Key", "desk-0001")
+	json.Unmarshal(b, &first)
+	st2, b2, h := ana.Do("POST", "/api/v1/tickets", `{"service":"A"}`, "Idempotency-Key", "desk-0001")
+	json.Unmarshal(b2, &again)
+	if st != 201 || st2 != 201 || again.ID != first.ID || h.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("ana's retry: %d %d, %s then %s", st, st2, first.ID, again.ID)
+	}
+	st, b, h = bob.Do("POST", "/api/v1/tickets", `{"service":"A"}`, "Idempotency-Key", "desk-0001")
+	json.Unmarshal(b, &other)
+	if st != 201 || other.ID == first.ID || h.Get("Idempotent-Replayed") != "" || strings.Contains(string(b), "ana-s-citizen") {
+		t.Fatalf("bob with ana's key: %d, replayed %q: %s", st, h.Get("Idempotent-Replayed"), b)
+	}
+}

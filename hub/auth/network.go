@@ -44,9 +44,9 @@ func (s *Service) HTTPS(r *http.Request) bool {
 	return false
 }
 
-// host is the host the browser asked for: Host, or a trusted proxy's
+// Host is the host the browser asked for: Host, or a trusted proxy's
 // X-Forwarded-Host.
-func (s *Service) host(r *http.Request) string {
+func (s *Service) Host(r *http.Request) string {
 	if peer, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && s.trusted(peer.Addr().Unmap()) {
 		if h := strings.TrimSpace(r.Header.Get("X-Forwarded-Host")); h != "" {
 			return h

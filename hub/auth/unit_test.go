@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"log/slog"
@@ -213,5 +214,38 @@ func TestATokenNeverActsAboveItsAccount(t *testing.T) {
 	a.SetDisabled(by, "adm", true)
 	if st := call(admin, "/agent"); st != 401 {
 		t.Errorf("a token of a disabled account: %d, want 401", st)
+	}
+}
+
+// A database that cannot be read is no reason to sign anyone out: the
+// request is refused with 503 and the cookie kept.
+func TestASessionTheDatabaseCannotReadIsNotSignedOut(t *testing.T) {
+	a, st := newService(t, nil)
+	tb := a.Table()
+	tb.Add(auth.Route{Method: "GET", Pattern: "/api", Access: auth.Agent, Kind: auth.API, Handler: http.NotFoundHandler()})
+	cookie, _, err := a.SignIn(context.Background(), "ana", pw, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+st.Path()+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`ALTER TABLE sessions RENAME TO sessions_away`); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/api", nil)
+	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: cookie})
+	tb.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Set-Cookie") != "" {
+		t.Fatalf("%d, Set-Cookie %q: want 503 and the cookie kept", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	db.Exec(`ALTER TABLE sessions_away RENAME TO sessions`)
+	rec = httptest.NewRecorder()
+	tb.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("the database back: %d, want the route's answer", rec.Code)
 	}
 }

@@ -297,7 +297,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// idempotencyKey reads the optional Idempotency-Key header.
+// idempotencyKey reads the optional Idempotency-Key header. A key is its
+// caller's: an account's keys are kept apart ("http@<account>:"), so that
+// nobody reads another's reply by sending the same key; the admin token's
+// keep the form they had before accounts ("http:").
 func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	k := r.Header.Get("Idempotency-Key")
 	if k == "" {
@@ -306,6 +309,9 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if len(k) > 100 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "Idempotency-Key must be 1 to 100 printable ASCII characters")
 		return "", false
+	}
+	if p := auth.From(r.Context()); p != nil && p.Via != auth.ViaAdminToken {
+		return "http@" + p.Account + ":" + k, true
 	}
 	return "http:" + k, true
 }

@@ -24,7 +24,7 @@ func (p *Pages) callback(r *http.Request, name string) string {
 	if p.auth.HTTPS(r) {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/login/sso/" + name + "/callback"
+	return scheme + "://" + p.auth.Host(r) + "/login/sso/" + name + "/callback"
 }
 
 // ssoStart begins a sign-in through a provider and sends the browser there.
