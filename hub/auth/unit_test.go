@@ -34,7 +34,7 @@ func (c *clock) add(d time.Duration) {
 
 // newService returns an identity layer on a new database, with accounts
 // ana (agent) and adm (admin) whose password is pw.
-func newService(t testing.TB, c *clock) (*auth.Service, *store.Store) {
+func newService(t testing.TB, c *clock, set ...func(*auth.Options)) (*auth.Service, *store.Store) {
 	t.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(filepath.Join(t.TempDir(), "guichet.db"), quiet)
@@ -45,6 +45,9 @@ func newService(t testing.TB, c *clock) (*auth.Service, *store.Store) {
 	o := auth.Options{Store: st, Log: quiet}
 	if c != nil {
 		o.Clock = c.now
+	}
+	for _, f := range set {
+		f(&o)
 	}
 	a := auth.New(o)
 	for id, role := range map[string]auth.Role{"ana": auth.RoleAgent, "adm": auth.RoleAdmin} {
