@@ -21,6 +21,7 @@ import (
 	"guichet/firmware/link"
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/devices"
 	"guichet/hub/queue"
@@ -86,6 +87,10 @@ func runDemo(ctx context.Context, args []string) error {
 		go showSimulatedTime(ctx, s.Hub, sm)
 	}
 
+	accts, err := demoAccounts(ctx, s.Auth, &ds.site, ds.staff)
+	if err != nil {
+		return err
+	}
 	mode := ""
 	if *simulate {
 		mode = fmt.Sprintf("  (journée simulée, ×%g)", *speed)
@@ -104,11 +109,20 @@ Guichet — démo : %s%s
   Jeton admin         %s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
-Ctrl-C pour arrêter.
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
 		s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+	printDemoAccounts(os.Stdout, s.HTTPURL, accts)
+	fmt.Println("Ctrl-C pour arrêter.")
 	<-ctx.Done()
 	return nil
+}
+
+// demoPage declares a page of the demo's virtual devices: public, as the
+// devices they stand for are within reach of whoever is in the room.
+func demoPage(rt auth.Registrar, pattern, about string, h http.Handler, methods ...string) {
+	for _, m := range methods {
+		rt.Add(auth.Route{Method: m, Pattern: pattern, Access: auth.Public, Kind: auth.Page, About: about, Handler: h})
+	}
 }
 
 // phoneURL is the address the tickets' QR codes give. A demo listening on
@@ -180,11 +194,11 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	if ds.kiosk, err = ds.startKiosk(ctx); err != nil {
 		return fail(err)
 	}
-	s.API.Handle("/kiosk/", http.StripPrefix("/kiosk", kiosk.NewPage(ds.kiosk)))
+	demoPage(s.API, "/kiosk/", "the demo's kiosk (virtual buttons)", http.StripPrefix("/kiosk", kiosk.NewPage(ds.kiosk)), "GET", "POST")
 	if ds.screen, err = ds.display(ctx, sf, wav); err != nil {
 		return fail(err)
 	}
-	s.API.Handle("/screen/", http.StripPrefix("/screen", boardpage.Handler(ds.screen, log)))
+	demoPage(s.API, "/screen/", "the demo's waiting-room display", http.StripPrefix("/screen", boardpage.Handler(ds.screen, log)), "GET")
 	if ds.desks, err = ds.startDesks(ctx, site, ds.staff); err != nil {
 		return fail(err)
 	}
@@ -192,7 +206,7 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	for _, c := range site.Counters {
 		virtual = append(virtual, ds.desks[c.ID])
 	}
-	s.API.Handle("/desks/", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)))
+	demoPage(s.API, "/desks/", "the demo's counter terminals (virtual buttons)", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)), "GET", "POST")
 	tickets := filepath.Join(f.data, "tickets")
 	s.Pages.AddLink(web.Link{Name: "Borne à tickets", Href: "/kiosk/", About: "Touchez un service : le ticket s'imprime (en PNG) dans " + tickets + "."})
 	s.Pages.AddLink(web.Link{Name: "Écran de la salle d'attente", Href: "/screen/", About: "L'appareil d'affichage : derniers appels, attentes ; annonces vocales dans " + filepath.Join(f.data, "announcements") + "."})

@@ -14,6 +14,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 )
@@ -237,7 +238,10 @@ func (c *cursor) due() <-chan time.Time {
 }
 
 // publishEvents publishes the log's events after the cursor as CloudEvents
-// on events/{type}, then moves the cursor: at least once, in order.
+// on events/{type}, then moves the cursor: at least once, in order. The
+// identity layer's events (account.*: sign-ins, with the agent's address)
+// are not published: they are personal data of the agents, kept in the
+// log for the audit only.
 func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) error {
 	if err := cur.load(); err != nil {
 		return err
@@ -250,6 +254,10 @@ func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) err
 			return err
 		}
 		for _, ev := range evs {
+			if auth.Personal(ev) {
+				cur.seq = ev.Seq // agents' sign-ins and addresses stay in the log
+				continue
+			}
 			payload, err := CloudEvent(b.site.ID, ev)
 			if err != nil {
 				return err

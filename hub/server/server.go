@@ -27,6 +27,8 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
+	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
 	"guichet/hub/config"
@@ -69,6 +71,7 @@ type Server struct {
 	Store    *store.Store
 	Devices  *devices.Registry
 	Bus      *bus.Bus
+	Auth     *auth.Service
 	API      *httpapi.Server
 	Pages    *web.Pages
 	HTTPURL  string // http://host:port, or the HTTPS URL when there is no plain HTTP
@@ -150,11 +153,15 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
-		TrustedProxies: o.TrustedProxies})
+	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
+	if err := s.Auth.SyncAgents(o.Site.Agents); err != nil {
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
 	s.Pages.Register(s.API)
+	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
 	}
