@@ -208,6 +208,10 @@ var statuses = map[string]int{
 	api.CodeUnknownToken:   http.StatusNotFound,
 	api.CodeWeakPassword:   http.StatusUnprocessableEntity,
 	api.CodeWrongPassword:  http.StatusUnprocessableEntity,
+
+	// The telephony webhook's (hub/telephony/webhook answers them itself).
+	api.CodeReplayed: http.StatusConflict,
+	api.CodeStale:    http.StatusBadRequest,
 }
 
 // statusOf is the HTTP status of a refusal code (409 for a code of a newer
