@@ -138,7 +138,8 @@ func Start(o Options) (_ *Server, err error) {
 
 func (s *Server) startMQTT(o Options) error {
 	if o.MQTTURL == "" {
-		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS})
+		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS,
+			Sessions: filepath.Join(o.Data, "broker.db")})
 		if err != nil {
 			return err
 		}

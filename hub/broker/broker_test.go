@@ -1,0 +1,196 @@
+package broker
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"guichet/hub"
+	"guichet/hub/api"
+	"guichet/hub/bus"
+	"guichet/hub/config"
+	"guichet/hub/devices"
+	"guichet/hub/store"
+	"guichet/internal/logbuf"
+)
+
+const site = `
+site: { id: test, name: "Mairie de Test", timezone: Europe/Paris }
+services:
+  - { id: A, name: "Accueil", sla: 10m, service_time: 4m }
+counters:
+  - { id: "1" }
+agents:
+  - { id: ana, skills: { A: 1 } }
+`
+
+// testBroker is a hub with its embedded broker on loopback TCP.
+type testBroker struct {
+	*Broker
+	hub  *hub.Hub
+	reg  *devices.Registry
+	url  string
+	logs *logbuf.Buffer
+}
+
+func start(t *testing.T, o Options) *testBroker {
+	t.Helper()
+	dir := t.TempDir()
+	logs := &logbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logs), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, s, err := config.Parse("site.yaml", []byte(site))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Policy.IgnoreHours = true
+	st, err := store.Open(filepath.Join(dir, "guichet.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hub.New(hub.Options{Site: s, Store: st, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := devices.New(st, func(string) bool { return true }, log)
+	o.Bus = bus.New(bus.Options{Hub: h, Devices: reg, Log: log})
+	o.Log, o.Addr = log, "127.0.0.1:0"
+	if o.Sessions == "" {
+		o.Sessions = filepath.Join(dir, "broker.db")
+	}
+	b, err := Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close(); h.Close(); st.Close() })
+	return &testBroker{Broker: b, hub: h, reg: reg, url: "tcp://" + b.Addr().String(), logs: logs}
+}
+
+func (b *testBroker) retained(topic string) ([]byte, bool) {
+	pk, ok := b.srv.Topics.Retained.Get(topic)
+	return pk.Payload, ok
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A retained message stays until it is replaced, however old: mochi's
+// default deletes those older than a day, and a configuration or a lease
+// that did not change over a weekend was gone for a screen or a kiosk
+// that restarted on Monday.
+func TestRetainedMessagesDoNotExpire(t *testing.T) {
+	b := start(t, Options{})
+	topics := b.bus.Topics()
+	eventually(t, "the hub's retained config", func() bool { _, ok := b.retained(topics.Config()); return ok })
+	cfg, _ := b.retained(topics.Config())
+	twoDaysAgo := time.Now().Add(-48 * time.Hour).Unix()
+	b.srv.Topics.RetainMessage(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Retain: true},
+		TopicName: topics.Config(), Payload: cfg, Created: twoDaysAgo})
+	// A sentinel that expires at the broker's next sweep (it asked to, MQTT 5).
+	b.srv.Topics.RetainMessage(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Retain: true},
+		TopicName: "sentinel", Payload: []byte("x"), Created: twoDaysAgo, ProtocolVersion: 5, Expiry: time.Now().Unix() - 1})
+	eventually(t, "the broker's sweep of expired retained messages", func() bool { _, ok := b.retained("sentinel"); return !ok })
+	if got, ok := b.retained(topics.Config()); !ok || !bytes.Equal(got, cfg) {
+		t.Fatal("the two-day-old retained config was deleted")
+	}
+}
+
+// When something other than the hub changes one of the hub's retained
+// topics — through a path that escaped the ACL — the hub publishes its own
+// again, and clears one it does not use; with a log line.
+func TestHubReassertsItsRetainedTopics(t *testing.T) {
+	b := start(t, Options{})
+	topics := b.bus.Topics()
+	eventually(t, "the hub's board", func() bool { _, ok := b.retained(topics.Board()); return ok })
+	board, _ := b.retained(topics.Board())
+	b.srv.Publish(topics.Board(), []byte(`{"calls":[{"ticket":"forged"}]}`), true, 1)
+	b.srv.Publish(topics.Counter("99"), []byte(`{"id":"99","name":"forged"}`), true, 1)
+	b.srv.Publish(topics.Lease("gone"), []byte(`{"blocks":[]}`), true, 1)
+	eventually(t, "the hub's board again", func() bool { got, _ := b.retained(topics.Board()); return bytes.Equal(got, board) })
+	eventually(t, "counter/99 and lease/gone cleared", func() bool {
+		_, c := b.retained(topics.Counter("99"))
+		_, l := b.retained(topics.Lease("gone"))
+		return !c && !l
+	})
+	if n := strings.Count(b.logs.String(), "retained topic changed by someone other than the hub"); n != 3 {
+		t.Fatalf("%d log lines for 3 topics re-asserted", n)
+	}
+	// Its own publications are not taken for someone else's.
+	for range 5 {
+		if _, err := b.hub.Do(t.Context(), "", "test", hub.IssueTicket(hub.IssueArgs{Service: "A", Device: "test"}),
+			func(any, error) (int, []byte) { return 200, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(b.logs.String(), "retained topic changed by someone other than the hub"); n != 3 {
+		t.Fatalf("%d log lines after the hub's own changes", n)
+	}
+}
+
+// consumer is a persistent session at QoS 1 on events/#.
+func consumer(t *testing.T, b *testBroker, id, secret string, got func(paho.Message)) paho.Client {
+	t.Helper()
+	subscribed := make(chan struct{}, 1)
+	c := paho.NewClient(paho.NewClientOptions().AddBroker(b.url).SetClientID(id).SetUsername(id).SetPassword(secret).
+		SetCleanSession(false).SetProtocolVersion(4).SetAutoReconnect(false).
+		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { got(m) }).
+		SetOnConnectHandler(func(c paho.Client) {
+			tok := c.Subscribe(b.bus.Topics().EventsFilter(), 1, func(_ paho.Client, m paho.Message) { got(m) })
+			go func() { tok.Wait(); subscribed <- struct{}{} }()
+		}))
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	<-subscribed
+	return c
+}
+
+// A session holds at most MaxQueued unacknowledged messages; those beyond
+// are dropped, with a log line, and the queue is delivered when its
+// consumer is back.
+func TestSessionQueueIsBounded(t *testing.T) {
+	b := start(t, Options{MaxQueued: 20})
+	secret, err := b.reg.Add("crm", api.RoleIntegration, "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	record := func(m paho.Message) {
+		mu.Lock()
+		got = append(got, string(m.Payload()))
+		mu.Unlock()
+	}
+	c := consumer(t, b, "crm", secret, record)
+	c.Disconnect(100)
+	for i := range 30 {
+		if err := b.Publish(b.bus.Topics().Event("test"), []byte(`{"id":"`+string(rune('a'+i))+`"}`), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, _ := b.srv.Clients.Get("crm")
+	if n := cl.State.Inflight.Len(); n != 20 {
+		t.Fatalf("the away session holds %d messages, want 20", n)
+	}
+	if !strings.Contains(b.logs.String(), "client store quota reached") {
+		t.Fatal("no log line for the dropped messages")
+	}
+	c = consumer(t, b, "crm", secret, record)
+	defer c.Disconnect(0)
+	eventually(t, "the 20 queued messages delivered", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 20 })
+}

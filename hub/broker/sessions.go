@@ -1,0 +1,498 @@
+package broker
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the sqlite3 driver
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/storage"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// sessions is a mochi storage hook that keeps the persistent sessions —
+// the client, its subscriptions, and the QoS 1 messages not yet
+// acknowledged by it — in an SQLite file of their own, broker.db, so that
+// a consumer that was away when the hub restarted (or was killed) gets
+// what was published for it. Clean sessions are not kept, nor retained
+// messages: the hub publishes its own again when it starts, and each
+// device its state when it connects.
+//
+// Why SQLite, and a file of its own. The appliance already ships SQLite
+// (one engine, one way to inspect and back up); mochi's bolt hook is kept
+// only "for historical compatibility", badger and pebble bring LSM engines
+// with their own memory and compaction to tune, and redis is a server to
+// run. The session queue churns — a row per message, deleted at its PUBACK
+// — so it stays out of guichet.db, away from the event log's single
+// writer and from its backups: losing broker.db loses only deliveries not
+// yet made, which a consumer can read again with GET /api/v1/events.
+//
+// Writes go behind, in order, batched: mochi calls the hook on the paths
+// that deliver messages, and most messages are acknowledged within
+// milliseconds, so a message stored then acknowledged in the same batch
+// never reaches the disk. What must be durable is made so by Sync: the bus
+// calls it before it moves its place in the event log, so an event the
+// log says was published is either in the consumer's hands or in
+// broker.db (a crash in between publishes it again: at least once). A new
+// subscription is written before the broker acknowledges it.
+type sessions struct {
+	mqtt.HookBase
+	db  *sql.DB
+	log *slog.Logger
+	srv *mqtt.Server // for a full rewrite after a failed batch
+
+	mu        sync.Mutex
+	pending   []op
+	queued    uint64        // ops queued since open
+	written   uint64        // ops applied to the database (or superseded by a rewrite)
+	rewrite   bool          // a batch failed: rewrite every session from memory
+	committed chan struct{} // closed, and replaced, after each batch
+	urgent    bool          // someone waits in Sync: no batching delay
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// op is one change to broker.db; a nil data deletes.
+type op struct {
+	table  string // tSession, tSub, tMsg
+	client string
+	key    string // the filter, or the packet id
+	data   []byte
+}
+
+const (
+	tSession = "sessions"
+	tSub     = "subscriptions"
+	tMsg     = "inflight"
+
+	batchDelay = 20 * time.Millisecond // gather a batch; most messages are acknowledged within it
+	syncWait   = 5 * time.Second       // Sync's patience
+)
+
+const sessionsSchema = `
+CREATE TABLE IF NOT EXISTS sessions (client TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS subscriptions (client TEXT NOT NULL, filter TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (client, filter));
+CREATE TABLE IF NOT EXISTS inflight (client TEXT NOT NULL, id INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (client, id));`
+
+// openSessions opens (or creates, readable by its owner only) the
+// sessions file at path.
+func openSessions(path string, log *slog.Logger) (*sessions, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // SQLite gives its WAL the same mode
+	if err != nil {
+		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
+	}
+	f.Close()
+	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_synchronous=FULL")
+	if err != nil {
+		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(sessionsSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
+	}
+	s := &sessions{db: db, log: log, committed: make(chan struct{}), wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go s.writer()
+	return s, nil
+}
+
+func (s *sessions) ID() string { return "guichet-sessions" }
+
+func (s *sessions) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnSessionEstablished, mqtt.OnDisconnect, mqtt.OnSubscribed, mqtt.OnUnsubscribed,
+		mqtt.OnQosPublish, mqtt.OnQosComplete, mqtt.OnQosDropped, mqtt.OnClientExpired,
+		mqtt.StoredClients, mqtt.StoredSubscriptions, mqtt.StoredInflightMessages}, []byte{b})
+}
+
+// persistent reports whether cl's session outlives its connection.
+func persistent(cl *mqtt.Client) bool {
+	if cl.Net.Inline {
+		return false
+	}
+	if cl.Properties.ProtocolVersion == 5 {
+		return cl.Properties.Props.SessionExpiryInterval > 0
+	}
+	return !cl.Properties.Clean
+}
+
+func (s *sessions) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	if !persistent(cl) { // a clean start ends the session kept under this id, if any
+		s.queue(op{table: tSession, client: cl.ID})
+		return
+	}
+	s.queue(op{table: tSession, client: cl.ID, data: sessionData(cl)})
+}
+
+func (s *sessions) OnDisconnect(cl *mqtt.Client, _ error, expire bool) {
+	if expire && !cl.IsTakenOver() && !cl.Net.Inline {
+		s.queue(op{table: tSession, client: cl.ID})
+	}
+}
+
+func (s *sessions) OnClientExpired(cl *mqtt.Client) {
+	s.queue(op{table: tSession, client: cl.ID})
+}
+
+// OnSubscribed writes the subscriptions before the broker acknowledges
+// them: a consumer told it is subscribed must stay so after a crash.
+func (s *sessions) OnSubscribed(cl *mqtt.Client, pk packets.Packet, codes []byte) {
+	if !persistent(cl) {
+		return
+	}
+	for i, f := range pk.Filters {
+		if i >= len(codes) || codes[i] >= packets.ErrUnspecifiedError.Code {
+			continue
+		}
+		sub := storage.Subscription{Client: cl.ID, Filter: f.Filter, Qos: codes[i], Identifier: f.Identifier,
+			NoLocal: f.NoLocal, RetainHandling: f.RetainHandling, RetainAsPublished: f.RetainAsPublished}
+		data, _ := sub.MarshalBinary()
+		s.queue(op{table: tSub, client: cl.ID, key: f.Filter, data: data})
+	}
+	if err := s.Sync(); err != nil {
+		s.log.Warn("subscription not yet on disk", "client", cl.ID, "err", err)
+	}
+}
+
+func (s *sessions) OnUnsubscribed(cl *mqtt.Client, pk packets.Packet) {
+	if !persistent(cl) || cl.IsTakenOver() {
+		return
+	}
+	for _, f := range pk.Filters {
+		s.queue(op{table: tSub, client: cl.ID, key: f.Filter})
+	}
+}
+
+// OnQosPublish keeps a message sent (or queued) to a persistent session
+// until it is acknowledged.
+func (s *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ int) {
+	if !persistent(cl) || pk.FixedHeader.Type != packets.Publish {
+		return
+	}
+	s.queue(op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID)), data: messageData(cl.ID, pk)})
+}
+
+func (s *sessions) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
+	if persistent(cl) {
+		s.queue(op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID))})
+	}
+}
+
+// OnQosDropped forgets a message dropped from a session — but not those of
+// a session taken over by a new connection, which carries them on.
+func (s *sessions) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
+	if persistent(cl) && !cl.IsTakenOver() {
+		s.queue(op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID))})
+	}
+}
+
+// forget removes a session for good (its device was disabled).
+func (s *sessions) forget(client string) { s.queue(op{table: tSession, client: client}) }
+
+func sessionData(cl *mqtt.Client) []byte {
+	p := cl.Properties.Props
+	c := storage.Client{ID: cl.ID, T: storage.ClientKey, Listener: cl.Net.Listener, Username: cl.Properties.Username,
+		Clean: cl.Properties.Clean, ProtocolVersion: cl.Properties.ProtocolVersion,
+		Properties: storage.ClientProperties{SessionExpiryInterval: p.SessionExpiryInterval, SessionExpiryIntervalFlag: p.SessionExpiryIntervalFlag,
+			ReceiveMaximum: p.ReceiveMaximum, TopicAliasMaximum: p.TopicAliasMaximum, MaximumPacketSize: p.MaximumPacketSize,
+			RequestProblemInfo: p.RequestProblemInfo, RequestProblemInfoFlag: p.RequestProblemInfoFlag, RequestResponseInfo: p.RequestResponseInfo}}
+	// No will: it belongs to a connection, and a restored session has none.
+	b, _ := c.MarshalBinary()
+	return b
+}
+
+func messageData(client string, pk packets.Packet) []byte {
+	m := storage.Message{T: storage.InflightKey, Client: client, Origin: pk.Origin, FixedHeader: pk.FixedHeader,
+		TopicName: pk.TopicName, Payload: pk.Payload, Created: pk.Created, PacketID: pk.PacketID,
+		Properties: storage.MessageProperties{PayloadFormat: pk.Properties.PayloadFormat, PayloadFormatFlag: pk.Properties.PayloadFormatFlag,
+			MessageExpiryInterval: pk.Properties.MessageExpiryInterval, ContentType: pk.Properties.ContentType,
+			ResponseTopic: pk.Properties.ResponseTopic, CorrelationData: pk.Properties.CorrelationData, User: pk.Properties.User}}
+	b, _ := m.MarshalBinary()
+	return b
+}
+
+func (s *sessions) queue(o op) {
+	s.mu.Lock()
+	s.pending = append(s.pending, o)
+	s.queued++
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Sync returns once every change queued before it is on disk.
+func (s *sessions) Sync() error {
+	s.mu.Lock()
+	target := s.queued
+	s.urgent = true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	deadline := time.After(syncWait)
+	for {
+		s.mu.Lock()
+		written, rewrite, committed := s.written, s.rewrite, s.committed
+		s.mu.Unlock()
+		switch {
+		case rewrite: // a batch failed: it is being written again, but not yet
+			return errors.New("broker sessions: the last changes could not be written; retrying")
+		case written >= target:
+			return nil
+		}
+		select {
+		case <-committed:
+		case <-s.done:
+			return errors.New("broker sessions closed")
+		case <-deadline:
+			return fmt.Errorf("broker sessions: %d changes not on disk after %s", target-written, syncWait)
+		}
+	}
+}
+
+// writer applies the queued changes, a batch per transaction.
+func (s *sessions) writer() {
+	defer close(s.done)
+	backoff := time.Second
+	for {
+		select {
+		case <-s.wake:
+		case <-s.stop:
+			s.flush() // what is queued at shutdown
+			return
+		}
+		s.mu.Lock()
+		urgent := s.urgent
+		s.mu.Unlock()
+		if !urgent { // gather: a message and its acknowledgement cancel out
+			t := time.NewTimer(batchDelay)
+			select {
+			case <-t.C:
+			case <-s.wake:
+				t.Stop()
+			case <-s.stop:
+				t.Stop()
+			}
+		}
+		if !s.flush() {
+			select { // try again later; Sync reports the delay meanwhile
+			case <-time.After(backoff):
+			case <-s.stop:
+			}
+			backoff = min(2*backoff, time.Minute)
+			s.poke()
+			continue
+		}
+		backoff = time.Second
+	}
+}
+
+func (s *sessions) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flush writes what is pending; after a failure it rewrites every session
+// from the broker's memory instead. It reports success.
+func (s *sessions) flush() bool {
+	s.mu.Lock()
+	batch, upTo, rewrite := s.pending, s.queued, s.rewrite
+	s.pending, s.urgent = nil, false
+	s.mu.Unlock()
+	var err error
+	if rewrite {
+		err = s.rewriteAll() // supersedes the batch: memory is newer than its changes
+	} else if len(batch) > 0 {
+		err = s.apply(batch)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		if !s.rewrite {
+			s.log.Error("broker sessions not written: they will be written again whole", "err", err)
+		}
+		s.rewrite = true
+		return false
+	}
+	if rewrite {
+		s.log.Info("broker sessions written again whole")
+	}
+	s.rewrite, s.written = false, upTo
+	close(s.committed)
+	s.committed = make(chan struct{})
+	return true
+}
+
+// apply writes a batch in one transaction. A change to a row that a later
+// change of the batch replaces is skipped: a message queued and
+// acknowledged within the batch costs nothing.
+func (s *sessions) apply(batch []op) error {
+	last := make(map[[3]string]int, len(batch))
+	for i, o := range batch {
+		last[[3]string{o.table, o.client, o.key}] = i
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for i, o := range batch {
+		cascade := o.table == tSession && o.data == nil // ends the client's rows in every table: never skipped
+		if !cascade && last[[3]string{o.table, o.client, o.key}] != i {
+			continue
+		}
+		if err := applyOp(tx, o); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func applyOp(tx *sql.Tx, o op) error {
+	var err error
+	switch {
+	case o.table == tSession && o.data == nil:
+		for _, t := range []string{tMsg, tSub, tSession} {
+			if _, err = tx.Exec(`DELETE FROM `+t+` WHERE client = ?`, o.client); err != nil {
+				break
+			}
+		}
+	case o.table == tSession:
+		_, err = tx.Exec(`INSERT OR REPLACE INTO sessions (client, data) VALUES (?, ?)`, o.client, o.data)
+	case o.table == tSub && o.data == nil:
+		_, err = tx.Exec(`DELETE FROM subscriptions WHERE client = ? AND filter = ?`, o.client, o.key)
+	case o.table == tSub:
+		_, err = tx.Exec(`INSERT OR REPLACE INTO subscriptions (client, filter, data) VALUES (?, ?, ?)`, o.client, o.key, o.data)
+	case o.data == nil:
+		_, err = tx.Exec(`DELETE FROM inflight WHERE client = ? AND id = ?`, o.client, o.key)
+	default:
+		_, err = tx.Exec(`INSERT OR REPLACE INTO inflight (client, id, data) VALUES (?, ?, ?)`, o.client, o.key, o.data)
+	}
+	return err
+}
+
+// rewriteAll replaces the file's content with the persistent sessions the
+// broker holds in memory.
+func (s *sessions) rewriteAll() error {
+	if s.srv == nil {
+		return errors.New("no broker to read the sessions from")
+	}
+	tx, err := s.db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range []string{tMsg, tSub, tSession} {
+		if _, err := tx.Exec(`DELETE FROM ` + t); err != nil {
+			return err
+		}
+	}
+	for _, cl := range s.srv.Clients.GetAll() {
+		if !persistent(cl) {
+			continue
+		}
+		ops := []op{{table: tSession, client: cl.ID, data: sessionData(cl)}}
+		for f, sub := range cl.State.Subscriptions.GetAll() {
+			data, _ := storage.Subscription{Client: cl.ID, Filter: f, Qos: sub.Qos, Identifier: sub.Identifier, NoLocal: sub.NoLocal,
+				RetainHandling: sub.RetainHandling, RetainAsPublished: sub.RetainAsPublished}.MarshalBinary()
+			ops = append(ops, op{table: tSub, client: cl.ID, key: f, data: data})
+		}
+		for _, pk := range cl.State.Inflight.GetAll(false) {
+			if pk.FixedHeader.Type == packets.Publish {
+				ops = append(ops, op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID)), data: messageData(cl.ID, pk)})
+			}
+		}
+		for _, o := range ops {
+			if err := applyOp(tx, o); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// Stop writes what is queued and closes the file.
+func (s *sessions) Stop() error {
+	select {
+	case <-s.stop:
+		return nil
+	default:
+	}
+	close(s.stop)
+	<-s.done
+	return s.db.Close()
+}
+
+func (s *sessions) StoredClients() ([]storage.Client, error) {
+	var out []storage.Client
+	err := s.each(`SELECT data FROM sessions`, func(b []byte) error {
+		var c storage.Client
+		if err := c.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+func (s *sessions) StoredSubscriptions() ([]storage.Subscription, error) {
+	var out []storage.Subscription
+	err := s.each(`SELECT data FROM subscriptions`, func(b []byte) error {
+		var c storage.Subscription
+		if err := c.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+func (s *sessions) StoredInflightMessages() ([]storage.Message, error) {
+	var out []storage.Message
+	err := s.each(`SELECT data FROM inflight ORDER BY rowid`, func(b []byte) error {
+		var c storage.Message
+		if err := c.UnmarshalBinary(b); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+func (s *sessions) each(query string, fn func([]byte) error) error {
+	rows, err := s.db.Query(query)
+	if err != nil {
+		return fmt.Errorf("read broker sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return fmt.Errorf("read broker sessions: %w", err)
+		}
+		if err := fn(b); err != nil {
+			return fmt.Errorf("read broker sessions: %w", err)
+		}
+	}
+	return rows.Err()
+}
