@@ -194,3 +194,44 @@ func TestSessionQueueIsBounded(t *testing.T) {
 	defer c.Disconnect(0)
 	eventually(t, "the 20 queued messages delivered", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= 20 })
 }
+
+// A disabled device's sessions are dropped — subscriptions, queue and all,
+// in broker.db too — and nothing is queued for it any more.
+func TestDisabledDevicesSessionIsDropped(t *testing.T) {
+	b := start(t, Options{})
+	secret, err := b.reg.Add("crm", api.RoleIntegration, "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := consumer(t, b, "crm", secret, func(paho.Message) {})
+	c.Disconnect(100)
+	for range 3 {
+		b.Publish(b.bus.Topics().Event("test"), []byte(`{"id":"x"}`), false)
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() (n int) {
+		b.sessions.db.QueryRow(`SELECT (SELECT COUNT(*) FROM sessions) + (SELECT COUNT(*) FROM subscriptions) + (SELECT COUNT(*) FROM inflight)`).Scan(&n)
+		return n
+	}
+	if n := rows(); n != 5 {
+		t.Fatalf("%d rows in broker.db for a session, its subscription and 3 messages", n)
+	}
+	if err := b.reg.SetDisabled("crm", true, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.srv.Clients.Get("crm"); ok {
+		t.Fatal("the disabled device's session is still there")
+	}
+	b.Publish(b.bus.Topics().Event("test"), []byte(`{"id":"y"}`), false)
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows(); n != 0 {
+		t.Fatalf("%d rows left in broker.db", n)
+	}
+	if !strings.Contains(b.logs.String(), "session of a disabled device dropped") {
+		t.Fatal("no log line")
+	}
+}
