@@ -41,7 +41,10 @@ type testBroker struct {
 	logs *logbuf.Buffer
 }
 
-func start(t *testing.T, o Options) *testBroker {
+// noSessions as Options.Sessions starts a broker without broker.db.
+const noSessions = "none"
+
+func start(t testing.TB, o Options) *testBroker {
 	t.Helper()
 	dir := t.TempDir()
 	logs := &logbuf.Buffer{}
@@ -62,8 +65,11 @@ func start(t *testing.T, o Options) *testBroker {
 	reg := devices.New(st, func(string) bool { return true }, log)
 	o.Bus = bus.New(bus.Options{Hub: h, Devices: reg, Log: log})
 	o.Log, o.Addr = log, "127.0.0.1:0"
-	if o.Sessions == "" {
+	switch o.Sessions {
+	case "":
 		o.Sessions = filepath.Join(dir, "broker.db")
+	case noSessions:
+		o.Sessions = ""
 	}
 	b, err := Start(o)
 	if err != nil {
@@ -78,7 +84,7 @@ func (b *testBroker) retained(topic string) ([]byte, bool) {
 	return pk.Payload, ok
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -143,7 +149,7 @@ func TestHubReassertsItsRetainedTopics(t *testing.T) {
 }
 
 // consumer is a persistent session at QoS 1 on events/#.
-func consumer(t *testing.T, b *testBroker, id, secret string, got func(paho.Message)) paho.Client {
+func consumer(t testing.TB, b *testBroker, id, secret string, got func(paho.Message)) paho.Client {
 	t.Helper()
 	subscribed := make(chan struct{}, 1)
 	c := paho.NewClient(paho.NewClientOptions().AddBroker(b.url).SetClientID(id).SetUsername(id).SetPassword(secret).

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -35,10 +34,12 @@ import (
 // writer and from its backups: losing broker.db loses only deliveries not
 // yet made, which a consumer can read again with GET /api/v1/events.
 //
-// Writes go behind, in order, batched: mochi calls the hook on the paths
-// that deliver messages, and most messages are acknowledged within
-// milliseconds, so a message stored then acknowledged in the same batch
-// never reaches the disk. What must be durable is made so by Sync: the bus
+// Writes go behind, in order, in batches of up to half a second: mochi
+// calls the hook on the paths that deliver messages, and most messages are
+// acknowledged within milliseconds. A batch writes only the messages still
+// unacknowledged when it is written (read from the broker then), and
+// deletes only those it wrote: a message acknowledged within the batch
+// costs no SQL at all. What must be durable is made so by Sync: the bus
 // calls it before it moves its place in the event log, so an event the
 // log says was published is either in the consumer's hands or in
 // broker.db (a crash in between publishes it again: at least once). A new
@@ -47,7 +48,10 @@ type sessions struct {
 	mqtt.HookBase
 	db  *sql.DB
 	log *slog.Logger
-	srv *mqtt.Server // for a full rewrite after a failed batch
+	srv *mqtt.Server // what is still unacknowledged, and a full rewrite after a failed batch
+
+	// The writer's own.
+	onDisk map[string]map[uint16]bool // client → ids of the messages in the file
 
 	mu        sync.Mutex
 	pending   []op
@@ -56,17 +60,28 @@ type sessions struct {
 	rewrite   bool          // a batch failed: rewrite every session from memory
 	committed chan struct{} // closed, and replaced, after each batch
 	urgent    bool          // someone waits in Sync: no batching delay
-	wake      chan struct{}
+	wake      chan struct{} // something is queued
+	now       chan struct{} // someone waits in Sync
 	stop      chan struct{}
 	done      chan struct{}
 }
 
-// op is one change to broker.db; a nil data deletes.
+// op is one change to broker.db; without data (or keep), it deletes.
 type op struct {
 	table  string // tSession, tSub, tMsg
 	client string
-	key    string // the filter, or the packet id
-	data   []byte
+	key    string // a subscription's filter
+	id     uint16 // a message's packet id
+	keep   bool   // a message to keep: the writer reads it from the broker, if still unacknowledged then
+	data   []byte // a session, a subscription (or a message, when rewriting all)
+}
+
+func (o op) put() bool { return o.data != nil || o.keep }
+
+// opKey names the row an op changes.
+type opKey struct {
+	table, client, key string
+	id                 uint16
 }
 
 const (
@@ -74,8 +89,8 @@ const (
 	tSub     = "subscriptions"
 	tMsg     = "inflight"
 
-	batchDelay = 20 * time.Millisecond // gather a batch; most messages are acknowledged within it
-	syncWait   = 5 * time.Second       // Sync's patience
+	batchDelay = 500 * time.Millisecond // gather a batch: most messages are acknowledged within it
+	syncWait   = 5 * time.Second        // Sync's patience
 )
 
 const sessionsSchema = `
@@ -101,7 +116,23 @@ func openSessions(path string, log *slog.Logger) (*sessions, error) {
 		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
 	}
 	s := &sessions{db: db, log: log, committed: make(chan struct{}), wake: make(chan struct{}, 1),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		now: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), onDisk: map[string]map[uint16]bool{}}
+	rows, err := db.Query(`SELECT client, id FROM inflight`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
+	}
+	for rows.Next() {
+		var client string
+		var id uint16
+		if err := rows.Scan(&client, &id); err != nil {
+			rows.Close()
+			db.Close()
+			return nil, fmt.Errorf("broker sessions %s: %w", path, err)
+		}
+		s.mark(client, id, true)
+	}
+	rows.Close()
 	go s.writer()
 	return s, nil
 }
@@ -181,12 +212,12 @@ func (s *sessions) OnQosPublish(cl *mqtt.Client, pk packets.Packet, _ int64, _ i
 	if !persistent(cl) || pk.FixedHeader.Type != packets.Publish {
 		return
 	}
-	s.queue(op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID)), data: messageData(cl.ID, pk)})
+	s.queue(op{table: tMsg, client: cl.ID, id: pk.PacketID, keep: true})
 }
 
 func (s *sessions) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
 	if persistent(cl) {
-		s.queue(op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID))})
+		s.queue(op{table: tMsg, client: cl.ID, id: pk.PacketID})
 	}
 }
 
@@ -194,7 +225,7 @@ func (s *sessions) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
 // a session taken over by a new connection, which carries them on.
 func (s *sessions) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
 	if persistent(cl) && !cl.IsTakenOver() {
-		s.queue(op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID))})
+		s.queue(op{table: tMsg, client: cl.ID, id: pk.PacketID})
 	}
 }
 
@@ -240,9 +271,11 @@ func (s *sessions) Sync() error {
 	target := s.queued
 	s.urgent = true
 	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{s.wake, s.now} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 	deadline := time.After(syncWait)
 	for {
@@ -283,7 +316,7 @@ func (s *sessions) writer() {
 			t := time.NewTimer(batchDelay)
 			select {
 			case <-t.C:
-			case <-s.wake:
+			case <-s.now:
 				t.Stop()
 			case <-s.stop:
 				t.Stop()
@@ -344,9 +377,9 @@ func (s *sessions) flush() bool {
 // change of the batch replaces is skipped: a message queued and
 // acknowledged within the batch costs nothing.
 func (s *sessions) apply(batch []op) error {
-	last := make(map[[3]string]int, len(batch))
+	last := make(map[opKey]int, len(batch))
 	for i, o := range batch {
-		last[[3]string{o.table, o.client, o.key}] = i
+		last[opKey{o.table, o.client, o.key, o.id}] = i
 	}
 	tx, err := s.db.Begin()
 	if err != nil {
@@ -354,9 +387,24 @@ func (s *sessions) apply(batch []op) error {
 	}
 	defer tx.Rollback()
 	for i, o := range batch {
-		cascade := o.table == tSession && o.data == nil // ends the client's rows in every table: never skipped
-		if !cascade && last[[3]string{o.table, o.client, o.key}] != i {
+		cascade := o.table == tSession && !o.put() // ends the client's rows in every table: never skipped
+		if !cascade && last[opKey{o.table, o.client, o.key, o.id}] != i {
 			continue
+		}
+		if o.table == tMsg {
+			if o.keep {
+				pk, ok := s.unacknowledged(o.client, o.id)
+				if !ok {
+					continue // acknowledged since: its delete follows
+				}
+				o.data = messageData(o.client, pk)
+			} else if !s.onDisk[o.client][o.id] {
+				continue // never written
+			}
+			s.mark(o.client, o.id, o.put())
+		}
+		if cascade {
+			delete(s.onDisk, o.client)
 		}
 		if err := applyOp(tx, o); err != nil {
 			return err
@@ -365,10 +413,41 @@ func (s *sessions) apply(batch []op) error {
 	return tx.Commit()
 }
 
+// unacknowledged returns message id of client if the broker still holds
+// it, not yet acknowledged.
+func (s *sessions) unacknowledged(client string, id uint16) (packets.Packet, bool) {
+	if s.srv == nil {
+		return packets.Packet{}, false
+	}
+	cl, ok := s.srv.Clients.Get(client)
+	if !ok {
+		return packets.Packet{}, false
+	}
+	pk, ok := cl.State.Inflight.Get(id)
+	return pk, ok && pk.FixedHeader.Type == packets.Publish
+}
+
+// mark records whether message id of client is in the file.
+func (s *sessions) mark(client string, id uint16, on bool) {
+	ids := s.onDisk[client]
+	if on {
+		if ids == nil {
+			ids = map[uint16]bool{}
+			s.onDisk[client] = ids
+		}
+		ids[id] = true
+		return
+	}
+	delete(ids, id)
+	if len(ids) == 0 {
+		delete(s.onDisk, client)
+	}
+}
+
 func applyOp(tx *sql.Tx, o op) error {
 	var err error
 	switch {
-	case o.table == tSession && o.data == nil:
+	case o.table == tSession && !o.put():
 		for _, t := range []string{tMsg, tSub, tSession} {
 			if _, err = tx.Exec(`DELETE FROM `+t+` WHERE client = ?`, o.client); err != nil {
 				break
@@ -376,14 +455,14 @@ func applyOp(tx *sql.Tx, o op) error {
 		}
 	case o.table == tSession:
 		_, err = tx.Exec(`INSERT OR REPLACE INTO sessions (client, data) VALUES (?, ?)`, o.client, o.data)
-	case o.table == tSub && o.data == nil:
+	case o.table == tSub && !o.put():
 		_, err = tx.Exec(`DELETE FROM subscriptions WHERE client = ? AND filter = ?`, o.client, o.key)
 	case o.table == tSub:
 		_, err = tx.Exec(`INSERT OR REPLACE INTO subscriptions (client, filter, data) VALUES (?, ?, ?)`, o.client, o.key, o.data)
-	case o.data == nil:
-		_, err = tx.Exec(`DELETE FROM inflight WHERE client = ? AND id = ?`, o.client, o.key)
+	case !o.put():
+		_, err = tx.Exec(`DELETE FROM inflight WHERE client = ? AND id = ?`, o.client, o.id)
 	default:
-		_, err = tx.Exec(`INSERT OR REPLACE INTO inflight (client, id, data) VALUES (?, ?, ?)`, o.client, o.key, o.data)
+		_, err = tx.Exec(`INSERT OR REPLACE INTO inflight (client, id, data) VALUES (?, ?, ?)`, o.client, o.id, o.data)
 	}
 	return err
 }
@@ -404,6 +483,7 @@ func (s *sessions) rewriteAll() error {
 			return err
 		}
 	}
+	s.onDisk = map[string]map[uint16]bool{} // as written below, or rebuilt by the next rewrite if this one fails
 	for _, cl := range s.srv.Clients.GetAll() {
 		if !persistent(cl) {
 			continue
@@ -416,7 +496,8 @@ func (s *sessions) rewriteAll() error {
 		}
 		for _, pk := range cl.State.Inflight.GetAll(false) {
 			if pk.FixedHeader.Type == packets.Publish {
-				ops = append(ops, op{table: tMsg, client: cl.ID, key: strconv.Itoa(int(pk.PacketID)), data: messageData(cl.ID, pk)})
+				ops = append(ops, op{table: tMsg, client: cl.ID, id: pk.PacketID, data: messageData(cl.ID, pk)})
+				s.mark(cl.ID, pk.PacketID, true)
 			}
 		}
 		for _, o := range ops {
