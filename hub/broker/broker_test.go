@@ -184,6 +184,7 @@ func TestSessionQueueIsBounded(t *testing.T) {
 	}
 	c := consumer(t, b, "crm", secret, record)
 	c.Disconnect(100)
+	gone(t, b, "crm")
 	for i := range 30 {
 		if err := b.Publish(b.bus.Topics().Event("test"), []byte(`{"id":"`+string(rune('a'+i))+`"}`), false); err != nil {
 			t.Fatal(err)
@@ -211,6 +212,7 @@ func TestDisabledDevicesSessionIsDropped(t *testing.T) {
 	}
 	c := consumer(t, b, "crm", secret, func(paho.Message) {})
 	c.Disconnect(100)
+	gone(t, b, "crm")
 	for range 3 {
 		b.Publish(b.bus.Topics().Event("test"), []byte(`{"id":"x"}`), false)
 	}
@@ -240,4 +242,55 @@ func TestDisabledDevicesSessionIsDropped(t *testing.T) {
 	if !strings.Contains(b.logs.String(), "session of a disabled device dropped") {
 		t.Fatal("no log line")
 	}
+}
+
+// A consumer that publishes at QoS 1 while events are in flight to it —
+// an integration issuing a ticket, or saying its state — still gets every
+// event it had not acknowledged when it comes back: mochi would drop those
+// whose packet id its publishes reused.
+func TestConsumersOwnPublishesKeepItsUnacknowledgedEvents(t *testing.T) {
+	b := start(t, Options{})
+	secret, err := b.reg.Add("crm", api.RoleIntegration, "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := b.bus.Topics().Event("x")
+	lazy := paho.NewClient(paho.NewClientOptions().AddBroker(b.url).SetClientID("crm").SetUsername("crm").SetPassword(secret).
+		SetCleanSession(false).SetProtocolVersion(4).SetAutoReconnect(false).
+		SetAutoAckDisabled(true). // receives, never acknowledges
+		SetDefaultPublishHandler(func(paho.Client, paho.Message) {}))
+	if tok := lazy.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	if tok := lazy.Subscribe(topic, 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	for i := range 10 {
+		b.Publish(topic, []byte(`{"n":`+string(rune('0'+i))+`}`), false)
+	}
+	for range 10 { // ids 1 to 10 on the client's side too
+		if tok := lazy.Publish(b.bus.Topics().DeviceState("crm"), 1, false, `{"online":true}`); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	lazy.Disconnect(100)
+	gone(t, b, "crm")
+	var mu sync.Mutex
+	got := map[string]bool{}
+	c := consumer(t, b, "crm", secret, func(m paho.Message) {
+		mu.Lock()
+		got[string(m.Payload())] = true
+		mu.Unlock()
+	})
+	defer c.Disconnect(0)
+	eventually(t, "the 10 unacknowledged events delivered again", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 10 })
+}
+
+// gone waits until the broker saw client's connection end.
+func gone(t testing.TB, b *testBroker, client string) {
+	t.Helper()
+	eventually(t, client+" disconnected", func() bool {
+		cl, ok := b.srv.Clients.Get(client)
+		return ok && cl.Closed()
+	})
 }

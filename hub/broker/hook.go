@@ -22,12 +22,14 @@ type hook struct {
 	mqtt.HookBase
 	b        *Broker
 	accepted sync.Map // *mqtt.Client → struct{}: passed OnConnect, for OnConnectAuthenticate
+	parked   sync.Map // *mqtt.Client → parked (packetids.go)
 }
 
 func (h *hook) ID() string { return "guichet" }
 
 func (h *hook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect}, []byte{b})
+	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect,
+		mqtt.OnPacketRead, mqtt.OnPublished}, []byte{b})
 }
 
 // OnConnect accepts a device whose username is its id and password its
@@ -88,6 +90,7 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool {
 
 func (h *hook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 	h.accepted.Delete(cl)
+	h.unparkAll(cl)
 }
 
 // OnACLCheck lets a device read what its role needs, when it subscribes
