@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"testing"
 	"time"
 
@@ -66,5 +68,36 @@ func TestEventsReachAConsumerThatWasAway(t *testing.T) {
 		issue(3)
 		all("after the hub restarted under the consumer")
 		t.Logf("%d events received twice", c.Repeats())
+	})
+}
+
+// An integration that publishes at QoS 1 (a command, its state) while
+// events are in flight to it still gets every event it had not
+// acknowledged when it comes back.
+func TestConsumerThatPublishesGetsItsUnacknowledgedEventsAgain(t *testing.T) {
+	brokers(t, func(t *testing.T, s *sitetest.Site) {
+		secret := s.AddDevice("nodered", api.RoleIntegration, "")
+		lazy, err := dialWith(t, s, "nodered", "nodered", secret, func(o *paho.ClientOptions) {
+			o.SetCleanSession(false).SetAutoAckDisabled(true) // receives, never acknowledges
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lazy.subscribe(s.Topics.EventsFilter())
+		_, from := sitetest.EventIDs(t, s.HTTPURL, s.Token, s.Topics.Site, 0)
+		for range 10 {
+			s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+		}
+		ids, _ := sitetest.EventIDs(t, s.HTTPURL, s.Token, s.Topics.Site, from)
+		sitetest.Eventually(t, 5*time.Second, "the events reached the consumer", func() bool {
+			return len(lazy.messages(s.Topics.Event("ticket.issued"))) >= 10
+		})
+		for range 10 {
+			lazy.publish(s.Topics.DeviceState("nodered"), []byte(`{"online":true,"role":"integration"}`))
+		}
+		lazy.c.Disconnect(100)
+		c := sitetest.NewConsumer(t, s.MQTTURL, s.Topics, "nodered", secret)
+		c.Start()
+		c.WaitFor(ids, 10*time.Second)
 	})
 }
