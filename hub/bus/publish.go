@@ -38,7 +38,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	tick := time.NewTicker(b.refresh)
 	defer tick.Stop()
 	b.mu.Lock()
-	b.last = map[string][]byte{} // a new broker knows nothing
+	b.last, b.echoes = map[string][]byte{}, nil // a new broker knows nothing
 	b.asserted = false
 	b.mu.Unlock()
 	var leases leaseMark // what the kiosks' leases were last seen at
@@ -174,6 +174,7 @@ func (b *Bus) retain(pub Publisher, topic string, payload []byte, force bool) {
 	}
 	if !same {
 		b.last[topic] = payload
+		b.published(topic, payload)
 	}
 	b.mu.Unlock()
 	if same {
@@ -182,6 +183,9 @@ func (b *Bus) retain(pub Publisher, topic string, payload []byte, force bool) {
 	if err := pub.Publish(topic, payload, true); err != nil {
 		b.log.Warn("publish", "topic", topic, "err", err)
 		b.mu.Lock()
+		if e := b.echoes[topic]; len(e) > 0 && bytes.Equal(e[len(e)-1], payload) {
+			b.echoes[topic] = e[:len(e)-1] // it will not come back
+		}
 		if bytes.Equal(b.last[topic], payload) { // to be tried again
 			if had {
 				b.last[topic] = prev

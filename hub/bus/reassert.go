@@ -24,12 +24,36 @@ func (b *Bus) OwnFilters() []string {
 	return []string{t.Board(), t.Queue(), t.Config(), t.Counter("+"), t.Lease("+")}
 }
 
+// maxEchoes is how many of its own publications on a topic the bus
+// expects back from the broker at most.
+const maxEchoes = 16
+
+// published notes that the hub publishes payload on topic: the broker will
+// deliver it back to Heard, maybe after later ones were published.
+// Called with b.mu held.
+func (b *Bus) published(topic string, payload []byte) {
+	if b.echoes == nil {
+		b.echoes = map[string][][]byte{}
+	}
+	e := append(b.echoes[topic], payload)
+	if len(e) > maxEchoes { // echoes lost (a broker that went away): forget the oldest
+		e = e[len(e)-maxEchoes:]
+	}
+	b.echoes[topic] = e
+}
+
 // Heard is told a message the broker delivered on one of OwnFilters. If it
-// is not what the hub published last there, Run publishes the hub's again.
-// It never blocks: brokers call it on their delivery path.
+// is not the hub's — the next of its own publications there to come back,
+// or what it published last — Run publishes the hub's again. It never
+// blocks: brokers call it on their delivery path.
 func (b *Bus) Heard(topic string, payload []byte) {
 	b.mu.Lock()
 	last, ours := b.last[topic]
+	if e := b.echoes[topic]; len(e) > 0 && bytes.Equal(e[0], payload) {
+		b.echoes[topic] = e[1:]
+		b.mu.Unlock()
+		return
+	}
 	switch {
 	case !b.asserted: // the first publication is on its way, and asserts every topic
 	case ours && bytes.Equal(last, payload):
@@ -68,6 +92,7 @@ func (b *Bus) reassertRetained(pub Publisher) time.Time {
 		}
 		delete(b.reassert, topic)
 		b.reassertedAt[topic] = now
+		b.published(topic, b.last[topic])
 		msgs = append(msgs, msg{topic, b.last[topic]})
 	}
 	b.mu.Unlock()
@@ -84,7 +109,7 @@ func (b *Bus) reassertRetained(pub Publisher) time.Time {
 // broker: one the hub connected to again may have lost them.
 func (b *Bus) Republish() {
 	b.mu.Lock()
-	b.last = map[string][]byte{}
+	b.last, b.echoes = map[string][]byte{}, nil
 	b.asserted = false
 	b.mu.Unlock()
 	b.Kick()
