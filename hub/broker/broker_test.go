@@ -2,9 +2,11 @@ package broker
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -293,4 +295,61 @@ func gone(t testing.TB, b *testBroker, client string) {
 		cl, ok := b.srv.Clients.Get(client)
 		return ok && cl.Closed()
 	})
+}
+
+// A session whose client is away keeps the newest message of each retained
+// topic, and every event.
+func TestAwaySessionKeepsTheNewestOfEachRetainedTopic(t *testing.T) {
+	b := start(t, Options{})
+	secret, err := b.reg.Add("crm", api.RoleIntegration, "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := b.bus.Topics()
+	var mu sync.Mutex
+	var got []string
+	c := consumer(t, b, "crm", secret, func(m paho.Message) {
+		mu.Lock()
+		got = append(got, m.Topic()+" "+string(m.Payload()))
+		mu.Unlock()
+	})
+	state := topics.DeviceState("kiosk-x") // not one the hub re-asserts
+	if tok := c.Subscribe(topics.DeviceStateFilter(), 1, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	c.Disconnect(100)
+	gone(t, b, "crm")
+	for i := range 50 {
+		b.Publish(state, []byte(fmt.Sprintf(`{"online":true,"version":"%d"}`, i)), true)
+		b.Publish(topics.Event("x"), []byte(fmt.Sprintf(`{"n":%d}`, i)), false)
+	}
+	cl, _ := b.srv.Clients.Get("crm")
+	if n := cl.State.Inflight.Len(); n != 51 {
+		t.Fatalf("the away session holds %d messages, want 50 events and the newest state", n)
+	}
+	mu.Lock()
+	got = nil
+	mu.Unlock()
+	c = consumer(t, b, "crm", secret, func(m paho.Message) {
+		mu.Lock()
+		got = append(got, m.Topic()+" "+string(m.Payload()))
+		mu.Unlock()
+	})
+	defer c.Disconnect(0)
+	eventually(t, "the 50 events", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, m := range got {
+			if strings.HasPrefix(m, topics.Event("x")) {
+				n++
+			}
+		}
+		return n == 50
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(got, state+` {"online":true,"version":"49"}`) {
+		t.Fatalf("the newest state was not delivered: %q", got)
+	}
 }

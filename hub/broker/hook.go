@@ -29,7 +29,7 @@ func (h *hook) ID() string { return "guichet" }
 
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect,
-		mqtt.OnPacketRead, mqtt.OnPublished}, []byte{b})
+		mqtt.OnPacketRead, mqtt.OnPublished, mqtt.OnQosPublish}, []byte{b})
 }
 
 // OnConnect accepts a device whose username is its id and password its
