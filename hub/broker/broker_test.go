@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -351,5 +352,34 @@ func TestAwaySessionKeepsTheNewestOfEachRetainedTopic(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Contains(got, state+` {"online":true,"version":"49"}`) {
 		t.Fatalf("the newest state was not delivered: %q", got)
+	}
+}
+
+// A broker.db the hub cannot read is set aside, with an error logged, and
+// the hub starts: the file holds only deliveries in progress.
+func TestUnreadableSessionsFileIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "broker.db")
+	if err := os.WriteFile(path, []byte(strings.Repeat("not a database ", 500)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := start(t, Options{Sessions: path})
+	if !strings.Contains(b.logs.String(), "broker.db unreadable: set aside") {
+		t.Fatalf("no log line:\n%s", b.logs)
+	}
+	aside, _ := filepath.Glob(path + ".unreadable-*")
+	if len(aside) != 1 {
+		t.Fatalf("set aside as %v", aside)
+	}
+	secret, err := b.reg.Add("crm", api.RoleIntegration, "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumer(t, b, "crm", secret, func(paho.Message) {}).Disconnect(0)
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new broker.db: %v %v", fi.Mode(), err)
 	}
 }

@@ -99,8 +99,25 @@ CREATE TABLE IF NOT EXISTS subscriptions (client TEXT NOT NULL, filter TEXT NOT 
 CREATE TABLE IF NOT EXISTS inflight (client TEXT NOT NULL, id INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (client, id));`
 
 // openSessions opens (or creates, readable by its owner only) the
-// sessions file at path.
+// sessions file at path. A file it cannot read is set aside, with an error
+// logged, and a new one started: it holds only deliveries in progress,
+// which consumers can read again over HTTP, and the hub must start.
 func openSessions(path string, log *slog.Logger) (*sessions, error) {
+	s, err := openSessionsFile(path, log)
+	if err == nil {
+		return s, nil
+	}
+	aside := path + ".unreadable-" + time.Now().UTC().Format("20060102T150405")
+	for _, ext := range []string{"-wal", "-shm", ""} {
+		if rerr := os.Rename(path+ext, aside+ext); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			return nil, errors.Join(err, rerr)
+		}
+	}
+	log.Error("broker.db unreadable: set aside; persistent sessions start empty", "file", path, "aside", aside, "err", err)
+	return openSessionsFile(path, log)
+}
+
+func openSessionsFile(path string, log *slog.Logger) (*sessions, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // SQLite gives its WAL the same mode
 	if err != nil {
 		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
@@ -111,30 +128,42 @@ func openSessions(path string, log *slog.Logger) (*sessions, error) {
 		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(sessionsSchema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
-	}
 	s := &sessions{db: db, log: log, committed: make(chan struct{}), wake: make(chan struct{}, 1),
 		now: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), onDisk: map[string]map[uint16]bool{}}
-	rows, err := db.Query(`SELECT client, id FROM inflight`)
-	if err != nil {
+	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("broker sessions %s: %w", path, err)
 	}
+	go s.writer()
+	return s, nil
+}
+
+// load checks the file, creates its tables and notes which messages it holds.
+func (s *sessions) load() error {
+	var check string
+	if err := s.db.QueryRow(`PRAGMA quick_check`).Scan(&check); err != nil {
+		return err
+	}
+	if check != "ok" {
+		return fmt.Errorf("quick_check: %s", check)
+	}
+	if _, err := s.db.Exec(sessionsSchema); err != nil {
+		return err
+	}
+	rows, err := s.db.Query(`SELECT client, id FROM inflight`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var client string
 		var id uint16
 		if err := rows.Scan(&client, &id); err != nil {
-			rows.Close()
-			db.Close()
-			return nil, fmt.Errorf("broker sessions %s: %w", path, err)
+			return err
 		}
 		s.mark(client, id, true)
 	}
-	rows.Close()
-	go s.writer()
-	return s, nil
+	return rows.Err()
 }
 
 func (s *sessions) ID() string { return "guichet-sessions" }
@@ -560,6 +589,9 @@ func (s *sessions) StoredInflightMessages() ([]storage.Message, error) {
 	return out, err
 }
 
+// each calls fn with the data of every row of query. A row fn cannot
+// decode is skipped, with a log line: one bad row loses one delivery, not
+// the broker.
 func (s *sessions) each(query string, fn func([]byte) error) error {
 	rows, err := s.db.Query(query)
 	if err != nil {
@@ -572,7 +604,7 @@ func (s *sessions) each(query string, fn func([]byte) error) error {
 			return fmt.Errorf("read broker sessions: %w", err)
 		}
 		if err := fn(b); err != nil {
-			return fmt.Errorf("read broker sessions: %w", err)
+			s.log.Error("broker.db: a row that cannot be read is skipped", "query", query, "bytes", len(b), "err", err)
 		}
 	}
 	return rows.Err()
