@@ -14,6 +14,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"guichet/hub"
@@ -382,4 +383,41 @@ func TestUnreadableSessionsFileIsSetAside(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("new broker.db: %v %v", fi.Mode(), err)
 	}
+}
+
+// A change that reaches the hub while it publishes its retained topics for
+// the first time (after a start, or a broker that came back) is judged
+// once that publication is done, not ignored.
+func TestRetainedTopicChangedDuringTheFirstPublicationIsReasserted(t *testing.T) {
+	b := start(t, Options{})
+	topics := b.bus.Topics()
+	eventually(t, "the hub's board", func() bool { _, ok := b.retained(topics.Board()); return ok })
+	forged := []byte(`{"calls":[{"ticket":"forged"}]}`)
+	var once sync.Once
+	published := make(chan struct{})
+	armed := make(chan struct{})
+	// On the hub's next board, while its publication is under way, someone
+	// else's board follows at once.
+	if err := b.srv.Subscribe(topics.Board(), 99, func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		select {
+		case <-armed:
+		default:
+			return
+		}
+		if !bytes.Equal(pk.Payload, forged) {
+			once.Do(func() {
+				b.srv.Publish(topics.Board(), forged, true, 1)
+				close(published)
+			})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	close(armed)
+	b.bus.Republish() // as when the external broker comes back
+	<-published
+	eventually(t, "the hub's board again", func() bool {
+		got, _ := b.retained(topics.Board())
+		return !bytes.Equal(got, forged)
+	})
 }

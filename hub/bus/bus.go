@@ -54,6 +54,7 @@ type Bus struct {
 	mu           sync.Mutex
 	last         map[string][]byte          // retained payloads as last published
 	asserted     bool                       // the retained topics were published since Run started
+	unheard      map[string]bool            // topics heard before they were, to judge then (reassert.go)
 	echoes       map[string][][]byte        // own retained publications not yet heard back, in order
 	reassert     map[string]bool            // retained topics someone else changed (reassert.go)
 	reassertedAt map[string]time.Time       // when each was last published again

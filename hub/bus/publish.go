@@ -38,7 +38,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	tick := time.NewTicker(b.refresh)
 	defer tick.Stop()
 	b.mu.Lock()
-	b.last, b.echoes = map[string][]byte{}, nil // a new broker knows nothing
+	b.last, b.echoes, b.unheard = map[string][]byte{}, nil, nil // a new broker knows nothing
 	b.asserted = false
 	b.mu.Unlock()
 	var leases leaseMark // what the kiosks' leases were last seen at
@@ -58,9 +58,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 			}
 		}
 		b.publishState(pub, false, kiosks, moved)
-		b.mu.Lock()
-		b.asserted = true
-		b.mu.Unlock()
+		b.assert()
 		var reassert <-chan time.Time
 		if at := b.reassertRetained(pub); !at.IsZero() {
 			reassert = time.After(time.Until(at))

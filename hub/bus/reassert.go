@@ -55,9 +55,15 @@ func (b *Bus) Heard(topic string, payload []byte) {
 		return
 	}
 	switch {
-	case !b.asserted: // the first publication is on its way, and asserts every topic
 	case ours && bytes.Equal(last, payload):
 	case !ours && len(payload) == 0: // a topic the hub does not use, and empty
+	case !ours && !b.asserted:
+		// What a broker held before the hub's first publication (since Run
+		// started) reached it: judged once that publication is done.
+		if b.unheard == nil {
+			b.unheard = map[string]bool{}
+		}
+		b.unheard[topic] = true
 	default:
 		if b.reassert == nil {
 			b.reassert = map[string]bool{}
@@ -68,6 +74,23 @@ func (b *Bus) Heard(topic string, payload []byte) {
 		return
 	}
 	b.mu.Unlock()
+}
+
+// assert is called once Run has published every retained topic: of the
+// topics heard before, those the hub did not publish are to be cleared.
+func (b *Bus) assert() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asserted = true
+	for topic := range b.unheard {
+		if _, ours := b.last[topic]; !ours {
+			if b.reassert == nil {
+				b.reassert = map[string]bool{}
+			}
+			b.reassert[topic] = true
+		}
+	}
+	b.unheard = nil
 }
 
 // reassertRetained publishes again the hub's payload of every topic Heard
@@ -109,7 +132,7 @@ func (b *Bus) reassertRetained(pub Publisher) time.Time {
 // broker: one the hub connected to again may have lost them.
 func (b *Bus) Republish() {
 	b.mu.Lock()
-	b.last, b.echoes = map[string][]byte{}, nil
+	b.last, b.echoes, b.unheard = map[string][]byte{}, nil, nil
 	b.asserted = false
 	b.mu.Unlock()
 	b.Kick()
