@@ -72,13 +72,17 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 		// fills and it stops delivering to the hub.
 		SetDefaultPublishHandler(x.onMessage).
 		SetOnConnectHandler(func(c paho.Client) {
-			tok := c.SubscribeMultiple(map[string]byte{t.CmdFilter(): 1, t.DeviceStateFilter(): 1}, x.onMessage)
+			filters := map[string]byte{t.CmdFilter(): 1, t.DeviceStateFilter(): 1}
+			for _, f := range b.OwnFilters() { // to re-assert them (reassert.go)
+				filters[f] = 1
+			}
+			tok := c.SubscribeMultiple(filters, x.onMessage)
 			if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 				b.log.Error("subscribe on the external broker", "err", tok.Error())
 				return
 			}
 			b.log.Info("connected to the external broker", "url", o.URL)
-			b.Kick()
+			b.Republish() // a broker restarted without persistence lost them
 			once.Do(func() { close(x.ready) })
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { b.log.Warn("external broker connection lost", "err", err) })
@@ -144,6 +148,8 @@ func (x *External) onMessage(_ paho.Client, m paho.Message) {
 	case !ok:
 	case kind == api.KindDeviceState:
 		x.bus.DeviceState(id, m.Payload())
+	case kind == api.KindBoard || kind == api.KindQueue || kind == api.KindConfig || kind == api.KindCounter || kind == api.KindLease:
+		x.bus.Heard(m.Topic(), m.Payload())
 	case kind == api.KindCmd:
 		w := x.worker(id)
 		if w == nil {

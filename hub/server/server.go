@@ -219,7 +219,8 @@ func (s *Server) httpServer() *http.Server {
 
 func (s *Server) startMQTT(o Options) error {
 	if o.MQTTURL == "" {
-		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS})
+		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS,
+			Sessions: filepath.Join(o.Data, "broker.db")})
 		if err != nil {
 			return inUse(err, "--mqtt (or --mqtt-tls)")
 		}
