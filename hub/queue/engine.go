@@ -12,8 +12,10 @@ const MaxRetained = 50_000
 
 // Engine holds the live queue of one site.
 type Engine struct {
-	// Immutable after New.
+	// The site, and its indices: changed only by the site's events
+	// (admin.go), which replace it whole (a view may hold the old one).
 	site     Site
+	siteHash string // the site file's hash, as site.loaded last recorded it
 	services map[string]*Service
 	counters map[string]*Counter
 	agents   map[string]*Agent
@@ -65,12 +67,17 @@ func New(site Site) (*Engine, error) {
 	if site.Policy.BoardSize <= 0 {
 		site.Policy.BoardSize = 10
 	}
-	e := &Engine{
-		site:     site,
-		services: map[string]*Service{},
-		counters: map[string]*Counter{},
-		agents:   map[string]*Agent{},
-	}
+	e := &Engine{site: site.Clone()}
+	e.index()
+	e.reset()
+	return e, nil
+}
+
+// index rebuilds the site's indices.
+func (e *Engine) index() {
+	e.services = make(map[string]*Service, len(e.site.Services))
+	e.counters = make(map[string]*Counter, len(e.site.Counters))
+	e.agents = make(map[string]*Agent, len(e.site.Agents))
 	for i := range e.site.Services {
 		s := &e.site.Services[i]
 		e.services[s.ID] = s
@@ -83,8 +90,6 @@ func New(site Site) (*Engine, error) {
 		a := &e.site.Agents[i]
 		e.agents[a.ID] = a
 	}
-	e.reset()
-	return e, nil
 }
 
 func (e *Engine) reset() {
@@ -115,8 +120,13 @@ func (e *Engine) reset() {
 	}
 }
 
-// Site returns the site the engine runs.
+// Site returns the site the engine runs, as it is now. It is the engine's:
+// read it, never change it (a change is an event: admin.go).
 func (e *Engine) Site() *Site { return &e.site }
+
+// SiteHash returns the hash of the site file last loaded (site.loaded), ""
+// if the log records none.
+func (e *Engine) SiteHash() string { return e.siteHash }
 
 // Service returns the service with id, or nil.
 func (e *Engine) Service(id string) *Service { return e.services[id] }
@@ -183,10 +193,15 @@ func (e *Engine) Apply(ev Event) {
 		if t == nil {
 			return
 		}
-		e.release(t.Counter, t.ID, ev.At)
-		t.Service, t.State, t.Counter, t.Agent = ev.Service, Waiting, "", ""
-		t.CalledAt, t.StartedAt, t.Recalls = time.Time{}, time.Time{}, 0
+		e.unhold(t, ev.At)
+		t.Service, t.ForAgent, t.HoldUntil, t.Note = ev.Service, ev.ToAgent, ev.Until, ev.Note
 		t.Transfers++
+		e.enlane(t)
+	case TicketReturned:
+		if t == nil || t.State != Called && t.State != Serving {
+			return
+		}
+		e.unhold(t, ev.At)
 		e.enlane(t)
 	case CounterOpened:
 		if c := e.counterSt[ev.Counter]; c != nil {
@@ -198,6 +213,7 @@ func (e *Engine) Apply(ev Event) {
 			c.Open, c.Agent, c.Ticket = false, "", ""
 		}
 		e.setAgent(ev.Agent, AgentOffline, "", "", ev.At)
+		e.releaseHolds(ev.Agent)
 	case AgentPausedEvent:
 		e.setAgent(ev.Agent, AgentPaused, ev.Counter, ev.Reason, ev.At)
 	case AgentResumed:
@@ -207,6 +223,9 @@ func (e *Engine) Apply(ev Event) {
 		e.appts[ev.Code] = &Appointment{Code: ev.Code, Service: ev.Service, At: at, Citizen: ev.Citizen}
 	case AppointmentDrop:
 		delete(e.appts, ev.Code)
+	case SiteLoaded, SettingsSaved, PauseReasonsSaved, ServiceSaved, ServiceRemoved, ServiceClosed, ServiceReopened,
+		CounterSaved, CounterRemoved, AgentSaved, AgentRemoved, BoardMessageSet:
+		e.applySite(ev)
 	case LeaseGranted:
 		e.addLease(&Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{},
 			GrantedAt: ev.At})
@@ -330,6 +349,34 @@ func (e *Engine) release(counter, ticket string, at time.Time) {
 	}
 	c.Ticket = ""
 	e.setAgent(c.Agent, AgentWrapUp, counter, "", at)
+}
+
+// unhold takes a ticket out of the lanes or off its counter, back to
+// waiting (not yet in a lane: the caller puts it in its new one), keeping
+// its number and issue time.
+func (e *Engine) unhold(t *Ticket, at time.Time) {
+	if t.State == Waiting {
+		e.unlane(t)
+	} else {
+		e.release(t.Counter, t.ID, at)
+	}
+	t.State, t.Counter, t.Agent = Waiting, "", ""
+	t.CalledAt, t.StartedAt, t.Recalls = time.Time{}, time.Time{}, 0
+}
+
+// releaseHolds gives back to their service the waiting tickets held for
+// agent (see policy.go): the agent signed out.
+func (e *Engine) releaseHolds(agent string) {
+	if agent == "" {
+		return
+	}
+	for _, l := range e.lanes {
+		for _, t := range l.tickets {
+			if t.ForAgent == agent {
+				t.ForAgent, t.HoldUntil = "", time.Time{}
+			}
+		}
+	}
 }
 
 func (e *Engine) end(t *Ticket, s State, at time.Time) {
