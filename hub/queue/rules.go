@@ -266,12 +266,8 @@ func CheckService(sv *Service) *SiteError {
 	if len(sv.Channels) == 0 {
 		return siteErr([]any{"channels"}, "service %s takes no channel (visit, phone or both)", sv.ID)
 	}
-	seen := map[Channel]bool{}
-	for j, ch := range sv.Channels {
-		if !ch.Valid() || seen[ch] {
-			return siteErr([]any{"channels", j}, "unknown or repeated channel %.20q (visit or phone)", ch)
-		}
-		seen[ch] = true
+	if e := checkChannels(sv.Channels); e != nil {
+		return e
 	}
 	for d, spans := range sv.Hours.Week {
 		for _, sp := range spans {
@@ -301,17 +297,27 @@ func CheckCounter(c *Counter, services map[string]bool) *SiteError {
 	if strings.TrimSpace(c.Name) == "" || !validText(c.Name, MaxNameLen) {
 		return siteErr([]any{"name"}, "a counter needs a name of at most %d characters", MaxNameLen)
 	}
-	seen := map[Channel]bool{}
-	for j, ch := range c.Channels {
-		if !ch.Valid() || seen[ch] {
-			return siteErr([]any{"channels", j}, "unknown or repeated channel %.20q (visit or phone)", ch)
-		}
-		seen[ch] = true
+	if e := checkChannels(c.Channels); e != nil {
+		return e
 	}
 	for j, sv := range c.Services {
 		if !services[sv] {
 			return siteErr([]any{"services", j}, "unknown service %.20q", sv)
 		}
+	}
+	return nil
+}
+
+func checkChannels(chs []Channel) *SiteError {
+	seen := map[Channel]bool{}
+	for j, ch := range chs {
+		if !ch.Valid() {
+			return siteErr([]any{"channels", j}, "unknown channel %.20q (visit or phone)", ch)
+		}
+		if seen[ch] {
+			return siteErr([]any{"channels", j}, "channel %s listed twice", ch)
+		}
+		seen[ch] = true
 	}
 	return nil
 }
