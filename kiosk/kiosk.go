@@ -159,6 +159,8 @@ type MenuItem struct {
 	Name    string `json:"name"`
 	Open    bool   `json:"open"`
 	Full    bool   `json:"full"`
+	// Message is why a service closed to new tickets is (the supervisor's), shown as text.
+	Message string `json:"message,omitempty"`
 }
 
 // View is what the kiosk shows.
@@ -183,7 +185,8 @@ func (k *Kiosk) View(lang string) View {
 		if !takesVisits(s) {
 			continue
 		}
-		v.Services = append(v.Services, MenuItem{Service: s.ID, Name: pick(s.Name, lang), Open: s.Open, Full: s.Full})
+		v.Services = append(v.Services, MenuItem{Service: s.ID, Name: pick(s.Name, lang), Open: s.Open, Full: s.Full,
+			Message: pick(s.ClosedMessage, lang)})
 	}
 	switch {
 	case v.Unavailable:

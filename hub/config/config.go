@@ -5,7 +5,9 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +33,10 @@ type Config struct {
 	Services []Service   `yaml:"services"`
 	Counters []Counter   `yaml:"counters"`
 	Agents   []AgentConf `yaml:"agents"`
+
+	// Hash is the file's SHA-256, hex: the hub records it with the site it
+	// loads, and loads the file again only when it changed.
+	Hash string `yaml:"-"`
 }
 
 // SiteConf describes the town hall.
@@ -186,6 +192,8 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	if err != nil {
 		return nil, queue.Site{}, err
 	}
+	sum := sha256.Sum256(data)
+	c.Hash = hex.EncodeToString(sum[:])
 	return &c, site, nil
 }
 

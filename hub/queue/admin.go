@@ -22,6 +22,16 @@ import (
 // its queue); a new site file may do it anyway, and then applySite closes
 // what no longer exists and puts its tickets back in the queue.
 
+// IsSiteChange reports whether events of type t change the site.
+func IsSiteChange(t EventType) bool {
+	switch t {
+	case SiteLoaded, SettingsSaved, PauseReasonsSaved, ServiceSaved, ServiceRemoved, ServiceClosed, ServiceReopened,
+		CounterSaved, CounterRemoved, AgentSaved, AgentRemoved, BoardMessageSet:
+		return true
+	}
+	return false
+}
+
 // LoadSite replaces the whole site with the site file's; hash is the file's.
 func (e *Engine) LoadSite(by By, site Site, hash string) ([]Event, error) {
 	if err := site.Check(); err != nil {

@@ -151,6 +151,10 @@ func (e *Engine) Apply(ev Event) {
 	if d := e.Day(ev.At); d > e.day {
 		e.rollover(d)
 	}
+	if IsSiteChange(ev.Type) {
+		e.applySite(ev)
+		return
+	}
 	t := e.tickets[ev.Ticket]
 	switch ev.Type {
 	case TicketIssued:
@@ -223,9 +227,6 @@ func (e *Engine) Apply(ev Event) {
 		e.appts[ev.Code] = &Appointment{Code: ev.Code, Service: ev.Service, At: at, Citizen: ev.Citizen}
 	case AppointmentDrop:
 		delete(e.appts, ev.Code)
-	case SiteLoaded, SettingsSaved, PauseReasonsSaved, ServiceSaved, ServiceRemoved, ServiceClosed, ServiceReopened,
-		CounterSaved, CounterRemoved, AgentSaved, AgentRemoved, BoardMessageSet:
-		e.applySite(ev)
 	case LeaseGranted:
 		e.addLease(&Lease{Device: ev.Device, Service: ev.Service, Day: ev.Day, From: ev.Number, To: ev.To, Used: map[int]bool{},
 			GrantedAt: ev.At})

@@ -99,16 +99,16 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Service is a kind of demand with its own letter and numbering. In the
-// log (service.saved, site.loaded) durations are in nanoseconds.
+// Service is a kind of demand with its own letter and numbering. In JSON
+// (the log, the API) durations are written as Go writes them: "15m0s".
 type Service struct {
-	ID          string            `json:"id"`           // letter prefix, "A"
-	Names       map[string]string `json:"names"`        // by language: "fr", "en"
-	SLA         time.Duration     `json:"sla"`          // target wait
-	Weight      float64           `json:"weight"`       // weight of its wait in call next (1 if zero)
-	Channels    []Channel         `json:"channels"`     // channels it takes
-	ServiceTime time.Duration     `json:"service_time"` // expected service time before any is measured
-	Hours       Hours             `json:"hours"`        // opening hours; zero value: always open
+	ID          string            `json:"id"`       // letter prefix, "A"
+	Names       map[string]string `json:"names"`    // by language: "fr", "en"
+	SLA         time.Duration     `json:"-"`        // target wait
+	Weight      float64           `json:"weight"`   // weight of its wait in call next (1 if zero)
+	Channels    []Channel         `json:"channels"` // channels it takes
+	ServiceTime time.Duration     `json:"-"`        // expected service time before any is measured
+	Hours       Hours             `json:"hours"`    // opening hours; zero value: always open
 	// Closed, when set, closes the service to new tickets whatever its
 	// hours (the supervisor's "close a service"), with a message for the
 	// kiosks; service.reopened clears it.

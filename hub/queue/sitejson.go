@@ -11,7 +11,7 @@ import (
 
 // The site as the log and the snapshots keep it (site.loaded, and each
 // change's part of it): JSON with the time zone by name, opening hours as
-// the site file writes them, durations in nanoseconds.
+// the site file writes them, durations as Go writes them ("15m0s").
 
 type siteJSON struct {
 	ID           string            `json:"id"`
@@ -29,17 +29,61 @@ type siteJSON struct {
 }
 
 type policyJSON struct {
-	Tiers               []Tier        `json:"tiers"`
-	AppointmentWindow   time.Duration `json:"appointment_window"`
-	PriorityBoost       time.Duration `json:"priority_boost"`
-	RecallsBeforeNoShow int           `json:"recalls_before_noshow"`
-	BoardSize           int           `json:"board_size"`
-	CloseWhenFull       bool          `json:"close_when_full"`
-	IgnoreHours         bool          `json:"ignore_hours,omitempty"`
-	CheckinEarly        time.Duration `json:"checkin_early"`
-	CheckinLate         time.Duration `json:"checkin_late"`
-	TransferHold        time.Duration `json:"transfer_hold,omitempty"`
-	OfflineNumbers      int           `json:"offline_numbers,omitempty"`
+	Tiers               []Tier   `json:"tiers"`
+	AppointmentWindow   Duration `json:"appointment_window"`
+	PriorityBoost       Duration `json:"priority_boost"`
+	RecallsBeforeNoShow int      `json:"recalls_before_noshow"`
+	BoardSize           int      `json:"board_size"`
+	CloseWhenFull       bool     `json:"close_when_full"`
+	IgnoreHours         bool     `json:"ignore_hours,omitempty"`
+	CheckinEarly        Duration `json:"checkin_early"`
+	CheckinLate         Duration `json:"checkin_late"`
+	TransferHold        Duration `json:"transfer_hold,omitempty"`
+	OfflineNumbers      int      `json:"offline_numbers,omitempty"`
+}
+
+// Duration is a duration as JSON writes it in the site: "15m0s".
+type Duration time.Duration
+
+// MarshalJSON writes "15m0s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "15m0s".
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is written \"15m0s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+type serviceJSON struct {
+	serviceAlias
+	SLA         Duration `json:"sla"`
+	ServiceTime Duration `json:"service_time"`
+}
+
+type serviceAlias Service
+
+// MarshalJSON writes the service with its durations as "15m0s".
+func (s Service) MarshalJSON() ([]byte, error) {
+	return json.Marshal(serviceJSON{serviceAlias: serviceAlias(s), SLA: Duration(s.SLA), ServiceTime: Duration(s.ServiceTime)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (s *Service) UnmarshalJSON(b []byte) error {
+	var j serviceJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Service(j.serviceAlias)
+	s.SLA, s.ServiceTime = time.Duration(j.SLA), time.Duration(j.ServiceTime)
+	return nil
 }
 
 // MarshalJSON writes the site with its time zone by name.
@@ -50,10 +94,10 @@ func (s Site) MarshalJSON() ([]byte, error) {
 	}
 	p := s.Policy
 	return json.Marshal(siteJSON{ID: s.ID, Name: s.Name, Timezone: tz, Languages: s.Languages,
-		Policy: policyJSON{Tiers: p.Tiers, AppointmentWindow: p.AppointmentWindow, PriorityBoost: p.PriorityBoost,
+		Policy: policyJSON{Tiers: p.Tiers, AppointmentWindow: Duration(p.AppointmentWindow), PriorityBoost: Duration(p.PriorityBoost),
 			RecallsBeforeNoShow: p.RecallsBeforeNoShow, BoardSize: p.BoardSize, CloseWhenFull: p.CloseWhenFull,
-			IgnoreHours: p.IgnoreHours, CheckinEarly: p.CheckinEarly, CheckinLate: p.CheckinLate,
-			TransferHold: p.TransferHold, OfflineNumbers: p.OfflineNumbers},
+			IgnoreHours: p.IgnoreHours, CheckinEarly: Duration(p.CheckinEarly), CheckinLate: Duration(p.CheckinLate),
+			TransferHold: Duration(p.TransferHold), OfflineNumbers: p.OfflineNumbers},
 		Services: s.Services, Counters: s.Counters, Agents: s.Agents, PublicURL: s.PublicURL, Info: s.Info,
 		Message: s.Message, PauseReasons: s.PauseReasons})
 }
@@ -70,10 +114,10 @@ func (s *Site) UnmarshalJSON(b []byte) error {
 	}
 	p := j.Policy
 	*s = Site{ID: j.ID, Name: j.Name, Location: loc, Languages: j.Languages,
-		Policy: Policy{Tiers: p.Tiers, AppointmentWindow: p.AppointmentWindow, PriorityBoost: p.PriorityBoost,
+		Policy: Policy{Tiers: p.Tiers, AppointmentWindow: time.Duration(p.AppointmentWindow), PriorityBoost: time.Duration(p.PriorityBoost),
 			RecallsBeforeNoShow: p.RecallsBeforeNoShow, BoardSize: p.BoardSize, CloseWhenFull: p.CloseWhenFull,
-			IgnoreHours: p.IgnoreHours, CheckinEarly: p.CheckinEarly, CheckinLate: p.CheckinLate,
-			TransferHold: p.TransferHold, OfflineNumbers: p.OfflineNumbers},
+			IgnoreHours: p.IgnoreHours, CheckinEarly: time.Duration(p.CheckinEarly), CheckinLate: time.Duration(p.CheckinLate),
+			TransferHold: time.Duration(p.TransferHold), OfflineNumbers: p.OfflineNumbers},
 		Services: j.Services, Counters: j.Counters, Agents: j.Agents, PublicURL: j.PublicURL, Info: j.Info,
 		Message: j.Message, PauseReasons: j.PauseReasons}
 	return nil

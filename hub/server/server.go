@@ -18,7 +18,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,13 +112,6 @@ func Start(o Options) (_ *Server, err error) {
 	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Exclusive: true, Log: o.Log}); err != nil {
 		return nil, err
 	}
-	facts := store.SiteFacts{Timezone: o.Site.Location.String()}
-	for _, c := range o.Site.Counters {
-		facts.Counters = append(facts.Counters, c.ID)
-	}
-	if err := s.Store.SetSiteFacts(facts); err != nil {
-		return nil, err
-	}
 	token, created, err := AdminToken(o.Data, o.Log)
 	if err != nil {
 		return nil, err
@@ -136,30 +128,56 @@ func Start(o Options) (_ *Server, err error) {
 		}()
 	}
 	s.Token = token
-	if s.Hub, err = hub.New(hub.Options{Site: o.Site, Store: s.Store, Log: o.Log}); err != nil {
+	hash := o.Config.Hash
+	if hash != "" && o.Site.Policy.IgnoreHours {
+		hash += "/always-open" // the demo's: not the same site as the file's
+	}
+	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged}); err != nil {
+		return nil, err
+	}
+	var site queue.Site
+	s.Hub.Read(func(e *queue.Engine) { site = e.Site().Clone() })
+	if err := s.recordFacts(site); err != nil {
 		return nil, err
 	}
 	var ctx context.Context
 	ctx, s.cancel = context.WithCancel(context.Background())
 	s.Devices = devices.New(s.Store, func(c string) bool {
-		return slices.ContainsFunc(o.Site.Counters, func(x queue.Counter) bool { return x.ID == c })
+		found := false
+		s.Hub.Read(func(e *queue.Engine) { found = e.Counter(c) != nil })
+		return found
 	}, o.Log)
 	go s.Devices.Watch(ctx, 2*time.Second)
-	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, PublicURL: o.Config.Site.PublicURL,
-		Info: api.Names(o.Config.Site.Info), OfflineNumbers: o.Config.OfflineNumbers()})
+	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, OfflineNumbers: site.Policy.OfflineNumbers})
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
 		TrustedProxies: o.TrustedProxies})
 	s.Pages = web.New(s.Hub, o.Log)
-	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
 	s.Pages.Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
 	}
 	o.Log.Info("hub ready", "site", o.Site.ID, "http", s.HTTPURL, "mqtt", s.MQTTURL, "https", s.HTTPSURL)
 	return s, nil
+}
+
+// recordFacts keeps in the database what commands run without the hub
+// need of the site (store.SiteFacts).
+func (s *Server) recordFacts(site queue.Site) error {
+	facts := store.SiteFacts{Timezone: site.Location.String()}
+	for _, c := range site.Counters {
+		facts.Counters = append(facts.Counters, c.ID)
+	}
+	return s.Store.SetSiteFacts(facts)
+}
+
+// siteChanged follows a change of the site made while the hub runs.
+func (s *Server) siteChanged(site queue.Site) {
+	if err := s.recordFacts(site); err != nil {
+		s.log.Warn("record the site's facts", "err", err)
+	}
 }
 
 // listenHTTP starts the HTTP listener, the HTTPS one, or both.
