@@ -119,6 +119,8 @@ func New(o Options) *Server {
 			Route{"POST", "/api/v1/devices/{id}/secret", false, s.rotateSecret},
 		)
 	}
+	s.routes = append(s.routes, s.adminRoutes()...)
+	s.routes = append(s.routes, s.supervisorRoutes()...)
 	for _, op := range counterPaths {
 		s.routes = append(s.routes, Route{"POST", "/api/v1/counters/{id}/" + op.path, false, s.counterOp(op.op)})
 	}

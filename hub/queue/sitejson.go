@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -78,7 +79,7 @@ func (s Service) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads what MarshalJSON wrote.
 func (s *Service) UnmarshalJSON(b []byte) error {
 	var j serviceJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := strict(b, &j); err != nil {
 		return err
 	}
 	*s = Service(j.serviceAlias)
@@ -146,8 +147,13 @@ func (h Hours) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads what MarshalJSON wrote.
 func (h *Hours) UnmarshalJSON(b []byte) error {
 	var j hoursJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	if err := strict(b, &j); err != nil {
 		return err
+	}
+	for key := range j.Week {
+		if !slices.Contains(dayKeys[:], key) {
+			return fmt.Errorf("hours: %.20q is not a day (mon, tue, wed, thu, fri, sat, sun)", key)
+		}
 	}
 	var week [7][]Span
 	for d, key := range dayKeys {
@@ -175,6 +181,13 @@ func (h Hours) clone() Hours {
 		week[d] = slices.Clone(h.Week[d])
 	}
 	return NewHours(week, h.ClosedDates())
+}
+
+// strict decodes JSON refusing unknown fields, as the API does.
+func strict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
