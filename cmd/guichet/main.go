@@ -32,7 +32,8 @@ Usage:
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
   guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
-  guichet config  sample | check --config FILE              print a sample configuration; check a site file
+  guichet config  sample | check --config FILE | export [--data DIR]
+                                                            a sample; check a site file; print the running site as a file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
 
