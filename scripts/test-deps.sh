@@ -37,3 +37,11 @@ if [ ! -f "$judge/node_modules/npos/package.json" ] || [ "$judge/package-lock.js
   echo "test-deps: npm ci in $judge"
   npm ci --prefix "$judge" --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
+
+# axe-core, the accessibility engine the browser tests inject into pages
+# (internal/browsertest.Axe), pinned in its package-lock.json.
+axe=internal/browsertest/axe
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$axe/package-lock.json" -nt "$axe/node_modules/.package-lock.json" ]; then
+  echo "test-deps: npm ci in $axe"
+  npm ci --prefix "$axe" --no-audit --no-fund --ignore-scripts --loglevel=error
+fi
