@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/admin"
 	"guichet/hub/api"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
@@ -70,6 +71,7 @@ type Server struct {
 	Bus      *bus.Bus
 	API      *httpapi.Server
 	Pages    *web.Pages
+	Admin    *admin.Pages
 	HTTPURL  string // http://host:port, or the HTTPS URL when there is no plain HTTP
 	HTTPSURL string // https://host:port with Options.HTTPTLS
 	MQTTURL  string // tcp://host:port
@@ -155,6 +157,10 @@ func Start(o Options) (_ *Server, err error) {
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
 		TrustedProxies: o.TrustedProxies})
 	s.Pages = web.New(s.Hub, o.Log)
+	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Token: token, Log: o.Log, MQTTURL: s.MQTTURL,
+		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
+	s.Admin.Register(s.API)
+	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (jeton d'administration)."})
 	s.Pages.Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
