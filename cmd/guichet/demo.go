@@ -97,6 +97,7 @@ Guichet — démo : %s%s
   Écran d'affichage   %s/screen/       (annonces vocales en WAV dans %s)
   Écran servi par le hub, pour TV connectées et Xibo : %s/display/
   Guichets            %s/desks/        (boutons virtuels des terminaux)
+  Administration      %s/admin/        (connexion avec le jeton admin)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
   Tickets sur mobile  %s/t/…     (l'adresse des QR codes)
@@ -106,7 +107,7 @@ Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 Ctrl-C pour arrêter.
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
-		s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	<-ctx.Done()
 	return nil
 }

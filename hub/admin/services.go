@@ -57,14 +57,26 @@ func formOf(s *queue.Service, l string) serviceForm {
 	return f
 }
 
+// servicesData is the list of services, and the lanes (a service on a
+// channel) nobody can serve: no counter takes them with a skilled agent.
+type servicesData struct {
+	Services []queue.Service
+	Unserved []string
+}
+
 func (p *Pages) services(w http.ResponseWriter, r *http.Request) {
-	var list []queue.Service
+	l := lang(r)
+	var d servicesData
 	p.o.Hub.Read(func(e *queue.Engine) {
-		for _, s := range e.Site().Services {
-			list = append(list, s.Clone())
+		site := e.Site()
+		for _, s := range site.Services {
+			d.Services = append(d.Services, s.Clone())
+		}
+		for _, ln := range site.Unserved(nil) {
+			d.Unserved = append(d.Unserved, fmt.Sprintf("%s — %s (%s)", ln.Service, site.Service(ln.Service).Name(l), T(l, string(ln.Channel))))
 		}
 	})
-	p.render(w, r, http.StatusOK, "services", page{Title: T(lang(r), "services"), Nav: "services", Data: list})
+	p.render(w, r, http.StatusOK, "services", page{Title: T(l, "services"), Nav: "services", Data: d})
 }
 
 func (p *Pages) serviceForm(w http.ResponseWriter, r *http.Request) {
@@ -194,7 +206,7 @@ func (p *Pages) serviceAction(w http.ResponseWriter, r *http.Request, act hub.Ac
 		}
 	})
 	if !found {
-		p.render(w, r, http.StatusNotFound, "services", page{Title: T(lang(r), "services"), Nav: "services", Error: msg})
+		p.render(w, r, http.StatusNotFound, "services", page{Title: T(lang(r), "services"), Nav: "services", Error: msg, Data: servicesData{}})
 		return
 	}
 	f.CanDelete = true

@@ -37,7 +37,8 @@ var texts = map[string]map[string]string{
 		"role_kiosk": "Borne", "role_display": "Écran", "role_counter": "Terminal de guichet", "role_integration": "Intégration",
 		"confirm_delete": "Supprimer définitivement ?", "lang_switch": "English", "lang_other": "en", "yes": "oui", "no": "non",
 		"list_services": "Liste des services", "list_counters": "Liste des guichets", "list_agents": "Liste des agents", "list_devices": "Liste des appareils",
-		"actions": "Actions", "exists": "Le service %s existe déjà : modifiez-le depuis la liste.", "exists_counter": "Le guichet %s existe déjà.", "exists_agent": "L'agent %s existe déjà.",
+		"unserved": "Personne ne peut servir ces services (aucun guichet qui les prend avec un agent compétent) : leurs tickets attendraient sans fin. Donnez une compétence à un agent, ou ce service à un guichet.",
+		"actions":  "Actions", "exists": "Le service %s existe déjà : modifiez-le depuis la liste.", "exists_counter": "Le guichet %s existe déjà.", "exists_agent": "L'agent %s existe déjà.",
 	},
 	"en": {
 		"admin": "Administration", "skip": "Skip to content", "nav": "Administration sections",
@@ -72,7 +73,8 @@ var texts = map[string]map[string]string{
 		"role_kiosk": "Kiosk", "role_display": "Screen", "role_counter": "Counter terminal", "role_integration": "Integration",
 		"confirm_delete": "Delete for good?", "lang_switch": "Français", "lang_other": "fr", "yes": "yes", "no": "no",
 		"list_services": "Services", "list_counters": "Counters", "list_agents": "Agents", "list_devices": "Devices",
-		"actions": "Actions", "exists": "Service %s already exists: edit it from the list.", "exists_counter": "Counter %s already exists.", "exists_agent": "Agent %s already exists.",
+		"unserved": "Nobody can serve these services (no counter takes them with a skilled agent): their tickets would wait forever. Give an agent a skill, or this service to a counter.",
+		"actions":  "Actions", "exists": "Service %s already exists: edit it from the list.", "exists_counter": "Counter %s already exists.", "exists_agent": "Agent %s already exists.",
 	},
 }
 
