@@ -150,7 +150,7 @@ func BenchmarkSiteChangeOnABusyEngine(b *testing.B) {
 }
 
 // BenchmarkCallNextDecisionWithHeldTickets: BenchmarkCallNextDecision
-// when the first five tickets of every lane (500 in all) are held for one
+// when the first five tickets of every lane (600 in all) are held for one
 // agent (transferred to them): every other counter looks past them.
 func BenchmarkCallNextDecisionWithHeldTickets(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
