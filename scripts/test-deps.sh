@@ -3,17 +3,21 @@
 # "make test" works on a fresh Debian machine. As root it installs with apt;
 # otherwise it says what to install. Then it installs the third-party ESC/POS
 # parser hw/printer's tests use as a judge (npm ci, versions pinned in
-# hw/printer/judge/package-lock.json).
+# hw/printer/judge/package-lock.json). LibreOffice Calc (headless) opens the
+# statistics CSV files in hub/stats tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # command → Debian package
-declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [node]=nodejs [npm]=npm)
+declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [node]=nodejs [npm]=npm [sqlite3]=sqlite3 [pdftotext]=poppler-utils [curl]=curl [openssl]=openssl [soffice]=libreoffice-calc-nogui)
 for cmd in "${!pkg[@]}"; do
   have "$cmd" || need+=("${pkg[$cmd]}")
 done
+
+# The acknowledgement PDF's font (hub/crm falls back to a core font without it).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-deps: installing ${need[*]}"

@@ -32,6 +32,8 @@ Usage:
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
   guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
+  guichet audit   verify [--data DIR]                       check the audit log's hash chain
+  guichet stats   [--data DIR] --from DAY --to DAY [--csv FILE]   statistics of a day or range; CSV for a spreadsheet
   guichet config  sample | check --config FILE | export [--data DIR]
                                                             a sample; check a site file; print the running site as a file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
@@ -75,6 +77,10 @@ func main() {
 		err = runRestore(args, os.Stdout)
 	case "store":
 		err = runStore(args, os.Stdout)
+	case "audit":
+		err = runAudit(ctx, args, os.Stdout)
+	case "stats":
+		err = runStats(ctx, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("guichet", version)
 	case "help", "-h", "--help":

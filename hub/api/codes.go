@@ -48,4 +48,8 @@ const (
 	// The device registry's.
 	CodeDeviceExists  = "device_exists"
 	CodeUnknownDevice = "unknown_device"
+
+	// Signed webhooks (Standard Webhooks) the hub receives.
+	CodeReplayed = "replayed"        // this webhook-id was taken already: not applied again
+	CodeStale    = "stale_timestamp" // webhook-timestamp too far from the hub's clock
 )
