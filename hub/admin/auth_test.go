@@ -111,3 +111,34 @@ func TestTheAdministrationIsClosedWithoutTheTokenAndItsForms(t *testing.T) {
 		t.Fatal("no log line for the lockout")
 	}
 }
+
+// signedIn returns a client signed in to the administration and its CSRF token.
+func signedIn(t *testing.T, s *sitetest.Site) (*client, string) {
+	c := newClient(t, s)
+	if st, _, _ := c.do("POST", "/admin/signin", url.Values{"token": {s.Token}}); st != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", st)
+	}
+	_, _, page := c.do("GET", "/admin/pauses", nil)
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token")
+	}
+	return c, m[1]
+}
+
+func TestWhatIsInUseCannotBeRemovedAndThePageSaysWhy(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	c, csrf := signedIn(t, s)
+	s.Must("POST", "/api/v1/counters/1/open", `{"agent":"ana"}`, 200, nil)
+	s.Must("POST", "/api/v1/tickets", `{"service":"E"}`, 201, nil)
+	for _, x := range []struct{ path, want, list string }{
+		{"/admin/counters/1/delete", "sign them out first", "Guichet 2"},
+		{"/admin/agents/ana/delete", "sign them out first", "bob"},
+		{"/admin/services/E/delete", "still has 1 tickets", `value="État civil"`},
+	} {
+		st, _, body := c.do("POST", x.path, url.Values{"csrf": {csrf}})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(body, x.want) || !strings.Contains(body, x.list) {
+			t.Fatalf("%s: %d, want the refusal %q and the page around it:\n%s", x.path, st, x.want, body)
+		}
+	}
+}

@@ -33,20 +33,25 @@ type counterForm struct {
 	CanDelete bool
 }
 
-func (p *Pages) counters(w http.ResponseWriter, r *http.Request) {
-	type row struct {
-		queue.Counter
-		Open  bool
-		Agent string
-	}
-	var list []row
+type counterRow struct {
+	queue.Counter
+	Open  bool
+	Agent string
+}
+
+func (p *Pages) counterRows() []counterRow {
+	var list []counterRow
 	p.o.Hub.Read(func(e *queue.Engine) {
 		for _, c := range e.Site().Counters {
 			cs, _ := e.CounterState(c.ID)
-			list = append(list, row{c.Clone(), cs.Open, cs.Agent})
+			list = append(list, counterRow{c.Clone(), cs.Open, cs.Agent})
 		}
 	})
-	p.render(w, r, http.StatusOK, "counters", page{Title: T(lang(r), "counters"), Nav: "counters", Data: list})
+	return list
+}
+
+func (p *Pages) counters(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "counters", page{Title: T(lang(r), "counters"), Nav: "counters", Data: p.counterRows()})
 }
 
 func (p *Pages) counterForm(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +102,7 @@ func (p *Pages) saveCounter(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) deleteCounter(w http.ResponseWriter, r *http.Request) {
 	if msg, ok := p.do(r, hub.RemoveCounter(r.PathValue("id"))); !ok {
-		p.render(w, r, http.StatusUnprocessableEntity, "counters", page{Title: T(lang(r), "counters"), Nav: "counters", Error: msg})
+		p.render(w, r, http.StatusUnprocessableEntity, "counters", page{Title: T(lang(r), "counters"), Nav: "counters", Error: msg, Data: p.counterRows()})
 		return
 	}
 	http.Redirect(w, r, "/admin/counters?ok=1", http.StatusSeeOther)
@@ -110,13 +115,18 @@ type agentForm struct {
 	CanDelete bool
 }
 
+type agentRow struct {
+	queue.Agent
+	State, Counter string
+	Skills         string
+}
+
 func (p *Pages) agents(w http.ResponseWriter, r *http.Request) {
-	type row struct {
-		queue.Agent
-		State, Counter string
-		Skills         string
-	}
-	var list []row
+	p.render(w, r, http.StatusOK, "agents", page{Title: T(lang(r), "agents"), Nav: "agents", Data: p.agentRows()})
+}
+
+func (p *Pages) agentRows() []agentRow {
+	var list []agentRow
 	p.o.Hub.Read(func(e *queue.Engine) {
 		for _, a := range e.Site().Agents {
 			st, _ := e.AgentStatus(a.ID)
@@ -126,10 +136,10 @@ func (p *Pages) agents(w http.ResponseWriter, r *http.Request) {
 					skills = append(skills, s.ID+" "+strconv.Itoa(lvl))
 				}
 			}
-			list = append(list, row{a.Clone(), string(st.State), st.Counter, strings.Join(skills, ", ")})
+			list = append(list, agentRow{a.Clone(), string(st.State), st.Counter, strings.Join(skills, ", ")})
 		}
 	})
-	p.render(w, r, http.StatusOK, "agents", page{Title: T(lang(r), "agents"), Nav: "agents", Data: list})
+	return list
 }
 
 func (p *Pages) agentForm(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +192,7 @@ func (p *Pages) saveAgent(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) deleteAgent(w http.ResponseWriter, r *http.Request) {
 	if msg, ok := p.do(r, hub.RemoveAgent(r.PathValue("id"))); !ok {
-		p.render(w, r, http.StatusUnprocessableEntity, "agents", page{Title: T(lang(r), "agents"), Nav: "agents", Error: msg})
+		p.render(w, r, http.StatusUnprocessableEntity, "agents", page{Title: T(lang(r), "agents"), Nav: "agents", Error: msg, Data: p.agentRows()})
 		return
 	}
 	http.Redirect(w, r, "/admin/agents?ok=1", http.StatusSeeOther)
