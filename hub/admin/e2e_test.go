@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"guichet/display"
 	"guichet/firmware/link"
@@ -119,6 +120,15 @@ func TestAnAdminAddsAServiceAndTheKioskPageShowsIt(t *testing.T) {
 	submit(t, b, "form")
 	browsertest.WaitText(t, b, "h1", "Services", 5*time.Second)
 	shot(t, b, "services")
+	// The keyboard reaches the skip link first, then the sections.
+	browsertest.Do(t, b, 5*time.Second, chromedp.KeyEvent(kb.Tab))
+	if got := browsertest.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`document.activeElement.className`)); got != "skip" {
+		t.Fatalf("the first Tab focuses %q, want the skip link", got)
+	}
+	browsertest.Do(t, b, 5*time.Second, chromedp.KeyEvent(kb.Tab))
+	if got := browsertest.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`document.activeElement.textContent`)); got != "Site" {
+		t.Fatalf("the second Tab focuses %q, want the first section", got)
+	}
 
 	// A new service, with its hours.
 	browsertest.Do(t, b, 10*time.Second, chromedp.Click(chromedp.CSS(`a[href="/admin/services/new"]`)), chromedp.WaitReady(chromedp.CSS("#name_fr")))
