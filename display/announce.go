@@ -111,8 +111,12 @@ type Announcer struct {
 	queue chan Announcement
 }
 
-// NewAnnouncer returns an announcer; Run plays what Announce queues.
+// NewAnnouncer returns an announcer; Run plays what Announce queues. A nil
+// log discards its lines.
 func NewAnnouncer(v Voice, p Player, log *slog.Logger) *Announcer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Announcer{Voice: v, Player: p, Langs: []string{"fr"}, Volume: 80, Log: log, Clock: time.Now, queue: make(chan Announcement, 64)}
 }
 
@@ -248,9 +252,10 @@ func NativePlayer() (Command, bool) {
 // Files is a virtual loudspeaker: it writes each announcement to a WAVE
 // file in Dir (the demo's, to listen to afterwards), keeping the last Keep.
 type Files struct {
-	Dir  string
-	Keep int // 50 if zero
-	mu   sync.Mutex
+	Dir   string
+	Keep  int              // 50 if zero
+	Clock func() time.Time // names the files; time.Now if nil
+	mu    sync.Mutex
 }
 
 // Play implements Player.
@@ -260,7 +265,11 @@ func (f *Files) Play(_ context.Context, wav []byte) error {
 	if err := os.MkdirAll(f.Dir, 0o750); err != nil {
 		return err
 	}
-	name := filepath.Join(f.Dir, time.Now().Format("20060102-150405.000")+".wav")
+	now := time.Now
+	if f.Clock != nil {
+		now = f.Clock
+	}
+	name := filepath.Join(f.Dir, now().Format("20060102-150405.000")+".wav")
 	if err := os.WriteFile(name, wav, 0o640); err != nil {
 		return err
 	}

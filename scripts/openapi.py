@@ -121,9 +121,47 @@ for op, summary, props, required in counter_ops:
         "requestBody": {"required": bool(required), "content": content(body)},
         "responses": {"200": ok("The counter after the operation", ref("Counter")), **errs(400, 401, 404, 409, 413, 422, 503)}}}
 
+account_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"}, "description": "Account login"}
+role = {"type": "string", "enum": ["agent", "supervisor", "admin"]}
+paths["/api/v1/session"] = {"get": {"summary": "Who is calling: account, role, site agent, and (for a browser session) the CSRF token its pages send in X-CSRF-Token", "tags": ["accounts"],
+    "responses": {"200": ok("The caller", ref("Session")), **errs(401)}}}
+paths["/api/v1/accounts"] = {
+  "get": {"summary": "Every account (never a password)", "tags": ["accounts"],
+    "responses": {"200": ok("Accounts", {"type": "object", "properties": {"accounts": {"type": "array", "items": ref("Account")}}}), **errs(401, 403)}},
+  "post": {"summary": "Create an account; without a password, a temporary one is drawn and shown in this answer only, to be changed at the first sign-in", "tags": ["accounts"],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["id", "role"], "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"}, "name": text(200), "role": role,
+        "agent": {"type": "string", "maxLength": 64, "description": "The site agent this account is"},
+        "password": {"type": "string", "minLength": 12, "maxLength": 256, "description": "At least 12 characters and 50 bits as the hub estimates them"}}})},
+    "responses": {"201": ok("Created", {"type": "object", "properties": {"account": ref("Account"), "temporary_password": {"type": "string"}}}), **errs(400, 401, 403, 409, 422)}}}
+paths["/api/v1/accounts/{id}"] = {"get": {"summary": "One account", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("Account", ref("Account")), **errs(401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/password"] = {"post": {"summary": "Reset a password: a temporary one (drawn, or given), to be changed at the next sign-in; the account's sessions end", "tags": ["accounts"],
+    "parameters": [account_id], "requestBody": {"required": False, "content": content({"type": "object", "additionalProperties": False, "properties": {"password": {"type": "string"}}})},
+    "responses": {"200": ok("The temporary password, shown once", {"type": "object", "properties": {"account": {"type": "string"}, "temporary_password": {"type": "string"}}}), **errs(400, 401, 403, 404, 422)}}}
+paths["/api/v1/accounts/{id}/role"] = {"post": {"summary": "Change an account's role", "tags": ["accounts"], "parameters": [account_id],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["role"], "properties": {"role": role}})},
+    "responses": {"200": ok("Account", ref("Account")), **errs(400, 401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/disable"] = {"post": {"summary": "Disable an account: its sessions end, its tokens stop working", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("Account", ref("Account")), **errs(401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/enable"] = {"post": {"summary": "Enable a disabled account", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("Account", ref("Account")), **errs(401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/signout"] = {"post": {"summary": "Sign an account out of every browser", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("How many sessions ended", {"type": "object", "properties": {"account": {"type": "string"}, "sessions_ended": {"type": "integer"}}}), **errs(401, 403, 404)}}}
+paths["/api/v1/tokens"] = {
+  "get": {"summary": "The caller's personal API tokens (never the secrets)", "tags": ["accounts"],
+    "responses": {"200": ok("Tokens", {"type": "object", "properties": {"tokens": {"type": "array", "items": ref("Token")}}}), **errs(401)}},
+  "post": {"summary": "Create a personal API token for the caller, shown in this answer only", "tags": ["accounts"],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+        "name": text(100), "role": {"type": "string", "enum": ["agent", "supervisor", "admin", "integration"], "description": "At most the caller's; the caller's if absent"}}})},
+    "responses": {"201": ok("The token, with its secret", ref("Token")), **errs(400, 401, 403, 404)}}}
+paths["/api/v1/tokens/{id}"] = {"delete": {"summary": "Revoke one of the caller's tokens: it stops working at once", "tags": ["accounts"],
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "responses": {"200": ok("Revoked", {"type": "object"}), **errs(401, 404)}}}
+
 names = {"type": "object", "additionalProperties": {"type": "string"}, "example": {"fr": "État civil", "en": "Civil status"}}
 
-# The site's administration (role admin once accounts land) and the supervisor's actions (role supervisor).
+# The site's administration (role admin) and the supervisor's actions (role supervisor).
 svc_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Z]$"}, "description": "Service id: its letter"}
 agent_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}, "description": "Agent id"}
 site_errs = errs(400, 401, 404, 409, 413, 415, 422, 503)
@@ -164,6 +202,26 @@ paths["/api/v1/agents/{id}/pause"] = {"post": change("Pause a signed-in agent (r
 paths["/api/v1/agents/{id}/resume"] = {"post": change("End an agent's pause", None, ref("AgentState"), [agent_id], "supervision")}
 paths["/api/v1/agents/{id}/signout"] = {"post": change("Sign an agent out: their counter closes; a ticket they had called goes back to waiting at its place, one they were serving is finished as served, tickets held for them go back to their service",
     None, ref("AgentState"), [agent_id], "supervision")}
+# Who may call what: the route table's access of every operation
+# (hub/httpapi/routes.go); a Go test checks both say the same.
+access = {
+  "public": ["GET /healthz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
+  "integration": ["GET /api/v1/events"],
+  "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout", "POST /api/v1/services/{id}/close",
+                 "POST /api/v1/services/{id}/reopen", "PUT /api/v1/board/message", "POST /api/v1/tickets/{id}/transfer",
+                 "POST /api/v1/agents/{id}/pause", "POST /api/v1/agents/{id}/resume", "POST /api/v1/agents/{id}/signout"],
+  "admin": [f"{m.upper()} {p}" for p, ops in paths.items() for m in ops
+            if p.startswith("/api/v1/devices") or p.startswith("/api/v1/site") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))],
+}
+for p, ops in paths.items():
+  for m, op in ops.items():
+    key = f"{m.upper()} {p}"
+    op["x-access"] = next((a for a, keys in access.items() if key in keys), "agent")
+    if op["x-access"] == "public":
+      op["security"] = []
+    elif op["x-access"] != "agent" and "401" in op["responses"]:
+      op["responses"]["403"] = {"$ref": "#/components/responses/E403"}
+
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
       "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, and the queue's: " +
@@ -253,12 +311,20 @@ schemas = {
       "pause_reasons": {"type": "array", "items": {"type": "string"}}}},
   "AgentState": {"type": "object", "properties": {"id": {"type": "string"}, "state": {"type": "string", "enum": ["offline", "available", "serving", "paused", "wrapup"]},
       "counter": {"type": "string"}, "pause_reason": {"type": "string"}, "since": dt}},
-  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type",
+  "Account": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "role": role, "agent": {"type": "string"},
+      "has_password": {"type": "boolean"}, "must_change_password": {"type": "boolean"}, "disabled": {"type": "boolean"}, "created_at": dt, "updated_at": dt}},
+  "Token": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "created_at": dt, "last_used": dt,
+      "token": {"type": "string", "description": "The secret, in the answer that creates it only: send it as Authorization: Bearer"}}},
+  "Session": {"type": "object", "properties": {"account": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "agent": {"type": "string"},
+      "via": {"type": "string", "enum": ["session", "sso", "token", "admin-token"]}, "provider": {"type": "string"}, "csrf_token": {"type": "string"},
+      "must_change_password": {"type": "boolean"}}},
+  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type. Account events (account.*, with an agent's address) are listed to admins only",
       "properties": {"seq": {"type": "integer"}, "at": dt, "type": {"type": "string", "example": "ticket.called"}, "ticket": {"type": "string"}, "actor": {"type": "string"}},
       "additionalProperties": True},
 }
 responses = {f"E{c}": {"description": d, "content": content(ref("Error"))} for c, d in [
-  (400, "Malformed request: bad_request, unknown_field, invalid_argument"), (401, "Missing or wrong token: unauthorized"),
+  (400, "Malformed request: bad_request, unknown_field, invalid_argument"), (401, "Nobody signed in, or a wrong token: unauthorized"),
+  (403, "The caller's role does not allow it, an agent acting at another agent's counter, or a browser request without its CSRF token: forbidden"),
   (429, "Too many failed authentications from this address: rate_limited; wait Retry-After seconds"),
   (404, "Unknown counter or ticket"), (409, "The queue refuses the operation in its current state"),
   (413, "Body over 64 KiB: too_large"), (415, "Not JSON: unsupported_media_type"),
@@ -276,10 +342,11 @@ doc = {
            "description": "One queue for walk-ins and phone calls. Every operation is durable before it is answered. French-first; names are given by language.",
            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
   "servers": [{"url": "/"}],
-  "security": [{"bearer": []}],
-  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "site", "supervision", "events", "ops"]],
+  "security": [{"bearer": []}, {"session": []}],
+  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "site", "supervision", "accounts", "events", "ops"]],
   "paths": paths,
-  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Admin token: GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory"}},
+  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The admin token (GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory), or a personal token (POST /api/v1/tokens)"},
+                                     "session": {"type": "apiKey", "in": "cookie", "name": "guichet_session", "description": "A browser signed in at /login; a state-changing request also sends the session's CSRF token in X-CSRF-Token"}},
                  "schemas": schemas, "responses": responses},
 }
 out = os.path.join(os.path.dirname(__file__), "..", "hub", "httpapi", "openapi.json")

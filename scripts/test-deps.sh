@@ -42,9 +42,9 @@ if [ ! -f "$judge/node_modules/npos/package.json" ] || [ "$judge/package-lock.js
   npm ci --prefix "$judge" --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
 
-# axe-core, the accessibility engine the browser tests inject into pages
-# (internal/browsertest.Axe), pinned in its package-lock.json.
-axe=internal/browsertest/axe
+# axe-core, which the browser tests inject into pages to check their
+# accessibility (internal/axe; version pinned in its package-lock.json).
+axe=internal/axe
 if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$axe/package-lock.json" -nt "$axe/node_modules/.package-lock.json" ]; then
   echo "test-deps: npm ci in $axe"
   npm ci --prefix "$axe" --no-audit --no-fund --ignore-scripts --loglevel=error

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"guichet/internal/bench"
 )
 
 // The end-to-end bench sees every call on the page, with a latency that
 // is a real one: after the press, and less than a second later.
 func TestBenchE2EMeasuresEveryCall(t *testing.T) {
-	r, err := benchE2E(t.Context(), e2eOptions{Counters: 3, Calls: 4, MinGap: 750 * time.Millisecond, Gap: 200 * time.Millisecond, Seed: 3})
+	r, err := bench.E2E(t.Context(), bench.E2EOptions{Open: benchSite(""), Counters: 3, Calls: 4, MinGap: 750 * time.Millisecond, Gap: 200 * time.Millisecond, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +53,8 @@ func TestBenchRefusesBadSettings(t *testing.T) {
 // The display bench samples the page as the simulated day goes.
 func TestBenchDisplaySamplesThePage(t *testing.T) {
 	var seen int
-	s, err := benchDisplay(t.Context(), displayOptions{Hours: 0.25, Speed: 300, Every: 3 * time.Minute, Seed: 5,
-		Sample: func(displaySample) { seen++ }})
+	s, err := bench.Display(t.Context(), bench.DisplayOptions{Open: benchSite(""), Hours: 0.25, Speed: 300, Every: 3 * time.Minute, Seed: 5,
+		Sample: func(bench.DisplaySample) { seen++ }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ Usage:
   guichet display --hub URL --site ID --device ID [--http ADDR] [--langs fr,en] [--quiet 19:00-08:30]
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
+  guichet account add|list|passwd|role|disable|enable|signout …   manage people's accounts
   guichet printer list | test --printer SPEC                printer models; print a test page
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
@@ -59,6 +60,8 @@ func main() {
 		err = runConfig(args, os.Stdout)
 	case "device":
 		err = runDevice(args, os.Stdout)
+	case "account":
+		err = runAccount(ctx, args, os.Stdin, os.Stdout)
 	case "kiosk":
 		err = runKiosk(ctx, args)
 	case "display":

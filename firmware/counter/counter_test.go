@@ -334,3 +334,30 @@ func TestAwaitWakesOnWhatTheTerminalShows(t *testing.T) {
 		}
 	})
 }
+
+// A refusal shows for four seconds of the terminal's clock (it read the
+// machine's, whatever clock it was given).
+func TestARefusalShowsForFourSecondsOfTheTerminalsClock(t *testing.T) {
+	now := time.Date(2020, 6, 1, 10, 0, 0, 0, time.UTC)
+	f := newFakeLink()
+	term, err := counter.New(counter.Options{Link: f, Counter: "3", Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.counterState(api.Counter{ID: "3", Name: "Guichet 3", Open: true, Agent: "ana", AgentState: "available"})
+	if err := term.Press(counter.Next); err != nil {
+		t.Fatal(err)
+	}
+	f.answer(api.Reply{Error: &api.Error{Code: "queue_empty", Message: "nobody"}})
+	if st := term.State(); !st.Frame.Alert {
+		t.Fatalf("no refusal shown: %+v", st.Frame)
+	}
+	now = now.Add(3 * time.Second)
+	if st := term.State(); !st.Frame.Alert {
+		t.Fatalf("the refusal went after 3 s: %+v", st.Frame)
+	}
+	now = now.Add(2 * time.Second)
+	if st := term.State(); st.Frame.Alert || st.Frame.Bottom != "Libre" {
+		t.Fatalf("the refusal stays after 5 s: %+v", st.Frame)
+	}
+}

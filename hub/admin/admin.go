@@ -4,37 +4,31 @@
 // (html/template), French first with English, with a little plain
 // JavaScript kept beside them, and make no request outside the hub.
 //
-// Every change is a hub action, so an event in the log with who made it;
-// devices are the registry's, which logs its own. The package holds no
-// queue logic: the rules are the site's (hub/queue), the same for the site
-// file and the API.
+// Every change is a hub action, so an event in the log with who made it
+// (the signed-in account); devices are the registry's, which logs its own.
+// The package holds no queue logic: the rules are the site's (hub/queue),
+// the same for the site file and the API.
 //
-// Who may enter: until accounts and roles land (hub/auth), the holder of
-// the admin token, who signs in with it once (a cookie, HttpOnly,
-// SameSite=Strict, Secure over HTTPS); every form carries a CSRF token
-// and a cross-site post is refused. Each route is declared in Routes with
-// its role (admin), ready for the route table.
+// Who may enter is the route table's (hub/auth): every page is declared
+// there with the access admin, and its guard signs people in, checks the
+// role and each form's CSRF token. The pages only put the session's token
+// in their forms.
 package admin
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/auth"
 	"guichet/hub/devices"
-	"guichet/hub/lockout"
 	"guichet/hub/queue"
 )
 
@@ -44,15 +38,10 @@ var templates embed.FS
 //go:embed static
 var static embed.FS
 
-// Actor is who the log says made a change from these pages, until accounts
-// name the person.
-const Actor = "admin:web"
-
 // Options configures the pages.
 type Options struct {
 	Hub     *hub.Hub
 	Devices *devices.Registry // nil: no device pages
-	Token   string            // the admin token, which signs in
 	Log     *slog.Logger
 	// MQTTURL is the broker devices connect to (for enrollment codes).
 	MQTTURL string
@@ -62,25 +51,16 @@ type Options struct {
 
 // Pages are the administration pages of one hub.
 type Pages struct {
-	o       Options
-	log     *slog.Logger
-	tmpl    *template.Template
-	session string // the cookie's value: a MAC of the token
-	csrf    string // the forms' token: another MAC of the token
-	lockout *lockout.Limiter
+	o    Options
+	log  *slog.Logger
+	tmpl *template.Template
 }
 
-// Role is who may use a route once accounts land.
-type Role string
-
-// The roles of the route table (hub/auth).
-const RoleAdmin Role = "admin"
-
-// Route is one page or form of the administration, with its role.
-type Route struct {
-	Pattern string // "GET /admin/services"
-	Role    Role   // "" for the sign-in page itself
-	handler http.HandlerFunc
+// route is one page or form of the administration; every one needs the
+// access admin.
+type route struct {
+	method, pattern, about string
+	handler                http.HandlerFunc
 }
 
 // New returns the administration pages.
@@ -88,8 +68,7 @@ func New(o Options) *Pages {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	p := &Pages{o: o, log: o.Log, session: mac(o.Token, "guichet admin session"), csrf: mac(o.Token, "guichet admin csrf"),
-		lockout: lockout.New(lockout.Options{})}
+	p := &Pages{o: o, log: o.Log}
 	p.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		"t": T,
 		"minutes": func(d time.Duration) string {
@@ -107,67 +86,57 @@ func New(o Options) *Pages {
 	return p
 }
 
-func mac(key, msg string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(msg))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Routes lists every page and form with its role.
-func (p *Pages) Routes() []Route {
-	rs := []Route{
-		{"GET /admin/signin", "", p.signinPage},
-		{"POST /admin/signin", "", p.signin},
-		{"POST /admin/signout", RoleAdmin, p.signout},
-		{"GET /admin/{$}", RoleAdmin, p.home},
-		{"POST /admin/settings", RoleAdmin, p.saveSettings},
-		{"POST /admin/message", RoleAdmin, p.saveMessage},
-		{"GET /admin/pauses", RoleAdmin, p.pauses},
-		{"POST /admin/pauses", RoleAdmin, p.savePauses},
-		{"GET /admin/services", RoleAdmin, p.services},
-		{"GET /admin/services/new", RoleAdmin, p.serviceForm},
-		{"GET /admin/services/{id}", RoleAdmin, p.serviceForm},
-		{"POST /admin/services", RoleAdmin, p.saveService},
-		{"POST /admin/services/{id}/close", RoleAdmin, p.closeService},
-		{"POST /admin/services/{id}/reopen", RoleAdmin, p.reopenService},
-		{"POST /admin/services/{id}/delete", RoleAdmin, p.deleteService},
-		{"GET /admin/counters", RoleAdmin, p.counters},
-		{"GET /admin/counters/new", RoleAdmin, p.counterForm},
-		{"GET /admin/counters/{id}", RoleAdmin, p.counterForm},
-		{"POST /admin/counters", RoleAdmin, p.saveCounter},
-		{"POST /admin/counters/{id}/delete", RoleAdmin, p.deleteCounter},
-		{"GET /admin/agents", RoleAdmin, p.agents},
-		{"GET /admin/agents/new", RoleAdmin, p.agentForm},
-		{"GET /admin/agents/{id}", RoleAdmin, p.agentForm},
-		{"POST /admin/agents", RoleAdmin, p.saveAgent},
-		{"POST /admin/agents/{id}/delete", RoleAdmin, p.deleteAgent},
+// routes lists every page and form.
+func (p *Pages) routes() []route {
+	rs := []route{
+		{"GET", "/admin/{$}", "the site's settings and the screens' message", p.home},
+		{"POST", "/admin/settings", "change the site's settings", p.saveSettings},
+		{"POST", "/admin/message", "the message on the waiting-room screens", p.saveMessage},
+		{"GET", "/admin/pauses", "the pause reasons", p.pauses},
+		{"POST", "/admin/pauses", "change the pause reasons", p.savePauses},
+		{"GET", "/admin/services", "the services", p.services},
+		{"GET", "/admin/services/new", "a new service", p.serviceForm},
+		{"GET", "/admin/services/{id}", "a service", p.serviceForm},
+		{"POST", "/admin/services", "save a service", p.saveService},
+		{"POST", "/admin/services/{id}/close", "close a service to new tickets", p.closeService},
+		{"POST", "/admin/services/{id}/reopen", "reopen a service", p.reopenService},
+		{"POST", "/admin/services/{id}/delete", "remove a service", p.deleteService},
+		{"GET", "/admin/counters", "the counters", p.counters},
+		{"GET", "/admin/counters/new", "a new counter", p.counterForm},
+		{"GET", "/admin/counters/{id}", "a counter", p.counterForm},
+		{"POST", "/admin/counters", "save a counter", p.saveCounter},
+		{"POST", "/admin/counters/{id}/delete", "remove a counter", p.deleteCounter},
+		{"GET", "/admin/agents", "the agents and their skills", p.agents},
+		{"GET", "/admin/agents/new", "a new agent", p.agentForm},
+		{"GET", "/admin/agents/{id}", "an agent", p.agentForm},
+		{"POST", "/admin/agents", "save an agent", p.saveAgent},
+		{"POST", "/admin/agents/{id}/delete", "remove an agent", p.deleteAgent},
 	}
 	if p.o.Devices != nil {
 		rs = append(rs,
-			Route{"GET /admin/devices", RoleAdmin, p.devices},
-			Route{"POST /admin/devices", RoleAdmin, p.addDevice},
-			Route{"POST /admin/devices/{id}/disable", RoleAdmin, p.setDisabled(true)},
-			Route{"POST /admin/devices/{id}/enable", RoleAdmin, p.setDisabled(false)},
-			Route{"POST /admin/devices/{id}/secret", RoleAdmin, p.newSecret},
+			route{"GET", "/admin/devices", "the devices", p.devices},
+			route{"POST", "/admin/devices", "add a device (its secret shown once)", p.addDevice},
+			route{"POST", "/admin/devices/{id}/disable", "disable a device", p.setDisabled(true)},
+			route{"POST", "/admin/devices/{id}/enable", "enable a device", p.setDisabled(false)},
+			route{"POST", "/admin/devices/{id}/secret", "a device's new secret", p.newSecret},
 		)
 	}
 	return rs
 }
 
-// Register adds the pages to mux, each behind the check of its role.
-func (p *Pages) Register(mux interface {
-	Handle(pattern string, h http.Handler)
-}) {
-	for _, r := range p.Routes() {
+// Register declares the pages in the route table, each with the access
+// admin; the stylesheet and the script are public.
+func (p *Pages) Register(rt auth.Registrar) {
+	for _, r := range p.routes() {
 		h := r.handler
-		if r.Role != "" {
-			h = p.guard(h)
-		}
-		mux.Handle(r.Pattern, h)
+		rt.Add(auth.Route{Method: r.method, Pattern: r.pattern, Access: auth.Admin, Kind: auth.Page, About: "administration: " + r.about,
+			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { secure(w); h(w, r) })})
 	}
 	sub, _ := fs.Sub(static, "static")
-	mux.Handle("GET /admin/static/", http.StripPrefix("/admin/static/", cached(http.FileServerFS(sub))))
-	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+	rt.Add(auth.Route{Method: "GET", Pattern: "/admin/static/", Access: auth.Public, Kind: auth.Page, About: "the administration's stylesheet and script",
+		Handler: http.StripPrefix("/admin/static/", cached(http.FileServerFS(sub)))})
+	rt.Add(auth.Route{Method: "GET", Pattern: "/admin", Access: auth.Public, Kind: auth.Page, About: "to /admin/",
+		Handler: http.RedirectHandler("/admin/", http.StatusMovedPermanently)})
 }
 
 func cached(h http.Handler) http.Handler {
@@ -175,60 +144,6 @@ func cached(h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
-}
-
-// signedIn reports whether the request carries the session cookie.
-func (p *Pages) signedIn(r *http.Request) bool {
-	c, err := r.Cookie(cookieName)
-	return err == nil && p.o.Token != "" && subtle.ConstantTimeCompare([]byte(c.Value), []byte(p.session)) == 1
-}
-
-const cookieName = "guichet_admin"
-
-// guard lets a signed-in request through; a post must carry the CSRF
-// token and come from the hub's own pages.
-func (p *Pages) guard(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		secure(w)
-		if !p.signedIn(r) {
-			if r.Method == http.MethodGet {
-				http.Redirect(w, r, "/admin/signin?next="+templateSafePath(r.URL.Path), http.StatusSeeOther)
-				return
-			}
-			http.Error(w, T(lang(r), "signin_needed"), http.StatusUnauthorized)
-			return
-		}
-		if r.Method == http.MethodPost && !p.sameOrigin(r) {
-			p.log.Warn("admin: form refused (cross-site or without its CSRF token)", "path", r.URL.Path, "client", clientOf(r))
-			http.Error(w, T(lang(r), "csrf"), http.StatusForbidden)
-			return
-		}
-		h(w, r)
-	}
-}
-
-func (p *Pages) sameOrigin(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(p.csrf)) == 1
-}
-
-// templateSafePath keeps a path to come back to after signing in: one of
-// the administration's, nothing else.
-func templateSafePath(path string) string {
-	if !strings.HasPrefix(path, "/admin/") || strings.ContainsAny(path, "\\?#") || strings.Contains(path, "//") {
-		return "/admin/"
-	}
-	return path
-}
-
-func clientOf(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return ""
-	}
-	return lockout.Client(ap.Addr().Unmap())
 }
 
 // secure sets the headers every page of the administration carries: no
@@ -242,49 +157,12 @@ func secure(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
 }
 
-func (p *Pages) signinPage(w http.ResponseWriter, r *http.Request) {
-	secure(w)
-	p.render(w, r, http.StatusOK, "signin", page{Title: T(lang(r), "signin"), Data: templateSafePath(r.URL.Query().Get("next"))})
-}
-
-// signin takes the admin token once and gives a session cookie. Failures
-// count per address (package lockout), with a log line that names the
-// address, never what was typed.
-func (p *Pages) signin(w http.ResponseWriter, r *http.Request) {
-	secure(w)
-	client := clientOf(r)
-	l := lang(r)
-	next := templateSafePath(r.PostFormValue("next"))
-	if ok, retry := p.lockout.Allow(client); !ok {
-		w.Header().Set("Retry-After", fmt.Sprint(int(retry.Seconds())+1))
-		p.render(w, r, http.StatusTooManyRequests, "signin", page{Title: T(l, "signin"), Error: T(l, "too_many"), Data: next})
-		return
-	}
-	tok := strings.TrimSpace(r.PostFormValue("token"))
-	if p.o.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(p.o.Token)) != 1 {
-		if p.lockout.Fail(client) {
-			p.log.Warn("admin: too many failed sign-ins: address locked out", "client", client)
-		}
-		p.log.Info("admin: sign-in refused", "client", client)
-		p.render(w, r, http.StatusUnauthorized, "signin", page{Title: T(l, "signin"), Error: T(l, "bad_token"), Data: next})
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: p.session, Path: "/admin/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
-	p.log.Info("admin: signed in", "client", client)
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (p *Pages) signout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/admin/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	http.Redirect(w, r, "/admin/signin", http.StatusSeeOther)
-}
-
 // page is what every template gets.
 type page struct {
 	Lang, Title, Nav string
 	Site             string
-	CSRF             string
+	CSRF             string // the session's anti-forgery token, for the forms
+	Who              string // the account signed in
 	Error, Notice    string
 	Path             string // this page's path, for the language switch
 	Data             any
@@ -292,7 +170,10 @@ type page struct {
 
 // render writes a page in the request's language.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) {
-	pg.Lang, pg.CSRF, pg.Path = lang(r), p.csrf, r.URL.Path
+	pg.Lang, pg.Path = lang(r), r.URL.Path
+	if who := auth.From(r.Context()); who != nil {
+		pg.CSRF, pg.Who = who.CSRF, who.Account
+	}
 	if l := r.URL.Query().Get("lang"); l == "en" || l == "fr" {
 		http.SetCookie(w, &http.Cookie{Name: "guichet_lang", Value: l, Path: "/admin/", SameSite: http.SameSiteStrictMode, MaxAge: 365 * 86400})
 	}
@@ -314,7 +195,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 // do runs a hub action as the administrator; a refusal is its message,
 // to show on the form.
 func (p *Pages) do(r *http.Request, act hub.Action) (refusal string, ok bool) {
-	rep, err := p.o.Hub.Do(r.Context(), "", Actor, act, func(hub.Outcome, json.RawMessage) []byte { return nil })
+	rep, err := p.o.Hub.Do(r.Context(), "", auth.From(r.Context()).Actor(), act, func(hub.Outcome, json.RawMessage) []byte { return nil })
 	switch {
 	case err != nil:
 		p.log.Warn("admin: change not stored", "op", act.Name, "err", err)

@@ -1,134 +1,68 @@
 package admin_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
+	"guichet/hub/auth"
 	"guichet/internal/sitetest"
 )
 
-type client struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-}
-
-func newClient(t *testing.T, s *sitetest.Site) *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: t, base: s.HTTPURL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (c *client) do(method, path string, form url.Values, headers ...string) (int, http.Header, string) {
-	c.t.Helper()
-	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(form.Encode()))
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := c.c.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, string(b)
-}
-
-var csrfRe = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-
-func TestTheAdministrationIsClosedWithoutTheTokenAndItsForms(t *testing.T) {
+// TestOnlyAnAdminEntersAndEveryFormNeedsItsCSRFToken: the route table's
+// guard keeps the administration: nobody is sent to sign in, an agent and
+// a supervisor are refused, an admin's form without the session's CSRF
+// token, or from another site, is refused and changes nothing.
+func TestOnlyAnAdminEntersAndEveryFormNeedsItsCSRFToken(t *testing.T) {
 	s := sitetest.Start(t, sitetest.Options{})
-	c := newClient(t, s)
+	s.AddAccount("ana", auth.RoleAgent, "ana")
+	s.AddAccount("chef", auth.RoleSupervisor, "")
+	s.AddAccount("dsi", auth.RoleAdmin, "")
 
-	// Not signed in: the pages send to the sign-in page, forms are refused.
-	if st, h, _ := c.do("GET", "/admin/services", nil); st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/admin/signin") {
-		t.Fatalf("anonymous page: %d %s", st, h.Get("Location"))
+	if st, _, h := s.NewSession().Do("GET", "/admin/services", ""); st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), auth.LoginPath) {
+		t.Fatalf("nobody: %d %s", st, h.Get("Location"))
 	}
-	if st, _, _ := c.do("POST", "/admin/pauses", url.Values{"reasons": {"x"}}); st != http.StatusUnauthorized {
-		t.Fatalf("anonymous form: %d", st)
+	for _, who := range []string{"ana", "chef"} {
+		if st, _, _ := s.SignIn(who, sitetest.Password).Do("GET", "/admin/", ""); st != http.StatusForbidden {
+			t.Fatalf("%s on /admin/: %d", who, st)
+		}
 	}
-	// A forged cookie is no session.
-	u, _ := url.Parse(s.HTTPURL + "/admin/")
-	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: "guichet_admin", Value: "0123456789abcdef", Path: "/admin/"}})
-	if st, _, _ := c.do("GET", "/admin/", nil); st != http.StatusSeeOther {
-		t.Fatalf("forged cookie: %d", st)
+	admin := s.SignIn("dsi", sitetest.Password)
+	if st, body, _ := admin.Do("GET", "/admin/pauses", ""); st != 200 || !strings.Contains(string(body), `name="csrf_token" value="`+admin.CSRF+`"`) {
+		t.Fatalf("admin's page: %d, its forms carry the session's token: %v", st, strings.Contains(string(body), admin.CSRF))
 	}
-	// A wrong token is refused, with a log line that does not hold it.
-	if st, _, body := c.do("POST", "/admin/signin", url.Values{"token": {"guess-1234"}}); st != http.StatusUnauthorized || !strings.Contains(body, "Jeton incorrect") {
-		t.Fatalf("wrong token: %d", st)
-	}
-	if !strings.Contains(s.Logs.String(), "admin: sign-in refused") || strings.Contains(s.Logs.String(), "guess-1234") {
-		t.Fatal("the refused sign-in is not logged, or its token is")
-	}
-	// The token signs in: an HttpOnly, SameSite=Strict cookie.
-	st, h, _ := c.do("POST", "/admin/signin", url.Values{"token": {s.Token}, "next": {"/admin/pauses"}})
-	if st != http.StatusSeeOther || h.Get("Location") != "/admin/pauses" || !strings.Contains(h.Get("Set-Cookie"), "HttpOnly") ||
-		!strings.Contains(h.Get("Set-Cookie"), "SameSite=Strict") {
-		t.Fatalf("sign-in: %d %v", st, h)
-	}
-	// next cannot send elsewhere.
-	if _, h, _ := c.do("POST", "/admin/signin", url.Values{"token": {s.Token}, "next": {"//evil.example/"}}); h.Get("Location") != "/admin/" {
-		t.Fatalf("next led to %q", h.Get("Location"))
-	}
-	_, _, page := c.do("GET", "/admin/pauses", nil)
-	m := csrfRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no CSRF token in the form")
-	}
-	// Without the CSRF token, or from another site: refused, and nothing changes.
-	if st, _, _ := c.do("POST", "/admin/pauses", url.Values{"reasons": {"Déjeuner"}}); st != http.StatusForbidden {
+	form := url.Values{"reasons": {"Déjeuner"}}
+	if st, _, _ := admin.Do("POST", "/admin/pauses", form.Encode(), "Content-Type", "application/x-www-form-urlencoded", auth.CSRFHeader, ""); st != http.StatusForbidden {
 		t.Fatalf("form without its CSRF token: %d", st)
 	}
-	if st, _, _ := c.do("POST", "/admin/pauses", url.Values{"reasons": {"Déjeuner"}, "csrf": {m[1]}}, "Sec-Fetch-Site", "cross-site"); st != http.StatusForbidden {
-		t.Fatalf("cross-site form: %d", st)
+	if st, _, _ := admin.Do("POST", "/admin/pauses", form.Encode()+"&csrf_token=forged", "Content-Type", "application/x-www-form-urlencoded", auth.CSRFHeader, ""); st != http.StatusForbidden {
+		t.Fatalf("form with a forged CSRF token: %d", st)
 	}
-	if st, _, _ := c.do("POST", "/admin/pauses", url.Values{"reasons": {"Déjeuner\nRéunion"}, "csrf": {m[1]}}); st != http.StatusSeeOther {
-		t.Fatalf("form: %d", st)
+	if st, _, _ := admin.Do("POST", "/admin/pauses", form.Encode()+"&csrf_token="+admin.CSRF, "Content-Type", "application/x-www-form-urlencoded",
+		"Sec-Fetch-Site", "cross-site"); st != http.StatusForbidden {
+		t.Fatalf("cross-site form: %d", st)
 	}
 	var site struct {
 		PauseReasons []string `json:"pause_reasons"`
 	}
 	s.Must("GET", "/api/v1/site", "", 200, &site)
+	if len(site.PauseReasons) != 0 {
+		t.Fatalf("a refused form changed the pause reasons: %v", site.PauseReasons)
+	}
+	if st, _, _ := admin.Form("POST", "/admin/pauses", url.Values{"reasons": {"Déjeuner\nRéunion"}}); st != http.StatusSeeOther {
+		t.Fatalf("form: %d", st)
+	}
+	s.Must("GET", "/api/v1/site", "", 200, &site)
 	if strings.Join(site.PauseReasons, "|") != "Déjeuner|Réunion" {
 		t.Fatalf("pause reasons %v", site.PauseReasons)
 	}
-
-	// Ten wrong tokens from one address: slowed down, with a log line.
-	for i := 0; i < 12; i++ {
-		c.do("POST", "/admin/signin", url.Values{"token": {"wrong"}})
-	}
-	if st, h, _ := c.do("POST", "/admin/signin", url.Values{"token": {s.Token}}); st != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
-		t.Fatalf("after twelve wrong tokens: %d", st)
-	}
-	if !strings.Contains(s.Logs.String(), "too many failed sign-ins") {
-		t.Fatal("no log line for the lockout")
-	}
-}
-
-// signedIn returns a client signed in to the administration and its CSRF token.
-func signedIn(t *testing.T, s *sitetest.Site) (*client, string) {
-	c := newClient(t, s)
-	if st, _, _ := c.do("POST", "/admin/signin", url.Values{"token": {s.Token}}); st != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d", st)
-	}
-	_, _, page := c.do("GET", "/admin/pauses", nil)
-	m := csrfRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no CSRF token")
-	}
-	return c, m[1]
 }
 
 func TestWhatIsInUseCannotBeRemovedAndThePageSaysWhy(t *testing.T) {
 	s := sitetest.Start(t, sitetest.Options{})
-	c, csrf := signedIn(t, s)
+	s.AddAccount("dsi", auth.RoleAdmin, "")
+	admin := s.SignIn("dsi", sitetest.Password)
 	s.Must("POST", "/api/v1/counters/1/open", `{"agent":"ana"}`, 200, nil)
 	s.Must("POST", "/api/v1/tickets", `{"service":"E"}`, 201, nil)
 	for _, x := range []struct{ path, want, list string }{
@@ -136,8 +70,8 @@ func TestWhatIsInUseCannotBeRemovedAndThePageSaysWhy(t *testing.T) {
 		{"/admin/agents/ana/delete", "sign them out first", "bob"},
 		{"/admin/services/E/delete", "still has 1 tickets", `value="État civil"`},
 	} {
-		st, _, body := c.do("POST", x.path, url.Values{"csrf": {csrf}})
-		if st != http.StatusUnprocessableEntity || !strings.Contains(body, x.want) || !strings.Contains(body, x.list) {
+		st, body, _ := admin.Form("POST", x.path, url.Values{})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(string(body), x.want) || !strings.Contains(string(body), x.list) {
 			t.Fatalf("%s: %d, want the refusal %q and the page around it:\n%s", x.path, st, x.want, body)
 		}
 	}

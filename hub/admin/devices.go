@@ -14,6 +14,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/devices"
 	"guichet/hub/queue"
 )
@@ -92,7 +93,7 @@ func (p *Pages) addDevice(w http.ResponseWriter, r *http.Request) {
 		p.deviceRefused(w, r, fmt.Errorf("%w: role %.20q", devices.ErrInvalid, role), keep)
 		return
 	}
-	secret, err := p.o.Devices.Add(id, role, counter, Actor)
+	secret, err := p.o.Devices.Add(id, role, counter, auth.From(r.Context()).Actor())
 	if err != nil {
 		p.deviceRefused(w, r, err, keep)
 		return
@@ -102,7 +103,7 @@ func (p *Pages) addDevice(w http.ResponseWriter, r *http.Request) {
 
 func (p *Pages) setDisabled(disabled bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := p.o.Devices.SetDisabled(r.PathValue("id"), disabled, Actor); err != nil {
+		if err := p.o.Devices.SetDisabled(r.PathValue("id"), disabled, auth.From(r.Context()).Actor()); err != nil {
 			p.deviceRefused(w, r, err, nil)
 			return
 		}
@@ -112,7 +113,7 @@ func (p *Pages) setDisabled(disabled bool) http.HandlerFunc {
 
 func (p *Pages) newSecret(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	secret, err := p.o.Devices.Rotate(id, Actor)
+	secret, err := p.o.Devices.Rotate(id, auth.From(r.Context()).Actor())
 	if err != nil {
 		p.deviceRefused(w, r, err, nil)
 		return

@@ -6,11 +6,7 @@ import "fmt"
 var texts = map[string]map[string]string{
 	"fr": {
 		"admin": "Administration", "skip": "Aller au contenu", "nav": "Sections de l'administration",
-		"home": "Site", "services": "Services", "counters": "Guichets", "agents": "Agents", "pauses": "Motifs de pause", "devices": "Appareils",
-		"signin": "Connexion à l'administration", "signin_help": "Saisissez le jeton d'administration du hub (fichier admin-token du répertoire de données, ou GUICHET_ADMIN_TOKEN).",
-		"token": "Jeton d'administration", "signin_button": "Se connecter", "signout": "Se déconnecter",
-		"bad_token": "Jeton incorrect.", "too_many": "Trop d'essais depuis cette adresse : réessayez dans quelques secondes.",
-		"signin_needed": "Connectez-vous d'abord.", "csrf": "Formulaire refusé : rechargez la page et recommencez.",
+		"home": "Site", "services": "Services", "counters": "Guichets", "agents": "Agents", "pauses": "Motifs de pause", "devices": "Appareils", "signout": "Se déconnecter",
 		"unavailable": "Le hub n'a pas pu enregistrer la modification : réessayez.", "saved": "Modification enregistrée.",
 		"error": "Erreur", "save": "Enregistrer", "add": "Ajouter", "edit": "Modifier", "delete": "Supprimer", "back": "Retour à la liste",
 		"settings": "Réglages du site", "site_name": "Nom du site", "info_fr": "Message d'accueil (français)", "info_en": "Message d'accueil (anglais)",
@@ -42,11 +38,7 @@ var texts = map[string]map[string]string{
 	},
 	"en": {
 		"admin": "Administration", "skip": "Skip to content", "nav": "Administration sections",
-		"home": "Site", "services": "Services", "counters": "Counters", "agents": "Agents", "pauses": "Pause reasons", "devices": "Devices",
-		"signin": "Sign in to the administration", "signin_help": "Enter the hub's admin token (the admin-token file of its data directory, or GUICHET_ADMIN_TOKEN).",
-		"token": "Admin token", "signin_button": "Sign in", "signout": "Sign out",
-		"bad_token": "Wrong token.", "too_many": "Too many attempts from this address: try again in a few seconds.",
-		"signin_needed": "Sign in first.", "csrf": "Form refused: reload the page and try again.",
+		"home": "Site", "services": "Services", "counters": "Counters", "agents": "Agents", "pauses": "Pause reasons", "devices": "Devices", "signout": "Sign out",
 		"unavailable": "The hub could not store the change: try again.", "saved": "Change saved.",
 		"error": "Error", "save": "Save", "add": "Add", "edit": "Edit", "delete": "Delete", "back": "Back to the list",
 		"settings": "Site settings", "site_name": "Site name", "info_fr": "Welcome message (French)", "info_en": "Welcome message (English)",

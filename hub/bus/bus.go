@@ -49,11 +49,16 @@ type Bus struct {
 	refresh time.Duration
 	offline int
 
-	mu        sync.Mutex
-	publicURL string                     // overrides the site's (SetPublicURL)
-	last      map[string][]byte          // retained payloads as last published
-	states    map[string]api.DeviceState // device states as last heard
-	kick      chan struct{}
+	mu           sync.Mutex
+	publicURL    string                     // overrides the site's (SetPublicURL)
+	last         map[string][]byte          // retained payloads as last published
+	asserted     bool                       // the retained topics were published since Run started
+	unheard      map[string]bool            // topics heard before they were, to judge then (reassert.go)
+	echoes       map[string][][]byte        // own retained publications not yet heard back, in order
+	reassert     map[string]bool            // retained topics someone else changed (reassert.go)
+	reassertedAt map[string]time.Time       // when each was last published again
+	states       map[string]api.DeviceState // device states as last heard
+	kick         chan struct{}
 
 	kioskList   []string // the enabled kiosks, sorted
 	kiosksStale bool     // the registry changed since kioskList was read
@@ -62,7 +67,7 @@ type Bus struct {
 // New returns the bus of the hub's site.
 func New(o Options) *Bus {
 	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh, offline: o.OfflineNumbers, publicURL: o.PublicURL,
-		last: map[string][]byte{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1), kiosksStale: true}
+		last: map[string][]byte{}, reassertedAt: map[string]time.Time{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1), kiosksStale: true}
 	if b.refresh <= 0 {
 		b.refresh = 30 * time.Second
 	}

@@ -79,6 +79,9 @@ func (r *Registry) Add(id, role, counter, actor string) (secret string, err erro
 	if !api.ValidDeviceID(id) {
 		return "", fmt.Errorf("%w: id %q: use 1 to 64 lower-case letters, digits, '-', '_' or '.'", ErrInvalid, id)
 	}
+	if id == HubUser {
+		return "", fmt.Errorf("%w: id %q is the hub's own user on an external broker", ErrInvalid, id)
+	}
 	if !slices.Contains(api.Roles, role) {
 		return "", fmt.Errorf("%w: role %q: one of %v", ErrInvalid, role, api.Roles)
 	}

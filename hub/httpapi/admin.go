@@ -6,40 +6,34 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/queue"
 )
 
-// The site's administration and the supervisor's actions. Until accounts
-// land (hub/auth), they take the admin token like every route that is not
-// public; each will move to the route table with one role: admin for the
-// site's changes, supervisor for the rest (adminRoutes and supervisorRoutes).
+// The site's administration (role admin) and the supervisor's actions
+// (role supervisor), declared in the route table with routes.go's.
 
-func (s *Server) adminRoutes() []Route {
-	return []Route{
-		{"GET", "/api/v1/site", false, s.getSite},
-		{"GET", "/api/v1/site/export", false, s.exportSite},
-		{"PUT", "/api/v1/site/settings", false, s.putSettings},
-		{"PUT", "/api/v1/site/pause-reasons", false, s.putPauseReasons},
-		{"PUT", "/api/v1/site/services/{id}", false, s.putService},
-		{"DELETE", "/api/v1/site/services/{id}", false, s.deleteService},
-		{"PUT", "/api/v1/site/counters/{id}", false, s.putCounter},
-		{"DELETE", "/api/v1/site/counters/{id}", false, s.deleteCounter},
-		{"PUT", "/api/v1/site/agents/{id}", false, s.putAgent},
-		{"DELETE", "/api/v1/site/agents/{id}", false, s.deleteAgent},
-	}
-}
+type addRoute func(method, pattern string, access auth.Access, about string, h http.HandlerFunc)
 
-func (s *Server) supervisorRoutes() []Route {
-	return []Route{
-		{"POST", "/api/v1/services/{id}/close", false, s.closeService},
-		{"POST", "/api/v1/services/{id}/reopen", false, s.reopenService},
-		{"PUT", "/api/v1/board/message", false, s.putBoardMessage},
-		{"POST", "/api/v1/tickets/{id}/transfer", false, s.transferTicket},
-		{"POST", "/api/v1/agents/{id}/pause", false, s.agentOp(api.OpPause)},
-		{"POST", "/api/v1/agents/{id}/resume", false, s.agentOp(api.OpResume)},
-		{"POST", "/api/v1/agents/{id}/signout", false, s.agentOp("sign_out")},
-	}
+func (s *Server) siteRoutes(add addRoute) {
+	add("GET", "/api/v1/site", auth.Admin, "the site as the hub runs it", s.getSite)
+	add("GET", "/api/v1/site/export", auth.Admin, "the site as a site file (YAML)", s.exportSite)
+	add("PUT", "/api/v1/site/settings", auth.Admin, "change the site's settings", s.putSettings)
+	add("PUT", "/api/v1/site/pause-reasons", auth.Admin, "change the pause reasons", s.putPauseReasons)
+	add("PUT", "/api/v1/site/services/{id}", auth.Admin, "add or change a service", s.putService)
+	add("DELETE", "/api/v1/site/services/{id}", auth.Admin, "remove a service", s.deleteService)
+	add("PUT", "/api/v1/site/counters/{id}", auth.Admin, "add or change a counter", s.putCounter)
+	add("DELETE", "/api/v1/site/counters/{id}", auth.Admin, "remove a counter", s.deleteCounter)
+	add("PUT", "/api/v1/site/agents/{id}", auth.Admin, "add or change an agent", s.putAgent)
+	add("DELETE", "/api/v1/site/agents/{id}", auth.Admin, "remove an agent", s.deleteAgent)
+	add("POST", "/api/v1/services/{id}/close", auth.Supervisor, "close a service to new tickets", s.closeService)
+	add("POST", "/api/v1/services/{id}/reopen", auth.Supervisor, "reopen a service", s.reopenService)
+	add("PUT", "/api/v1/board/message", auth.Supervisor, "the message on the waiting-room screens", s.putBoardMessage)
+	add("POST", "/api/v1/tickets/{id}/transfer", auth.Supervisor, "transfer a ticket", s.transferTicket)
+	add("POST", "/api/v1/agents/{id}/pause", auth.Supervisor, "pause an agent", s.agentOp(api.OpPause))
+	add("POST", "/api/v1/agents/{id}/resume", auth.Supervisor, "end an agent's pause", s.agentOp(api.OpResume))
+	add("POST", "/api/v1/agents/{id}/signout", auth.Supervisor, "sign an agent out of their counter", s.agentOp("sign_out"))
 }
 
 func (s *Server) getSite(w http.ResponseWriter, r *http.Request) {

@@ -61,8 +61,8 @@ func TestTheSiteIsChangedOverHTTPAndTheLogSaysWho(t *testing.T) {
 	var kinds []string
 	for _, ev := range evs.Events {
 		if queue.IsSiteChange(ev.Type) {
-			if ev.Actor != "api" {
-				t.Fatalf("%s by %q, want api", ev.Type, ev.Actor)
+			if ev.Actor != "admin-token" {
+				t.Fatalf("%s by %q, want admin-token", ev.Type, ev.Actor)
 			}
 			kinds = append(kinds, string(ev.Type))
 		}

@@ -16,6 +16,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/devices"
 	"guichet/hub/store"
@@ -389,15 +390,18 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	routed := map[string]bool{}
 	for _, r := range srv.Routes() {
 		m := strings.ToLower(r.Method)
-		routed[m+" "+r.Path] = true
-		op, ok := doc.Paths[r.Path][m]
+		routed[m+" "+r.Pattern] = true
+		op, ok := doc.Paths[r.Pattern][m]
 		if !ok {
-			t.Errorf("route %s %s is missing from openapi.json", r.Method, r.Path)
+			t.Errorf("route %s %s is missing from openapi.json", r.Method, r.Pattern)
 			continue
 		}
 		sec, hasSec := op["security"]
-		if public := hasSec && fmt.Sprint(sec) == "[]"; public != r.Public {
-			t.Errorf("%s %s: public %v in the server, %v in openapi.json", r.Method, r.Path, r.Public, public)
+		if public := hasSec && fmt.Sprint(sec) == "[]"; public != (r.Access == auth.Public) {
+			t.Errorf("%s %s: access %s in the route table, public %v in openapi.json", r.Method, r.Pattern, r.Access, public)
+		}
+		if access := fmt.Sprint(op["x-access"]); access != r.Access.String() {
+			t.Errorf("%s %s: access %s in the route table, %s in openapi.json (x-access)", r.Method, r.Pattern, r.Access, access)
 		}
 	}
 	for p, ops := range doc.Paths {

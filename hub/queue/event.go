@@ -71,6 +71,11 @@ type Event struct {
 	Recall        int       `json:"recall,omitempty"`
 	To            int       `json:"to,omitempty"`   // last number of a lease
 	Code          string    `json:"code,omitempty"` // appointment code
+	// An account event's (hub/auth) account, and the address the request
+	// came from: an agent's address is personal data, kept in the log and
+	// never published (hub/bus leaves account events out).
+	Account string `json:"account,omitempty"`
+	Address string `json:"address,omitempty"`
 
 	// Transfers (supervise.go).
 	ToAgent string    `json:"to_agent,omitempty"` // the agent a ticket is transferred to

@@ -27,6 +27,8 @@ import (
 	"guichet/hub"
 	"guichet/hub/admin"
 	"guichet/hub/api"
+	"guichet/hub/auth"
+	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
 	"guichet/hub/config"
@@ -69,6 +71,7 @@ type Server struct {
 	Store    *store.Store
 	Devices  *devices.Registry
 	Bus      *bus.Bus
+	Auth     *auth.Service
 	API      *httpapi.Server
 	Pages    *web.Pages
 	Admin    *admin.Pages
@@ -154,14 +157,18 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
-		TrustedProxies: o.TrustedProxies})
+	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
+	if err := s.Auth.SyncAgents(site.Agents); err != nil {
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
 	s.Pages = web.New(s.Hub, o.Log)
-	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Token: token, Log: o.Log, MQTTURL: s.MQTTURL,
+	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
 	s.Admin.Register(s.API)
-	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (jeton d'administration)."})
+	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
 	s.Pages.Register(s.API)
+	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
 	}
@@ -179,10 +186,16 @@ func (s *Server) recordFacts(site queue.Site) error {
 	return s.Store.SetSiteFacts(facts)
 }
 
-// siteChanged follows a change of the site made while the hub runs.
+// siteChanged follows a change of the site made while the hub runs: the
+// facts commands read, and an account for every new agent.
 func (s *Server) siteChanged(site queue.Site) {
 	if err := s.recordFacts(site); err != nil {
 		s.log.Warn("record the site's facts", "err", err)
+	}
+	if s.Auth != nil {
+		if err := s.Auth.SyncAgents(site.Agents); err != nil {
+			s.log.Warn("accounts of the site's agents", "err", err)
+		}
 	}
 }
 
@@ -236,7 +249,8 @@ func (s *Server) httpServer() *http.Server {
 
 func (s *Server) startMQTT(o Options) error {
 	if o.MQTTURL == "" {
-		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS})
+		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS,
+			Sessions: filepath.Join(o.Data, "broker.db")})
 		if err != nil {
 			return inUse(err, "--mqtt (or --mqtt-tls)")
 		}

@@ -29,9 +29,7 @@ func (b board) View(lang string) boardpage.View {
 
 func (b board) Watch() (<-chan struct{}, func()) { return b.p.hub.Watch() }
 
-func (p *Pages) registerDisplay(mux interface {
-	Handle(pattern string, h http.Handler)
-}) {
-	mux.Handle("GET /display/", http.StripPrefix("/display", boardpage.Handler(board{p}, p.log)))
-	mux.Handle("GET /display", http.RedirectHandler("/display/", http.StatusMovedPermanently))
+func (p *Pages) registerDisplay(page func(pattern, about string, h http.Handler)) {
+	page("/display/", "the waiting-room board, served by the hub", http.StripPrefix("/display", boardpage.Handler(board{p}, p.log)))
+	page("/display", "to /display/", http.RedirectHandler("/display/", http.StatusMovedPermanently))
 }

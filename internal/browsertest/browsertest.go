@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -168,49 +167,5 @@ func TimeZone(t testing.TB, ctx context.Context, tz string) {
 	t.Helper()
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: tz}); err != nil {
 		t.Fatalf("time zone %s: %v", tz, err)
-	}
-}
-
-// Violation is a rule of axe-core a page breaks.
-type Violation struct {
-	ID     string `json:"id"`
-	Impact string `json:"impact"`
-	Help   string `json:"help"`
-	Nodes  []struct {
-		Target []any  `json:"target"`
-		HTML   string `json:"html"`
-	} `json:"nodes"`
-}
-
-// Axe injects axe-core (from npm, pinned in internal/browsertest/axe,
-// installed by scripts/test-deps.sh) into the page and fails the test on
-// any serious or critical violation of the WCAG rules it checks.
-func Axe(t testing.TB, ctx context.Context) {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "axe", "node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Fatalf("axe-core is not installed (run scripts/test-deps.sh): %v", err)
-	}
-	Get(t, ctx, 10*time.Second, chromedp.Evaluate[bool](string(src)+";true"))
-	var vs []Violation
-	c, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	js, err := chromedp.Run(c, chromedp.Evaluate[string](`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}).then(r => JSON.stringify(r.violations))`,
-		chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("axe: %v", err)
-	}
-	if err := json.Unmarshal([]byte(js), &vs); err != nil {
-		t.Fatalf("axe's answer: %v", err)
-	}
-	for _, v := range vs {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			for _, n := range v.Nodes {
-				t.Errorf("axe %s (%s): %s at %v: %s", v.ID, v.Impact, v.Help, n.Target, n.HTML)
-			}
-		} else {
-			t.Logf("axe %s (%s): %s (%d places)", v.ID, v.Impact, v.Help, len(v.Nodes))
-		}
 	}
 }
