@@ -33,9 +33,10 @@ import (
 //     below zero.
 //  5. The range shown ("entre 10 et 20 min") holds about 80 % of real waits
 //     (calibrated on simulated days, docs/benchmarks.md): the waits to reach
-//     a ticket n calls away are spread like a gamma law of shape n, widened
-//     by the uncertainty of the rate (RangeSpread); its 10th and 90th
-//     percentiles bound the range. A ticket an agent free now will take has
+//     a ticket n calls away are spread like a gamma law of shape n ×
+//     RangeShape (several agents take calls in parallel, at times less
+//     spread than an exponential's), widened by the uncertainty of the rate
+//     (RangeSpread); its 10th and 90th percentiles bound the range. A ticket an agent free now will take has
 //     a range from zero to RangeFloor.
 //  6. No capacity on the ticket's channel: nobody serves it now, and there
 //     is no estimate (the screens say so rather than show a number).
@@ -62,11 +63,13 @@ type Estimate struct {
 	Known           bool
 }
 
-// RangeSpread is the relative uncertainty of a lane's rate, which widens the
-// range of a long wait; RangeFloor the top of the range of a ticket an agent
-// will take at once. Both are calibrated in docs/benchmarks.md.
+// RangeShape and RangeSpread shape the range (rule 5): the calls' spread,
+// and the relative uncertainty of a lane's rate, which widens the range of
+// a long wait; RangeFloor is the top of the range of a ticket an agent will
+// take at once. All are calibrated in docs/benchmarks.md.
 const (
-	RangeSpread = 0.25
+	RangeShape  = 2.6
+	RangeSpread = 0.35
 	RangeFloor  = 5 * time.Minute
 )
 
@@ -125,10 +128,10 @@ func (e *Engine) Summary(now time.Time) []ServiceSummary {
 		}
 		var ahead float64
 		var est Estimate
-		ahead, est = e.newTicket(PredictPace, s, main)
+		ahead, est = e.newTicket(PredictPace, now, s, main)
 		sum.Ahead, sum.EstimatedWait, sum.WaitLow, sum.WaitHigh, sum.Estimated = people(ahead), est.Wait, est.Low, est.High, est.Known
 		if s.Takes(Phone) {
-			ahead, est = e.newTicket(PredictPace, s, Phone)
+			ahead, est = e.newTicket(PredictPace, now, s, Phone)
 			sum.AheadPhone, sum.EstimatedWaitPhone, sum.WaitLowPhone, sum.WaitHighPhone, sum.EstimatedPhone = people(ahead), est.Wait, est.Low, est.High, est.Known
 		}
 		out = append(out, sum)
@@ -196,7 +199,7 @@ func (e *Engine) EstimateWith(p Predictor, now time.Time, id string) (ahead int,
 	if p == PredictQueueLength {
 		return people(n), e.estimateQL(s, t.Channel, n)
 	}
-	return people(n), e.estimatePace(s, t.Channel, n, share)
+	return people(n), withSpan(e.estimatePace(s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
 }
 
 // countAhead counts the tickets of lane l (of priority class) that are
@@ -238,7 +241,7 @@ func (e *Engine) priorityFirst() bool {
 
 // newTicket is the people ahead of, and the estimate of, a new ticket of
 // service s on channel ch issued now (with no priority), by predictor p.
-func (e *Engine) newTicket(p Predictor, s *Service, ch Channel) (ahead float64, est Estimate) {
+func (e *Engine) newTicket(p Predictor, now time.Time, s *Service, ch Channel) (ahead float64, est Estimate) {
 	share := e.blendedShare(s, other(ch))
 	for k, l := range e.lanes {
 		if k.service != s.ID {
@@ -253,17 +256,17 @@ func (e *Engine) newTicket(p Predictor, s *Service, ch Channel) (ahead float64, 
 	if p == PredictQueueLength {
 		return ahead, e.estimateQL(s, ch, ahead)
 	}
-	return ahead, e.estimatePace(s, ch, ahead, share)
+	return ahead, withSpan(e.estimatePace(s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
 }
 
 // NewTicketEstimate is the people ahead of, and the estimate of, a new
 // ticket of service on channel ch issued now, by predictor p.
-func (e *Engine) NewTicketEstimate(p Predictor, service string, ch Channel) (ahead int, est Estimate) {
+func (e *Engine) NewTicketEstimate(p Predictor, now time.Time, service string, ch Channel) (ahead int, est Estimate) {
 	s := e.services[service]
 	if s == nil {
 		return 0, Estimate{}
 	}
-	a, est := e.newTicket(p, s, ch)
+	a, est := e.newTicket(p, now, s, ch)
 	return people(a), est
 }
 
@@ -297,12 +300,47 @@ func (e *Engine) estimatePace(s *Service, ch Channel, ahead, share float64) Esti
 	wait := time.Duration((calls - 0.5) / rate)
 	// The wait to the n-th call is spread like a gamma law of shape n; the
 	// rate's own uncertainty keeps a long wait's range from narrowing to nothing.
-	shape := 1 / (1/calls + RangeSpread*RangeSpread)
+	shape := 1 / (1/(RangeShape*calls) + RangeSpread*RangeSpread)
 	lo, hi := gammaQuantile(shape, -zRange), gammaQuantile(shape, zRange)
 	mean := float64(wait)
 	return Estimate{Wait: wait.Round(time.Second), Known: true,
 		Low:  time.Duration(mean * lo).Round(time.Second),
 		High: max(time.Duration(mean*hi).Round(time.Second), RangeFloor)}
+}
+
+// SpanWeight is the weight, in the wait shown, of the span of the line
+// ahead (rule 4): how long before the ticket the first of its lane still
+// waiting came, times SpanScale — the head-of-line wait of Ibrahim and
+// Whitt ("Real-time delay estimation based on delay history", M&SOM 2009),
+// which knows what the agents' pace does not: the departures, pauses and
+// pressure of the last minutes. Calibrated in docs/benchmarks.md.
+const (
+	SpanWeight = 0.3
+	SpanScale  = 1.5
+)
+
+// withSpan blends an estimate at the agents' pace with the span of the line
+// ahead, scaling its range with it.
+func withSpan(est Estimate, span time.Duration) Estimate {
+	if !est.Known || est.Wait <= 0 || span <= 0 {
+		return est
+	}
+	w := time.Duration((1-SpanWeight)*float64(est.Wait) + SpanWeight*SpanScale*float64(span))
+	f := float64(w) / float64(est.Wait)
+	return Estimate{Wait: w.Round(time.Second), Low: time.Duration(f * float64(est.Low)).Round(time.Second),
+		High: max(time.Duration(f*float64(est.High)).Round(time.Second), RangeFloor), Known: true}
+}
+
+// headIssued is when the first ticket still waiting of s on channel ch
+// came (among those without an appointment), before; before itself if none.
+func (e *Engine) headIssued(s *Service, ch Channel, before time.Time) time.Time {
+	head := before
+	for _, class := range []Priority{PriorityNone, PriorityPublic} {
+		if l := e.lanes[laneKey{s.ID, ch, class}]; l != nil && len(l.tickets) > 0 && l.tickets[0].IssuedAt.Before(head) {
+			head = l.tickets[0].IssuedAt
+		}
+	}
+	return head
 }
 
 // zRange is the normal quantile of 90 %: the range is from the 10th to the

@@ -28,6 +28,10 @@ import (
 // PaceWeight is the weight of the newest ticket in an agent's moving means.
 const PaceWeight = 0.2
 
+// PriorShare is the weight of the skills' shares in an agent's lane shares,
+// however many calls were learnt.
+const PriorShare = 0.3
+
 // WrapUpCap is the longest pause between a ticket's end and the agent's next
 // call that still counts as the agent's work (filing, notes).
 const WrapUpCap = 90 * time.Second
@@ -164,8 +168,10 @@ func (e *Engine) shareAndCycle(c *Counter, a *Agent, l Lane) (float64, time.Dura
 			sum += p.shares[k]
 		}
 		if sum > 0 {
+			// Learnt, but never far from what the skills say: an agent whose
+			// colleagues took a lane so far takes it when they leave.
 			for k := range learnt {
-				learnt[k] /= sum
+				learnt[k] = (1-PriorShare)*learnt[k]/sum + PriorShare*prior[k]
 			}
 			shares = learnt
 		}

@@ -312,7 +312,7 @@ func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 		}
 	}
 	// The queue-length rule: both are free, (4 + 0.5 − 1.25) × 6 min / 1.25 = 15.6 min.
-	if _, est := h.e.NewTicketEstimate(PredictQueueLength, "A", Visit); est.Wait != 15*time.Minute+36*time.Second {
+	if _, est := h.e.NewTicketEstimate(PredictQueueLength, h.now, "A", Visit); est.Wait != 15*time.Minute+36*time.Second {
 		t.Fatalf("queue-length estimate %s, want 15m36s", est.Wait)
 	}
 	// At the agents' pace, before any is measured: ana takes A for 0.75 of
