@@ -52,11 +52,10 @@ func TicketView(e *queue.Engine, now time.Time, t queue.Ticket) api.Ticket {
 		v.CounterName = c.Name
 	}
 	if t.State == queue.Waiting {
-		ahead, wait, ok := e.Position(now, t.ID)
+		ahead, est, _ := e.Estimate(now, t.ID)
 		v.Ahead = &ahead
-		if ok {
-			s := int(wait.Seconds())
-			v.EstimatedWait = &s
+		if est.Known {
+			v.EstimatedWait, v.EstimatedWaitMin, v.EstimatedWaitMax = seconds(est.Wait), seconds(est.Low), seconds(est.High)
 		}
 	}
 	return v
@@ -104,12 +103,11 @@ func QueueView(e *queue.Engine, now time.Time) api.Queue {
 			WaitingPhone: s.WaitingPhone, LongestWait: int(s.LongestWait.Seconds()), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
 			Agents: s.Agents, Open: s.Open, NextOpen: timePtr(e, s.NextOpen), Channels: channels(svc.Channels)}
 		if s.Estimated {
-			w := int(s.EstimatedWait.Seconds())
-			sq.EstimatedWait = &w
+			sq.EstimatedWait, sq.EstimatedWaitMin, sq.EstimatedWaitMax = seconds(s.EstimatedWait), seconds(s.WaitLow), seconds(s.WaitHigh)
 		}
 		if s.EstimatedPhone {
-			w := int(s.EstimatedWaitPhone.Seconds())
-			sq.EstimatedWaitPhone = &w
+			sq.EstimatedWaitPhone, sq.EstimatedWaitPhoneMin, sq.EstimatedWaitPhoneMax =
+				seconds(s.EstimatedWaitPhone), seconds(s.WaitLowPhone), seconds(s.WaitHighPhone)
 		}
 		q.Services = append(q.Services, sq)
 	}
@@ -129,4 +127,10 @@ func ServicesView(e *queue.Engine, now time.Time) []api.Service {
 		}
 	}
 	return out
+}
+
+// seconds is a duration in whole seconds, for the wire.
+func seconds(d time.Duration) *int {
+	s := int(d.Seconds())
+	return &s
 }
