@@ -117,6 +117,29 @@ func Start(t testing.TB, o Options) *Server {
 	return s
 }
 
+// Register adds a redirect URI to the hub's registration at the provider
+// (a hub started after the provider, on a port of its own).
+func (s *Server) Register(redirectURI string) {
+	c := s.st.client
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.redirectURIs = append(c.redirectURIs, redirectURI)
+}
+
+// SetClaim changes a claim of a user (as an admin of the directory
+// changes their groups).
+func (s *Server) SetClaim(username, claim string, value any) {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	u := s.st.users[username]
+	c := map[string]any{}
+	for k, v := range u.Claims {
+		c[k] = v
+	}
+	c[claim] = value
+	u.Claims = c
+}
+
 // Close stops the provider (to test a provider that is down).
 func (s *Server) Close() { s.srv.Close() }
 

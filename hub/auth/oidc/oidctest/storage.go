@@ -71,6 +71,7 @@ func (a *authRequest) Done() bool                            { return a.done }
 // client that authenticates with HTTP Basic, code flow only.
 type client struct {
 	id, secret   string
+	mu           sync.Mutex
 	redirectURIs []string
 	idLifetime   time.Duration
 	userinfoOnly bool
