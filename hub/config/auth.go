@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // AuthConf is the site file's auth section: the external sign-ins the
@@ -286,3 +289,25 @@ func (o *OIDCConf) Where() string { return fmt.Sprintf("%s:%d", o.pos.file, o.po
 
 // Where is the provider entry's place in the file ("site.yaml:42").
 func (c *CASConf) Where() string { return fmt.Sprintf("%s:%d", c.pos.file, c.pos.line) }
+
+// ParseAuth reads a file that holds only an auth section ("auth: …"), as
+// guichet demo --auth takes it, checked as in a site file; name is used in
+// error messages.
+func ParseAuth(name string, data []byte) (AuthConf, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return AuthConf{}, yamlError(name, &root, err)
+	}
+	var c struct {
+		Auth AuthConf `yaml:"auth"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return AuthConf{}, yamlError(name, &root, err)
+	}
+	if err := c.Auth.check(&locator{name: name, root: &root}); err != nil {
+		return AuthConf{}, err
+	}
+	return c.Auth, nil
+}

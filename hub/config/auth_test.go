@@ -90,3 +90,17 @@ func TestClientSecretFromTheEnvironmentOrAFile(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// A file of its own holds an auth section for guichet demo --auth; its
+// errors name its own lines.
+func TestAuthFileAlone(t *testing.T) {
+	i := strings.Index(authSite, "auth:")
+	a, err := ParseAuth("auth.yaml", []byte(authSite[i:]))
+	if err != nil || len(a.OIDC) != 1 || len(a.CAS) != 1 || a.OIDC[0].Where() != "auth.yaml:3" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	_, err = ParseAuth("auth.yaml", []byte(strings.Replace(authSite[i:], "client_id: guichet", "client_id: ''", 1)))
+	if err == nil || !strings.Contains(err.Error(), "auth.yaml:6: auth.oidc[0].client_id") {
+		t.Fatalf("%v", err)
+	}
+}

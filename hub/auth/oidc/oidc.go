@@ -167,11 +167,17 @@ func (p *Provider) discover(ctx context.Context, force bool) (*discovered, error
 	return p.disc, nil
 }
 
-// Watch discovers the provider, and while it cannot, logs why and tries
-// again every retry until it can or ctx ends: a hub starts while its
-// provider is down, and its button works once the provider is back.
+// Watch tries discovery again every retry, until it succeeds or ctx
+// ends, logging each failure: a hub starts while its provider is down
+// (after a first Discover that failed), and its button works once the
+// provider is back.
 func (p *Provider) Watch(ctx context.Context, retry time.Duration) {
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retry):
+		}
 		c, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := p.Discover(c)
 		cancel()
@@ -179,11 +185,6 @@ func (p *Provider) Watch(ctx context.Context, retry time.Duration) {
 			return
 		}
 		p.o.Log.Error("OpenID provider unreachable: its sign-in button fails until it answers; trying again", "provider", p.o.Name, "retry", retry, "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(retry):
-		}
 	}
 }
 
