@@ -135,7 +135,7 @@ func (p *Provider) Discover(ctx context.Context) error {
 
 // retryEvery bounds how often a sign-in tries discovery again while the
 // provider is down.
-const retryEvery = 5 * time.Second
+const retryEvery = 2 * time.Second
 
 func (p *Provider) discover(ctx context.Context, force bool) (*discovered, error) {
 	p.mu.Lock()
