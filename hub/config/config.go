@@ -33,6 +33,7 @@ type Config struct {
 	Services []Service   `yaml:"services"`
 	Counters []Counter   `yaml:"counters"`
 	Agents   []AgentConf `yaml:"agents"`
+	Auth     AuthConf    `yaml:"auth"` // external sign-ins (auth.go)
 
 	// Hash is the file's SHA-256, hex: the hub records it with the site it
 	// loads, and loads the file again only when it changed.
@@ -188,8 +189,12 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, queue.Site{}, yamlError(name, &root, err)
 	}
-	site, err := c.site(&locator{name: name, root: &root})
+	l := &locator{name: name, root: &root}
+	site, err := c.site(l)
 	if err != nil {
+		return nil, queue.Site{}, err
+	}
+	if err := c.Auth.check(l); err != nil {
 		return nil, queue.Site{}, err
 	}
 	sum := sha256.Sum256(data)
@@ -267,6 +272,12 @@ type locator struct {
 
 // errf reports an error at the field path (keys and sequence indices).
 func (l *locator) errf(path []any, format string, args ...any) error {
+	line, field := l.where(path)
+	return &Error{File: l.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// where finds the line of the field at path, and its dotted name.
+func (l *locator) where(path []any) (int, string) {
 	n := l.root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -302,7 +313,7 @@ func (l *locator) errf(path []any, format string, args ...any) error {
 			}
 		}
 	}
-	return &Error{File: l.name, Line: line, Field: field.String(), Msg: fmt.Sprintf(format, args...)}
+	return line, field.String()
 }
 
 // site builds the engine's view of the configuration, and holds it to the

@@ -161,6 +161,9 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
 	}
+	if err := s.addProviders(ctx, o); err != nil {
+		return nil, err
+	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
