@@ -213,17 +213,28 @@ func encodeReply(r api.Reply) []byte {
 }
 
 // DeviceState records what a device published on its state topic (or what
-// its last will said).
+// its last will said). A state the hub would not take (devices.ParseState:
+// too large, not an object, not UTF-8) is not kept, and the topic is
+// cleared: the embedded broker refuses such a publish, but an external one
+// cannot read payloads and would keep it retained for every reader.
 func (b *Bus) DeviceState(id string, payload []byte) {
-	var st api.DeviceState
 	if len(payload) == 0 {
 		b.mu.Lock()
 		delete(b.states, id)
 		b.mu.Unlock()
 		return
 	}
-	if err := json.Unmarshal(payload, &st); err != nil {
-		b.log.Warn("device state unreadable", "device", id, "err", err)
+	st, err := devices.ParseState(payload)
+	if err != nil {
+		b.log.Warn("device state refused: the topic is cleared", "device", id, "bytes", len(payload), "err", err)
+		b.mu.Lock()
+		delete(b.states, id)
+		if b.reassert == nil {
+			b.reassert = map[string]bool{}
+		}
+		b.reassert[b.topics.DeviceState(id)] = true
+		b.mu.Unlock()
+		b.Kick()
 		return
 	}
 	b.mu.Lock()
