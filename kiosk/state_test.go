@@ -16,7 +16,7 @@ import (
 )
 
 // openKiosk makes a kiosk on a fake link, its journal in dir.
-func openKiosk(t *testing.T, f *fakeLink, pr printer.Printer, dir string, clock func() time.Time) *kiosk.Kiosk {
+func openKiosk(t testing.TB, f *fakeLink, pr printer.Printer, dir string, clock func() time.Time) *kiosk.Kiosk {
 	t.Helper()
 	k, err := kiosk.New(kiosk.Options{Link: f, Printer: pr, DataDir: dir, Poll: time.Hour, Timeout: 50 * time.Millisecond,
 		Clock: clock, Log: nil}) // no logger: nothing logged, nothing breaks
@@ -27,7 +27,7 @@ func openKiosk(t *testing.T, f *fakeLink, pr printer.Printer, dir string, clock 
 	return k
 }
 
-func newPrinter(t *testing.T) *virtual.Printer {
+func newPrinter(t testing.TB) *virtual.Printer {
 	p, err := virtual.New(filepath.Join(t.TempDir(), "tickets"), 80)
 	if err != nil {
 		t.Fatal(err)
