@@ -163,3 +163,14 @@ func FuzzParseCommand(f *testing.F) {
 // commandCodes are the codes ParseCommand refuses with: the request's own.
 var commandCodes = map[string]bool{CodeBadRequest: true, CodeUnknownOp: true, CodeUnknownField: true,
 	CodeTooLarge: true, CodeInvalid: true}
+
+// A command over the size limit is refused, as the answer to its id: a
+// device keeps a command until it is answered, and resent it at every
+// connection.
+func TestATooLargeCommandIsAnsweredWithItsID(t *testing.T) {
+	payload := `{"id":"big-1","op":"issue_ticket","args":{"service":"` + strings.Repeat("E", MaxCommandSize) + `"}}`
+	_, _, err := ParseCommand([]byte(payload))
+	if err == nil || err.Code != CodeTooLarge || err.ID != "big-1" {
+		t.Fatalf("ParseCommand = %+v", err)
+	}
+}

@@ -144,19 +144,7 @@ var badInput = map[string]bool{api.CodeInvalid: true, api.CodeBadRequest: true, 
 // topic: refused, logged, nothing done.
 func (b *Bus) Foreign(d *devices.Device, topic string, payload []byte) []byte {
 	b.log.Warn("command for another device refused", "device", d.ID, "topic", topic)
-	return encodeReply(api.ErrorReply(commandID(payload), api.CodeForbidden, "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
-}
-
-// commandID reads the id of a command that will not be run, to answer it.
-func commandID(payload []byte) string {
-	var probe struct {
-		ID string `json:"id"`
-	}
-	json.Unmarshal(payload, &probe)
-	if !api.ValidCommandID(probe.ID) {
-		return ""
-	}
-	return probe.ID
+	return encodeReply(api.ErrorReply(api.CommandID(payload), api.CodeForbidden, "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
 }
 
 // commandKey is the idempotency key of device's command id.

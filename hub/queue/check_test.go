@@ -66,3 +66,18 @@ func TestCheckFindsABrokenQueue(t *testing.T) {
 		})
 	}
 }
+
+// The log holds the accounts' events beside the queue's; the hub writes
+// them without the engine, so the engine must not count them, nor roll
+// over to a new day on one: rebuilt from the log at a restart, it was not
+// the live engine (one more event applied, yesterday's finished tickets
+// dropped before the day's first ticket).
+func TestAnEventOfAnotherKindChangesNothing(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.issue(issueReq{Service: "A", Channel: Visit})
+	before := h.state()
+	h.e.Apply(Event{At: day0.Add(36 * time.Hour), Type: "account.signed_in", Account: "ana", Address: "10.0.0.1"})
+	if after := h.state(); after != before {
+		t.Fatalf("an account event changed the engine:\n%s\n%s", before, after)
+	}
+}
