@@ -31,6 +31,8 @@ type Config struct {
 	Services []Service   `yaml:"services"`
 	Counters []Counter   `yaml:"counters"`
 	Agents   []AgentConf `yaml:"agents"`
+	// Destinations: where the hub delivers its events (destinations.go).
+	Destinations []DestinationConf `yaml:"destinations,omitempty"`
 }
 
 // SiteConf describes the town hall.
@@ -166,8 +168,12 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, queue.Site{}, yamlError(name, &root, err)
 	}
-	site, err := c.site(&locator{name: name, root: &root})
+	l := &locator{name: name, root: &root}
+	site, err := c.site(l)
 	if err != nil {
+		return nil, queue.Site{}, err
+	}
+	if err := c.checkDestinations(l); err != nil {
 		return nil, queue.Site{}, err
 	}
 	return &c, site, nil

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"guichet/cloud"
+	"guichet/cloud/webhook"
+	"guichet/hub/config"
+	"guichet/internal/stdwebhook"
+)
+
+// Destinations builds the site file's destinations, reading their secrets
+// from the environment or their files. An error names the destination and
+// what is missing, never a secret.
+func Destinations(c *config.Config, site string, log *slog.Logger) ([]cloud.DestinationOptions, error) {
+	var out []cloud.DestinationOptions
+	for _, d := range c.Destinations {
+		o := cloud.DestinationOptions{Name: d.Name, Kind: d.Type, Types: d.Types, Purpose: cloud.Public,
+			DeadLetterAfter: d.DeadLetterAfter.Or(0), MaxBackoff: d.MaxBackoff.Or(0)}
+		if d.CRM {
+			o.Purpose = cloud.CRM
+		}
+		var err error
+		switch d.Type {
+		case config.DestWebhook:
+			err = webhookDest(&o, d)
+		default:
+			err = fmt.Errorf("type %q not supported by this build", d.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", d.Name, err)
+		}
+		out = append(out, o)
+		log.Info("destination configured", "destination", d.Name, "type", d.Type, "crm", o.Purpose == cloud.CRM, "types", d.Types)
+	}
+	return out, nil
+}
+
+func webhookDest(o *cloud.DestinationOptions, d config.DestinationConf) error {
+	text, err := secretOf(d.SecretEnv, d.SecretFile)
+	if err != nil {
+		return err
+	}
+	secret, err := stdwebhook.ParseSecret(text)
+	if err != nil {
+		return fmt.Errorf("secret: %w", err)
+	}
+	wo := webhook.Options{URL: d.URL, Secret: secret, Batched: d.Mode == "batched", Timeout: d.Timeout.Or(10 * time.Second)}
+	if d.CAFile != "" {
+		if wo.RootCAs, err = webhook.LoadCA(d.CAFile); err != nil {
+			return err
+		}
+	}
+	w, err := webhook.New(wo)
+	if err != nil {
+		return err
+	}
+	batch := d.Batch
+	if batch == 0 {
+		batch = 100
+	}
+	o.Dest, o.Batch = w, w.Batch(batch)
+	return nil
+}
+
+// secretOf reads a secret from the environment variable env or the file.
+func secretOf(env, file string) (string, error) {
+	if env != "" {
+		v := strings.TrimSpace(os.Getenv(env))
+		if v == "" {
+			return "", fmt.Errorf("the environment variable %s is empty or not set", env)
+		}
+		return v, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read the secret's file: %w", err)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("the secret's file %s is empty", file)
+	}
+	return v, nil
+}
