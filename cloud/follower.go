@@ -90,7 +90,7 @@ func newFollower(o *Outbox, d DestinationOptions) *follower {
 	if d.MaxBackoff <= 0 {
 		d.MaxBackoff = DefaultMaxBackoff
 	}
-	d.MaxBackoff = max(d.MaxBackoff, d.MinBackoff)
+	d.MinBackoff = min(d.MinBackoff, d.MaxBackoff)
 	log := o.log.With("destination", d.Name)
 	return &follower{o: o, d: d, log: log, mapper: NewMapper(o.opts.Site(), o.opts.Log, d.Purpose),
 		resume: make(chan struct{}, 1), state: StateOK}
