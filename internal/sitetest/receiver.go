@@ -1,6 +1,7 @@
 package sitetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -91,6 +92,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.requests++
 	n, behave := r.requests, r.behave
 	r.mu.Unlock()
+	req.Body = io.NopCloser(bytes.NewReader(body)) // for behave
 	if behave != nil && behave(w, req, n) {
 		return
 	}
