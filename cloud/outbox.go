@@ -96,7 +96,7 @@ func (o *Outbox) start(f *follower) {
 }
 
 // Close stops every destination; each writes its cursor (after its
-// Syncer) before Close returns.
+// Syncer) before Close returns; then the connectors that can be are closed.
 func (o *Outbox) Close() {
 	o.mu.Lock()
 	cancel := o.cancel
@@ -105,6 +105,15 @@ func (o *Outbox) Close() {
 		cancel()
 	}
 	o.wg.Wait()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, f := range o.followers {
+		if c, ok := f.d.Dest.(interface{ Close() error }); ok {
+			if err := c.Close(); err != nil {
+				f.log.Warn("close the destination", "err", err)
+			}
+		}
+	}
 }
 
 func (o *Outbox) follower(name string) (*follower, error) {

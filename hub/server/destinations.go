@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -8,7 +9,9 @@ import (
 	"time"
 
 	"guichet/cloud"
+	"guichet/cloud/bridge"
 	"guichet/cloud/webhook"
+	"guichet/hub/api"
 	"guichet/hub/config"
 	"guichet/internal/stdwebhook"
 )
@@ -28,6 +31,8 @@ func Destinations(c *config.Config, site string, log *slog.Logger) ([]cloud.Dest
 		switch d.Type {
 		case config.DestWebhook:
 			err = webhookDest(&o, d)
+		case config.DestBridge:
+			err = bridgeDest(&o, d, site, log)
 		default:
 			err = fmt.Errorf("type %q not supported by this build", d.Type)
 		}
@@ -64,6 +69,32 @@ func webhookDest(o *cloud.DestinationOptions, d config.DestinationConf) error {
 		batch = 100
 	}
 	o.Dest, o.Batch = w, w.Batch(batch)
+	return nil
+}
+
+func bridgeDest(o *cloud.DestinationOptions, d config.DestinationConf, site string, log *slog.Logger) error {
+	bo := bridge.Options{URL: d.URL, Username: d.Username, Topics: api.Topics{Site: site}, Timeout: d.Timeout.Or(10 * time.Second), Log: log}
+	var err error
+	if d.Username != "" {
+		if bo.Password, err = secretOf(d.PasswordEnv, d.PasswordFile); err != nil {
+			return err
+		}
+	}
+	if bo.Prefix, err = bridge.ParseTopicPrefix(d.TopicPrefix); err != nil {
+		return err
+	}
+	if d.CAFile != "" {
+		pool, err := webhook.LoadCA(d.CAFile)
+		if err != nil {
+			return err
+		}
+		bo.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	b, err := bridge.New(bo)
+	if err != nil {
+		return err
+	}
+	o.Dest, o.Batch = b, 100
 	return nil
 }
 
