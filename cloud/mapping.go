@@ -60,6 +60,7 @@ type ticket struct {
 	day                 string
 	channel, priority   string
 	issuedAt, appointAt time.Time
+	citizen             string // only shown to CRM destinations
 }
 
 func (t *ticket) apply(ev queue.Event) {
@@ -72,10 +73,17 @@ func (t *ticket) apply(ev queue.Event) {
 		if !ev.IssuedAt.IsZero() { // printed offline: its place in the queue
 			t.issuedAt = ev.IssuedAt
 		}
+		t.citizen = ev.Citizen
+	case citizenAttached:
+		t.citizen = ev.Citizen
 	case queue.TicketTransferred:
 		t.service = ev.Service
 	}
 }
+
+// citizenAttached is the citizen file's event attaching a ticket to a
+// citizen (hub/queue, with the citizen file).
+const citizenAttached queue.EventType = "ticket.citizen_attached"
 
 // maxTickets bounds the tickets a Mapper remembers; beyond, it forgets
 // them all and reads the ones it meets again from the log.
@@ -227,6 +235,10 @@ func (m *Mapper) Data(ctx context.Context, ev queue.Event) (api.EventData, error
 	d.CounterName, d.AgentName = m.site.Counters[d.Counter], m.site.Agents[d.Agent]
 	if m.purpose == CRM {
 		d.Citizen = ev.Citizen
+		if d.Citizen == "" && ev.Ticket != "" {
+			t, _ := m.ticketAt(ctx, ev) // known: read above
+			d.Citizen = t.citizen
+		}
 	}
 	return d, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"guichet/cloud"
 	"guichet/cloud/bridge"
+	"guichet/cloud/suitecrm"
 	"guichet/cloud/webhook"
 	"guichet/hub/api"
 	"guichet/hub/config"
@@ -33,6 +34,8 @@ func Destinations(c *config.Config, site string, log *slog.Logger) ([]cloud.Dest
 			err = webhookDest(&o, d)
 		case config.DestBridge:
 			err = bridgeDest(&o, d, site, log)
+		case config.DestSuiteCRM:
+			err = suitecrmDest(&o, d)
 		default:
 			err = fmt.Errorf("type %q not supported by this build", d.Type)
 		}
@@ -95,6 +98,30 @@ func bridgeDest(o *cloud.DestinationOptions, d config.DestinationConf, site stri
 		return err
 	}
 	o.Dest, o.Batch = b, 100
+	return nil
+}
+
+func suitecrmDest(o *cloud.DestinationOptions, d config.DestinationConf) error {
+	secret, err := secretOf(d.ClientSecretEnv, d.ClientSecretFile)
+	if err != nil {
+		return err
+	}
+	so := suitecrm.Options{URL: d.URL, ClientID: d.ClientID, ClientSecret: secret, Record: d.Record,
+		CreateContacts: d.CreateContacts, Timeout: d.Timeout.Or(10 * time.Second)}
+	if d.CAFile != "" {
+		if so.RootCAs, err = webhook.LoadCA(d.CAFile); err != nil {
+			return err
+		}
+	}
+	c, err := suitecrm.New(so)
+	if err != nil {
+		return err
+	}
+	// The CRM's purpose: it finds the contact by the citizen field.
+	o.Dest, o.Batch, o.Purpose = c, 1, cloud.CRM
+	if len(o.Types) == 0 {
+		o.Types = []string{"ticket.served"}
+	}
 	return nil
 }
 
