@@ -146,9 +146,12 @@ func TestSignatureAcceptedByTheStandardWebhooksLibrary(t *testing.T) {
 			if res.StatusCode != 400 {
 				t.Fatalf("a body changed by one byte: %d", res.StatusCode)
 			}
-			l := j.results()
-			if bad := l[len(l)-1]; bad["ok"] != false || !strings.Contains(fmt.Sprint(bad["error"]), "signature") {
-				t.Fatalf("the judge on a changed body: %v", bad)
+			refused := false
+			for _, l := range j.results() {
+				refused = refused || l["ok"] == false && l["id"] == h.Get("webhook-id") && strings.Contains(fmt.Sprint(l["error"]), "signature")
+			}
+			if !refused {
+				t.Fatalf("the judge did not say why it refused the changed body: %v", j.results())
 			}
 		})
 	}
