@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"guichet/cloud"
+	"guichet/cloud/who"
 	"guichet/hub/api"
 )
 
@@ -107,7 +108,7 @@ func (c *SuiteCRM) record(ctx context.Context, ev cloud.Event) error {
 	} else if len(found) > 0 {
 		return nil // made by an earlier delivery
 	}
-	contact, err := c.contact(ctx, ParseWho(d.Citizen))
+	contact, err := c.contact(ctx, who.Parse(d.Citizen))
 	if err != nil {
 		return err
 	}
@@ -173,11 +174,11 @@ func description(d api.EventData) string {
 	return b.String()
 }
 
-// contact finds the Contact of who, by phone then e-mail; makes it if the
+// contact finds the Contact of p, by phone then e-mail; makes it if the
 // town wants and none is found. "" if there is none.
-func (c *SuiteCRM) contact(ctx context.Context, who Who) (string, error) {
-	if who.Phone != "" {
-		for _, w := range phoneWritings(who.Phone) {
+func (c *SuiteCRM) contact(ctx context.Context, p who.Who) (string, error) {
+	if p.Phone != "" {
+		for _, w := range who.PhoneWritings(p.Phone) {
 			q := url.Values{"filter[operator]": {"or"}}
 			for _, f := range []string{"phone_mobile", "phone_work", "phone_home", "phone_other"} {
 				q.Set("filter["+f+"][eq]", w)
@@ -188,15 +189,15 @@ func (c *SuiteCRM) contact(ctx context.Context, who Who) (string, error) {
 			}
 			for _, r := range found {
 				for _, f := range []string{"phone_mobile", "phone_work", "phone_home", "phone_other"} {
-					if s, _ := r.Attributes[f].(string); samePhone(s, who.Phone) {
+					if s, _ := r.Attributes[f].(string); who.SamePhone(s, p.Phone) {
 						return r.ID, nil
 					}
 				}
 			}
 		}
 	}
-	if who.Email != "" {
-		found, err := c.find(ctx, "Contacts", url.Values{"filter[email1][eq]": {who.Email}})
+	if p.Email != "" {
+		found, err := c.find(ctx, "Contacts", url.Values{"filter[email1][eq]": {p.Email}})
 		if err != nil {
 			return "", err
 		}
@@ -204,18 +205,18 @@ func (c *SuiteCRM) contact(ctx context.Context, who Who) (string, error) {
 			return found[0].ID, nil
 		}
 	}
-	if !c.o.CreateContacts || who.Phone == "" && who.Email == "" {
+	if !c.o.CreateContacts || p.Phone == "" && p.Email == "" {
 		return "", nil
 	}
-	attrs := map[string]any{"first_name": who.FirstName, "last_name": who.LastName, "lead_source": "Guichet"}
-	if who.LastName == "" {
+	attrs := map[string]any{"first_name": p.FirstName, "last_name": p.LastName, "lead_source": "Guichet"}
+	if p.LastName == "" {
 		attrs["last_name"] = "(inconnu)"
 	}
-	if who.Phone != "" {
-		attrs["phone_mobile"] = who.Phone
+	if p.Phone != "" {
+		attrs["phone_mobile"] = p.Phone
 	}
-	if who.Email != "" {
-		attrs["email1"] = who.Email
+	if p.Email != "" {
+		attrs["email1"] = p.Email
 	}
 	var made struct {
 		Data struct {

@@ -10,6 +10,7 @@ import (
 
 	"guichet/cloud"
 	"guichet/cloud/bridge"
+	"guichet/cloud/lutece"
 	"guichet/cloud/suitecrm"
 	"guichet/cloud/webhook"
 	"guichet/hub/api"
@@ -36,6 +37,8 @@ func Destinations(c *config.Config, site string, log *slog.Logger) ([]cloud.Dest
 			err = bridgeDest(&o, d, site, log)
 		case config.DestSuiteCRM:
 			err = suitecrmDest(&o, d)
+		case config.DestLutece:
+			err = luteceDest(&o, d)
 		default:
 			err = fmt.Errorf("type %q not supported by this build", d.Type)
 		}
@@ -121,6 +124,30 @@ func suitecrmDest(o *cloud.DestinationOptions, d config.DestinationConf) error {
 	o.Dest, o.Batch, o.Purpose = c, 1, cloud.CRM
 	if len(o.Types) == 0 {
 		o.Types = []string{"ticket.served"}
+	}
+	return nil
+}
+
+func luteceDest(o *cloud.DestinationOptions, d config.DestinationConf) error {
+	lo := lutece.Options{URL: d.URL, DemandType: d.DemandType, Timeout: d.Timeout.Or(10 * time.Second)}
+	var err error
+	if d.TokenEnv != "" || d.TokenFile != "" {
+		if lo.Token, err = secretOf(d.TokenEnv, d.TokenFile); err != nil {
+			return err
+		}
+	}
+	if d.CAFile != "" {
+		if lo.RootCAs, err = webhook.LoadCA(d.CAFile); err != nil {
+			return err
+		}
+	}
+	l, err := lutece.New(lo)
+	if err != nil {
+		return err
+	}
+	o.Dest, o.Batch, o.Purpose = l, 1, cloud.CRM
+	if len(o.Types) == 0 {
+		o.Types = lutece.Types
 	}
 	return nil
 }

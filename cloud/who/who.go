@@ -1,4 +1,8 @@
-package suitecrm
+// Package who reads what the hub knows of a person from the free-text
+// citizen field an agent or a form typed ("Jean Dupont, 06 01 02 03 04,
+// jean@example.fr"), for the CRM connectors (suitecrm, lutece). It logs
+// nothing.
+package who
 
 import (
 	"regexp"
@@ -22,8 +26,8 @@ var (
 	phoneRe = regexp.MustCompile(`\+?[0-9][0-9 .\-/()]{7,}[0-9]`)
 )
 
-// ParseWho reads a free-text citizen field.
-func ParseWho(text string) Who {
+// Parse reads a free-text citizen field.
+func Parse(text string) Who {
 	var w Who
 	rest := text
 	if m := emailRe.FindString(rest); m != "" {
@@ -48,10 +52,10 @@ func ParseWho(text string) Who {
 	return w
 }
 
-// phoneWritings are the ways a CRM's users commonly write a French number
+// PhoneWritings are the ways a CRM's users commonly write a French number
 // (SuiteCRM keeps phone fields as typed, and its API filters by equality
 // only): E.164, national, spaced, dotted, dashed, international spaced.
-func phoneWritings(e164 string) []string {
+func PhoneWritings(e164 string) []string {
 	out := []string{e164}
 	if !strings.HasPrefix(e164, "+33") || len(e164) != 12 {
 		return out
@@ -74,8 +78,8 @@ func phoneWritings(e164 string) []string {
 	return append(out, n, pairs(" "), pairs("."), pairs("-"), intl, "0033"+e164[3:])
 }
 
-// samePhone reports whether a CRM's phone field is the number e164.
-func samePhone(field, e164 string) bool {
+// SamePhone reports whether a CRM's phone field is the number e164.
+func SamePhone(field, e164 string) bool {
 	if field == "" {
 		return false
 	}
