@@ -64,11 +64,14 @@ type follower struct {
 	resume chan struct{}
 
 	cur     atomic.Int64 // delivered or passed up to here
-	saved   int64        // written up to here; run only
+	saved   int64        // written (or being written) up to here; run only
 	savedAt time.Time    // run only
 	loaded  atomic.Bool
+	busy    atomic.Bool    // a cursor write is in flight
+	saving  sync.WaitGroup // the write in flight
 
 	mu           sync.Mutex
+	saveFailed   bool // a cursor write failed: write it again
 	state        string
 	failingSince time.Time
 	lastErr      string
@@ -170,24 +173,57 @@ func (f *follower) load(ctx context.Context) bool {
 
 // save writes the cursor if it moved and saveEvery passed, or now. What
 // was sent is made durable first (Syncer): a crash sends again rather than
-// loses.
+// loses. The write goes to the store's single writer connection, behind the
+// hub's commits: it is done beside the deliveries (at most one at a time),
+// so that they do not wait for it; now waits for it.
 func (f *follower) save(now bool) {
 	cur := f.cur.Load()
-	if cur == f.saved || !now && time.Since(f.savedAt) < saveEvery {
+	if now {
+		f.saving.Wait()
+	}
+	if f.saveFailedReset() {
+		f.saved = -1 // not written: write it again
+	}
+	if cur == f.saved || !now && time.Since(f.savedAt) < saveEvery || !f.busy.CompareAndSwap(false, true) {
 		return
 	}
-	if s, ok := f.d.Dest.(Syncer); ok {
-		if err := s.Sync(); err != nil {
-			f.log.Warn("the cursor waits: what was sent is not durable yet", "err", err)
-			f.savedAt = time.Now()
-			return
+	f.saved, f.savedAt = cur, time.Now() // optimistic: set back on failure
+	f.saving.Add(1)
+	write := func() {
+		defer f.saving.Done()
+		defer f.busy.Store(false)
+		fail := func() {
+			f.mu.Lock()
+			f.saveFailed = true
+			f.mu.Unlock()
+		}
+		if s, ok := f.d.Dest.(Syncer); ok {
+			if err := s.Sync(); err != nil {
+				f.log.Warn("the cursor waits: what was sent is not durable yet", "err", err)
+				fail()
+				return
+			}
+		}
+		if err := f.o.opts.Log.SetCursor(f.d.Cursor, cur); err != nil {
+			f.log.Warn("save the destination's cursor", "err", err)
+			fail()
 		}
 	}
-	if err := f.o.opts.Log.SetCursor(f.d.Cursor, cur); err != nil {
-		f.log.Warn("save the destination's cursor", "err", err)
+	if now {
+		write()
 		return
 	}
-	f.saved, f.savedAt = cur, time.Now()
+	go write()
+}
+
+// saveFailedReset tells, once, whether a write failed since the last
+// call; the cursor is then written again at the next save.
+func (f *follower) saveFailedReset() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	failed := f.saveFailed
+	f.saveFailed = false
+	return failed
 }
 
 // step delivers one page of the log after the cursor. more: there may be
