@@ -188,9 +188,10 @@ paths["/api/v1/tokens/{id}"] = {"delete": {"summary": "Revoke one of the caller'
 # (hub/httpapi/routes.go); a Go test checks both say the same.
 access = {
   "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
-  "integration": ["GET /api/v1/events"],
-  "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout"],
-  "admin": [f"{m.upper()} {p}" for p, ops in paths.items() for m in ops if p.startswith("/api/v1/devices") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))],
+  "integration": ["GET /api/v1/events", "GET /api/v1/cloudevents", "GET /api/v1/events/export"],
+  "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout", "GET /api/v1/destinations", "GET /api/v1/destinations/{name}/dead-letters"],
+  "admin": [f"{m.upper()} {p}" for p, ops in paths.items() for m in ops if p.startswith("/api/v1/devices") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))]
+           + ["POST /api/v1/destinations/{name}/replay", "POST /api/v1/destinations/{name}/resume"],
 }
 for p, ops in paths.items():
   for m, op in ops.items():
