@@ -29,6 +29,10 @@ func timePtr(e *queue.Engine, t time.Time) *time.Time {
 	return &t
 }
 
+// seconds shows a wait or an estimate in whole seconds, at most
+// api.MaxWait: a longer one is no estimate, and devices refuse it.
+func seconds(d time.Duration) int { return int(min(d, api.MaxWait*time.Second).Seconds()) }
+
 func channels[C ~string](cs []C) []string {
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
@@ -55,7 +59,7 @@ func TicketView(e *queue.Engine, now time.Time, t queue.Ticket) api.Ticket {
 		ahead, est, _ := e.Estimate(now, t.ID)
 		v.Ahead = &ahead
 		if est.Known {
-			v.EstimatedWait, v.EstimatedWaitMin, v.EstimatedWaitMax = seconds(est.Wait), seconds(est.Low), seconds(est.High)
+			v.EstimatedWait, v.EstimatedWaitMin, v.EstimatedWaitMax = secondsPtr(est.Wait), secondsPtr(est.Low), secondsPtr(est.High)
 		}
 	}
 	return v
@@ -100,14 +104,14 @@ func QueueView(e *queue.Engine, now time.Time) api.Queue {
 	for _, s := range e.Summary(now) {
 		svc := e.Service(s.Service)
 		sq := api.ServiceQueue{Service: s.Service, Name: names(svc.Names), Waiting: s.Waiting,
-			WaitingPhone: s.WaitingPhone, LongestWait: int(s.LongestWait.Seconds()), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
+			WaitingPhone: s.WaitingPhone, LongestWait: seconds(s.LongestWait), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
 			Agents: s.Agents, Open: s.Open, NextOpen: timePtr(e, s.NextOpen), Channels: channels(svc.Channels)}
 		if s.Estimated {
-			sq.EstimatedWait, sq.EstimatedWaitMin, sq.EstimatedWaitMax = seconds(s.EstimatedWait), seconds(s.WaitLow), seconds(s.WaitHigh)
+			sq.EstimatedWait, sq.EstimatedWaitMin, sq.EstimatedWaitMax = secondsPtr(s.EstimatedWait), secondsPtr(s.WaitLow), secondsPtr(s.WaitHigh)
 		}
 		if s.EstimatedPhone {
 			sq.EstimatedWaitPhone, sq.EstimatedWaitPhoneMin, sq.EstimatedWaitPhoneMax =
-				seconds(s.EstimatedWaitPhone), seconds(s.WaitLowPhone), seconds(s.WaitHighPhone)
+				secondsPtr(s.EstimatedWaitPhone), secondsPtr(s.WaitLowPhone), secondsPtr(s.WaitHighPhone)
 		}
 		q.Services = append(q.Services, sq)
 	}
@@ -129,8 +133,8 @@ func ServicesView(e *queue.Engine, now time.Time) []api.Service {
 	return out
 }
 
-// seconds is a duration in whole seconds, for the wire.
-func seconds(d time.Duration) *int {
-	s := int(d.Seconds())
+// secondsPtr is seconds(d), for an optional field of the wire.
+func secondsPtr(d time.Duration) *int {
+	s := seconds(d)
 	return &s
 }

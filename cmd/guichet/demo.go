@@ -50,6 +50,7 @@ func runDemo(ctx context.Context, args []string) error {
 	speed := fs.Float64("speed", 1, "with --simulate: play the day this many times faster than real time")
 	rates := fs.String("rates", "", "with --simulate: visits per hour by service, as A=20,E=8 (default: three quarters of an agent per service)")
 	seed := fs.Uint64("seed", 0, "with --simulate: random seed, to replay the same day (default: a new one)")
+	authFile := fs.String("auth", "", "a YAML file holding an auth: section, whose OpenID Connect or CAS providers the sign-in page offers (see docs/accounts.md)")
 	fs.StringVar(&f.phones, "public-url", "lan", "the address phones reach the demo at, for the tickets' QR codes (lan: this machine's address on the local network)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,6 +73,15 @@ func runDemo(ctx context.Context, args []string) error {
 		// its time, so the waits, service times and estimates are the
 		// day's, whatever the speed.
 		f.clock = clock.New(site.Location, *speed)
+	}
+	if *authFile != "" {
+		data, err := os.ReadFile(*authFile)
+		if err != nil {
+			return fmt.Errorf("--auth: %w", err)
+		}
+		if cfg.Auth, err = config.ParseAuth(*authFile, data); err != nil {
+			return err
+		}
 	}
 	log, err := newLogger(os.Stderr, f.logLevel)
 	if err != nil {

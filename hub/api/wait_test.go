@@ -22,3 +22,19 @@ func TestWaitRangeIsShownInWholeMinutesRoundedOutwards(t *testing.T) {
 		}
 	}
 }
+
+// A queue summary whose range of waits is out of bounds is refused, as its
+// single estimate is: a screen would print it.
+func TestQueueWithAWaitRangeOutOfBoundsIsRefused(t *testing.T) {
+	for _, field := range []string{"estimated_wait_min_s", "estimated_wait_max_s", "estimated_wait_phone_min_s", "estimated_wait_phone_max_s"} {
+		for _, v := range []string{"-1", "99999999"} {
+			p := `{"services":[{"service":"A","estimated_wait_s":600,"` + field + `":` + v + `}]}`
+			if _, err := ParseQueue([]byte(p)); err == nil {
+				t.Errorf("%s = %s accepted", field, v)
+			}
+		}
+	}
+	if _, err := ParseQueue([]byte(`{"services":[{"service":"A","estimated_wait_s":600,"estimated_wait_min_s":300,"estimated_wait_max_s":900}]}`)); err != nil {
+		t.Errorf("a sound range refused: %v", err)
+	}
+}

@@ -33,10 +33,13 @@ type Config struct {
 	Services []Service   `yaml:"services"`
 	Counters []Counter   `yaml:"counters"`
 	Agents   []AgentConf `yaml:"agents"`
+	Auth     AuthConf    `yaml:"auth"` // external sign-ins (auth.go)
 
 	// Hash is the file's SHA-256, hex: the hub records it with the site it
 	// loads, and loads the file again only when it changed.
 	Hash string `yaml:"-"`
+	// Destinations: where the hub delivers its events (destinations.go).
+	Destinations []DestinationConf `yaml:"destinations,omitempty"`
 }
 
 // SiteConf describes the town hall.
@@ -188,12 +191,19 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, queue.Site{}, yamlError(name, &root, err)
 	}
-	site, err := c.site(&locator{name: name, root: &root})
+	l := &locator{name: name, root: &root}
+	site, err := c.site(l)
 	if err != nil {
+		return nil, queue.Site{}, err
+	}
+	if err := c.Auth.check(l); err != nil {
 		return nil, queue.Site{}, err
 	}
 	sum := sha256.Sum256(data)
 	c.Hash = hex.EncodeToString(sum[:])
+	if err := c.checkDestinations(l); err != nil {
+		return nil, queue.Site{}, err
+	}
 	return &c, site, nil
 }
 
@@ -267,6 +277,12 @@ type locator struct {
 
 // errf reports an error at the field path (keys and sequence indices).
 func (l *locator) errf(path []any, format string, args ...any) error {
+	line, field := l.where(path)
+	return &Error{File: l.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// where finds the line of the field at path, and its dotted name.
+func (l *locator) where(path []any) (int, string) {
 	n := l.root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -302,7 +318,7 @@ func (l *locator) errf(path []any, format string, args ...any) error {
 			}
 		}
 	}
-	return &Error{File: l.name, Line: line, Field: field.String(), Msg: fmt.Sprintf(format, args...)}
+	return line, field.String()
 }
 
 // site builds the engine's view of the configuration, and holds it to the
