@@ -108,3 +108,37 @@ func TestLearnRefusesAnEmptyHistory(t *testing.T) {
 		t.Error("no time zone accepted")
 	}
 }
+
+// The plan of a week after the spring season starts: a Monday at 08:00 of
+// passports (8 × 1.4 × 1.5 × 1.8 ≈ 30 tickets of 15 minutes, target 20
+// minutes) needs the agents Erlang C says, and nothing on Sunday.
+func TestPlanGivesTheAgentsEachHourNeeds(t *testing.T) {
+	start, cut := time.Date(2026, 1, 5, 0, 0, 0, 0, paris), time.Date(2026, 6, 1, 0, 0, 0, 0, paris)
+	m, err := Learn(history(start, cut, 3), start, cut, paris, []Period{springSeason})
+	if err != nil {
+		t.Fatal(err)
+	}
+	needs := []Need{{Service: "P", Mean: 15 * time.Minute, Target: 20 * time.Minute}, {Service: "A", Mean: 6 * time.Minute, Target: 15 * time.Minute}}
+	plan, err := m.Plan(cut, 7, needs, 0.8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var monday8 *Slot
+	for i, s := range plan {
+		if s.Start.Weekday() == time.Sunday || s.Start.Weekday() == time.Saturday {
+			t.Fatalf("a weekend hour planned: %+v", s)
+		}
+		if s.Service == "P" && s.Start.Weekday() == time.Monday && s.Start.Hour() == 8 {
+			monday8 = &plan[i]
+		}
+	}
+	if monday8 == nil {
+		t.Fatal("no Monday 08:00 for passports")
+	}
+	if want, _ := AgentsNeeded(monday8.Tickets, 15*time.Minute, 20*time.Minute, 0.8); monday8.Agents != want || monday8.Tickets < 25 || monday8.Tickets > 36 {
+		t.Errorf("Monday 08:00: %.1f tickets, %d agents (want about 30 tickets and %d agents)", monday8.Tickets, monday8.Agents, want)
+	}
+	if _, err := m.Plan(cut, 0, needs, 0.8); err == nil {
+		t.Error("a plan of no day accepted")
+	}
+}
