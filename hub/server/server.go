@@ -26,15 +26,18 @@ import (
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/alerts"
 	"guichet/hub/api"
 	"guichet/hub/auth"
 	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
 	"guichet/hub/config"
+	"guichet/hub/console"
 	"guichet/hub/devices"
 	"guichet/hub/httpapi"
 	"guichet/hub/queue"
+	"guichet/hub/stats"
 	"guichet/hub/store"
 	"guichet/hub/web"
 	"guichet/internal/entropy"
@@ -74,16 +77,20 @@ type Server struct {
 	Auth     *auth.Service
 	API      *httpapi.Server
 	Pages    *web.Pages
-	HTTPURL  string // http://host:port, or the HTTPS URL when there is no plain HTTP
-	HTTPSURL string // https://host:port with Options.HTTPTLS
-	MQTTURL  string // tcp://host:port
-	Token    string // admin API token
+	Console  *console.Pages
+	Stats    *stats.Projection // the statistics, followed from the log
+	Alerts   *alerts.Monitor   // the supervision's alerts
+	HTTPURL  string            // http://host:port, or the HTTPS URL when there is no plain HTTP
+	HTTPSURL string            // https://host:port with Options.HTTPTLS
+	MQTTURL  string            // tcp://host:port
+	Token    string            // admin API token
 	Topics   api.Topics
 	srv      *http.Server
 	srvTLS   *http.Server
 	broker   *broker.Broker
 	external *bus.External
 	cancel   context.CancelFunc
+	workers  sync.WaitGroup // the statistics' and the alerts' goroutines
 	log      *slog.Logger
 	closing  sync.Once
 	closeErr error
@@ -157,9 +164,18 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.Auth.SyncAgents(o.Site.Agents); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
+	if err := s.startSupervision(ctx, o); err != nil {
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
+	s.Console = console.New(console.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates,
+		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log})
+	s.Console.Register(s.API)
+	s.Pages.AddLink(web.Link{Name: "Console de l'agent", Href: "/agent", About: "Pour les agents : ouvrir un guichet ou un poste téléphonique, appeler, transférer, terminer."})
+	s.Pages.AddLink(web.Link{Name: "Supervision", Href: "/supervision", About: "Pour la responsable de l'accueil : files, agents, appareils et alertes, en direct."})
+	s.Pages.AddLink(web.Link{Name: "Statistiques", Href: "/supervision/stats", About: "Attentes, durées, tickets par heure, par service, agent et canal ; export CSV."})
 	s.Pages.Register(s.API)
 	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
@@ -167,6 +183,33 @@ func Start(o Options) (_ *Server, err error) {
 	}
 	o.Log.Info("hub ready", "site", o.Site.ID, "http", s.HTTPURL, "mqtt", s.MQTTURL, "https", s.HTTPSURL)
 	return s, nil
+}
+
+// startSupervision opens the statistics (stats.db beside the hub's
+// database) and starts following the log with them, and starts the
+// supervision's alerts; both stop with the hub.
+func (s *Server) startSupervision(ctx context.Context, o Options) error {
+	var err error
+	site := o.Site
+	if s.Stats, err = stats.Open(ctx, stats.Options{Store: s.Store, Site: &site, Log: o.Log, Clock: s.Hub.Now}); err != nil {
+		return err
+	}
+	s.Alerts = alerts.New(alerts.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates, Log: o.Log})
+	if err := s.Alerts.Start(ctx); err != nil {
+		return err
+	}
+	changes, stop := s.Hub.Watch()
+	s.workers.Add(2)
+	go func() {
+		defer s.workers.Done()
+		defer stop()
+		s.Stats.Run(ctx, changes)
+	}()
+	go func() {
+		defer s.workers.Done()
+		s.Alerts.Run(ctx)
+	}()
+	return nil
 }
 
 // listenHTTP starts the HTTP listener, the HTTPS one, or both.
@@ -276,6 +319,10 @@ func (s *Server) close() error {
 	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	s.workers.Wait()
+	if s.Stats != nil {
+		errs = append(errs, s.Stats.Close())
 	}
 	if s.Hub != nil {
 		errs = append(errs, s.Hub.Close())
