@@ -109,6 +109,7 @@ type Announcer struct {
 	Clock func() time.Time
 
 	queue chan Announcement
+	muted error // the player's failure while it keeps failing: said once
 }
 
 // NewAnnouncer returns an announcer; Run plays what Announce queues. A nil
@@ -145,10 +146,25 @@ func (a *Announcer) Run(ctx context.Context) {
 				a.Log.Error("announcement", "ticket", x.Ticket, "err", err)
 				continue
 			}
-			if err := a.Player.Play(ctx, wav); err != nil && ctx.Err() == nil {
-				a.Log.Error("play announcement", "ticket", x.Ticket, "err", err)
-			}
+			a.played(x, a.Player.Play(ctx, wav), ctx)
 		}
+	}
+}
+
+// played logs how an announcement played: a screen with no sound card
+// says once that its sound is off (and again when it comes back), not an
+// ALSA error at every call.
+func (a *Announcer) played(x Announcement, err error, ctx context.Context) {
+	switch {
+	case ctx.Err() != nil:
+	case err != nil && a.muted == nil:
+		a.muted = err
+		a.Log.Error("sound is off: announcements are not heard (the screen still shows the calls); check the sound card and the player", "err", err)
+	case err != nil:
+		a.Log.Debug("announcement not played: sound still off", "ticket", x.Ticket, "err", err)
+	case a.muted != nil:
+		a.muted = nil
+		a.Log.Info("sound is back: announcements are heard again")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"guichet/firmware/link"
 	"guichet/hub/api"
 	"guichet/internal/boardpage"
 	"guichet/internal/live"
@@ -22,6 +23,7 @@ type Link interface {
 	Follow(topic string, fn func(payload []byte))
 	OnConnection(fn func(up bool))
 	Connected() bool
+	Problem() link.Problem // why it cannot work with the hub, if it cannot
 }
 
 // Options sets a display up.
@@ -140,7 +142,13 @@ func (d *Display) onBoard(p []byte) {
 func (d *Display) View(lang string) boardpage.View {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return boardpage.Build(lang, d.cfg, d.board, d.queue, d.link.Connected())
+	v := boardpage.Build(lang, d.cfg, d.board, d.queue, d.link.Connected())
+	// A hub out of reach is the board's usual notice (the last calls stay);
+	// a device set up wrong (secret, site) says so, for whoever installs it.
+	if p := d.link.Problem(); p != link.NoProblem && p != link.ProblemUnreachable {
+		v.Problem, v.Online = p.Explain(lang, "", d.link.Topics().Site), false
+	}
+	return v
 }
 
 // Watch implements boardpage.Source.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"guichet/display"
+	"guichet/firmware/link"
 	"guichet/hub/api"
 )
 
@@ -18,6 +20,7 @@ import (
 type fakeLink struct {
 	mu      sync.Mutex
 	follows map[string][]func([]byte)
+	problem link.Problem
 }
 
 var topics = api.Topics{Site: "test"}
@@ -33,6 +36,7 @@ func (f *fakeLink) Follow(topic string, fn func([]byte)) {
 }
 func (f *fakeLink) OnConnection(func(bool)) {}
 func (f *fakeLink) Connected() bool         { return true }
+func (f *fakeLink) Problem() link.Problem   { return f.problem }
 
 func (f *fakeLink) deliver(topic, payload string) {
 	f.mu.Lock()
@@ -124,5 +128,19 @@ func TestFilesAreNamedByTheDisplaysClock(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "20200601-100000.000.wav")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A screen that cannot reach its hub says why, in its notice.
+func TestAScreenSaysWhyItCannotReachItsHub(t *testing.T) {
+	f := &fakeLink{problem: link.ProblemCredentials}
+	d := display.New(display.Options{Link: f})
+	v := d.View("fr")
+	if v.Online || !strings.Contains(v.Problem, "Identifiants refusés") {
+		t.Fatalf("view %+v: want offline with the problem said", v)
+	}
+	f.problem = link.ProblemSite
+	if v := d.View("en"); !strings.Contains(v.Problem, `unknown site "test"`) {
+		t.Fatalf("problem %q", v.Problem)
 	}
 }

@@ -47,6 +47,8 @@ func (f *fakeLink) OnReply(fn func(link.Entry, api.Reply)) {
 	f.onReply = append(f.onReply, fn)
 }
 func (f *fakeLink) OnConnection(func(bool)) {}
+func (f *fakeLink) Problem() link.Problem   { return link.NoProblem }
+
 func (f *fakeLink) Connected() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()

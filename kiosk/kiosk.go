@@ -34,6 +34,7 @@ type Link interface {
 	OnReply(fn func(link.Entry, api.Reply))
 	OnConnection(fn func(up bool))
 	Connected() bool
+	Problem() link.Problem // why it cannot work with the hub, if it cannot
 	SendID(ctx context.Context, id, op string, args any) (api.Reply, error)
 	Enqueue(id, op string, args any) error
 	Replace(old, id, op string, args any) (ok bool, err error)
@@ -243,6 +244,7 @@ type View struct {
 	Services    []MenuItem    `json:"services"`
 	Unavailable bool          `json:"unavailable"` // printer fault: no tickets
 	Online      bool          `json:"online"`
+	Problem     string        `json:"problem,omitempty"` // why the kiosk cannot work with its hub, for the staff
 	Message     string        `json:"message,omitempty"`
 	Info        string        `json:"info,omitempty"`
 }
@@ -259,8 +261,14 @@ func (k *Kiosk) View(lang string) View {
 		}
 		v.Services = append(v.Services, MenuItem{Service: s.ID, Name: pick(s.Name, lang), Open: s.Open, Full: s.Full})
 	}
+	if p := k.o.Link.Problem(); p != link.NoProblem {
+		v.Problem = p.Explain(lang, "", k.o.Link.Topics().Site)
+	}
 	switch {
 	case v.Unavailable:
+		v.Message = T(lang, "unavailable")
+	case !v.Online && len(v.Services) == 0:
+		// Never connected, or never on the right site: no menu, no lease.
 		v.Message = T(lang, "unavailable")
 	case !v.Online:
 		v.Message = T(lang, "offline")

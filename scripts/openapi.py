@@ -25,6 +25,10 @@ paths = {
                                                                 "waiting": {"type": "integer"}, "last_event": {"type": "integer"}}})}}},
   "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "tags": ["ops"],
       "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+  "/api/v1/": {"get": {"summary": "The API's index: its routes with the access each requires, and where its contract and documentation are", "security": [], "tags": ["ops"],
+      "responses": {"200": ok("Index", {"type": "object", "properties": {"name": {"type": "string"}, "site": {"type": "string"}, "openapi": {"type": "string"},
+          "docs": {"type": "string"}, "auth": {"type": "string"}, "routes": {"type": "array", "items": {"type": "object", "properties": {
+          "method": {"type": "string"}, "path": {"type": "string"}, "access": {"type": "string"}, "about": {"type": "string"}}}}}})}}},
   "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "tags": ["ops"],
       "responses": {"200": ok("OpenAPI 3 document", {"type": "object"})}}},
   "/api/v1/services": {"get": {"summary": "The services, their names and whether they are open now", "security": [], "tags": ["queue"],
@@ -177,7 +181,7 @@ paths["/api/v1/stats.csv"] = {"get": {"summary": "The statistics as CSV for Libr
 # Who may call what: the route table's access of every operation
 # (hub/httpapi/routes.go); a Go test checks both say the same.
 access = {
-  "public": ["GET /healthz", "GET /metrics", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
+  "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
   "integration": ["GET /api/v1/events"],
   "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout"],
   "admin": [f"{m.upper()} {p}" for p, ops in paths.items() for m in ops if p.startswith("/api/v1/devices") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))],

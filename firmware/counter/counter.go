@@ -43,6 +43,7 @@ type Link interface {
 	OnReply(fn func(link.Entry, api.Reply))
 	OnConnection(fn func(up bool))
 	Connected() bool
+	Problem() link.Problem // why it cannot work with the hub, if it cannot
 	Enqueue(id, op string, args any) error
 	PendingEntries() []link.Entry
 }
@@ -285,7 +286,12 @@ func (t *Terminal) State() State {
 	if pending > 0 && !online {
 		f.Bottom = fmt.Sprintf(x.toSend, pending)
 	}
-	if t.wrong != "" {
+	if p := t.o.Link.Problem(); p != link.NoProblem && p != link.ProblemUnreachable {
+		// A terminal set up wrong (secret, site) says so, short enough for
+		// the desk display (the log says it whole); a hub out of reach is
+		// "hors ligne" on the top line, with the presses waiting to be sent.
+		f.Bottom, f.Short, f.Alert = x.problems[p], "ERR ", true
+	} else if t.wrong != "" {
 		f.Bottom, f.Alert = fmt.Sprintf(x.wrong, t.wrong), true
 	} else if t.o.Clock().Before(t.noteUntil) {
 		f.Bottom, f.Short, f.Alert = t.note, t.noteShort, true

@@ -29,6 +29,7 @@ type fakeLink struct {
 	box     []link.Entry
 	sent    []string // every op journaled, in order
 	online  bool
+	problem link.Problem
 }
 
 func newFakeLink() *fakeLink { return &fakeLink{follow: map[string]func([]byte){}, online: true} }
@@ -42,6 +43,7 @@ func (f *fakeLink) Follow(topic string, fn func([]byte)) {
 func (f *fakeLink) OnReply(fn func(link.Entry, api.Reply)) { f.replies = append(f.replies, fn) }
 func (f *fakeLink) OnConnection(func(bool))                {}
 func (f *fakeLink) Connected() bool                        { f.mu.Lock(); defer f.mu.Unlock(); return f.online }
+func (f *fakeLink) Problem() link.Problem                  { f.mu.Lock(); defer f.mu.Unlock(); return f.problem }
 func (f *fakeLink) Enqueue(id, op string, args any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -281,6 +283,30 @@ func TestLEDAndDisplayFollowTheCounter(t *testing.T) {
 		synctest.Wait()
 		if r.led.Read() != gpio.Low || r.scr.last().Bottom != "Libre" {
 			t.Fatalf("free: LED %v, %+v", r.led.Read(), r.scr.last())
+		}
+	})
+}
+
+// A terminal that cannot work with its hub says why on its display.
+func TestTheDisplaySaysWhyTheTerminalCannotReachItsHub(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, stop := start(t)
+		defer stop()
+		r.link.mu.Lock()
+		r.link.problem, r.link.online = link.ProblemCredentials, false
+		r.link.mu.Unlock()
+		time.Sleep(time.Second) // the terminal looks again every second
+		synctest.Wait()
+		if f := r.scr.last(); !f.Alert || f.Bottom != "Identifiants refusés" {
+			t.Fatalf("wrong credentials: %+v", f)
+		}
+		r.link.mu.Lock()
+		r.link.problem = link.ProblemSite
+		r.link.mu.Unlock()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if f := r.scr.last(); f.Bottom != "Site inconnu" {
+			t.Fatalf("wrong site: %+v", f)
 		}
 	})
 }

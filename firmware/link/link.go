@@ -74,6 +74,9 @@ type Link struct {
 	follows   map[string][]func([]byte)
 	onConn    []func(bool)
 	state     api.DeviceState
+	problem   Problem
+	sessions  int  // counts the sessions, so that a late check of an old one does nothing
+	heard     bool // the site's configuration came in this session
 }
 
 // Open opens the outbox and starts connecting; it does not wait for the hub.
@@ -114,6 +117,7 @@ func Open(o Options) (*Link, error) {
 		// stops delivering to the device. The default handler takes them.
 		SetDefaultPublishHandler(l.onMessage).
 		SetOnConnectHandler(l.onConnect).
+		SetConnectionNotificationHandler(l.onNotification).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { l.setConnected(false, err) })
 	if o.TLS != nil {
 		opts.SetTLSConfig(o.TLS)
@@ -337,7 +341,9 @@ func (l *Link) kick() {
 }
 
 func (l *Link) onConnect(c paho.Client) {
-	topics := map[string]byte{l.topics.Reply(l.o.Device): 1}
+	// The site's configuration, which the hub always keeps retained, tells
+	// that this device is on its hub's site (see awaitSite).
+	topics := map[string]byte{l.topics.Reply(l.o.Device): 1, l.topics.Config(): 1}
 	l.mu.Lock()
 	for t := range l.follows {
 		topics[t] = 1
@@ -352,6 +358,25 @@ func (l *Link) onConnect(c paho.Client) {
 		}
 		return
 	}
+	// Every device may read its replies and its site's configuration: those
+	// refused (0x80) are topics of a site the broker does not serve, a wrong
+	// --site. Another topic refused (a counter terminal following another
+	// counter) is the device's part to say.
+	for topic, code := range tok.(*paho.SubscribeToken).Result() {
+		switch {
+		case code != 0x80:
+		case topic == l.topics.Reply(l.o.Device) || topic == l.topics.Config():
+			l.setProblem(ProblemSite, fmt.Errorf("subscription to %s refused", topic))
+			select {
+			case l.resub <- struct{}{}:
+			default:
+			}
+			return
+		default:
+			l.log.Warn("the hub refuses this device a topic", "topic", topic)
+		}
+	}
+	l.awaitSite()
 	l.setConnected(true, nil)
 	l.publishState()
 }
@@ -389,6 +414,13 @@ func (l *Link) resubscribeLoop() {
 			return
 		case <-l.resub:
 		}
+		if l.Problem() == ProblemSite { // refused again at once: no need to hammer the broker
+			select {
+			case <-l.stop:
+				return
+			case <-time.After(10 * time.Second):
+			}
+		}
 		l.session.Lock()
 		if !l.closing { // else closed meanwhile: stay disconnected
 			l.client.Disconnect(0)
@@ -411,6 +443,9 @@ func (l *Link) onMessage(_ paho.Client, m paho.Message) {
 			l.log.Warn("too many replies waiting: one dropped (the command is sent again)", "id", r.ID)
 		}
 		return
+	}
+	if m.Topic() == l.topics.Config() {
+		l.siteHeard()
 	}
 	if n := l.in.state(m.Topic(), m.Payload()); n > 0 {
 		l.log.Warn("a follower is stuck: older retained messages dropped", "topic", m.Topic(), "dropped", n)

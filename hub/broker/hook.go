@@ -50,7 +50,15 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 			"device", d.ID, "client", cl.ID, "remote", cl.Net.Remote)
 		return h.refuse(cl, packets.ErrClientIdentifierNotValid)
 	}
-	if pk.Connect.WillFlag {
+	if pk.Connect.WillFlag && devices.OtherSitesState(h.b.bus.Topics(), d, pk.Connect.WillTopic) {
+		// A device set up for another site (a wrong --site): its will could
+		// only land in that site's tree, which nobody here reads. It is
+		// dropped, and the connection taken, so that the device hears its
+		// subscriptions refused and says "unknown site" rather than "wrong
+		// credentials".
+		h.b.log.Warn("a device's will names another site: dropped (is its --site right?)", "device", d.ID, "topic", pk.Connect.WillTopic)
+		cl.Properties.Will = mqtt.Will{}
+	} else if pk.Connect.WillFlag {
 		if err := devices.CheckWill(h.b.bus.Topics(), d, pk.Connect.WillTopic, pk.Connect.WillPayload); err != nil {
 			h.b.log.Warn("mqtt connection refused: will", "device", d.ID, "topic", pk.Connect.WillTopic,
 				"bytes", len(pk.Connect.WillPayload), "retain", pk.Connect.WillRetain, "err", err)

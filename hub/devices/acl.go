@@ -100,6 +100,17 @@ func CheckWill(t api.Topics, d *Device, topic string, payload []byte) error {
 	return nil
 }
 
+// OtherSitesState reports whether topic is d's own state topic under
+// another site's root: a device set up with a wrong site.
+func OtherSitesState(t api.Topics, d *Device, topic string) bool {
+	rest, ok := strings.CutPrefix(topic, api.Root+"/")
+	if !ok {
+		return false
+	}
+	site, path, ok := strings.Cut(rest, "/")
+	return ok && site != t.Site && site != "" && path == "device/"+d.ID+"/state"
+}
+
 // ParseState decodes a device state, of at most MaxState bytes.
 func ParseState(payload []byte) (api.DeviceState, error) {
 	var st api.DeviceState

@@ -400,8 +400,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	routed := map[string]bool{}
 	for _, r := range srv.Routes() {
 		m := strings.ToLower(r.Method)
-		routed[m+" "+r.Pattern] = true
-		op, ok := doc.Paths[r.Pattern][m]
+		path := strings.TrimSuffix(r.Pattern, "{$}") // "/api/v1/{$}": exactly /api/v1/
+		routed[m+" "+path] = true
+		op, ok := doc.Paths[path][m]
 		if !ok {
 			t.Errorf("route %s %s is missing from openapi.json", r.Method, r.Pattern)
 			continue
@@ -499,4 +500,26 @@ func TestAppointmentsAreBookedAndCheckedIn(t *testing.T) {
 	if r := e.call("GET", "/api/v1/appointments?day=demain", ""); r.status != 400 {
 		t.Fatalf("bad day: %d", r.status)
 	}
+}
+
+// The demo's banner points at /api/v1/: it answers the API's index, with
+// the contract's address and every route's access, without a token.
+func TestTheAPIsIndexAnswers(t *testing.T) {
+	e := start(t, t.TempDir())
+	var idx struct {
+		OpenAPI string `json:"openapi"`
+		Routes  []struct{ Method, Path, Access string }
+	}
+	e.must("GET", "/api/v1/", "", 200).decode(t, &idx)
+	if idx.OpenAPI != "/api/v1/openapi.json" || len(idx.Routes) < 20 {
+		t.Fatalf("index %+v", idx)
+	}
+	found := false
+	for _, r := range idx.Routes {
+		found = found || r.Method == "POST" && r.Path == "/api/v1/tickets" && r.Access == "agent"
+	}
+	if !found {
+		t.Fatalf("POST /api/v1/tickets (agent) not in the index: %+v", idx.Routes)
+	}
+	e.must("GET", "/api/v1/nope", "", 404)
 }

@@ -30,6 +30,32 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
+// index answers /api/v1/ (where the demo's banner points): what the API
+// is, where its contract and its documentation are, and its routes with the
+// access each requires.
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	type route struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Access string `json:"access"`
+		About  string `json:"about"`
+	}
+	out := []route{}
+	for _, rt := range s.table.Routes() {
+		if rt.Kind == auth.API {
+			out = append(out, route{rt.Method, rt.Pattern, rt.Access.String(), rt.About})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name":    "Guichet HTTP API",
+		"site":    s.site,
+		"openapi": "/api/v1/openapi.json",
+		"docs":    "docs/api.md and docs/accounts.md in Guichet's sources",
+		"auth":    "Authorization: Bearer <token> (the admin token, or a personal or integration token), or a signed-in session with its CSRF token",
+		"routes":  out,
+	})
+}
+
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
 	writeRaw(w, http.StatusOK, openAPI)
 }

@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	metrics := promhttp.HandlerFor(s.hub.Metrics().Registry, promhttp.HandlerOpts{})
 	add("GET", "/healthz", public, "health", s.healthz)
 	add("GET", "/metrics", public, "Prometheus metrics", metrics.ServeHTTP)
+	add("GET", "/api/v1/{$}", public, "this index: the API's routes and where its contract is", s.index)
 	add("GET", "/api/v1/openapi.json", public, "the API's contract", s.openapi)
 	add("GET", "/api/v1/services", public, "services", s.services)
 	add("GET", "/api/v1/queue", public, "queue summary", s.queue)

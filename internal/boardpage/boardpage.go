@@ -34,6 +34,7 @@ type View struct {
 	Clock    *Clock    `json:"clock,omitempty"` // a simulated day's clock, when the hub runs one
 	Info     string    `json:"info,omitempty"`
 	Online   bool      `json:"online"`
+	Problem  string    `json:"problem,omitempty"` // why the screen cannot reach its hub, shown in the notice
 	Calls    []Call    `json:"calls"`
 	Services []Service `json:"services"`
 	Labels   Labels    `json:"labels"`
