@@ -28,13 +28,23 @@ type AgentView struct {
 	Ticket      *TicketRef `json:"ticket,omitempty"`
 	// Can says which of the console's actions the agent may do now (the
 	// hub decides; the page only does not offer the others).
-	Can      map[string]bool `json:"can"`
-	Next     []NextRef       `json:"next"`
-	Services []ServiceRef    `json:"services"`
-	Choices  []Choice        `json:"choices,omitempty"` // when no counter is open
-	Reasons  []string        `json:"reasons"`           // pause reasons offered
-	Targets  Targets         `json:"targets"`           // where the ticket may be transferred
-	Names    Names           `json:"names"`             // for the ticket's history
+	Can      Can          `json:"can"`
+	Next     []NextRef    `json:"next"`
+	Services []ServiceRef `json:"services"`
+	Choices  []Choice     `json:"choices,omitempty"` // when no counter is open
+}
+
+// Can are the console's actions, each possible now or not.
+type Can struct {
+	CallNext bool `json:"call_next"`
+	Recall   bool `json:"recall"`
+	Start    bool `json:"start"`
+	Finish   bool `json:"finish"`
+	NoShow   bool `json:"no_show"`
+	Transfer bool `json:"transfer"`
+	Pause    bool `json:"pause"`
+	Resume   bool `json:"resume"`
+	Close    bool `json:"close"`
 }
 
 // Ref names a counter, a service or an agent.
@@ -98,17 +108,23 @@ type Choice struct {
 	Skilled bool   `json:"skilled"`            // serves one of the agent's services
 }
 
-// Targets are where a ticket may be transferred.
-type Targets struct {
-	Services []Ref `json:"services"`
-	Agents   []Ref `json:"agents"`
+// SiteData is what the pages know of the site beside their views: the
+// names of its services, counters and agents (for what the page reads from
+// the log, and where a ticket may be transferred) and the pause reasons.
+// It is written into the page, not sent with every view: a console's view
+// is made again for every console at every change of the queue.
+type SiteData struct {
+	Services []ServiceName `json:"services"`
+	Counters []Ref         `json:"counters"`
+	Agents   []Ref         `json:"agents"`
+	Reasons  []string      `json:"reasons"`
 }
 
-// Names are the site's names by id, for what the page reads from the log.
-type Names struct {
-	Services map[string]string `json:"services"`
-	Counters map[string]string `json:"counters"`
-	Agents   map[string]string `json:"agents"`
+// ServiceName is a service's name and the channels it takes.
+type ServiceName struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Channels []string `json:"channels"`
 }
 
 func (p *Pages) agentPage(w http.ResponseWriter, r *http.Request) {
@@ -126,10 +142,8 @@ func (p *Pages) agentEvents(w http.ResponseWriter, r *http.Request) {
 // agentView is agent's view, in lang.
 func (p *Pages) agentView(agent, lang string) AgentView {
 	now := p.o.Hub.Now()
-	v := AgentView{Agent: agent, Can: map[string]bool{}, Next: []NextRef{}, Services: []ServiceRef{}, Reasons: []string{}}
+	v := AgentView{Agent: agent, Next: []NextRef{}, Services: []ServiceRef{}}
 	p.o.Hub.Read(func(e *queue.Engine) {
-		v.Names = names(e, lang)
-		v.Reasons = pauseReasons(e)
 		a := e.Agent(agent)
 		if a == nil {
 			v.NoAgent, v.State = true, string(queue.AgentOffline)
@@ -141,7 +155,7 @@ func (p *Pages) agentView(agent, lang string) AgentView {
 		if !st.Since.IsZero() {
 			v.Since = at(e, st.Since)
 		}
-		v.Services = agentServices(e, a, now, lang)
+		v.Services = p.agentServices(e, a, now, lang)
 		cs, open := e.CounterState(st.Counter)
 		if st.State == queue.AgentOffline || !open || !cs.Open || cs.Agent != agent {
 			v.Choices = choices(e, a)
@@ -153,13 +167,12 @@ func (p *Pages) agentView(agent, lang string) AgentView {
 		if t, ok := e.Ticket(cs.Ticket); ok {
 			held = &t
 			v.Ticket = ticketRef(e, t, lang)
-			v.Targets = targets(e, t, agent)
 		}
 		paused := st.State == queue.AgentPaused
 		called := held != nil && held.State == queue.Called
 		serving := held != nil && (held.State == queue.Called || held.State == queue.Serving)
-		v.Can = map[string]bool{"call_next": !paused, "recall": called, "start": called, "finish": serving,
-			"no_show": called, "transfer": serving, "pause": held == nil && !paused, "resume": paused, "close": held == nil}
+		v.Can = Can{CallNext: !paused, Recall: called, Start: called, Finish: serving, NoShow: called, Transfer: serving,
+			Pause: held == nil && !paused, Resume: paused, Close: held == nil}
 		if d, err := e.Explain(now, c.ID); err == nil {
 			for i, cd := range d.Candidates {
 				if i == MaxNext {
@@ -200,19 +213,25 @@ func counterName(c *queue.Counter) string {
 	return c.ID
 }
 
-func names(e *queue.Engine, lang string) Names {
-	n := Names{Services: map[string]string{}, Counters: map[string]string{}, Agents: map[string]string{}}
+// siteData is the site's names in lang, and its pause reasons.
+func siteData(e *queue.Engine, lang string) SiteData {
+	d := SiteData{Services: []ServiceName{}, Counters: []Ref{}, Agents: []Ref{}, Reasons: pauseReasons(e)}
 	s := e.Site()
 	for i := range s.Services {
-		n.Services[s.Services[i].ID] = s.Services[i].Name(lang)
+		sv := &s.Services[i]
+		n := ServiceName{ID: sv.ID, Name: sv.Name(lang), Channels: []string{}}
+		for _, c := range sv.Channels {
+			n.Channels = append(n.Channels, string(c))
+		}
+		d.Services = append(d.Services, n)
 	}
 	for i := range s.Counters {
-		n.Counters[s.Counters[i].ID] = counterName(&s.Counters[i])
+		d.Counters = append(d.Counters, Ref{ID: s.Counters[i].ID, Name: counterName(&s.Counters[i])})
 	}
 	for i := range s.Agents {
-		n.Agents[s.Agents[i].ID] = agentName(&s.Agents[i])
+		d.Agents = append(d.Agents, Ref{ID: s.Agents[i].ID, Name: agentName(&s.Agents[i])})
 	}
-	return n
+	return d
 }
 
 func ticketRef(e *queue.Engine, t queue.Ticket, lang string) *TicketRef {
@@ -263,16 +282,18 @@ func choices(e *queue.Engine, a *queue.Agent) []Choice {
 }
 
 // agentServices lists the waits of the services agent a is skilled for.
-func agentServices(e *queue.Engine, a *queue.Agent, now time.Time, lang string) []ServiceRef {
+func (p *Pages) agentServices(e *queue.Engine, a *queue.Agent, now time.Time, lang string) []ServiceRef {
 	out := []ServiceRef{}
-	for _, s := range e.Summary(now) {
+	sums, at := p.sum.get(e, now)
+	for _, s := range sums {
 		if a.Skills[s.Service] > 0 {
-			out = append(out, serviceRef(e, s, now, lang))
+			out = append(out, serviceRef(e, s, at, lang))
 		}
 	}
 	return out
 }
 
+// serviceRef is a service's line of the summary made at now.
 func serviceRef(e *queue.Engine, s queue.ServiceSummary, now time.Time, lang string) ServiceRef {
 	svc := e.Service(s.Service)
 	r := ServiceRef{ID: s.Service, Name: svc.Name(lang), Waiting: s.Waiting, WaitingPhone: s.WaitingPhone,
@@ -298,24 +319,6 @@ func serviceRef(e *queue.Engine, s queue.ServiceSummary, now time.Time, lang str
 // serviceExtras adds what a service carries beyond the summary: closed to
 // new tickets by a supervisor (with the administration, issue 11 item 6).
 func serviceExtras(*queue.Engine, *ServiceRef) {}
-
-// targets lists where t may be transferred: the other services that take
-// its channel, and the agents other than agent.
-func targets(e *queue.Engine, t queue.Ticket, agent string) Targets {
-	out := Targets{Services: []Ref{}, Agents: []Ref{}}
-	s := e.Site()
-	for i := range s.Services {
-		if sv := &s.Services[i]; sv.ID != t.Service && sv.Takes(t.Channel) {
-			out.Services = append(out.Services, Ref{ID: sv.ID, Name: sv.Name("fr")})
-		}
-	}
-	for i := range s.Agents {
-		if a := &s.Agents[i]; a.ID != agent {
-			out.Agents = append(out.Agents, Ref{ID: a.ID, Name: agentName(a)})
-		}
-	}
-	return out
-}
 
 // nextRef says a candidate of call next and why, in lang: the policy's
 // tier, and the numbers that placed it (hub/queue's policy.go).

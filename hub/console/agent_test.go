@@ -36,9 +36,7 @@ func TestAnAgentSignsInOpensACounterCallsTransfersAndFinishesWithTheKeyboard(t *
 	browsertest.WaitText(t, ctx, "#where", "Guichet 1", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#waits", "Accueil", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#next", first.Number, 5*time.Second)
-	if f := focused(t, ctx); !strings.Contains(f, "Appeler le suivant") {
-		t.Errorf("after opening the counter the focus is on %q, not on call next", f)
-	}
+	waitFocus(t, ctx, "Appeler le suivant") // where the agent goes next
 
 	browsertest.Do(t, ctx, 5*time.Second, shortcut("1"))
 	browsertest.WaitText(t, ctx, "#ticket-number", first.Number, 5*time.Second)
@@ -60,6 +58,8 @@ func TestAnAgentSignsInOpensACounterCallsTransfersAndFinishesWithTheKeyboard(t *
 	tabTo(t, ctx, "BUTTON# Transférer")
 	browsertest.Do(t, ctx, 5*time.Second, keys(kb.Enter))
 	browsertest.WaitText(t, ctx, "#no-ticket", "Aucun ticket en cours", 5*time.Second)
+	waitNoDialog(t, ctx)
+	waitFocus(t, ctx, "Transférer…") // back where it was
 
 	// The next call, then finish.
 	browsertest.Do(t, ctx, 5*time.Second, shortcut("1"))

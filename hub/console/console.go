@@ -63,6 +63,7 @@ type Pages struct {
 	log     *slog.Logger
 	tmpl    *template.Template
 	version map[string]string // static file → hash of its content, for caching
+	sum     summaries
 }
 
 // New returns the pages.
@@ -156,6 +157,7 @@ type frame struct {
 	Supervisor, Admin           bool
 	AdminPath                   string
 	Texts                       string // the language's texts, JSON, for the script
+	SiteData                    string // SiteData, JSON, for the script
 	Now                         int64  // the hub's clock, Unix ms, when the page was made
 	Path                        string // the page's path and query, for the language link
 	OtherLang                   string // the same page in the other language
@@ -169,9 +171,12 @@ func (p *Pages) frame(r *http.Request, page, title string) frame {
 		f.CSRF = pr.CSRF
 		f.Supervisor, f.Admin = pr.Role.AtLeast(auth.RoleSupervisor), pr.Role.AtLeast(auth.RoleAdmin)
 	}
-	p.o.Hub.Read(func(e *queue.Engine) { f.Site, f.TZ = e.Site().Name, e.Site().Location.String() })
+	var sd SiteData
+	p.o.Hub.Read(func(e *queue.Engine) { f.Site, f.TZ, sd = e.Site().Name, e.Site().Location.String(), siteData(e, l) })
 	b, _ := json.Marshal(texts[l])
 	f.Texts = string(b)
+	b, _ = json.Marshal(sd)
+	f.SiteData = string(b)
 	q := r.URL.Query()
 	q.Set("lang", T(l, "other_code"))
 	f.OtherLang = r.URL.Path + "?" + q.Encode()

@@ -116,3 +116,31 @@ func waitShown(t *testing.T, ctx context.Context, sel string, wants ...string) s
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// waitFocus waits until the focused element's description contains want.
+func waitFocus(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f := focused(t, ctx)
+		if strings.Contains(f, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the focus is on %q, not on %q", f, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitNoDialog waits until no dialog is open.
+func waitNoDialog(t *testing.T, ctx context.Context) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[bool](`!!document.querySelector("dialog[open]")`)) {
+		if time.Now().After(deadline) {
+			t.Fatal("a dialog stays open")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -27,8 +27,6 @@ type SupervisionView struct {
 	Log      []AlertRef   `json:"log"`
 	Tickets  []TicketRef  `json:"tickets"` // waiting and called, oldest first
 	More     int          `json:"more"`    // tickets beyond those listed
-	Reasons  []string     `json:"reasons"`
-	Targets  Targets      `json:"targets"`
 }
 
 // CounterRow is a counter, its agent and its ticket.
@@ -129,10 +127,9 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 		Unserved: []LaneRef{}, Alerts: []AlertRef{}, Log: []AlertRef{}, Tickets: []TicketRef{}}
 	serviceNames := map[string]string{}
 	p.o.Hub.Read(func(e *queue.Engine) {
-		v.Reasons = pauseReasons(e)
-		v.Targets = targets(e, queue.Ticket{}, "")
-		for _, s := range e.Summary(now) {
-			r := serviceRef(e, s, now, lang)
+		sums, made := p.sum.get(e, now)
+		for _, s := range sums {
+			r := serviceRef(e, s, made, lang)
 			serviceNames[r.ID] = r.Name
 			v.Services = append(v.Services, r)
 		}

@@ -199,17 +199,49 @@ func (s *Server) startSupervision(ctx context.Context, o Options) error {
 		return err
 	}
 	changes, stop := s.Hub.Watch()
-	s.workers.Add(2)
+	s.workers.Add(3)
+	// The statistics follow the log at most every second: a report catches
+	// up first anyway, and a busy hub changes many times a second.
+	slow := make(chan struct{}, 1)
 	go func() {
 		defer s.workers.Done()
 		defer stop()
-		s.Stats.Run(ctx, changes)
+		throttle(ctx, changes, slow, time.Second)
+	}()
+	go func() {
+		defer s.workers.Done()
+		s.Stats.Run(ctx, slow)
 	}()
 	go func() {
 		defer s.workers.Done()
 		s.Alerts.Run(ctx)
 	}()
 	return nil
+}
+
+// throttle passes the signals of in on to out at most once every d, the
+// last of a burst included, until ctx ends.
+func throttle(ctx context.Context, in <-chan struct{}, out chan<- struct{}, d time.Duration) {
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-in:
+		}
+		if wait := d - time.Since(last); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		last = time.Now()
+		select {
+		case out <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // listenHTTP starts the HTTP listener, the HTTPS one, or both.

@@ -4,7 +4,7 @@
 // order (by the key's position, whatever the keyboard's layout).
 "use strict";
 (() => {
-  const { t, api, stream, el, dur, timer, clock, now, dialog, options, transferForm, announce, words, lang } = G;
+  const { t, api, stream, el, dur, timer, clock, now, dialog, options, transferForm, announce, lang, site, names, targets } = G;
   const $ = (id) => document.getElementById(id);
   const OPS = ["call_next", "recall", "start", "finish", "no_show", "transfer", "pause", "resume"];
   const PATHS = { call_next: "next", recall: "recall", start: "start", finish: "finish", no_show: "noshow", transfer: "transfer", pause: "pause", resume: "resume", close: "close" };
@@ -54,7 +54,7 @@
     let body;
     dialog("transfer-dialog", (form) => {
       $("transfer-h").textContent = t("transfer_title", view.ticket.number);
-      body = transferForm(form, view.targets);
+      body = transferForm(form, targets(view.ticket, view.agent));
     }, async () => {
       const r = await act("transfer", body());
       return r && !r.ok ? r.message : null;
@@ -63,7 +63,7 @@
 
   function openPause() {
     dialog("pause-dialog", (form) => {
-      options(form.reason, view.reasons.map((x) => ({ id: x, name: x })));
+      options(form.reason, site.reasons.map((x) => ({ id: x, name: x })));
     }, async (form) => {
       const r = await act("pause", { reason: form.reason.value });
       return r && !r.ok ? r.message : null;
@@ -105,11 +105,10 @@
         const b = el("button", "open", t("open", c.name));
         b.type = "button";
         b.onclick = async () => {
+          focusDesk = true; // the desk appears when the hub has opened the counter
           const r = await api("POST", "/api/v1/counters/" + encodeURIComponent(c.id) + "/open", {});
-          if (!r.ok) { fail(r.message); return; }
+          if (!r.ok) { focusDesk = false; fail(r.message); return; }
           clear();
-          if (!$("desk").hidden) $("b-call_next").focus();
-          else focusDesk = true;
         };
         li.appendChild(b);
       }
@@ -183,7 +182,7 @@
     if (!tk) { $("history").replaceChildren(); return; }
     const r = await api("GET", "/api/v1/tickets/" + encodeURIComponent(tk.id) + "/events");
     if (!r.ok || shownHistory !== k) return;
-    const n = v.names;
+    const n = names;
     $("history").replaceChildren(...r.data.events.map((ev) => {
       const li = el("li");
       li.appendChild(el("span", "at", clock(ev.at)));
@@ -287,5 +286,4 @@
   });
 
   stream("/agent/events?lang=" + lang, render);
-  void words;
 })();

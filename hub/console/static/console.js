@@ -7,6 +7,10 @@
 const G = (() => {
   const body = document.body;
   const texts = JSON.parse(body.dataset.texts);
+  // The site's names, channels and pause reasons, as the page was made.
+  const site = JSON.parse(body.dataset.site);
+  const byID = (list) => Object.fromEntries(list.map((x) => [x.id, x.name]));
+  const names = { services: byID(site.services), counters: byID(site.counters), agents: byID(site.agents) };
   const tz = body.dataset.tz;
   const lang = body.dataset.lang;
   const skew = Number(body.dataset.now) - Date.now(); // the hub's clock minus the browser's
@@ -178,5 +182,14 @@ const G = (() => {
     setTimeout(() => { r.textContent = msg; }, 60);
   }
 
-  return { t, words, now, el, dur, timer, clock, api, stream, dialog, options, transferForm, announce, lang };
+  // targets are where a ticket may be transferred: the other services
+  // that take its channel, the agents other than but.
+  function targets(tk, but) {
+    return {
+      services: site.services.filter((s) => s.id !== tk.service && s.channels.includes(tk.channel)),
+      agents: site.agents.filter((a) => a.id !== but),
+    };
+  }
+
+  return { t, words, now, el, dur, timer, clock, api, stream, dialog, options, transferForm, announce, lang, site, names, targets };
 })();

@@ -2,7 +2,7 @@
 // the supervisor's actions as calls to the HTTP API, which holds the rules.
 "use strict";
 (() => {
-  const { t, api, stream, el, dur, clock, now, dialog, options, transferForm, lang } = G;
+  const { t, api, stream, el, dur, clock, now, dialog, options, transferForm, lang, site, names, targets } = G;
   const $ = (id) => document.getElementById(id);
   let view = null;
 
@@ -120,7 +120,7 @@
         cell(tr, ch);
         let st = t("t_" + tk.state);
         if (tk.state === "called" && tk.counter_name) st += " · " + tk.counter_name;
-        if (tk.for_agent) st += " · " + t("for_agent", (view.targets.agents.find((a) => a.id === tk.for_agent) || { name: tk.for_agent }).name);
+        if (tk.for_agent) st += " · " + t("for_agent", (names.agents[tk.for_agent] || tk.for_agent));
         const s = cell(tr, st);
         if (tk.note) s.appendChild(el("span", "note", " " + tk.note));
         const w = cell(tr, t("dash"), "n wait");
@@ -154,13 +154,22 @@
     }));
   }
 
+  // render draws the sections whose part of the view changed (a busy
+  // site changes the queue many times a second; the devices seldom).
+  const shown = {};
   function render(v) {
     view = v;
-    renderAlerts(v);
-    renderServices(v);
-    renderCounters(v);
-    renderTickets(v);
-    renderDevices(v);
+    const parts = {
+      alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
+      tickets: [v.tickets, v.more], devices: [v.devices],
+    };
+    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices };
+    for (const [k, part] of Object.entries(parts)) {
+      const j = JSON.stringify(part);
+      if (shown[k] === j) continue;
+      shown[k] = j;
+      draw[k](v);
+    }
     tick();
   }
 
@@ -184,7 +193,7 @@
   function pauseAgent(c) {
     dialog("pause-dialog", (form) => {
       $("pause-h").textContent = t("pause_agent_title", c.agent_name);
-      options(form.reason, view.reasons.map((x) => ({ id: x, name: x })));
+      options(form.reason, site.reasons.map((x) => ({ id: x, name: x })));
     }, (form) => call("POST", "/api/v1/agents/" + enc(c.agent) + "/pause", { reason: form.reason.value }));
   }
 
@@ -198,7 +207,7 @@
     let body;
     dialog("transfer-dialog", (form) => {
       $("transfer-h").textContent = t("transfer_title", tk.number);
-      body = transferForm(form, { services: view.targets.services.filter((s) => s.id !== tk.service), agents: view.targets.agents });
+      body = transferForm(form, targets(tk, ""));
     }, () => call("POST", "/api/v1/tickets/" + enc(tk.id) + "/transfer", body()));
   }
 
