@@ -234,6 +234,8 @@ type MenuItem struct {
 	Name    string `json:"name"`
 	Open    bool   `json:"open"`
 	Full    bool   `json:"full"`
+	// Message is why a service closed to new tickets is (the supervisor's), shown as text.
+	Message string `json:"message,omitempty"`
 }
 
 // View is what the kiosk shows.
@@ -259,7 +261,8 @@ func (k *Kiosk) View(lang string) View {
 		if !takesVisits(s) {
 			continue
 		}
-		v.Services = append(v.Services, MenuItem{Service: s.ID, Name: pick(s.Name, lang), Open: s.Open, Full: s.Full})
+		v.Services = append(v.Services, MenuItem{Service: s.ID, Name: pick(s.Name, lang), Open: s.Open, Full: s.Full,
+			Message: pick(s.ClosedMessage, lang)})
 	}
 	if p := k.o.Link.Problem(); p != link.NoProblem {
 		v.Problem = p.Explain(lang, "", k.o.Link.Topics().Site)

@@ -49,6 +49,7 @@ func runDemo(ctx context.Context, args []string) error {
 	speed := fs.Float64("speed", 1, "with --simulate: play the day this many times faster than real time")
 	rates := fs.String("rates", "", "with --simulate: visits per hour by service, as A=20,E=8 (default: three quarters of an agent per service)")
 	seed := fs.Uint64("seed", 0, "with --simulate: random seed, to replay the same day (default: a new one)")
+	authFile := fs.String("auth", "", "a YAML file holding an auth: section, whose OpenID Connect or CAS providers the sign-in page offers (see docs/accounts.md)")
 	fs.StringVar(&f.phones, "public-url", "lan", "the address phones reach the demo at, for the tickets' QR codes (lan: this machine's address on the local network)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,6 +64,15 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	site.Policy.IgnoreHours = true // the demo's services are open around the clock
+	if *authFile != "" {
+		data, err := os.ReadFile(*authFile)
+		if err != nil {
+			return fmt.Errorf("--auth: %w", err)
+		}
+		if cfg.Auth, err = config.ParseAuth(*authFile, data); err != nil {
+			return err
+		}
+	}
 	log, err := newLogger(os.Stderr, f.logLevel)
 	if err != nil {
 		return err
@@ -102,6 +112,7 @@ Guichet — démo : %s%s
   Écran d'affichage   %s/screen/       (annonces vocales en WAV dans %s)
   Écran servi par le hub, pour TV connectées et Xibo : %s/display/
   Guichets            %s/desks/        (boutons virtuels des terminaux)
+  Administration      %s/admin/        (connexion avec un compte admin, ci-dessous)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
   Tickets sur mobile  %s/t/…     (l'adresse des QR codes)
@@ -110,7 +121,7 @@ Guichet — démo : %s%s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
-		s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	printDemoAccounts(os.Stdout, s.HTTPURL, accts)
 	fmt.Println("Ctrl-C pour arrêter.")
 	<-ctx.Done()

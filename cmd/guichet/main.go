@@ -35,7 +35,8 @@ Usage:
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
   guichet audit   verify [--data DIR]                       check the audit log's hash chain
   guichet stats   [--data DIR] --from DAY --to DAY [--csv FILE]   statistics of a day or range; CSV for a spreadsheet
-  guichet config  sample | check --config FILE              print a sample configuration; check a site file
+  guichet config  sample | check --config FILE | export [--data DIR]
+                                                            a sample; check a site file; print the running site as a file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
 

@@ -34,6 +34,7 @@ const (
 	CodeAgentBusy       = "agent_busy"
 	CodeAgentPaused     = "agent_paused"
 	CodeAgentNotPaused  = "agent_not_paused"
+	CodeAgentOffline    = "agent_signed_out" // the agent named is not signed in
 	CodeLacksSkill      = "agent_lacks_skill"
 	CodeNoTicket        = "no_current_ticket"
 	CodeNotWaiting      = "ticket_not_waiting"

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"net/http"
+	"net/netip"
 )
 
 // Provider is an external sign-in service: an OpenID Connect provider
@@ -50,6 +51,10 @@ type Start struct {
 type Identity struct {
 	Login string // the account it signs into (a claim such as preferred_username; CAS's user)
 	Name  string // display name, if the provider gives one
+	// Agent, when the provider names one (a claim or attribute the site
+	// chose), is the site agent this person is: the sign-in opens that
+	// agent's account, whatever Login says.
+	Agent string
 	// Claims are the ID token's claims (OIDC) or the attributes (CAS), as
 	// lists of strings, for Role. They are not stored or logged.
 	Claims map[string][]string
@@ -57,6 +62,17 @@ type Identity struct {
 	// CAS ticket), kept with the session so that a single logout from the
 	// provider can end it (Sessions.EndSSO).
 	SessionRef string
+}
+
+// SingleLogout is a Provider whose server tells the hub, over a back
+// channel, that a person signed out there (CAS's single logout: a POST of
+// a SAML logoutRequest to the service URL, the provider's callback). The
+// hub calls Logout on a POST to /login/sso/{name}/callback, with the
+// address the request came from, and ends the sessions of the SessionRefs
+// it returns. Logout refuses (an error, nothing ended) a request it cannot
+// trust to come from its server.
+type SingleLogout interface {
+	Logout(r *http.Request, from netip.Addr) (refs []string, err error)
 }
 
 // ErrNoRole refuses a sign-in whose identity maps to no role.

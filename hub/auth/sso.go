@@ -68,8 +68,13 @@ func (s *Service) TakeSSO(provider, key string) (state, next string, err error) 
 }
 
 // SignInSSO opens a session for an identity provider vouched for, with
-// the role role gave it: the account of id.Login is created if it is new
-// (linked to the site agent of that id, if any), and takes that role.
+// the role role gave it. The account signed into is the site agent's that
+// id.Agent names (the provider's claim that links a person to an agent of
+// the site file), or else the account of id.Login, created if it is new
+// (an agent of the site file already has the account of its id). The
+// account takes that role, this sign-in and each one after: a role changed
+// at the provider applies at the next sign-in. An account made here has no
+// local password.
 func (s *Service) SignInSSO(provider string, id Identity, role Role, addr netip.Addr) (string, *Principal, error) {
 	by := By{Actor: id.Login + "@" + provider}
 	if addr.IsValid() {
@@ -81,7 +86,14 @@ func (s *Service) SignInSSO(provider string, id Identity, role Role, addr netip.
 	if role == RoleIntegration || !role.Valid() {
 		return "", nil, ErrNoRole
 	}
-	a, err := s.st.Account(id.Login)
+	login := id.Login
+	if id.Agent != "" {
+		var err error
+		if login, err = s.agentAccount(id.Agent); err != nil {
+			return "", nil, err
+		}
+	}
+	a, err := s.st.Account(login)
 	switch {
 	case errors.Is(err, store.ErrNoAccount):
 		a = &store.Account{ID: id.Login, Name: id.Name, Role: string(role)}
@@ -113,8 +125,42 @@ func (s *Service) SignInSSO(provider string, id Identity, role Role, addr netip.
 	return cookie, p, nil
 }
 
+// agentAccount returns the login of the account of site agent agent: the
+// account of the same id when it is that agent's (as SyncAgents makes
+// them), else the one account linked to it.
+func (s *Service) agentAccount(agent string) (string, error) {
+	if a, err := s.st.Account(agent); err == nil && a.Agent == agent {
+		return a.ID, nil
+	} else if err != nil && !errors.Is(err, store.ErrNoAccount) {
+		return "", err
+	}
+	all, err := s.st.Accounts()
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, a := range all {
+		if a.Agent == agent {
+			found = append(found, a.ID)
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("%w: the provider names agent %q, whom %d accounts are (one is needed: is the agent in the site file?)", ErrInvalid, agent, len(found))
+	}
+	return found[0], nil
+}
+
 // EndSSO ends the sessions a provider's single logout names (the
-// SessionRef of their Identity).
+// SessionRef of their Identity), each an account.signed_out event with
+// the reason "sso <provider>", and returns how many ended.
 func (s *Service) EndSSO(provider, ref string) (int64, error) {
-	return s.st.DeleteSSOSessions(provider, ref)
+	accounts, err := s.st.DeleteSSOSessions(provider, ref)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range accounts {
+		s.audit(SignedOut, By{Actor: provider}, a, string(ViaSSO)+" "+provider)
+		s.log.Info("signed out by the provider's single logout", "account", a, "provider", provider)
+	}
+	return int64(len(accounts)), nil
 }

@@ -208,11 +208,18 @@ func sameQueue(a, b []byte) bool {
 	return bytes.Equal(ja, jb)
 }
 
+// config is the retained config: the site as the engine has it now, so
+// that a change made in the browser reaches the devices at once.
 func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
+	s := e.Site()
 	b.mu.Lock()
-	site := b.site
+	url := b.publicURL
 	b.mu.Unlock()
-	site.Clock = b.hub.SimClock()
+	if url == "" {
+		url = s.PublicURL
+	}
+	site := api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), PublicURL: url, Info: names(s.Info),
+		Message: names(s.Message), Clock: b.hub.SimClock()}
 	c := api.SiteConfig{Site: site, Services: hub.ServicesView(e, now), Languages: e.Site().Languages}
 	for _, ct := range e.Site().Counters {
 		v := hub.CounterView(e, now, ct.ID)
@@ -301,7 +308,7 @@ func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) err
 				cur.seq = ev.Seq // agents' sign-ins and addresses stay in the log
 				continue
 			}
-			payload, err := CloudEvent(b.site.ID, ev)
+			payload, err := CloudEvent(b.siteID, ev)
 			if err != nil {
 				return err
 			}
@@ -338,4 +345,16 @@ func CloudEvent(site string, ev queue.Event) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(ce)
+}
+
+// names copies texts by language (nil for none).
+func names(m map[string]string) api.Names {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(api.Names, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

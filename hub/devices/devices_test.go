@@ -2,6 +2,7 @@ package devices
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -289,5 +290,48 @@ func TestMosquittoFilesNeverGiveTheHubsNameToADevice(t *testing.T) {
 		if !strings.Contains(string(acl), want) {
 			t.Fatalf("acl has no %q:\n%s", want, acl)
 		}
+	}
+}
+
+// A device disabled elsewhere within the same millisecond as its last
+// change seen (its time of change unmoved) is still revoked: the poll
+// compares what a change revokes, not only the time.
+func TestWatchRevokesAChangeWithinTheSameMillisecond(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "g.db"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r := New(st, func(string) bool { return true }, quiet)
+	revoked := make(chan string, 1)
+	r.OnChange(func(id string, rev bool) {
+		if rev {
+			revoked <- id
+		}
+	})
+	r.Add("k3", api.RoleKiosk, "", "admin")
+	r.poll(false) // seen enabled
+	d, _ := st.Device("k3")
+	other := New(st, func(string) bool { return true }, quiet)
+	if err := other.SetDisabled("k3", true, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE devices SET updated_at = ? WHERE id = 'k3'`, d.UpdatedAt.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	r.poll(true)
+	select {
+	case id := <-revoked:
+		if id != "k3" {
+			t.Fatalf("revoked %s", id)
+		}
+	default:
+		t.Fatal("a device disabled within the same millisecond was not revoked")
 	}
 }

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 		add("GET", "/api/v1/stats", supervisor, "statistics of a day or a range (JSON, with the charts' tables)", h.JSON.ServeHTTP)
 		add("GET", "/api/v1/stats.csv", supervisor, "statistics as CSV for a spreadsheet (summary or detail)", h.CSV.ServeHTTP)
 	}
+	s.siteRoutes(add)
 	add("GET", "/api/v1/session", agent, "who is signed in (and the session's CSRF token)", s.whoami)
 	add("GET", "/api/v1/accounts", admin, "accounts", s.listAccounts)
 	add("POST", "/api/v1/accounts", admin, "add an account", s.addAccount)

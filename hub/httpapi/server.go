@@ -194,6 +194,7 @@ var statuses = map[string]int{
 	api.CodeAgentBusy:       http.StatusConflict,
 	api.CodeAgentPaused:     http.StatusConflict,
 	api.CodeAgentNotPaused:  http.StatusConflict,
+	api.CodeAgentOffline:    http.StatusConflict,
 	api.CodeLacksSkill:      http.StatusConflict,
 	api.CodeNoTicket:        http.StatusConflict,
 	api.CodeNotWaiting:      http.StatusConflict,

@@ -18,7 +18,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/admin"
 	"guichet/hub/alerts"
 	"guichet/hub/api"
 	"guichet/hub/auth"
@@ -77,6 +77,7 @@ type Server struct {
 	Auth     *auth.Service
 	API      *httpapi.Server
 	Pages    *web.Pages
+	Admin    *admin.Pages
 	Console  *console.Pages
 	Stats    *stats.Projection // the statistics, followed from the log
 	Alerts   *alerts.Monitor   // the supervision's alerts
@@ -123,13 +124,6 @@ func Start(o Options) (_ *Server, err error) {
 	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Exclusive: true, Log: o.Log}); err != nil {
 		return nil, err
 	}
-	facts := store.SiteFacts{Timezone: o.Site.Location.String()}
-	for _, c := range o.Site.Counters {
-		facts.Counters = append(facts.Counters, c.ID)
-	}
-	if err := s.Store.SetSiteFacts(facts); err != nil {
-		return nil, err
-	}
 	token, created, err := AdminToken(o.Data, o.Log)
 	if err != nil {
 		return nil, err
@@ -146,30 +140,46 @@ func Start(o Options) (_ *Server, err error) {
 		}()
 	}
 	s.Token = token
-	if s.Hub, err = hub.New(hub.Options{Site: o.Site, Store: s.Store, Log: o.Log}); err != nil {
+	hash := o.Config.Hash
+	if hash != "" && o.Site.Policy.IgnoreHours {
+		hash += "/always-open" // the demo's: not the same site as the file's
+	}
+	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged}); err != nil {
+		return nil, err
+	}
+	var site queue.Site
+	s.Hub.Read(func(e *queue.Engine) { site = e.Site().Clone() })
+	if err := s.recordFacts(site); err != nil {
 		return nil, err
 	}
 	var ctx context.Context
 	ctx, s.cancel = context.WithCancel(context.Background())
 	s.Devices = devices.New(s.Store, func(c string) bool {
-		return slices.ContainsFunc(o.Site.Counters, func(x queue.Counter) bool { return x.ID == c })
+		found := false
+		s.Hub.Read(func(e *queue.Engine) { found = e.Counter(c) != nil })
+		return found
 	}, o.Log)
 	go s.Devices.Watch(ctx, 2*time.Second)
-	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, PublicURL: o.Config.Site.PublicURL,
-		Info: api.Names(o.Config.Site.Info), OfflineNumbers: o.Config.OfflineNumbers()})
+	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, OfflineNumbers: site.Policy.OfflineNumbers})
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
 	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
-	if err := s.Auth.SyncAgents(o.Site.Agents); err != nil {
+	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
 	}
-	if err := s.startSupervision(ctx, o); err != nil {
+	if err := s.addProviders(ctx, o); err != nil {
+		return nil, err
+	}
+	if err := s.startSupervision(ctx, o, site); err != nil {
 		return nil, err
 	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats})
 	s.Pages = web.New(s.Hub, o.Log)
-	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
+	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
+		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
+	s.Admin.Register(s.API)
+	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
 	s.Console = console.New(console.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates,
 		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log})
 	s.Console.Register(s.API)
@@ -185,12 +195,34 @@ func Start(o Options) (_ *Server, err error) {
 	return s, nil
 }
 
+// recordFacts keeps in the database what commands run without the hub
+// need of the site (store.SiteFacts).
+func (s *Server) recordFacts(site queue.Site) error {
+	facts := store.SiteFacts{Timezone: site.Location.String()}
+	for _, c := range site.Counters {
+		facts.Counters = append(facts.Counters, c.ID)
+	}
+	return s.Store.SetSiteFacts(facts)
+}
+
+// siteChanged follows a change of the site made while the hub runs: the
+// facts commands read, and an account for every new agent.
+func (s *Server) siteChanged(site queue.Site) {
+	if err := s.recordFacts(site); err != nil {
+		s.log.Warn("record the site's facts", "err", err)
+	}
+	if s.Auth != nil {
+		if err := s.Auth.SyncAgents(site.Agents); err != nil {
+			s.log.Warn("accounts of the site's agents", "err", err)
+		}
+	}
+}
+
 // startSupervision opens the statistics (stats.db beside the hub's
 // database) and starts following the log with them, and starts the
 // supervision's alerts; both stop with the hub.
-func (s *Server) startSupervision(ctx context.Context, o Options) error {
+func (s *Server) startSupervision(ctx context.Context, o Options, site queue.Site) error {
 	var err error
-	site := o.Site
 	if s.Stats, err = stats.Open(ctx, stats.Options{Store: s.Store, Site: &site, Log: o.Log, Clock: s.Hub.Now}); err != nil {
 		return err
 	}

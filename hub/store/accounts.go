@@ -191,13 +191,26 @@ func (s *Store) DeleteSessions(account string) (int64, error) {
 	return res.RowsAffected()
 }
 
-// DeleteSSOSessions ends the sessions a provider's single logout names.
-func (s *Store) DeleteSSOSessions(provider, ref string) (int64, error) {
-	res, err := s.w.Exec(`DELETE FROM sessions WHERE provider = ? AND sso_ref = ? AND sso_ref != ''`, provider, ref)
+// DeleteSSOSessions ends the sessions a provider's single logout names,
+// and returns the accounts whose sessions ended (one entry a session).
+func (s *Store) DeleteSSOSessions(provider, ref string) ([]string, error) {
+	rows, err := s.w.Query(`DELETE FROM sessions WHERE provider = ? AND sso_ref = ? AND sso_ref != '' RETURNING account`, provider, ref)
 	if err != nil {
-		return 0, fmt.Errorf("end sessions of %s: %w", provider, err)
+		return nil, fmt.Errorf("end sessions of %s: %w", provider, err)
 	}
-	return res.RowsAffected()
+	defer rows.Close()
+	var accounts []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("end sessions of %s: %w", provider, err)
+		}
+		accounts = append(accounts, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("end sessions of %s: %w", provider, err)
+	}
+	return accounts, nil
 }
 
 // PurgeSessions deletes the sessions created before born or last seen

@@ -30,7 +30,6 @@ type Pages struct {
 	site  string
 	tmpl  *template.Template
 	links []Link
-	info  api.Names
 }
 
 // Link is an entry of the home page.

@@ -58,6 +58,7 @@ func (p *Pages) Register(rt auth.Registrar) {
 	add("POST", auth.PasswordPath, auth.Agent, "change one's password", p.changePassword)
 	add("GET", "/login/sso/{provider}", auth.Public, "sign in through an external provider (OIDC, CAS)", p.ssoStart)
 	add("GET", "/login/sso/{provider}/callback", auth.Public, "the external provider's answer", p.ssoCallback)
+	add("POST", "/login/sso/{provider}/callback", auth.Public, "the external provider's single logout (CAS logoutRequest), checked to come from it", p.ssoLogout)
 }
 
 // lang picks French unless ?lang= or the browser asks for English.

@@ -98,6 +98,41 @@ func (p *Pages) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// ssoLogout ends the sessions a provider's server names in a back-channel
+// single logout, if the provider trusts the request (see
+// auth.SingleLogout). It answers 200 when it ended something or nothing
+// (an unknown ticket is no error: the person may have signed out here
+// first), 403 when the provider refused the request.
+func (p *Pages) ssoLogout(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("provider")
+	pr, ok := p.auth.Provider(name)
+	slo, can := pr.(auth.SingleLogout)
+	if !ok || !can {
+		http.NotFound(w, r)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	from := p.auth.ClientAddr(r)
+	refs, err := slo.Logout(r, from)
+	if err != nil {
+		p.log.Warn("single logout refused", "provider", name, "client", from, "err", err)
+		http.Error(w, "refused", http.StatusForbidden)
+		return
+	}
+	var n int64
+	for _, ref := range refs {
+		k, err := p.auth.EndSSO(name, ref)
+		if err != nil {
+			p.log.Error("single logout", "provider", name, "err", err)
+			http.Error(w, "error", http.StatusInternalServerError)
+			return
+		}
+		n += k
+	}
+	p.log.Info("single logout", "provider", name, "client", from, "sessions", n)
+	w.WriteHeader(http.StatusOK)
+}
+
 // ssoFailed shows the sign-in page with a message that says no more than
 // "it did not work" (the log says why).
 func (p *Pages) ssoFailed(w http.ResponseWriter, r *http.Request, status int) {
