@@ -144,3 +144,23 @@ func waitNoDialog(t *testing.T, ctx context.Context) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// waitLoaded waits until the page holding sel has loaded whole (a page
+// that is still loading has no document element to ask for its language).
+func waitLoaded(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	js := fmt.Sprintf(`document.readyState === "complete" && !!document.querySelector(%q)`, sel)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		ok, err := chromedp.Run(c, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page with %s never finished loading (%v)", sel, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

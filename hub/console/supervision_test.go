@@ -108,6 +108,7 @@ func TestStaffPagesPassAxeInFrenchAndEnglish(t *testing.T) {
 			browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+page.path+"?lang="+lang))
 			signIn(t, ctx, page.login)
 			browsertest.WaitText(t, ctx, page.wait, page.want, 10*time.Second)
+			waitLoaded(t, ctx, page.wait)
 			if got := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.documentElement.lang`)); got != lang {
 				t.Errorf("%s?lang=%s: <html lang=%q>", page.path, lang, got)
 			}
