@@ -168,6 +168,10 @@ var texts = map[string]map[string]string{
 		"e_too_large":          "Texte trop long.",
 		"e_rate_limited":       "Trop de tentatives : patientez un instant.",
 		"e_network":            "Le hub ne répond pas : vérifiez la connexion.",
+		"e_agent_signed_out":   "Cet agent n'est pas connecté à un guichet.",
+		"e_service_full":       "Ce service ne prend plus de tickets aujourd'hui (la file est pleine).",
+		"e_bad_request":        "Le hub n'a pas compris la demande : rechargez la page.",
+		"e_internal":           "Erreur du hub (elle est dans son journal) : réessayez, ou prévenez l'informatique.",
 		"e_other":              "L'action a été refusée (%s).",
 
 		// Supervision.
@@ -439,6 +443,10 @@ var texts = map[string]map[string]string{
 		"e_too_large":          "Text too long.",
 		"e_rate_limited":       "Too many attempts: wait a moment.",
 		"e_network":            "The hub does not answer: check the connection.",
+		"e_agent_signed_out":   "This agent is not signed in at a counter.",
+		"e_service_full":       "This service takes no more tickets today (its queue is full).",
+		"e_bad_request":        "The hub did not understand the request: reload the page.",
+		"e_internal":           "The hub failed (it is in its log): try again, or tell IT.",
 		"e_other":              "The action was refused (%s).",
 
 		"services_title":       "Queues by service",
