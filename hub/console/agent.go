@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -97,7 +98,9 @@ type ServiceRef struct {
 	TargetS         int        `json:"target_s"`
 	Agents          float64    `json:"agents"`
 	Channels        []string   `json:"channels"`
-	Closed          bool       `json:"closed,omitempty"` // outside its hours, or closed to new tickets
+	Closed          bool       `json:"closed,omitempty"`         // outside its hours, or closed to new tickets
+	ClosedToNew     bool       `json:"closed_to_new,omitempty"`  // by a supervisor, whatever its hours
+	ClosedMessage   string     `json:"closed_message,omitempty"` // the kiosks' message for it, in the page's language
 }
 
 // Choice is a counter an agent may open, or may not and why.
@@ -185,11 +188,17 @@ func (p *Pages) agentView(agent, lang string) AgentView {
 	return v
 }
 
-// pauseReasons are the reasons the consoles offer for a pause. The site's
-// list lands with the administration (issue 11 item 6); until then, these.
-func pauseReasons(*queue.Engine) []string {
-	return []string{"Pause", "Réunion", "Tâche administrative", "Formation", "Renfort à l'accueil"}
+// pauseReasons are the reasons the consoles offer for a pause: the site's
+// list (set in /admin/pauses), or DefaultPauseReasons when it has none.
+func pauseReasons(e *queue.Engine) []string {
+	if r := e.Site().PauseReasons; len(r) > 0 {
+		return slices.Clone(r)
+	}
+	return slices.Clone(DefaultPauseReasons)
 }
+
+// DefaultPauseReasons are offered when the site has no list of its own.
+var DefaultPauseReasons = []string{"Pause", "Réunion", "Tâche administrative", "Formation", "Renfort à l'accueil"}
 
 func at(e *queue.Engine, t time.Time) *time.Time {
 	if t.IsZero() {
@@ -248,10 +257,12 @@ func ticketRef(e *queue.Engine, t queue.Ticket, lang string) *TicketRef {
 	return r
 }
 
-// ticketExtras adds what the ticket carries beyond its state: a
-// transfer's note and the agent it is held for (with the administration's
-// transfers, issue 11 item 6).
-func ticketExtras(*TicketRef, queue.Ticket) {}
+// ticketExtras adds what the ticket carries beyond its state: its last
+// transfer's note (text, shown as text) and the agent it was transferred
+// to (held for them for the site's transfer hold, then anyone's).
+func ticketExtras(r *TicketRef, t queue.Ticket) {
+	r.Note, r.ForAgent = t.Note, t.ForAgent
+}
 
 // skilled reports whether agent a may serve some service at counter c.
 func skilled(e *queue.Engine, c *queue.Counter, a *queue.Agent) bool {
@@ -312,13 +323,21 @@ func serviceRef(e *queue.Engine, s queue.ServiceSummary, now time.Time, lang str
 		w := int(s.EstimatedWaitPhone.Seconds())
 		r.EstimatedPhoneS = &w
 	}
-	serviceExtras(e, &r)
+	serviceExtras(e, &r, lang)
 	return r
 }
 
 // serviceExtras adds what a service carries beyond the summary: closed to
-// new tickets by a supervisor (with the administration, issue 11 item 6).
-func serviceExtras(*queue.Engine, *ServiceRef) {}
+// new tickets by a supervisor, and the message the kiosks show for it.
+func serviceExtras(e *queue.Engine, r *ServiceRef, lang string) {
+	if sv := e.Service(r.ID); sv != nil && sv.Closed != nil {
+		r.ClosedToNew = true
+		r.ClosedMessage = sv.Closed.Message[lang]
+		if r.ClosedMessage == "" {
+			r.ClosedMessage = sv.Closed.Message["fr"]
+		}
+	}
+}
 
 // nextRef says a candidate of call next and why, in lang: the policy's
 // tier, and the numbers that placed it (hub/queue's policy.go).

@@ -58,7 +58,10 @@
       const tr = el("tr");
       const name = tr.appendChild(el("th", "", s.name));
       name.scope = "row";
-      if (s.closed_message) name.appendChild(el("span", "tag closed", t("closed_msg")));
+      if (s.closed_to_new) {
+        name.appendChild(el("span", "tag closed", t("closed_msg")));
+        if (s.closed_message) name.appendChild(el("span", "note", " " + s.closed_message));
+      }
       cell(tr, String(s.waiting - s.waiting_phone), "n");
       cell(tr, s.channels && s.channels.includes("phone") ? String(s.waiting_phone) : t("dash"), "n");
       const longest = cell(tr, t("dash"), "n wait");
@@ -69,7 +72,7 @@
       cell(tr, s.target_s ? dur(s.target_s * 1000) : t("dash"), "n");
       cell(tr, String(Math.round(s.agents * 10) / 10), "n");
       const acts = cell(tr, "", "acts");
-      if (s.closed_message) {
+      if (s.closed_to_new) {
         acts.appendChild(button(t("a_reopen"), () => now1("POST", "/api/v1/services/" + enc(s.id) + "/reopen", {})));
       } else {
         acts.appendChild(button(t("a_close_service"), () => closeService(s)));
