@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,30 @@ func TestSupervisorPausesTransfersToAnAgentWithANoteAndClosesAServiceFromThePage
 		return len(evs) == 1 && evs[0]["actor"] == "sup"
 	})
 	browsertest.Screenshot(t, ctx, "console-supervision-actions-1920x1080")
+}
+
+// The pause reasons the consoles offer are the site's, as the
+// administration last set them; a page made after a change offers the new
+// list.
+func TestConsolesOfferTheSitesPauseReasons(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	accounts(s)
+	if st, b := s.Call("PUT", "/api/v1/site/pause-reasons", `{"pause_reasons":["Courrier du matin","Standard <téléphonique>"]}`); st != 200 {
+		t.Fatalf("set the pause reasons: %d %s", st, b)
+	}
+	for _, p := range []struct{ login, path string }{{"ana", "/agent"}, {"sup", "/supervision"}} {
+		st, b, _ := s.SignIn(p.login, sitetest.Password).Do("GET", p.path, "")
+		page := html.UnescapeString(string(b))
+		if st != 200 || !strings.Contains(page, `"reasons":["Courrier du matin","Standard \u003ctéléphonique\u003e"]`) {
+			t.Errorf("%s offers other pause reasons: %d %s", p.path, st, reasonsOf(page))
+		}
+	}
+}
+
+// reasonsOf is the pause reasons' part of a page's data, for a message.
+func reasonsOf(page string) string {
+	if i := strings.Index(page, `"reasons":`); i >= 0 {
+		return page[i:min(len(page), i+120)]
+	}
+	return "(none)"
 }
