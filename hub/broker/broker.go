@@ -53,6 +53,7 @@ type Broker struct {
 	sessions *sessions // nil without a file
 	cancel   context.CancelFunc
 	done     chan struct{}
+	takeover sync.RWMutex // held by a session's take-over; the hub's publishes wait for it (takeover.go)
 
 	mu   sync.Mutex
 	devs map[string]*devices.Device // by id, as last read from the registry; nil: unknown or disabled
@@ -154,6 +155,8 @@ func (b *Broker) Close() error {
 
 // Publish implements bus.Publisher through the inline client.
 func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
+	b.takeover.RLock()
+	defer b.takeover.RUnlock()
 	return b.srv.Publish(topic, payload, retain, 1)
 }
 
