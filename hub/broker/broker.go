@@ -161,7 +161,7 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
 }
 
 // Sync returns once every message published so far is on disk for the
-// persistent sessions it was queued for (bus.Syncer).
+// persistent sessions it was queued for (cloud.Syncer).
 func (b *Broker) Sync() error {
 	if b.sessions == nil {
 		return nil

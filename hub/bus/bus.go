@@ -1,7 +1,8 @@
 // Package bus is the hub's side of MQTT, whatever the broker: it turns a
 // device's command into a hub action (for that device only) and its reply,
-// and publishes the retained state (board, queue, config, counters, leases)
-// and a CloudEvent per logged event. The embedded broker (hub/broker) and an
+// and publishes the retained state (board, queue, config, counters,
+// leases). The log's events go out through the outbox (cloud.Bus), one
+// destination among others. The embedded broker (hub/broker) and an
 // external broker (External) both feed it.
 package bus
 
