@@ -58,6 +58,9 @@ type Options struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
 	// client (for the API's lockout of failed authentications).
 	TrustedProxies []netip.Prefix
+	// AuthClock is the identity layer's clock (sessions, sign-in limits);
+	// time.Now if nil. Tests of the limits freeze it.
+	AuthClock func() time.Time
 
 	MQTT     string      // embedded broker listen address
 	MQTTTLS  string      // embedded broker TLS listen address, optional
@@ -170,7 +173,7 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startOutbox(o); err != nil {
 		return nil, err
 	}
-	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
+	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies, Clock: o.AuthClock})
 	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
 	}
