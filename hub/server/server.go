@@ -70,6 +70,11 @@ type Options struct {
 	// With an external Mosquitto: keep its passwd and acl files in this
 	// directory, and make the process of this pid file reload them.
 	MosquittoDir, MosquittoPID string
+
+	// Clock is the time of the queue's events: a simulated day's in the
+	// demo (internal/clock), time.Now if nil. Housekeeping (sessions,
+	// idempotency replies, snapshots) keeps the wall clock.
+	Clock func() time.Time
 }
 
 // Server is a running hub.
@@ -150,7 +155,7 @@ func Start(o Options) (_ *Server, err error) {
 	if hash != "" && o.Site.Policy.IgnoreHours {
 		hash += "/always-open" // the demo's: not the same site as the file's
 	}
-	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged}); err != nil {
+	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged, Clock: o.Clock}); err != nil {
 		return nil, err
 	}
 	var site queue.Site
