@@ -102,7 +102,10 @@ func TestSupervisorPausesTransfersToAnAgentWithANoteAndClosesAServiceFromThePage
 		t.Fatalf("a ticket of the closed service: %d %s", st, b)
 	}
 	click(t, ctx, "#services tr", "État civil", "Rouvrir")
-	browsertest.WaitText(t, ctx, "#services", "Fermer aux nouveaux tickets…", 5*time.Second)
+	sitetest.Eventually(t, 5*time.Second, "État civil's close button back", func() bool {
+		return browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[bool](
+			`[...document.querySelectorAll("#services tr")].some((tr) => tr.textContent.includes("État civil") && tr.textContent.includes("Fermer aux nouveaux tickets…"))`))
+	})
 	issue(t, s, "E")
 
 	// A message on the screens.
