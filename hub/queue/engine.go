@@ -38,6 +38,7 @@ type Engine struct {
 	appts    map[string]*Appointment
 	recent   map[string][]*Ticket // each device's last online tickets (see offline.go)
 	applied  int64                // events applied since New
+	calls    map[string]*Ticket   // the live tickets of PBX calls, by call id (calls.go)
 	clamped  int64                // times from the log held within bounds (see clamp)
 }
 
@@ -104,6 +105,7 @@ func (e *Engine) reset() {
 	e.retired = nil
 	e.appts = map[string]*Appointment{}
 	e.recent = map[string][]*Ticket{}
+	e.calls = map[string]*Ticket{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
 	}
@@ -214,6 +216,8 @@ func (e *Engine) Apply(ev Event) {
 		if e.nextLeased(nk) <= ev.To {
 			e.nextLease[nk] = ev.To + 1
 		}
+	default:
+		e.applyLinks(ev, t)
 	}
 }
 
@@ -232,6 +236,7 @@ func (e *Engine) applyIssued(ev Event) {
 	if t.Token != "" {
 		e.byToken[t.Token] = t
 	}
+	e.issuedCall(t, ev)
 	if a := e.appts[ev.Code]; a != nil && ev.Code != "" {
 		a.Ticket = t.ID
 	}
@@ -337,6 +342,7 @@ func (e *Engine) end(t *Ticket, s State, at time.Time) {
 		e.release(t.Counter, t.ID, at)
 	}
 	t.State, t.EndedAt = s, at
+	e.unindexCall(t)
 	e.retired = append(e.retired, t.ID)
 	if len(e.retired) > MaxRetained {
 		e.evict(len(e.retired) - MaxRetained)
@@ -484,6 +490,9 @@ func (e *Engine) laneOf(t *Ticket) laneKey {
 	class := t.Priority
 	if !class.Valid() {
 		class = PriorityNone
+	}
+	if t.ByPBX {
+		class = pbxLane // calls.go: counted in the queue, never picked by call next
 	}
 	return laneKey{t.Service, t.Channel, class}
 }
