@@ -26,11 +26,14 @@ var Sample []byte
 
 // Config is the whole configuration file.
 type Config struct {
-	Site     SiteConf    `yaml:"site"`
-	Policy   PolicyConf  `yaml:"policy"`
-	Services []Service   `yaml:"services"`
-	Counters []Counter   `yaml:"counters"`
-	Agents   []AgentConf `yaml:"agents"`
+	Site   SiteConf   `yaml:"site"`
+	Policy PolicyConf `yaml:"policy"`
+	// The telephony link and the citizen file (telephony.go, crm.go).
+	Telephony *TelephonyConf `yaml:"telephony,omitempty"`
+	CRM       *CRMConf       `yaml:"crm,omitempty"`
+	Services  []Service      `yaml:"services"`
+	Counters  []Counter      `yaml:"counters"`
+	Agents    []AgentConf    `yaml:"agents"`
 }
 
 // SiteConf describes the town hall.
@@ -166,8 +169,12 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, queue.Site{}, yamlError(name, &root, err)
 	}
-	site, err := c.site(&locator{name: name, root: &root})
+	l := &locator{name: name, root: &root}
+	site, err := c.site(l)
 	if err != nil {
+		return nil, queue.Site{}, err
+	}
+	if err := c.checkLinks(l, &site); err != nil {
 		return nil, queue.Site{}, err
 	}
 	return &c, site, nil
