@@ -485,3 +485,24 @@ func (s *Store) Eliminations(ctx context.Context, v Viewer, limit int) ([]Elimin
 	}
 	return out, rows.Err()
 }
+
+// RecordElimination writes the elimination record of a removal made
+// outside the citizen file under its retention (the audit log's purge):
+// the DPO and the system only.
+func (s *Store) RecordElimination(ctx context.Context, v Viewer, rule, what string, count int) error {
+	if err := s.checkViewer(v); err != nil {
+		return err
+	}
+	if v.Role != RoleDPO && v.Role != RoleSystem {
+		s.record(ctx, v, "crm.elimination", "crm", "", audit.Denied, "")
+		return ErrForbidden
+	}
+	if rule == "" || what == "" || count < 0 {
+		return fmt.Errorf("%w: an elimination record names its rule, what it removed and how many", ErrInvalid)
+	}
+	at := s.clock().UTC()
+	return s.write(ctx, "elimination "+rule, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO eliminations(at, actor, rule, what, count) VALUES (?, ?, ?, ?, ?)`, ms(at), v.ID, rule, what, count)
+		return err
+	})
+}
