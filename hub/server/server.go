@@ -27,13 +27,18 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/audit"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
+	"guichet/hub/calls"
+	"guichet/hub/citizens"
 	"guichet/hub/config"
+	"guichet/hub/crm"
 	"guichet/hub/devices"
 	"guichet/hub/httpapi"
 	"guichet/hub/queue"
 	"guichet/hub/store"
+	"guichet/hub/telephony"
 	"guichet/hub/web"
 	"guichet/internal/entropy"
 )
@@ -58,6 +63,10 @@ type Options struct {
 	TLS      *tls.Config // certificate of the TLS listener
 	MQTTURL  string      // external broker instead of the embedded one
 	MQTTPass string      // the hub's password on the external broker
+	// Telephony, when set, is the telephony link instead of the one the
+	// site file names (tests), with TelephonyMapping as its mapping.
+	Telephony        telephony.Link
+	TelephonyMapping *telephony.Mapping
 	// With an external Mosquitto: keep its passwd and acl files in this
 	// directory, and make the process of this pid file reload them.
 	MosquittoDir, MosquittoPID string
@@ -65,12 +74,18 @@ type Options struct {
 
 // Server is a running hub.
 type Server struct {
-	Hub      *hub.Hub
-	Store    *store.Store
-	Devices  *devices.Registry
-	Bus      *bus.Bus
-	API      *httpapi.Server
-	Pages    *web.Pages
+	Hub     *hub.Hub
+	Store   *store.Store
+	Devices *devices.Registry
+	Bus     *bus.Bus
+	API     *httpapi.Server
+	Pages   *web.Pages
+	// The citizen file, its audit log, the hub's side of both, and the
+	// telephony bridge (nil without a telephony section): links.go.
+	CRM      *crm.Store
+	Audit    *audit.Log
+	Citizens *citizens.Service
+	Calls    *calls.Bridge
 	HTTPURL  string // http://host:port, or the HTTPS URL when there is no plain HTTP
 	HTTPSURL string // https://host:port with Options.HTTPTLS
 	MQTTURL  string // tcp://host:port
@@ -81,6 +96,7 @@ type Server struct {
 	broker   *broker.Broker
 	external *bus.External
 	cancel   context.CancelFunc
+	links    sync.WaitGroup // the citizen file's and the telephony's goroutines
 	log      *slog.Logger
 	closing  sync.Once
 	closeErr error
@@ -141,6 +157,9 @@ func Start(o Options) (_ *Server, err error) {
 	}
 	var ctx context.Context
 	ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.openCitizens(ctx, o); err != nil {
+		return nil, err
+	}
 	s.Devices = devices.New(s.Store, func(c string) bool {
 		return slices.ContainsFunc(o.Site.Counters, func(x queue.Counter) bool { return x.ID == c })
 	}, o.Log)
@@ -155,6 +174,9 @@ func Start(o Options) (_ *Server, err error) {
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
 	s.Pages.Register(s.API)
+	if err := s.startTelephony(ctx, o); err != nil {
+		return nil, err
+	}
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
 	}
@@ -269,9 +291,11 @@ func (s *Server) close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
+	s.links.Wait()
 	if s.Hub != nil {
 		errs = append(errs, s.Hub.Close())
 	}
+	errs = append(errs, s.closeCitizens())
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}
