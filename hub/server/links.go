@@ -24,7 +24,8 @@ import (
 // it has stopped writing. The telephony link runs when the site file has a
 // telephony section; a webhook telephony posts to config.WebhookPath on the
 // hub's HTTP server (outside the API's route table: the signature, not a
-// token, authenticates it).
+// token, authenticates it). Server.CRM, Server.Audit, Server.Citizens and
+// Server.Calls (nil without telephony) are what this file starts.
 
 // openCitizens opens the audit log and the citizen file, sets the
 // supervisors' view from the site file, and starts the hub's side of the

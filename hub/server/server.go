@@ -74,14 +74,12 @@ type Options struct {
 
 // Server is a running hub.
 type Server struct {
-	Hub     *hub.Hub
-	Store   *store.Store
-	Devices *devices.Registry
-	Bus     *bus.Bus
-	API     *httpapi.Server
-	Pages   *web.Pages
-	// The citizen file, its audit log, the hub's side of both, and the
-	// telephony bridge (nil without a telephony section): links.go.
+	Hub      *hub.Hub
+	Store    *store.Store
+	Devices  *devices.Registry
+	Bus      *bus.Bus
+	API      *httpapi.Server
+	Pages    *web.Pages
 	CRM      *crm.Store
 	Audit    *audit.Log
 	Citizens *citizens.Service
