@@ -58,6 +58,7 @@ type CallEnd struct {
 	// it wins over the number.
 	Citizen string
 	Sector  Sector // the sector of the call's service
+	Display string // the ticket's number, "A042", if the record lacks it
 }
 
 // ErrCallUnknown is returned for a call the store has no record of.
@@ -167,9 +168,10 @@ func (s *Store) EndCall(ctx context.Context, v Viewer, ticket string, end CallEn
 	ended := false
 	err = s.write(ctx, "call.end", func(tx *sql.Tx) error {
 		res, err := tx.Exec(`UPDATE calls SET ended_at = ?, outcome = ?, agent = CASE WHEN ? != '' THEN ? ELSE agent END,
-			wait_ms = ?, talk_ms = ?, inferred = ?, callback = ?, citizen = ? WHERE ticket = ? AND ended_at = 0`,
+			wait_ms = ?, talk_ms = ?, inferred = ?, callback = ?, citizen = ?, display = CASE WHEN ? != '' THEN ? ELSE display END
+			WHERE ticket = ? AND ended_at = 0`,
 			ms(at), end.Outcome, end.Agent, end.Agent, end.Wait.Milliseconds(), end.Talk.Milliseconds(), end.Inferred,
-			end.Callback, citizen, ticket)
+			end.Callback, citizen, end.Display, end.Display, ticket)
 		if err != nil {
 			return err
 		}
@@ -180,7 +182,7 @@ func (s *Store) EndCall(ctx context.Context, v Viewer, ticket string, end CallEn
 		if citizen == "" {
 			return nil
 		}
-		rec.Agent = cmpOr(end.Agent, rec.Agent)
+		rec.Agent, rec.Display = cmpOr(end.Agent, rec.Agent), cmpOr(end.Display, rec.Display)
 		_, err = insertContact(tx, n, callEntry(rec, end, citizen), ticket)
 		return err
 	})

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,71 @@ telephony:
 	if len(live) != 1 || live[0].Call != "w2" || !live[0].ByPBX || live[0].Service != "A" {
 		t.Fatalf("live calls %+v", live)
 	}
+}
+
+// BenchmarkAMICallJoinToTicket: the AMI adapter end to end, through a real
+// hub: a QueueCallerJoin (the recorded one, under a new Uniqueid) written
+// on the AMI connection → read and translated by the adapter → the
+// bridge → the phone ticket in the queue, durable. The recorded hang-up
+// that follows it (QueueCallerAbandon and the channels' ends) then clears
+// the call, outside the measure. It reports calls per second, p50 and p99.
+func BenchmarkAMICallJoinToTicket(b *testing.B) {
+	ast := startAsterisk(b)
+	s := mustStartIn(b, b.TempDir(), amiSite(b, ast.addr()))
+	await(b, s.Hub, "the first resynchronisation", func() bool { return s.Calls.State().Resyncs == 1 })
+	_, _, events := recordedAsterisk(b)
+	const uid = "1795335038.10"
+	var join string
+	var rest []string
+	for _, e := range events {
+		switch {
+		case strings.HasPrefix(e, "Event: QueueCallerJoin") && strings.Contains(e, uid):
+			join = e
+		case join != "" && strings.Contains(e, uid) && !strings.HasPrefix(e, "Event: OriginateResponse"):
+			rest = append(rest, e)
+		}
+	}
+	live := func(id string) bool {
+		var ok bool
+		s.Hub.Read(func(e *queue.Engine) { _, ok = e.LiveCall(id) })
+		return ok
+	}
+	changes, cancel := s.Hub.Watch()
+	defer cancel()
+	wait := func(cond func() bool) {
+		deadline := time.After(30 * time.Second)
+		for !cond() {
+			select {
+			case <-changes:
+			case <-deadline:
+				b.Fatal("timed out")
+			}
+		}
+	}
+	lat := make([]time.Duration, 0, b.N)
+	var measured time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprintf("1795400000.%d", i)
+		start := time.Now()
+		ast.replay <- []string{strings.ReplaceAll(join, uid, id)}
+		wait(func() bool { return live(id) })
+		d := time.Since(start)
+		lat = append(lat, d)
+		measured += d
+		b.StopTimer()
+		var after []string
+		for _, e := range rest {
+			after = append(after, strings.ReplaceAll(e, uid, id))
+		}
+		ast.replay <- after
+		wait(func() bool { return !live(id) })
+		b.StartTimer()
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/measured.Seconds(), "calls/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
