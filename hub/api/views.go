@@ -50,6 +50,7 @@ type Ticket struct {
 	Transfers     int        `json:"transfers,omitempty"`
 	Device        string     `json:"device,omitempty"`
 	Citizen       string     `json:"citizen,omitempty"`
+	Phone         string     `json:"phone,omitempty"`            // telephony link: "call" or "callback" (never the number)
 	Ahead         *int       `json:"ahead,omitempty"`            // waiting tickets before it
 	EstimatedWait *int       `json:"estimated_wait_s,omitempty"` // seconds; absent when unknown
 	Token         string     `json:"token,omitempty"`            // mobile ticket page token
