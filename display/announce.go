@@ -109,10 +109,15 @@ type Announcer struct {
 	Clock func() time.Time
 
 	queue chan Announcement
+	muted error // the player's failure while it keeps failing: said once
 }
 
-// NewAnnouncer returns an announcer; Run plays what Announce queues.
+// NewAnnouncer returns an announcer; Run plays what Announce queues. A nil
+// log discards its lines.
 func NewAnnouncer(v Voice, p Player, log *slog.Logger) *Announcer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Announcer{Voice: v, Player: p, Langs: []string{"fr"}, Volume: 80, Log: log, Clock: time.Now, queue: make(chan Announcement, 64)}
 }
 
@@ -141,10 +146,25 @@ func (a *Announcer) Run(ctx context.Context) {
 				a.Log.Error("announcement", "ticket", x.Ticket, "err", err)
 				continue
 			}
-			if err := a.Player.Play(ctx, wav); err != nil && ctx.Err() == nil {
-				a.Log.Error("play announcement", "ticket", x.Ticket, "err", err)
-			}
+			a.played(x, a.Player.Play(ctx, wav), ctx)
 		}
+	}
+}
+
+// played logs how an announcement played: a screen with no sound card
+// says once that its sound is off (and again when it comes back), not an
+// ALSA error at every call.
+func (a *Announcer) played(x Announcement, err error, ctx context.Context) {
+	switch {
+	case ctx.Err() != nil:
+	case err != nil && a.muted == nil:
+		a.muted = err
+		a.Log.Error("sound is off: announcements are not heard (the screen still shows the calls); check the sound card and the player", "err", err)
+	case err != nil:
+		a.Log.Debug("announcement not played: sound still off", "ticket", x.Ticket, "err", err)
+	case a.muted != nil:
+		a.muted = nil
+		a.Log.Info("sound is back: announcements are heard again")
 	}
 }
 
@@ -248,9 +268,10 @@ func NativePlayer() (Command, bool) {
 // Files is a virtual loudspeaker: it writes each announcement to a WAVE
 // file in Dir (the demo's, to listen to afterwards), keeping the last Keep.
 type Files struct {
-	Dir  string
-	Keep int // 50 if zero
-	mu   sync.Mutex
+	Dir   string
+	Keep  int              // 50 if zero
+	Clock func() time.Time // names the files; time.Now if nil
+	mu    sync.Mutex
 }
 
 // Play implements Player.
@@ -260,7 +281,11 @@ func (f *Files) Play(_ context.Context, wav []byte) error {
 	if err := os.MkdirAll(f.Dir, 0o750); err != nil {
 		return err
 	}
-	name := filepath.Join(f.Dir, time.Now().Format("20060102-150405.000")+".wav")
+	now := time.Now
+	if f.Clock != nil {
+		now = f.Clock
+	}
+	name := filepath.Join(f.Dir, now().Format("20060102-150405.000")+".wav")
 	if err := os.WriteFile(name, wav, 0o640); err != nil {
 		return err
 	}

@@ -2,8 +2,11 @@ package display
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -163,3 +166,74 @@ func TestWAVRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %d samples of %d, %v", len(got), len(p), err)
 	}
 }
+
+// flaky is a loudspeaker that fails while off, counting what it was given.
+type flaky struct {
+	mu     sync.Mutex
+	off    bool
+	played int
+	done   chan struct{}
+}
+
+func (f *flaky) Play(context.Context, []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer func() { f.done <- struct{}{} }()
+	if f.off {
+		return errors.New("aplay: main:831: audio open error: No such file or directory")
+	}
+	f.played++
+	return nil
+}
+
+type silent struct{}
+
+func (silent) Speak(context.Context, string, string) (PCM, error) {
+	return Silence(10 * time.Millisecond), nil
+}
+
+// A screen with no sound card says once that its sound is off, and once
+// that it is back, not an ALSA error at every call.
+func TestNoSoundCardIsSaidOnce(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(b) }), nil))
+	p := &flaky{off: true, done: make(chan struct{}, 16)}
+	a := NewAnnouncer(silent{}, p, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go a.Run(ctx)
+	for i := range 5 {
+		a.Announce(Announcement{Ticket: fmt.Sprintf("A%03d", i+1), Counter: "1"})
+		<-p.done
+	}
+	p.mu.Lock()
+	p.off = false
+	p.mu.Unlock()
+	a.Announce(Announcement{Ticket: "A006", Counter: "1"})
+	<-p.done
+	// The announcer logs after the player returns: wait for its last line.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		back := strings.Contains(logs.String(), "sound is back")
+		mu.Unlock()
+		if back || time.Now().After(deadline) {
+			break
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "sound is off"); n != 1 {
+		t.Fatalf("%d lines saying the sound is off, want 1:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "audio open error"); n != 1 {
+		t.Fatalf("the player's error logged %d times at info and above, want once:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "sound is back") || p.played != 1 {
+		t.Fatalf("played %d; logs:\n%s", p.played, logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

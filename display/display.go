@@ -16,13 +16,35 @@ import (
 	"guichet/internal/live"
 )
 
+// Link is what the display needs of the device's link to the hub
+// (*link.Link in a device; a fake in tests).
+type Link interface {
+	Topics() api.Topics
+	Follow(topic string, fn func(payload []byte))
+	OnConnection(fn func(up bool))
+	Connected() bool
+	Problem() link.Problem // why it cannot work with the hub, if it cannot
+}
+
+// Options sets a display up.
+type Options struct {
+	Link      Link
+	Announcer *Announcer // nil: silent
+	// Log receives the display's log lines; nil discards them.
+	Log *slog.Logger
+	// Clock returns the time: time.Now if nil.
+	Clock func() time.Time
+}
+
 // Display is a waiting-room screen.
 type Display struct {
-	link      *link.Link
+	// Immutable.
+	link      Link
 	log       *slog.Logger
-	announcer *Announcer // nil: silent
+	announcer *Announcer
 	started   time.Time
 
+	// Mutable, under mu.
 	mu        sync.Mutex
 	cfg       api.SiteConfig
 	board     api.Board
@@ -31,15 +53,20 @@ type Display struct {
 	changes   live.Notifier
 }
 
-// New follows the hub's topics through l; announcer may be nil.
-func New(l *link.Link, announcer *Announcer, log *slog.Logger) *Display {
-	d := &Display{link: l, log: log, announcer: announcer, started: time.Now(),
-		announced: map[string]bool{}}
-	t := l.Topics()
-	l.Follow(t.Config(), func(p []byte) { d.update(func() { json.Unmarshal(p, &d.cfg) }) })
-	l.Follow(t.Queue(), func(p []byte) { d.update(func() { json.Unmarshal(p, &d.queue) }) })
-	l.Follow(t.Board(), d.onBoard)
-	l.OnConnection(func(bool) { d.update(func() {}) })
+// New follows the hub's topics through o.Link.
+func New(o Options) *Display {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	d := &Display{link: o.Link, log: o.Log, announcer: o.Announcer, started: o.Clock(), announced: map[string]bool{}}
+	t := o.Link.Topics()
+	o.Link.Follow(t.Config(), d.onConfig)
+	o.Link.Follow(t.Queue(), d.onQueue)
+	o.Link.Follow(t.Board(), d.onBoard)
+	o.Link.OnConnection(func(bool) { d.update(func() {}) })
 	return d
 }
 
@@ -50,13 +77,36 @@ func (d *Display) update(fn func()) {
 	d.changes.Notify()
 }
 
+// The hub's retained topics are decoded whole, into a new value, before
+// they replace what the screen shows: an unreadable payload is logged and
+// changes nothing (decoded into the live value, it would leave it half
+// overwritten).
+
+func (d *Display) onConfig(p []byte) {
+	var c api.SiteConfig
+	if err := json.Unmarshal(p, &c); err != nil {
+		d.log.Warn("site configuration unreadable: kept the last one", "err", err)
+		return
+	}
+	d.update(func() { d.cfg = c })
+}
+
+func (d *Display) onQueue(p []byte) {
+	var q api.Queue
+	if err := json.Unmarshal(p, &q); err != nil {
+		d.log.Warn("queue unreadable: kept the last one", "err", err)
+		return
+	}
+	d.update(func() { d.queue = q })
+}
+
 // onBoard shows the board and announces the calls not yet announced —
 // oldest first, and none that was already old when the screen started
 // (a rebooted screen does not call everybody again).
 func (d *Display) onBoard(p []byte) {
 	var b api.Board
 	if err := json.Unmarshal(p, &b); err != nil {
-		d.log.Warn("board unreadable", "err", err)
+		d.log.Warn("board unreadable: kept the last one", "err", err)
 		return
 	}
 	var fresh []api.Call
@@ -92,7 +142,13 @@ func (d *Display) onBoard(p []byte) {
 func (d *Display) View(lang string) boardpage.View {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return boardpage.Build(lang, d.cfg, d.board, d.queue, d.link.Connected())
+	v := boardpage.Build(lang, d.cfg, d.board, d.queue, d.link.Connected())
+	// A hub out of reach is the board's usual notice (the last calls stay);
+	// a device set up wrong (secret, site) says so, for whoever installs it.
+	if p := d.link.Problem(); p != link.NoProblem && p != link.ProblemUnreachable {
+		v.Problem, v.Online = p.Explain(lang, "", d.link.Topics().Site), false
+	}
+	return v
 }
 
 // Watch implements boardpage.Source.

@@ -53,7 +53,7 @@ func TestDisplayShowsCallsAtOnceAndWhenTheLinkIsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go ann.Run(ctx)
-	d := display.New(l, ann, log)
+	d := display.New(display.Options{Link: l, Announcer: ann, Log: log})
 	srv := httptest.NewServer(boardpage.Handler(d, log))
 	t.Cleanup(srv.Close)
 
@@ -116,7 +116,7 @@ func TestDisplayShowsCallsAtOnceAndWhenTheLinkIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l2.Close()
-	d2 := display.New(l2, nil, log)
+	d2 := display.New(display.Options{Link: l2, Log: log})
 	v := d2.View("fr")
 	if len(v.Calls) == 0 || v.Calls[0].Ticket != "E001" || v.Online {
 		t.Fatalf("after a reboot without the hub: %+v", v)

@@ -29,7 +29,10 @@ var ErrNoOutcome = fmt.Errorf("%w yet: it may still be; retry with the same idem
 
 // Options configures a Hub.
 type Options struct {
-	Site          queue.Site
+	Site queue.Site
+	// SiteHash is the site file's hash: the file seeds the site, and a
+	// changed file replaces it (site.go). Empty: the log's site wins.
+	SiteHash      string
 	Store         *store.Store
 	Log           *slog.Logger
 	Clock         func() time.Time // time.Now if nil
@@ -41,6 +44,9 @@ type Options struct {
 	// AnswerWait is how long Do still waits for a queued operation's
 	// outcome once its caller's context is done; 10 s if zero.
 	AnswerWait time.Duration
+	// OnSite, if set, is told the site after every commit that changed it
+	// (from the writer: it must not call the hub's Do).
+	OnSite func(queue.Site)
 }
 
 // Hub is one site's queue, durable.
@@ -54,6 +60,7 @@ type Hub struct {
 	probe   time.Duration
 	wait    time.Duration
 	metrics *Metrics
+	onSite  func(queue.Site)
 
 	ops  chan *pending
 	stop chan struct{}
@@ -117,7 +124,7 @@ func New(o Options) (*Hub, error) {
 		return nil, fmt.Errorf("site: %w", err)
 	}
 	h := &Hub{st: o.Store, log: o.Log, clock: o.Clock, every: o.SnapshotEvery, max: o.MaxBatch,
-		eng: eng, ops: make(chan *pending, 1024), stop: make(chan struct{}), done: make(chan struct{})}
+		eng: eng, onSite: o.OnSite, ops: make(chan *pending, 1024), stop: make(chan struct{}), done: make(chan struct{})}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -142,6 +149,11 @@ func New(o Options) (*Hub, error) {
 		return nil, fmt.Errorf("rebuild queue: %w", err)
 	}
 	h.snapAt = eng.Applied() - int64(n)
+	if o.SiteHash != "" {
+		if err := h.seedSite(o.Site, o.SiteHash); err != nil {
+			return nil, err
+		}
+	}
 	h.base = eng.Snapshot()
 	h.metrics = newMetrics(h)
 	h.log.Info("queue rebuilt", "events", eng.Applied(), "replayed", n, "waiting", eng.WaitingCount(),
@@ -316,7 +328,7 @@ func (h *Hub) process(batch []*pending) {
 	start := time.Now()
 	var recs []*store.Record
 	byKey := map[string]*pending{}
-	changed := false
+	changed, siteChanged := false, false
 
 	h.mu.Lock()
 	// Without the monotonic clock reading: the engine measures durations
@@ -376,6 +388,9 @@ func (h *Hub) process(batch []*pending) {
 			}
 			recs = append(recs, p.rec)
 			changed = changed || len(evs) > 0
+			for _, ev := range evs {
+				siteChanged = siteChanged || queue.IsSiteChange(ev.Type)
+			}
 		}
 	}
 	h.mu.Unlock()
@@ -389,7 +404,7 @@ func (h *Hub) process(batch []*pending) {
 					p.err, p.res = ErrUnavailable, Reply{}
 				}
 			}
-			changed = false
+			changed, siteChanged = false, false
 			h.failed(err, len(batch))
 		} else {
 			for _, rec := range recs {
@@ -404,6 +419,12 @@ func (h *Hub) process(batch []*pending) {
 			p.res.Replayed, p.res.Events = true, nil
 		}
 		p.reply <- p.res
+	}
+	if siteChanged && h.onSite != nil {
+		h.mu.RLock()
+		site := h.eng.Site().Clone()
+		h.mu.RUnlock()
+		h.onSite(site)
 	}
 	if changed {
 		h.changes.Notify()

@@ -43,7 +43,7 @@ func TicketView(e *queue.Engine, now time.Time, t queue.Ticket) api.Ticket {
 		ID: t.ID, Number: t.Display(), Service: t.Service, Channel: string(t.Channel), Priority: string(t.Priority),
 		State: string(t.State), IssuedAt: at(e, t.IssuedAt), AppointmentAt: timePtr(e, t.AppointmentAt), Counter: t.Counter,
 		CalledAt: timePtr(e, t.CalledAt), EndedAt: timePtr(e, t.EndedAt), Recalls: t.Recalls, Transfers: t.Transfers,
-		Device: t.Device, Citizen: t.Citizen, Token: t.Token, Phone: phoneKind(t),
+		Device: t.Device, Citizen: t.Citizen, Token: t.Token, Note: t.Note, ForAgent: t.ForAgent, Phone: phoneKind(t),
 	}
 	if s := e.Service(t.Service); s != nil {
 		v.ServiceName = names(s.Names)
@@ -124,6 +124,9 @@ func ServicesView(e *queue.Engine, now time.Time) []api.Service {
 		out = append(out, api.Service{ID: s.ID, Name: names(s.Names), SLASeconds: int(s.SLA.Seconds()),
 			Channels: channels(s.Channels), Open: err == nil, Full: errors.Is(err, queue.ErrServiceFull),
 			ServiceTime: int(s.ServiceTime.Seconds())})
+		if s.Closed != nil {
+			out[len(out)-1].ClosedMessage = names(s.Closed.Message)
+		}
 	}
 	return out
 }

@@ -25,6 +25,10 @@ type Inputs struct {
 	Window time.Duration
 }
 
+// priorityWindow is how long a press of the priority-public button holds
+// for the next service button.
+const priorityWindow = 15 * time.Second
+
 // RunInputs turns presses and scans into tickets and keeps the LEDs up to
 // date, until ctx ends.
 func (k *Kiosk) RunInputs(ctx context.Context, in Inputs) error {
@@ -92,10 +96,10 @@ func (k *Kiosk) RunInputs(ctx context.Context, in Inputs) error {
 			k.setLEDs(in.LEDs)
 		case p := <-presses:
 			if p.priority {
-				priorityUntil = time.Now().Add(15 * time.Second)
+				priorityUntil = k.o.Clock().Add(priorityWindow)
 				continue
 			}
-			prio := time.Now().Before(priorityUntil)
+			prio := k.o.Clock().Before(priorityUntil)
 			priorityUntil = time.Time{}
 			res, err := k.Issue(ctx, Press{Service: p.service, Priority: prio, Lang: in.Lang})
 			k.logIssue("button", res, err)

@@ -12,8 +12,30 @@ import (
 
 // journal is the kiosk's record of the tickets it issues, in SQLite: which
 // leased numbers it used (so none is printed twice, even after a crash) and
-// which tickets it printed (so one that was not gets voided at the hub).
-type journal struct{ db *sql.DB }
+// which tickets it printed (so one that was not gets cancelled at the hub).
+//
+// A ticket's row goes through these states:
+//
+//	online:  intend (no ticket id) → online or issued (the hub's id) → printed
+//	offline: reserve (a leased number) → issued (the hub's id, on reconnect); printed
+//	not printed: markVoid (voidWanted) → voidSent, once its cancel is in the outbox
+//
+// A row neither printed nor sent is forgotten (release); rows of days
+// before yesterday are purged.
+type journal struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// voiding is where an unprinted ticket stands on its way to being
+// cancelled at the hub (the column void).
+type voiding int
+
+const (
+	voidNone   voiding = 0 // printed, or on its way to the printer
+	voidWanted voiding = 1 // not printed: cancel it once the hub's id is known
+	voidSent   voiding = 2 // its cancel is in the outbox
+)
 
 // entry is one ticket of the journal.
 type entry struct {
@@ -24,13 +46,14 @@ type entry struct {
 	Number  int
 	Offline bool
 	Printed bool
-	Void    int // 1: not printed, cancel it at the hub once its id is known; 2: cancel sent
+	Void    voiding
 }
 
-func openJournal(path string) (*journal, error) {
+// openJournal opens (or creates) the journal at path; now stamps its rows.
+func openJournal(path string, now func() time.Time) (*journal, error) {
 	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate&_synchronous=FULL")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
 	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS tickets (
@@ -48,7 +71,7 @@ func openJournal(path string) (*journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
-	return &journal{db: db}, nil
+	return &journal{db: db, now: now}, nil
 }
 
 func (j *journal) close() error { return j.db.Close() }
@@ -74,7 +97,7 @@ func (j *journal) reserve(cmd, service, day string, candidates []int) (int, erro
 			continue
 		}
 		if _, err := tx.Exec(`INSERT INTO tickets(cmd, service, day, number, offline, created) VALUES (?, ?, ?, ?, 1, ?)`,
-			cmd, service, day, n, time.Now().UnixMilli()); err != nil {
+			cmd, service, day, n, j.now().UnixMilli()); err != nil {
 			return 0, err
 		}
 		return n, tx.Commit()
@@ -118,31 +141,32 @@ func (j *journal) release(cmd string) error {
 // printing its ticket, the ticket is voided.
 func (j *journal) intend(cmd, day string) error {
 	_, err := j.db.Exec(`INSERT INTO tickets(cmd, service, day, number, offline, created) VALUES (?, '', ?, 0, 0, ?)`,
-		cmd, day, time.Now().UnixMilli())
+		cmd, day, j.now().UnixMilli())
 	return err
 }
 
 // online records a ticket the hub issued, before it is printed.
 func (j *journal) online(cmd, ticket, service, day string, number int) error {
 	_, err := j.db.Exec(`INSERT OR REPLACE INTO tickets(cmd, ticket, service, day, number, offline, created) VALUES (?, ?, ?, ?, ?, 0, ?)`,
-		cmd, ticket, service, day, number, time.Now().UnixMilli())
+		cmd, ticket, service, day, number, j.now().UnixMilli())
 	return err
 }
 
+// printed records that the ticket of cmd goes to the printer.
 func (j *journal) printed(cmd string) error {
 	_, err := j.db.Exec(`UPDATE tickets SET printed = 1 WHERE cmd = ?`, cmd)
 	return err
 }
 
-// void marks a ticket not printed, to cancel at the hub.
-func (j *journal) void(cmd string) error {
-	_, err := j.db.Exec(`UPDATE tickets SET void = 1 WHERE cmd = ?`, cmd)
+// markVoid marks the ticket of cmd not printed, to cancel at the hub.
+func (j *journal) markVoid(cmd string) error {
+	_, err := j.db.Exec(`UPDATE tickets SET void = ? WHERE cmd = ?`, voidWanted, cmd)
 	return err
 }
 
 // voidSent records that the cancel of ticket is in the outbox.
 func (j *journal) voidSent(ticket string) error {
-	_, err := j.db.Exec(`UPDATE tickets SET void = 2 WHERE ticket = ?`, ticket)
+	_, err := j.db.Exec(`UPDATE tickets SET void = ? WHERE ticket = ?`, voidSent, ticket)
 	return err
 }
 
@@ -165,11 +189,11 @@ func (j *journal) get(cmd string) (*entry, error) {
 	return &e, err
 }
 
-// unprinted returns the tickets recorded but never sent to the printer (a
-// crash between issuing and printing), and those voided whose id the hub
-// had not given yet.
-func (j *journal) unprinted() ([]entry, error) {
-	rows, err := j.db.Query(`SELECT cmd, ticket, service, day, number, offline, printed, void FROM tickets WHERE printed = 0 OR void = 1`)
+// unsettled returns the tickets recorded but never sent to the printer (a
+// crash between issuing and printing), and those to cancel whose cancel is
+// not sent yet.
+func (j *journal) unsettled() ([]entry, error) {
+	rows, err := j.db.Query(`SELECT cmd, ticket, service, day, number, offline, printed, void FROM tickets WHERE printed = 0 OR void = ?`, voidWanted)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -347,7 +348,8 @@ func TestACrashsLeftoverIsSettledBeforeAnyPress(t *testing.T) {
 		t.Fatal(err)
 	}
 	vp, _ := virtual.New(filepath.Join(dir, "tickets"), 80)
-	k, err := kiosk.New(kiosk.Options{Link: l, Printer: vp, DataDir: dir, Log: l.Log(), Poll: time.Hour})
+	pr := &pollWatch{Printer: vp, polled: make(chan struct{})}
+	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: dir, Log: l.Log(), Poll: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,10 +378,22 @@ func TestACrashsLeftoverIsSettledBeforeAnyPress(t *testing.T) {
 		}
 		return false
 	})
-	time.Sleep(200 * time.Millisecond) // Run has started
+	<-pr.polled // Run has started: its first round reads the printer
 	for _, tk := range s.Tickets() {
 		if tk.Number == res.Number && tk.State != "waiting" {
 			t.Fatalf("the ticket printed in this run, %s, is %s", res.Number, tk.State)
 		}
 	}
+}
+
+// pollWatch tells when the kiosk first reads its printer's status.
+type pollWatch struct {
+	*virtual.Printer
+	once   sync.Once
+	polled chan struct{}
+}
+
+func (p *pollWatch) Status(ctx context.Context) (printer.Status, error) {
+	p.once.Do(func() { close(p.polled) })
+	return p.Printer.Status(ctx)
 }

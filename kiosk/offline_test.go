@@ -38,6 +38,11 @@ func TestFiftyTicketsAcrossTwoKiosksWhileTheBrokerIsCut(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Numbers start again at the site's midnight: a run across it
+			// prints E901 once each day, which is right, and this test
+			// cannot tell the days apart.
+			paris, _ := time.LoadLocation("Europe/Paris")
+			day := time.Now().In(paris).Format(time.DateOnly)
 			s := sitetest.Start(t, sitetest.Options{Mosquitto: c.mosquitto})
 			kiosks := []*rig{newRig(t, s, "kiosk-a"), newRig(t, s, "kiosk-b")}
 			for _, r := range kiosks {
@@ -89,6 +94,9 @@ func TestFiftyTicketsAcrossTwoKiosksWhileTheBrokerIsCut(t *testing.T) {
 					}
 					time.Sleep(20 * time.Millisecond)
 				}
+			}
+			if time.Now().In(paris).Format(time.DateOnly) != day {
+				t.Skip("the run crossed the site's midnight (Europe/Paris): numbers started again")
 			}
 			numbers := map[string]int{}
 			for _, p := range out {

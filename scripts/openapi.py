@@ -25,6 +25,10 @@ paths = {
                                                                 "waiting": {"type": "integer"}, "last_event": {"type": "integer"}}})}}},
   "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "tags": ["ops"],
       "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+  "/api/v1/": {"get": {"summary": "The API's index: its routes with the access each requires, and where its contract and documentation are", "security": [], "tags": ["ops"],
+      "responses": {"200": ok("Index", {"type": "object", "properties": {"name": {"type": "string"}, "site": {"type": "string"}, "openapi": {"type": "string"},
+          "docs": {"type": "string"}, "auth": {"type": "string"}, "routes": {"type": "array", "items": {"type": "object", "properties": {
+          "method": {"type": "string"}, "path": {"type": "string"}, "access": {"type": "string"}, "about": {"type": "string"}}}}}})}}},
   "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "tags": ["ops"],
       "responses": {"200": ok("OpenAPI 3 document", {"type": "object"})}}},
   "/api/v1/services": {"get": {"summary": "The services, their names and whether they are open now", "security": [], "tags": ["queue"],
@@ -106,8 +110,11 @@ counter_ops = [
   ("start", "The called citizen is at the counter", {}, []),
   ("finish", "The ticket is served", {}, []),
   ("noshow", "The called citizen did not come", {}, []),
-  ("transfer", "Send the ticket to another service, keeping its number and issue time", {"service": {"type": "string", "maxLength": 64}}, ["service"]),
-  ("pause", "Pause the agent, with a reason", {"reason": {**text(200), "minLength": 1}}, ["reason"]),
+  ("transfer", "Send the ticket to another service, or to a named agent (who alone calls it while signed in, for the policy's transfer_hold), with a note; it keeps its number and issue time",
+   {"service": {"type": "string", "maxLength": 64, "description": "The target service; the ticket's own if absent and an agent is named"},
+    "agent": {"type": "string", "maxLength": 64, "description": "A signed-in agent with a skill for the service"},
+    "note": {**text(500), "description": "Shown as text (never markup) to whoever calls the ticket next; valid Unicode, without control characters"}}, []),
+  ("pause", "Pause the agent, with a reason (one of the site's pause_reasons, which consoles offer, or a text of its own)", {"reason": {**text(200), "minLength": 1}}, ["reason"]),
   ("resume", "End the agent's pause", {}, []),
 ]
 for op, summary, props, required in counter_ops:
@@ -118,16 +125,117 @@ for op, summary, props, required in counter_ops:
         "requestBody": {"required": bool(required), "content": content(body)},
         "responses": {"200": ok("The counter after the operation", ref("Counter")), **errs(400, 401, 404, 409, 413, 422, 503)}}}
 
+account_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"}, "description": "Account login"}
+role = {"type": "string", "enum": ["agent", "supervisor", "admin"]}
+paths["/api/v1/session"] = {"get": {"summary": "Who is calling: account, role, site agent, and (for a browser session) the CSRF token its pages send in X-CSRF-Token", "tags": ["accounts"],
+    "responses": {"200": ok("The caller", ref("Session")), **errs(401)}}}
+paths["/api/v1/accounts"] = {
+  "get": {"summary": "Every account (never a password)", "tags": ["accounts"],
+    "responses": {"200": ok("Accounts", {"type": "object", "properties": {"accounts": {"type": "array", "items": ref("Account")}}}), **errs(401, 403)}},
+  "post": {"summary": "Create an account; without a password, a temporary one is drawn and shown in this answer only, to be changed at the first sign-in", "tags": ["accounts"],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["id", "role"], "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"}, "name": text(200), "role": role,
+        "agent": {"type": "string", "maxLength": 64, "description": "The site agent this account is"},
+        "password": {"type": "string", "minLength": 12, "maxLength": 256, "description": "At least 12 characters and 50 bits as the hub estimates them"}}})},
+    "responses": {"201": ok("Created", {"type": "object", "properties": {"account": ref("Account"), "temporary_password": {"type": "string"}}}), **errs(400, 401, 403, 409, 422)}}}
+paths["/api/v1/accounts/{id}"] = {"get": {"summary": "One account", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("Account", ref("Account")), **errs(401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/password"] = {"post": {"summary": "Reset a password: a temporary one (drawn, or given), to be changed at the next sign-in; the account's sessions end", "tags": ["accounts"],
+    "parameters": [account_id], "requestBody": {"required": False, "content": content({"type": "object", "additionalProperties": False, "properties": {"password": {"type": "string"}}})},
+    "responses": {"200": ok("The temporary password, shown once", {"type": "object", "properties": {"account": {"type": "string"}, "temporary_password": {"type": "string"}}}), **errs(400, 401, 403, 404, 422)}}}
+paths["/api/v1/accounts/{id}/role"] = {"post": {"summary": "Change an account's role", "tags": ["accounts"], "parameters": [account_id],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["role"], "properties": {"role": role}})},
+    "responses": {"200": ok("Account", ref("Account")), **errs(400, 401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/disable"] = {"post": {"summary": "Disable an account: its sessions end, its tokens stop working", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("Account", ref("Account")), **errs(401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/enable"] = {"post": {"summary": "Enable a disabled account", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("Account", ref("Account")), **errs(401, 403, 404)}}}
+paths["/api/v1/accounts/{id}/signout"] = {"post": {"summary": "Sign an account out of every browser", "tags": ["accounts"], "parameters": [account_id],
+    "responses": {"200": ok("How many sessions ended", {"type": "object", "properties": {"account": {"type": "string"}, "sessions_ended": {"type": "integer"}}}), **errs(401, 403, 404)}}}
+paths["/api/v1/tokens"] = {
+  "get": {"summary": "The caller's personal API tokens (never the secrets)", "tags": ["accounts"],
+    "responses": {"200": ok("Tokens", {"type": "object", "properties": {"tokens": {"type": "array", "items": ref("Token")}}}), **errs(401)}},
+  "post": {"summary": "Create a personal API token for the caller, shown in this answer only", "tags": ["accounts"],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+        "name": text(100), "role": {"type": "string", "enum": ["agent", "supervisor", "admin", "integration"], "description": "At most the caller's; the caller's if absent"}}})},
+    "responses": {"201": ok("The token, with its secret", ref("Token")), **errs(400, 401, 403, 404)}}}
+paths["/api/v1/tokens/{id}"] = {"delete": {"summary": "Revoke one of the caller's tokens: it stops working at once", "tags": ["accounts"],
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "responses": {"200": ok("Revoked", {"type": "object"}), **errs(401, 404)}}}
+
 names = {"type": "object", "additionalProperties": {"type": "string"}, "example": {"fr": "État civil", "en": "Civil status"}}
+
+# The site's administration (role admin) and the supervisor's actions (role supervisor).
+svc_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Z]$"}, "description": "Service id: its letter"}
+agent_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}, "description": "Agent id"}
+site_errs = errs(400, 401, 404, 409, 413, 415, 422, 503)
+def change(summary, body, result, params, tag="site"):
+    op = {"summary": summary, "tags": [tag], "parameters": params + [idem],
+          "responses": {"200": ok("Done (nothing changes when it already was so); an event with who made it is logged", result), **site_errs}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": content(body)}
+    return op
+paths["/api/v1/site"] = {"get": {"summary": "The site as the hub runs it: the site file, then every change made since (events)", "tags": ["site"],
+    "responses": {"200": ok("The site", ref("Site")), **errs(401)}}}
+paths["/api/v1/site/export"] = {"get": {"summary": "The site as a configuration file (YAML) that guichet config check accepts and that, loaded, gives the same site", "tags": ["site"],
+    "responses": {"200": {"description": "YAML", "content": {"application/yaml": {"schema": {"type": "string"}}}}, **errs(401)}}}
+paths["/api/v1/site/settings"] = {"put": change("Change the site's name, info message, public URL and languages", ref("Settings"), ref("Settings"), [])}
+paths["/api/v1/site/pause-reasons"] = {"put": change("Replace the list of pause reasons the consoles offer",
+    {"type": "object", "additionalProperties": False, "properties": {"pause_reasons": {"type": "array", "maxItems": 30, "items": {**text(100), "minLength": 1}}}},
+    {"type": "object", "properties": {"pause_reasons": {"type": "array", "items": {"type": "string"}}}}, [])}
+paths["/api/v1/site/services/{id}"] = {
+    "put": change("Add or change a service (held to the site file's rules); whether it is closed to new tickets stays as it is", ref("SiteService"), ref("SiteService"), [svc_id]),
+    "delete": change("Remove a service with nobody in its queue; its past tickets stay readable", None, {"type": "object"}, [svc_id])}
+paths["/api/v1/site/counters/{id}"] = {
+    "put": change("Add or change a counter", ref("SiteCounter"), ref("SiteCounter"), [counter_id]),
+    "delete": change("Remove a closed counter", None, {"type": "object"}, [counter_id])}
+paths["/api/v1/site/agents/{id}"] = {
+    "put": change("Add or change an agent and their skill levels (1 to 5)", ref("SiteAgent"), ref("SiteAgent"), [agent_id]),
+    "delete": change("Remove a signed-out agent", None, {"type": "object"}, [agent_id])}
+paths["/api/v1/services/{id}/close"] = {"post": change("Close a service to new tickets, whatever its hours, with a message the kiosks show on its button; its queue is called as before",
+    {"type": "object", "additionalProperties": False, "properties": {"message": {**names, "description": "By language, at most 500 bytes each; shown as text"}}}, ref("SiteService"), [svc_id], "supervision")}
+paths["/api/v1/services/{id}/reopen"] = {"post": change("Let a closed service take new tickets again", None, ref("SiteService"), [svc_id], "supervision")}
+paths["/api/v1/board/message"] = {"put": change("Put a message on the waiting-room screens (carried in the retained config); an empty one takes it down",
+    {"type": "object", "additionalProperties": False, "properties": {"message": {**names, "description": "By language, at most 500 bytes each; shown as text"}}},
+    {"type": "object", "properties": {"message": ref("Names")}}, [], "supervision")}
+paths["/api/v1/tickets/{id}/transfer"] = {"post": change("Transfer a waiting, called or being-served ticket to a service or a named agent, with a note",
+    {"type": "object", "additionalProperties": False, "properties": {"ticket": {"type": "string", "description": "The path's, if given"},
+        "service": {"type": "string", "maxLength": 64}, "agent": {"type": "string", "maxLength": 64}, "note": text(500)}}, ref("Ticket"), [ticket_id], "supervision")}
+paths["/api/v1/agents/{id}/pause"] = {"post": change("Pause a signed-in agent (refused while their counter holds a ticket)",
+    {"type": "object", "additionalProperties": False, "required": ["reason"], "properties": {"reason": {**text(200), "minLength": 1}}}, ref("AgentState"), [agent_id], "supervision")}
+paths["/api/v1/agents/{id}/resume"] = {"post": change("End an agent's pause", None, ref("AgentState"), [agent_id], "supervision")}
+paths["/api/v1/agents/{id}/signout"] = {"post": change("Sign an agent out: their counter closes; a ticket they had called goes back to waiting at its place, one they were serving is finished as served, tickets held for them go back to their service",
+    None, ref("AgentState"), [agent_id], "supervision")}
+# Who may call what: the route table's access of every operation
+# (hub/httpapi/routes.go); a Go test checks both say the same.
+access = {
+  "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
+  "integration": ["GET /api/v1/events"],
+  "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout", "POST /api/v1/services/{id}/close",
+                 "POST /api/v1/services/{id}/reopen", "PUT /api/v1/board/message", "POST /api/v1/tickets/{id}/transfer",
+                 "POST /api/v1/agents/{id}/pause", "POST /api/v1/agents/{id}/resume", "POST /api/v1/agents/{id}/signout"],
+  "admin": [f"{m.upper()} {p}" for p, ops in paths.items() for m in ops
+            if p.startswith("/api/v1/devices") or p.startswith("/api/v1/site") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))],
+}
+for p, ops in paths.items():
+  for m, op in ops.items():
+    key = f"{m.upper()} {p}"
+    op["x-access"] = next((a for a, keys in access.items() if key in keys), "agent")
+    if op["x-access"] == "public":
+      op["security"] = []
+    elif op["x-access"] != "agent" and "401" in op["responses"]:
+      op["responses"]["403"] = {"$ref": "#/components/responses/E403"}
+
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
       "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, and the queue's: " +
-               "invalid_argument, unknown_service, unknown_counter, unknown_agent, unknown_ticket, unknown_appointment, already_checked_in, checkin_window, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
+               "invalid_argument, unknown_service, unknown_counter, unknown_agent, agent_signed_out, unknown_ticket, unknown_appointment, already_checked_in, checkin_window, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
       "message": {"type": "string"}}}}},
   "Names": names,
   "Service": {"type": "object", "properties": {"id": {"type": "string", "example": "E"}, "name": ref("Names"), "sla_s": {"type": "integer"},
       "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}}, "open": {"type": "boolean", "description": "Takes visit tickets now"},
-      "full": {"type": "boolean", "description": "Open, but its wait runs past closing time"}, "service_time_s": {"type": "integer"}}},
+      "full": {"type": "boolean", "description": "Open, but its wait runs past closing time"}, "service_time_s": {"type": "integer"},
+      "closed_message": {**names, "description": "Set when closed to new tickets by a supervisor: what the kiosks say"}}},
   "IssueRequest": {"type": "object", "additionalProperties": False, "required": ["service"],
     "description": "The arguments of the MQTT op issue_ticket (api.IssueArgs) but for those of a ticket printed offline (offline_number, issued_at, token, replaces: MQTT only, refused here as unknown fields)",
     "properties": {
@@ -152,7 +260,9 @@ schemas = {
       "recalls": {"type": "integer"}, "transfers": {"type": "integer"}, "device": {"type": "string"}, "citizen": {"type": "string"},
       "ahead": {"type": "integer", "description": "Waiting tickets before it (waiting tickets only)"},
       "estimated_wait_s": {"type": "integer", "description": "Absent when nobody serves the service now"},
-      "token": {"type": "string", "description": "Token of the mobile ticket page /t/{token}"}}},
+      "token": {"type": "string", "description": "Token of the mobile ticket page /t/{token}"},
+      "note": {"type": "string", "description": "The last transfer's note: text, never markup"},
+      "for_agent": {"type": "string", "description": "Transferred to this agent, who alone calls it while signed in, for a while"}}},
   "Counter": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
       "channels": {"type": "array", "items": {"type": "string"}}, "open": {"type": "boolean"}, "agent": {"type": "string"}, "agent_name": {"type": "string"},
       "agent_state": {"type": "string", "enum": ["offline", "available", "serving", "paused", "wrapup"]}, "pause_reason": {"type": "string"}, "ticket": ref("Ticket")}},
@@ -179,12 +289,46 @@ schemas = {
       "mqtt": {"type": "object", "properties": {"username": {"type": "string"}, "topics": {"type": "string", "example": "guichet/v1/villeneuve/"}}}}},
   "Appointment": {"type": "object", "properties": {"code": {"type": "string"}, "service": {"type": "string"}, "at": dt,
       "citizen": {"type": "string"}, "ticket": {"type": "string", "description": "The ticket issued at check-in"}}},
-  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type",
+  "Settings": {"type": "object", "additionalProperties": False, "required": ["name", "languages"], "properties": {
+      "name": {**text(100), "minLength": 1}, "info": {**names, "description": "Scrolls on the waiting-room screens; at most 500 bytes a language"},
+      "public_url": {"type": "string", "pattern": "^https?://", "description": "The address citizens' phones reach (QR codes)"},
+      "languages": {"type": "array", "items": {"type": "string", "example": "fr"}, "minItems": 1}}},
+  "Hours": {"type": "object", "additionalProperties": False, "properties": {
+      "week": {"type": "object", "additionalProperties": False, "properties": {d: {"type": "string", "example": "08:30-12:00 13:30-17:30"} for d in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
+      "closed": {"type": "array", "items": {"type": "string", "format": "date"}}}, "description": "None: always open"},
+  "SiteService": {"type": "object", "additionalProperties": False, "required": ["names", "channels"], "properties": {
+      "id": {"type": "string", "pattern": "^[A-Z]$", "description": "The path's, if given"}, "names": {**names, "description": "A French name is required"},
+      "sla": {"type": "string", "example": "15m0s", "description": "Target wait, 0 to 24h"}, "service_time": {"type": "string", "example": "8m0s"},
+      "weight": {"type": "number", "minimum": 0, "maximum": 100}, "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}, "minItems": 1},
+      "hours": ref("Hours"), "closed": {"type": "object", "properties": {"message": ref("Names")}, "description": "Set while closed to new tickets (read only here: close and reopen)"}}},
+  "SiteCounter": {"type": "object", "additionalProperties": False, "required": ["name"], "properties": {
+      "id": {"type": "string", "description": "The path's, if given"}, "name": {**text(100), "minLength": 1},
+      "channels": {"type": "array", "items": {"type": "string", "enum": ["visit", "phone"]}, "description": "visit if none"},
+      "services": {"type": "array", "items": {"type": "string"}, "description": "every service its agent may serve if none"}}},
+  "SiteAgent": {"type": "object", "additionalProperties": False, "required": ["skills"], "properties": {
+      "id": {"type": "string", "description": "The path's, if given"}, "name": text(100),
+      "skills": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 5}, "minProperties": 1}}},
+  "Site": {"type": "object", "description": "The site as the hub runs it (the same JSON the log keeps in site.loaded)", "properties": {
+      "id": {"type": "string"}, "name": {"type": "string"}, "timezone": {"type": "string"}, "languages": {"type": "array", "items": {"type": "string"}},
+      "policy": {"type": "object"}, "services": {"type": "array", "items": ref("SiteService")}, "counters": {"type": "array", "items": ref("SiteCounter")},
+      "agents": {"type": "array", "items": ref("SiteAgent")}, "public_url": {"type": "string"}, "info": ref("Names"), "message": ref("Names"),
+      "pause_reasons": {"type": "array", "items": {"type": "string"}}}},
+  "AgentState": {"type": "object", "properties": {"id": {"type": "string"}, "state": {"type": "string", "enum": ["offline", "available", "serving", "paused", "wrapup"]},
+      "counter": {"type": "string"}, "pause_reason": {"type": "string"}, "since": dt}},
+  "Account": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "role": role, "agent": {"type": "string"},
+      "has_password": {"type": "boolean"}, "must_change_password": {"type": "boolean"}, "disabled": {"type": "boolean"}, "created_at": dt, "updated_at": dt}},
+  "Token": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "created_at": dt, "last_used": dt,
+      "token": {"type": "string", "description": "The secret, in the answer that creates it only: send it as Authorization: Bearer"}}},
+  "Session": {"type": "object", "properties": {"account": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "agent": {"type": "string"},
+      "via": {"type": "string", "enum": ["session", "sso", "token", "admin-token"]}, "provider": {"type": "string"}, "csrf_token": {"type": "string"},
+      "must_change_password": {"type": "boolean"}}},
+  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type. Account events (account.*, with an agent's address) are listed to admins only",
       "properties": {"seq": {"type": "integer"}, "at": dt, "type": {"type": "string", "example": "ticket.called"}, "ticket": {"type": "string"}, "actor": {"type": "string"}},
       "additionalProperties": True},
 }
 responses = {f"E{c}": {"description": d, "content": content(ref("Error"))} for c, d in [
-  (400, "Malformed request: bad_request, unknown_field, invalid_argument"), (401, "Missing or wrong token: unauthorized"),
+  (400, "Malformed request: bad_request, unknown_field, invalid_argument"), (401, "Nobody signed in, or a wrong token: unauthorized"),
+  (403, "The caller's role does not allow it, an agent acting at another agent's counter, or a browser request without its CSRF token: forbidden"),
   (429, "Too many failed authentications from this address: rate_limited; wait Retry-After seconds"),
   (404, "Unknown counter or ticket"), (409, "The queue refuses the operation in its current state"),
   (413, "Body over 64 KiB: too_large"), (415, "Not JSON: unsupported_media_type"),
@@ -202,10 +346,11 @@ doc = {
            "description": "One queue for walk-ins and phone calls. Every operation is durable before it is answered. French-first; names are given by language.",
            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
   "servers": [{"url": "/"}],
-  "security": [{"bearer": []}],
-  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "events", "ops"]],
+  "security": [{"bearer": []}, {"session": []}],
+  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "site", "supervision", "accounts", "events", "ops"]],
   "paths": paths,
-  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Admin token: GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory"}},
+  "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The admin token (GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory), or a personal token (POST /api/v1/tokens)"},
+                                     "session": {"type": "apiKey", "in": "cookie", "name": "guichet_session", "description": "A browser signed in at /login; a state-changing request also sends the session's CSRF token in X-CSRF-Token"}},
                  "schemas": schemas, "responses": responses},
 }
 out = os.path.join(os.path.dirname(__file__), "..", "hub", "httpapi", "openapi.json")

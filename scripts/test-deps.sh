@@ -3,14 +3,15 @@
 # "make test" works on a fresh Debian machine. As root it installs with apt;
 # otherwise it says what to install. Then it installs the third-party ESC/POS
 # parser hw/printer's tests use as a judge (npm ci, versions pinned in
-# hw/printer/judge/package-lock.json).
+# hw/printer/judge/package-lock.json). LibreOffice Calc (headless) opens the
+# statistics CSV files in hub/stats tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # command → Debian package
-declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [node]=nodejs [npm]=npm [sqlite3]=sqlite3 [pdftotext]=poppler-utils [curl]=curl [openssl]=openssl)
+declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [node]=nodejs [npm]=npm [sqlite3]=sqlite3 [pdftotext]=poppler-utils [curl]=curl [openssl]=openssl [soffice]=libreoffice-calc-nogui)
 for cmd in "${!pkg[@]}"; do
   have "$cmd" || need+=("${pkg[$cmd]}")
 done
@@ -39,4 +40,12 @@ judge=hw/printer/judge
 if [ ! -f "$judge/node_modules/npos/package.json" ] || [ "$judge/package-lock.json" -nt "$judge/node_modules/.package-lock.json" ]; then
   echo "test-deps: npm ci in $judge"
   npm ci --prefix "$judge" --no-audit --no-fund --ignore-scripts --loglevel=error
+fi
+
+# axe-core, which the browser tests inject into pages to check their
+# accessibility (internal/axe; version pinned in its package-lock.json).
+axe=internal/axe
+if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$axe/package-lock.json" -nt "$axe/node_modules/.package-lock.json" ]; then
+  echo "test-deps: npm ci in $axe"
+  npm ci --prefix "$axe" --no-audit --no-fund --ignore-scripts --loglevel=error
 fi

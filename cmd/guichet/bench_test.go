@@ -14,6 +14,7 @@ import (
 
 	"guichet/hub/api"
 	"guichet/hw/printer/virtual"
+	"guichet/internal/bench"
 )
 
 // rss reads a process's resident memory from /proc, in bytes.
@@ -76,7 +77,7 @@ func BenchmarkKioskMemoryAfter10000Tickets(b *testing.B) {
 // headless Chromium (target p99 < 50 ms).
 func BenchmarkCounterButtonToDisplayPage(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		r, err := benchE2E(b.Context(), e2eOptions{Counters: 50, Calls: 20, MinGap: time.Second, Gap: 2 * time.Second, Seed: uint64(i + 1)})
+		r, err := bench.E2E(b.Context(), bench.E2EOptions{Open: benchSite(""), Counters: 50, Calls: 20, MinGap: time.Second, Gap: 2 * time.Second, Seed: uint64(i + 1)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func BenchmarkCounterButtonToDisplayPage(b *testing.B) {
 // flat), and the share of time its main thread is busy.
 func BenchmarkDisplayPageOverASimulatedHour(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		s, err := benchDisplay(b.Context(), displayOptions{Hours: 1, Speed: 60, Every: 5 * time.Minute, Seed: uint64(i + 1)})
+		s, err := bench.Display(b.Context(), bench.DisplayOptions{Open: benchSite(""), Hours: 1, Speed: 60, Every: 5 * time.Minute, Seed: uint64(i + 1)})
 		if err != nil {
 			b.Fatal(err)
 		}

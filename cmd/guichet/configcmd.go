@@ -5,10 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"time"
 
 	"guichet/hub/config"
 	"guichet/hub/queue"
+	"guichet/hub/store"
 	"guichet/internal/sim"
 )
 
@@ -17,7 +20,7 @@ var errConfigProblems = errors.New("the configuration has problems (above)")
 
 func runConfig(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: guichet config sample | guichet config check --config FILE")
+		return errors.New("usage: guichet config sample | guichet config check --config FILE | guichet config export --data DIR")
 	}
 	switch args[0] {
 	case "sample":
@@ -28,8 +31,10 @@ func runConfig(args []string, out io.Writer) error {
 		return err
 	case "check":
 		return runConfigCheck(args[1:], out)
+	case "export":
+		return runConfigExport(args[1:], out)
 	}
-	return fmt.Errorf("guichet config: unknown subcommand %q (sample, check)", args[0])
+	return fmt.Errorf("guichet config: unknown subcommand %q (sample, check, export)", args[0])
 }
 
 // runConfigCheck reads a site file and says what would go wrong with it: a
@@ -125,4 +130,45 @@ func channelName(c queue.Channel) string {
 		return "phone"
 	}
 	return "visit"
+}
+
+// runConfigExport prints the site as the hub's log has it — the site file
+// last loaded and every change made in the browser since — as a site file
+// that guichet config check accepts and that, loaded, gives the same site.
+// It reads the data directory beside a running hub, as the device commands do.
+func runConfigExport(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("config export", flag.ContinueOnError)
+	data := fs.String("data", "data", "the hub's data directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: guichet config export --data DIR")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.OpenDir(*data, store.DirOptions{Log: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// An engine with no site of its own takes the log's: the last snapshot's
+	// and every change after it.
+	e, err := queue.New(queue.Site{ID: "-", Location: time.UTC})
+	if err != nil {
+		return err
+	}
+	if _, err := st.Load(e); err != nil {
+		return fmt.Errorf("read the log of %s: %w", *data, err)
+	}
+	if e.SiteHash() == "" {
+		return fmt.Errorf("the log of %s records no site: start the hub once with this version (it records its site file), then export", *data)
+	}
+	header := fmt.Sprintf("The site %s as the hub's log has it, at event %d (%s):\nthe site file last loaded and the changes made in the browser since.\nguichet config check reads it; loaded by a hub, it gives the same site.",
+		e.Site().ID, st.LastSeq(), *data)
+	b, err := config.Export(*e.Site(), header)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(b)
+	return err
 }

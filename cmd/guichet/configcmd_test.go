@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"guichet/hub/config"
+	"guichet/hub/queue"
+	"guichet/internal/sitetest"
 )
 
 func TestConfigCheckPassesTheSampleSite(t *testing.T) {
@@ -56,5 +60,44 @@ func TestConfigCheckReportsAFileErrorWithItsLine(t *testing.T) {
 	err := runConfig([]string{"check", path}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "guichet.yaml:") {
 		t.Fatalf("err = %v, want the file and line", err)
+	}
+}
+
+// TestConfigExportOfARunningSiteReadsBackAsTheSameSite: a site changed over
+// the API, exported from its data directory, passes guichet config check and
+// reads back as the site the hub runs; a hub started on the export keeps it.
+func TestConfigExportOfARunningSiteReadsBackAsTheSameSite(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	s.Must("PUT", "/api/v1/site/services/X", `{"names":{"fr":"Élections","en":"Elections"},"sla":"12m0s","channels":["visit","phone"],
+		"hours":{"week":{"mon":"09:00-12:00 14:00-16:30"},"closed":["2027-05-01"]}}`, 200, nil)
+	s.Must("PUT", "/api/v1/site/agents/ana", `{"skills":{"A":3,"X":2}}`, 200, nil)
+	s.Must("POST", "/api/v1/services/E/close", `{"message":{"fr":"Revenez demain"}}`, 200, nil)
+	var live queue.Site
+	s.Engine(func(e *queue.Engine) { live = e.Site().Clone() })
+	data := filepath.Join(s.Dir, "hub")
+
+	var out bytes.Buffer
+	if err := runConfig([]string{"export", "--data", data}, &out); err != nil {
+		t.Fatalf("export beside a running hub: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "exported.yaml")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var check bytes.Buffer
+	if err := runConfig([]string{"check", "--config", path}, &check); err != nil && !errors.Is(err, errConfigProblems) {
+		t.Fatalf("check of the export: %v\n%s\n%s", err, check.String(), out.String())
+	}
+	_, back, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(back)
+	b, _ := json.Marshal(live)
+	if string(a) != string(b) {
+		t.Fatalf("the export reads back as another site:\n%s\nwant\n%s", a, b)
+	}
+	if err := runConfig([]string{"export", "--data", t.TempDir()}, io.Discard); err == nil {
+		t.Fatal("an empty directory exported a site")
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"guichet/firmware/link"
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/devices"
 	"guichet/hub/queue"
@@ -49,6 +50,7 @@ func runDemo(ctx context.Context, args []string) error {
 	speed := fs.Float64("speed", 1, "with --simulate: play the day this many times faster than real time")
 	rates := fs.String("rates", "", "with --simulate: visits per hour by service, as A=20,E=8 (default: three quarters of an agent per service)")
 	seed := fs.Uint64("seed", 0, "with --simulate: random seed, to replay the same day (default: a new one)")
+	authFile := fs.String("auth", "", "a YAML file holding an auth: section, whose OpenID Connect or CAS providers the sign-in page offers (see docs/accounts.md)")
 	fs.StringVar(&f.phones, "public-url", "lan", "the address phones reach the demo at, for the tickets' QR codes (lan: this machine's address on the local network)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,6 +65,15 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	site.Policy.IgnoreHours = true // the demo's services are open around the clock
+	if *authFile != "" {
+		data, err := os.ReadFile(*authFile)
+		if err != nil {
+			return fmt.Errorf("--auth: %w", err)
+		}
+		if cfg.Auth, err = config.ParseAuth(*authFile, data); err != nil {
+			return err
+		}
+	}
 	log, err := newLogger(os.Stderr, f.logLevel)
 	if err != nil {
 		return err
@@ -101,6 +112,10 @@ func runDemo(ctx context.Context, args []string) error {
 		go showSimulatedTime(ctx, s.Hub, sm)
 	}
 
+	accts, err := demoAccounts(ctx, s.Auth, &ds.site, ds.staff)
+	if err != nil {
+		return err
+	}
 	mode := ""
 	if *simulate {
 		mode = fmt.Sprintf("  (journée simulée, ×%g ; appels par une téléphonie simulée qui poste sur %s%s ; %d citoyens dans le dossier)",
@@ -113,6 +128,7 @@ Guichet — démo : %s%s
   Écran d'affichage   %s/screen/       (annonces vocales en WAV dans %s)
   Écran servi par le hub, pour TV connectées et Xibo : %s/display/
   Guichets            %s/desks/        (boutons virtuels des terminaux)
+  Administration      %s/admin/        (connexion avec un compte admin, ci-dessous)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
   Tickets sur mobile  %s/t/…     (l'adresse des QR codes)
@@ -120,11 +136,20 @@ Guichet — démo : %s%s
   Jeton admin         %s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
-Ctrl-C pour arrêter.
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
-		s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+	printDemoAccounts(os.Stdout, s.HTTPURL, accts)
+	fmt.Println("Ctrl-C pour arrêter.")
 	<-ctx.Done()
 	return nil
+}
+
+// demoPage declares a page of the demo's virtual devices: public, as the
+// devices they stand for are within reach of whoever is in the room.
+func demoPage(rt auth.Registrar, pattern, about string, h http.Handler, methods ...string) {
+	for _, m := range methods {
+		rt.Add(auth.Route{Method: m, Pattern: pattern, Access: auth.Public, Kind: auth.Page, About: about, Handler: h})
+	}
 }
 
 // phoneURL is the address the tickets' QR codes give. A demo listening on
@@ -200,11 +225,11 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	if ds.kiosk, err = ds.startKiosk(ctx); err != nil {
 		return fail(err)
 	}
-	s.API.Handle("/kiosk/", http.StripPrefix("/kiosk", kiosk.NewPage(ds.kiosk)))
+	demoPage(s.API, "/kiosk/", "the demo's kiosk (virtual buttons)", http.StripPrefix("/kiosk", kiosk.NewPage(ds.kiosk)), "GET", "POST")
 	if ds.screen, err = ds.display(ctx, sf, wav); err != nil {
 		return fail(err)
 	}
-	s.API.Handle("/screen/", http.StripPrefix("/screen", boardpage.Handler(ds.screen, log)))
+	demoPage(s.API, "/screen/", "the demo's waiting-room display", http.StripPrefix("/screen", boardpage.Handler(ds.screen, log)), "GET")
 	if ds.desks, err = ds.startDesks(ctx, site, ds.staff); err != nil {
 		return fail(err)
 	}
@@ -212,7 +237,7 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	for _, c := range site.Counters {
 		virtual = append(virtual, ds.desks[c.ID])
 	}
-	s.API.Handle("/desks/", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)))
+	demoPage(s.API, "/desks/", "the demo's counter terminals (virtual buttons)", http.StripPrefix("/desks", counter.NewDeskPage(virtual, log)), "GET", "POST")
 	tickets := filepath.Join(f.data, "tickets")
 	s.Pages.AddLink(web.Link{Name: "Borne à tickets", Href: "/kiosk/", About: "Touchez un service : le ticket s'imprime (en PNG) dans " + tickets + "."})
 	s.Pages.AddLink(web.Link{Name: "Écran de la salle d'attente", Href: "/screen/", About: "L'appareil d'affichage : derniers appels, attentes ; annonces vocales dans " + filepath.Join(f.data, "announcements") + "."})
@@ -287,6 +312,17 @@ type demo struct {
 	closes []func() error
 }
 
+// siteTime is the time of day at the site: the simulated day's when one
+// runs, else now, in the site's zone.
+func (d *demo) siteTime() time.Time {
+	var loc *time.Location
+	d.s.Hub.Read(func(e *queue.Engine) { loc = e.Site().Location })
+	if c := d.s.Hub.SimClock(); c != nil {
+		return c.Sim.Add(time.Duration(float64(time.Since(c.Real)) * c.Speed)).In(loc)
+	}
+	return time.Now().In(loc)
+}
+
 func (d *demo) close() {
 	for i := len(d.closes) - 1; i >= 0; i-- {
 		d.closes[i]()
@@ -347,7 +383,9 @@ func (d *demo) display(ctx context.Context, sf *soundFlags, wav bool) (*display.
 	}
 	var files display.Player
 	if wav {
-		files = &display.Files{Dir: filepath.Join(d.data, "announcements")}
+		// Named by the site's time of day (and the simulated day's, when
+		// one runs), not the machine's zone.
+		files = &display.Files{Dir: filepath.Join(d.data, "announcements"), Clock: d.siteTime}
 	}
 	ann, err := sf.announcer(d.log.With("device", "screen-demo"), files)
 	if err != nil {
@@ -356,7 +394,7 @@ func (d *demo) display(ctx context.Context, sf *soundFlags, wav bool) (*display.
 	if ann != nil {
 		go ann.Run(ctx)
 	}
-	return display.New(l, ann, d.log.With("device", "screen-demo")), nil
+	return display.New(display.Options{Link: l, Announcer: ann, Log: d.log.With("device", "screen-demo")}), nil
 }
 
 // startDesks starts a counter terminal on virtual pins at every counter; a

@@ -33,6 +33,7 @@ func startDemo(t *testing.T, data string, extra ...string) string {
 	}
 	cmd := exec.Command(binary, append(args, extra...)...)
 	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "TZ=UTC") // the site's zone (Paris) must not come from the machine's
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -173,10 +174,18 @@ func TestDemoDeskButtonCallsToTheScreen(t *testing.T) {
 	browsertest.Screenshot(t, desks, "demo-desks")
 	browsertest.Screenshot(t, screen, "demo-screen")
 	// The display announced it: a WAVE file in <data>/announcements.
+	var files []string
 	sitetest.Eventually(t, 20*time.Second, "the announcement written", func() bool {
-		files, _ := filepath.Glob(filepath.Join(data, "announcements", "*.wav"))
+		files, _ = filepath.Glob(filepath.Join(data, "announcements", "*.wav"))
 		return len(files) == 1
 	})
+	// Named by the site's time (Paris), the demo running in UTC.
+	paris, _ := time.LoadLocation("Europe/Paris")
+	now := time.Now().In(paris)
+	name := filepath.Base(files[0])
+	if !strings.HasPrefix(name, now.Format("20060102-15")) && !strings.HasPrefix(name, now.Add(-time.Hour).Format("20060102-15")) {
+		t.Fatalf("announcement %s is not named by the site's time (%s)", name, now.Format("20060102-1504"))
+	}
 }
 
 // guichet demo --simulate: citizens take tickets at the virtual kiosk (PNG

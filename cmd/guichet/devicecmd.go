@@ -37,6 +37,9 @@ func (f *deviceFlags) open(role string, log *slog.Logger) (*link.Link, error) {
 	if f.site == "" || f.device == "" {
 		return nil, errors.New("--site and --device are required")
 	}
+	if err := link.CheckBroker(f.hub); err != nil {
+		return nil, err
+	}
 	secret := strings.TrimSpace(os.Getenv("GUICHET_DEVICE_SECRET"))
 	if f.secretFile != "" {
 		b, err := os.ReadFile(f.secretFile)

@@ -93,7 +93,7 @@ func runDisplay(ctx context.Context, args []string) error {
 	if ann != nil {
 		go ann.Run(ctx)
 	}
-	d := display.New(l, ann, log)
+	d := display.New(display.Options{Link: l, Announcer: ann, Log: log})
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
 		return fmt.Errorf("board page: %w", err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -71,7 +72,12 @@ func runKiosk(ctx context.Context, args []string) error {
 		return err
 	}
 	defer k.Close()
-	go k.Run(ctx)
+	// The kiosk's loops end before it, its link and its printer close.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { k.Run(ctx) })
 
 	in := kiosk.Inputs{Buttons: map[string]gpio.PinIn{}, LEDs: map[string]gpio.PinOut{}, Lang: *lang}
 	bs, err := pinMap(*buttons)
@@ -99,7 +105,7 @@ func runKiosk(ctx context.Context, args []string) error {
 		}
 	}
 	inputs := make(chan error, 1)
-	go func() { inputs <- k.RunInputs(ctx, in) }()
+	wg.Go(func() { inputs <- k.RunInputs(ctx, in) })
 
 	if *httpAddr != "" {
 		ln, err := net.Listen("tcp", *httpAddr)

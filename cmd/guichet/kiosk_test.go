@@ -21,6 +21,7 @@ import (
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
 	"guichet/internal/logbuf"
+	"guichet/internal/sitetest"
 )
 
 type kioskProcess struct {
@@ -210,5 +211,47 @@ func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
 	t.Logf("%d tickets printed, all in the hub once; %d recorded as printed but cut by the kill", len(printed), inFlight)
 	if _, err := k.press("A"); err != nil {
 		t.Fatalf("the restarted kiosk does not print: %v", err)
+	}
+}
+
+// A kiosk set up wrong says why, in its log and on its page: an http://
+// address for --hub is refused with an example; a wrong secret and a wrong
+// site are named as such (it logged only "kiosk ready" and showed an empty
+// menu).
+func TestAKioskSetUpWrongSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	hub := startHubProcess(t, dir)
+	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
+	if err != nil || st != 201 {
+		t.Fatalf("add device: %d %s %v", st, body, err)
+	}
+	var dev struct{ Secret string }
+	json.Unmarshal(body, &dev)
+
+	out, err := exec.Command(binary, "kiosk", "--hub", hub.url, "--site", "test", "--device", "kiosk-1",
+		"--data", filepath.Join(dir, "k0"), "--printer", "virtual:"+filepath.Join(dir, "t0")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "web address") || !strings.Contains(string(out), "tcp://") {
+		t.Fatalf("--hub http://…: %v\n%s", err, out)
+	}
+
+	for _, c := range []struct {
+		name, secret, site, log, page string
+	}{
+		{"wrong secret", "Zq0tW5aRZ1h-8yX3mE2b_P4cN7kTt9Lv0000000000", "test", "wrong credentials", "Identifiants refusés"},
+		{"wrong site", dev.Secret, "autre-site", `unknown site \"autre-site\"`, "Site inconnu du serveur"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			k := startKioskProcessArgs(t, hub, c.secret, filepath.Join(t.TempDir(), "k"), "--site", c.site)
+			sitetest.Eventually(t, 20*time.Second, "the log says "+c.log, func() bool { return strings.Contains(k.logs.String(), c.log) })
+			sitetest.Eventually(t, 20*time.Second, "the page says "+c.page, func() bool {
+				res, err := http.Get(k.page)
+				if err != nil {
+					return false
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				return strings.Contains(string(b), c.page)
+			})
+		})
 	}
 }

@@ -27,13 +27,16 @@ Usage:
   guichet display --hub URL --site ID --device ID [--http ADDR] [--langs fr,en] [--quiet 19:00-08:30]
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
+  guichet account add|list|passwd|role|disable|enable|signout …   manage people's accounts
   guichet printer list | test --printer SPEC                printer models; print a test page
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
   guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
   guichet audit   verify [--data DIR]                       check the audit log's hash chain
-  guichet config  sample | check --config FILE              print a sample configuration; check a site file
+  guichet stats   [--data DIR] --from DAY --to DAY [--csv FILE]   statistics of a day or range; CSV for a spreadsheet
+  guichet config  sample | check --config FILE | export [--data DIR]
+                                                            a sample; check a site file; print the running site as a file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
   guichet version
 
@@ -57,6 +60,8 @@ func main() {
 		err = runConfig(args, os.Stdout)
 	case "device":
 		err = runDevice(args, os.Stdout)
+	case "account":
+		err = runAccount(ctx, args, os.Stdin, os.Stdout)
 	case "kiosk":
 		err = runKiosk(ctx, args)
 	case "display":
@@ -77,6 +82,8 @@ func main() {
 		err = runStore(args, os.Stdout)
 	case "audit":
 		err = runAudit(ctx, args, os.Stdout)
+	case "stats":
+		err = runStats(ctx, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("guichet", version)
 	case "help", "-h", "--help":

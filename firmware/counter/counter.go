@@ -43,6 +43,7 @@ type Link interface {
 	OnReply(fn func(link.Entry, api.Reply))
 	OnConnection(fn func(up bool))
 	Connected() bool
+	Problem() link.Problem // why it cannot work with the hub, if it cannot
 	Enqueue(id, op string, args any) error
 	PendingEntries() []link.Entry
 }
@@ -61,7 +62,10 @@ type Options struct {
 	// Window is the shortest time between two presses of one button: 700 ms
 	// if zero.
 	Window time.Duration
-	Log    *slog.Logger
+	// Log receives the terminal's log lines; nil discards them.
+	Log *slog.Logger
+	// Clock returns the time: time.Now if nil.
+	Clock func() time.Time
 }
 
 // Terminal is a counter terminal.
@@ -99,7 +103,10 @@ func New(o Options) (*Terminal, error) {
 		o.Window = 700 * time.Millisecond
 	}
 	if o.Log == nil {
-		o.Log = slog.Default()
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	t := &Terminal{o: o, log: o.Log, texts: textsFor(o.Lang), changed: make(chan struct{}, 1)}
 	o.Link.Follow(o.Link.Topics().Counter(o.Counter), t.onCounter)
@@ -166,7 +173,7 @@ func (t *Terminal) onReply(e link.Entry, r api.Reply) {
 	}
 	t.log.Info("refused", "op", e.Op, "code", code, "message", msg)
 	t.note, t.noteShort = t.texts.refusal(code)
-	t.noteUntil = time.Now().Add(4 * time.Second)
+	t.noteUntil = t.o.Clock().Add(4 * time.Second)
 }
 
 // Press does what a button does. It journals the command in the outbox and
@@ -279,9 +286,14 @@ func (t *Terminal) State() State {
 	if pending > 0 && !online {
 		f.Bottom = fmt.Sprintf(x.toSend, pending)
 	}
-	if t.wrong != "" {
+	if p := t.o.Link.Problem(); p != link.NoProblem && p != link.ProblemUnreachable {
+		// A terminal set up wrong (secret, site) says so, short enough for
+		// the desk display (the log says it whole); a hub out of reach is
+		// "hors ligne" on the top line, with the presses waiting to be sent.
+		f.Bottom, f.Short, f.Alert = x.problems[p], "ERR ", true
+	} else if t.wrong != "" {
 		f.Bottom, f.Alert = fmt.Sprintf(x.wrong, t.wrong), true
-	} else if time.Now().Before(t.noteUntil) {
+	} else if t.o.Clock().Before(t.noteUntil) {
 		f.Bottom, f.Short, f.Alert = t.note, t.noteShort, true
 	}
 	st.Frame = f

@@ -29,6 +29,7 @@ type fakeLink struct {
 	box     []link.Entry
 	sent    []string // every op journaled, in order
 	online  bool
+	problem link.Problem
 }
 
 func newFakeLink() *fakeLink { return &fakeLink{follow: map[string]func([]byte){}, online: true} }
@@ -42,6 +43,7 @@ func (f *fakeLink) Follow(topic string, fn func([]byte)) {
 func (f *fakeLink) OnReply(fn func(link.Entry, api.Reply)) { f.replies = append(f.replies, fn) }
 func (f *fakeLink) OnConnection(func(bool))                {}
 func (f *fakeLink) Connected() bool                        { f.mu.Lock(); defer f.mu.Unlock(); return f.online }
+func (f *fakeLink) Problem() link.Problem                  { f.mu.Lock(); defer f.mu.Unlock(); return f.problem }
 func (f *fakeLink) Enqueue(id, op string, args any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -285,6 +287,30 @@ func TestLEDAndDisplayFollowTheCounter(t *testing.T) {
 	})
 }
 
+// A terminal that cannot work with its hub says why on its display.
+func TestTheDisplaySaysWhyTheTerminalCannotReachItsHub(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, stop := start(t)
+		defer stop()
+		r.link.mu.Lock()
+		r.link.problem, r.link.online = link.ProblemCredentials, false
+		r.link.mu.Unlock()
+		time.Sleep(time.Second) // the terminal looks again every second
+		synctest.Wait()
+		if f := r.scr.last(); !f.Alert || f.Bottom != "Identifiants refusés" {
+			t.Fatalf("wrong credentials: %+v", f)
+		}
+		r.link.mu.Lock()
+		r.link.problem = link.ProblemSite
+		r.link.mu.Unlock()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if f := r.scr.last(); f.Bottom != "Site inconnu" {
+			t.Fatalf("wrong site: %+v", f)
+		}
+	})
+}
+
 func TestUnknownButtonIsRefused(t *testing.T) {
 	_, err := counter.New(counter.Options{Link: newFakeLink(), Counter: "3", Pins: map[string]gpio.PinIn{"explode": &gpiotest.Pin{}}})
 	if err == nil || !strings.Contains(err.Error(), "explode") {
@@ -333,4 +359,31 @@ func TestAwaitWakesOnWhatTheTerminalShows(t *testing.T) {
 			t.Fatalf("Await gave up after %v, want its 3 s deadline", waited)
 		}
 	})
+}
+
+// A refusal shows for four seconds of the terminal's clock (it read the
+// machine's, whatever clock it was given).
+func TestARefusalShowsForFourSecondsOfTheTerminalsClock(t *testing.T) {
+	now := time.Date(2020, 6, 1, 10, 0, 0, 0, time.UTC)
+	f := newFakeLink()
+	term, err := counter.New(counter.Options{Link: f, Counter: "3", Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.counterState(api.Counter{ID: "3", Name: "Guichet 3", Open: true, Agent: "ana", AgentState: "available"})
+	if err := term.Press(counter.Next); err != nil {
+		t.Fatal(err)
+	}
+	f.answer(api.Reply{Error: &api.Error{Code: "queue_empty", Message: "nobody"}})
+	if st := term.State(); !st.Frame.Alert {
+		t.Fatalf("no refusal shown: %+v", st.Frame)
+	}
+	now = now.Add(3 * time.Second)
+	if st := term.State(); !st.Frame.Alert {
+		t.Fatalf("the refusal went after 3 s: %+v", st.Frame)
+	}
+	now = now.Add(2 * time.Second)
+	if st := term.State(); st.Frame.Alert || st.Frame.Bottom != "Libre" {
+		t.Fatalf("the refusal stays after 5 s: %+v", st.Frame)
+	}
 }

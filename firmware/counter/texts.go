@@ -1,12 +1,16 @@
 package counter
 
-import "guichet/hub/api"
+import (
+	"guichet/firmware/link"
+	"guichet/hub/api"
+)
 
 // texts are the desk display's words in one language.
 type texts struct {
 	counter, offline, waitingHub, closed, closedShort, called, serving, recall string
 	paused, pausedShort, free, toSend, wrong                                   string
 	refusals                                                                   map[string][2]string // code → line, four characters
+	problems                                                                   map[link.Problem]string
 	other                                                                      [2]string
 }
 
@@ -22,7 +26,9 @@ func textsFor(lang string) texts {
 				api.CodeAgentPaused:   {"Paused: resume first", "PAUS"},
 				api.CodeInvalid:       {"Refused", "ERR "},
 			},
-			other: [2]string{"Refused by the hub", "ERR "}}
+			other: [2]string{"Refused by the hub", "ERR "},
+			problems: map[link.Problem]string{link.ProblemUnreachable: "Hub unreachable", link.ProblemCredentials: "Wrong credentials",
+				link.ProblemRefused: "Refused by the hub", link.ProblemSite: "Unknown site"}}
 	}
 	return texts{counter: "Guichet", offline: "hors ligne", waitingHub: "En attente du serveur", closed: "Guichet fermé", closedShort: "FERM",
 		called: "Appelé", serving: "Au guichet", recall: "rappel", paused: "En pause", pausedShort: "PAUS", free: "Libre",
@@ -34,7 +40,9 @@ func textsFor(lang string) texts {
 			api.CodeAgentPaused:   {"En pause : reprenez d'abord", "PAUS"},
 			api.CodeInvalid:       {"Refusé", "ERR "},
 		},
-		other: [2]string{"Refusé par le serveur", "ERR "}}
+		other: [2]string{"Refusé par le serveur", "ERR "},
+		problems: map[link.Problem]string{link.ProblemUnreachable: "Serveur injoignable", link.ProblemCredentials: "Identifiants refusés",
+			link.ProblemRefused: "Refusé par le serveur", link.ProblemSite: "Site inconnu"}}
 }
 
 func (x texts) refusal(code string) (line, short string) {

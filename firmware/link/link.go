@@ -37,7 +37,8 @@ type Options struct {
 	Version string
 	DataDir string // the outbox and the cache: DataDir/link.db
 	TLS     *tls.Config
-	Log     *slog.Logger
+	// Log receives the link's log lines; nil discards them.
+	Log *slog.Logger
 
 	ReplyTimeout time.Duration // an unanswered command is sent again after this; 5 s if zero
 	Window       int           // commands in flight at once; 32 if zero
@@ -55,11 +56,14 @@ type Link struct {
 	box    *outbox
 	client paho.Client
 
-	wake    chan struct{}
-	replies chan api.Reply
-	msgs    chan paho.Message
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	wake  chan struct{}
+	stop  chan struct{}
+	resub chan struct{} // a subscription failed: start the session again
+	wg    sync.WaitGroup
+	in    inbox // what paho's handler hands over, without ever blocking
+
+	session sync.Mutex // held to start or end the MQTT session
+	closing bool       // under session: Close started, no new session
 
 	mu        sync.Mutex
 	connected bool
@@ -70,6 +74,9 @@ type Link struct {
 	follows   map[string][]func([]byte)
 	onConn    []func(bool)
 	state     api.DeviceState
+	problem   Problem
+	sessions  int  // counts the sessions, so that a late check of an old one does nothing
+	heard     bool // the site's configuration came in this session
 }
 
 // Open opens the outbox and starts connecting; it does not wait for the hub.
@@ -81,22 +88,24 @@ func Open(o Options) (*Link, error) {
 		o.Window = 32
 	}
 	if o.Log == nil {
-		o.Log = slog.Default()
+		o.Log = slog.New(slog.DiscardHandler)
 	}
+
 	box, err := openOutbox(filepath.Join(o.DataDir, "link.db"), o.Log.With("device", o.Device))
 	if err != nil {
 		return nil, err
 	}
 	l := &Link{o: o, topics: api.Topics{Site: o.Site}, log: o.Log.With("device", o.Device), box: box,
-		wake: make(chan struct{}, 1), replies: make(chan api.Reply, 256), msgs: make(chan paho.Message, 256),
-		stop: make(chan struct{}), inflight: map[string]time.Time{}, retryAt: map[string]time.Time{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), resub: make(chan struct{}, 1), in: newInbox(),
+		inflight: map[string]time.Time{}, retryAt: map[string]time.Time{},
 		waiters: map[string]chan api.Reply{}, follows: map[string][]func([]byte){},
 		state: api.DeviceState{Role: o.Role, Version: o.Version}}
 	will, _ := json.Marshal(api.DeviceState{Online: false, Role: o.Role, Version: o.Version})
 	opts := paho.NewClientOptions().AddBroker(o.Broker).
 		SetClientID(o.Device).SetUsername(o.Device).SetPassword(o.Secret).
 		// Ordered delivery: retained state must not go back in time. The
-		// handlers only queue (paho deadlocks if a handler waits on it).
+		// handler only hands over to the link's inbox, which never blocks
+		// (paho deadlocks if a handler waits on it).
 		SetCleanSession(false).SetOrderMatters(true).SetStore(pahostore.Null{}). // our own outbox resends; see pahostore
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(5*time.Second).
 		SetKeepAlive(10*time.Second).SetPingTimeout(5*time.Second).SetConnectTimeout(5*time.Second).SetWriteTimeout(5*time.Second).
@@ -108,15 +117,17 @@ func Open(o Options) (*Link, error) {
 		// stops delivering to the device. The default handler takes them.
 		SetDefaultPublishHandler(l.onMessage).
 		SetOnConnectHandler(l.onConnect).
+		SetConnectionNotificationHandler(l.onNotification).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { l.setConnected(false, err) })
 	if o.TLS != nil {
 		opts.SetTLSConfig(o.TLS)
 	}
 	l.client = paho.NewClient(opts)
-	l.wg.Add(3)
+	l.wg.Add(4)
 	go l.sendLoop()
 	go l.replyLoop()
 	go l.messageLoop()
+	go l.resubscribeLoop()
 	l.client.Connect() // retries in the background
 	return l, nil
 }
@@ -134,7 +145,10 @@ func (l *Link) Close() error {
 		l.client.Publish(l.topics.DeviceState(l.o.Device), 1, true, off).WaitTimeout(time.Second)
 	}
 	close(l.stop)
+	l.session.Lock()
+	l.closing = true
 	l.client.Disconnect(250)
+	l.session.Unlock()
 	l.wg.Wait()
 	return l.box.close()
 }
@@ -271,7 +285,9 @@ func (l *Link) PendingEntries() []Entry {
 }
 
 // Follow calls fn with every message on a retained topic, starting with the
-// cached one if any.
+// cached one if any, in order. A slow follower holds nothing else up (the
+// messages wait in the link's inbox); a stuck one, thousands of messages
+// behind, loses the oldest of its topic, with a log line.
 func (l *Link) Follow(topic string, fn func(payload []byte)) {
 	l.mu.Lock()
 	_, known := l.follows[topic]
@@ -283,7 +299,10 @@ func (l *Link) Follow(topic string, fn func(payload []byte)) {
 	// onConnect subscribes to what was followed when it started; a topic
 	// followed since is subscribed here (twice is harmless).
 	if !known && l.client.IsConnectionOpen() {
-		l.client.Subscribe(topic, 1, l.onMessage)
+		tok := l.client.Subscribe(topic, 1, l.onMessage)
+		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			l.log.Warn("subscribe failed; subscribed again at the next connection", "topic", topic, "err", tok.Error())
+		}
 	}
 }
 
@@ -322,7 +341,9 @@ func (l *Link) kick() {
 }
 
 func (l *Link) onConnect(c paho.Client) {
-	topics := map[string]byte{l.topics.Reply(l.o.Device): 1}
+	// The site's configuration, which the hub always keeps retained, tells
+	// that this device is on its hub's site (see awaitSite).
+	topics := map[string]byte{l.topics.Reply(l.o.Device): 1, l.topics.Config(): 1}
 	l.mu.Lock()
 	for t := range l.follows {
 		topics[t] = 1
@@ -331,9 +352,31 @@ func (l *Link) onConnect(c paho.Client) {
 	tok := c.SubscribeMultiple(topics, l.onMessage)
 	if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		l.log.Warn("subscribe failed; reconnecting", "err", tok.Error())
-		go func() { c.Disconnect(0); c.Connect() }()
+		select {
+		case l.resub <- struct{}{}:
+		default: // already asked
+		}
 		return
 	}
+	// Every device may read its replies and its site's configuration: those
+	// refused (0x80) are topics of a site the broker does not serve, a wrong
+	// --site. Another topic refused (a counter terminal following another
+	// counter) is the device's part to say.
+	for topic, code := range tok.(*paho.SubscribeToken).Result() {
+		switch {
+		case code != 0x80:
+		case topic == l.topics.Reply(l.o.Device) || topic == l.topics.Config():
+			l.setProblem(ProblemSite, fmt.Errorf("subscription to %s refused", topic))
+			select {
+			case l.resub <- struct{}{}:
+			default:
+			}
+			return
+		default:
+			l.log.Warn("the hub refuses this device a topic", "topic", topic)
+		}
+	}
+	l.awaitSite()
 	l.setConnected(true, nil)
 	l.publishState()
 }
@@ -361,6 +404,34 @@ func (l *Link) setConnected(up bool, err error) {
 	l.kick()
 }
 
+// resubscribeLoop starts the session again when a subscription failed,
+// until the link closes.
+func (l *Link) resubscribeLoop() {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.resub:
+		}
+		if l.Problem() == ProblemSite { // refused again at once: no need to hammer the broker
+			select {
+			case <-l.stop:
+				return
+			case <-time.After(10 * time.Second):
+			}
+		}
+		l.session.Lock()
+		if !l.closing { // else closed meanwhile: stay disconnected
+			l.client.Disconnect(0)
+			l.client.Connect() // retries in the background
+		}
+		l.session.Unlock()
+	}
+}
+
+// onMessage is paho's handler: it hands the message to the inbox and
+// returns at once.
 func (l *Link) onMessage(_ paho.Client, m paho.Message) {
 	if m.Topic() == l.topics.Reply(l.o.Device) {
 		var r api.Reply
@@ -368,10 +439,17 @@ func (l *Link) onMessage(_ paho.Client, m paho.Message) {
 			l.log.Warn("unreadable reply", "err", err)
 			return
 		}
-		l.replies <- r
+		if !l.in.reply(r) {
+			l.log.Warn("too many replies waiting: one dropped (the command is sent again)", "id", r.ID)
+		}
 		return
 	}
-	l.msgs <- m
+	if m.Topic() == l.topics.Config() {
+		l.siteHeard()
+	}
+	if n := l.in.state(m.Topic(), m.Payload()); n > 0 {
+		l.log.Warn("a follower is stuck: older retained messages dropped", "topic", m.Topic(), "dropped", n)
+	}
 }
 
 // sendLoop sends what the outbox holds, in order, a window at a time, and
@@ -427,11 +505,9 @@ func (l *Link) sendLoop() {
 func (l *Link) replyLoop() {
 	defer l.wg.Done()
 	for {
-		var r api.Reply
-		select {
-		case <-l.stop:
+		r, ok := l.in.nextReply(l.stop)
+		if !ok {
 			return
-		case r = <-l.replies:
 		}
 		if r.Error != nil && r.Error.Code == api.CodeUnavailable {
 			// The hub could not store it: send it again a little later.
@@ -485,18 +561,16 @@ func (l *Link) entry(id string) (Entry, bool) {
 func (l *Link) messageLoop() {
 	defer l.wg.Done()
 	for {
-		var m paho.Message
-		select {
-		case <-l.stop:
+		topic, payload, ok := l.in.nextState(l.stop)
+		if !ok {
 			return
-		case m = <-l.msgs:
 		}
-		l.box.cache(m.Topic(), m.Payload())
+		l.box.cache(topic, payload)
 		l.mu.Lock()
-		fns := append([]func([]byte){}, l.follows[m.Topic()]...)
+		fns := append([]func([]byte){}, l.follows[topic]...)
 		l.mu.Unlock()
 		for _, fn := range fns {
-			fn(m.Payload())
+			fn(payload)
 		}
 	}
 }

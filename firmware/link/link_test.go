@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -228,8 +229,9 @@ func TestLinkStaysReachableWithMessagesItHasNoRouteFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Follow(s.Topics.Board(), func([]byte) {})
+	// Up, the link has its subscriptions: those of onConnect are
+	// acknowledged before it says so, and Follow waits for its own.
 	sitetest.Eventually(t, 5*time.Second, "link up", l.Connected)
-	time.Sleep(100 * time.Millisecond) // the subscription is in place
 	l.Close()
 
 	l, err = link.Open(s.LinkOptions("kiosk-1", secret, api.RoleKiosk, t.TempDir())) // follows nothing now
@@ -238,19 +240,86 @@ func TestLinkStaysReachableWithMessagesItHasNoRouteFor(t *testing.T) {
 	}
 	defer l.Close()
 	sitetest.Eventually(t, 5*time.Second, "link up again", l.Connected)
-	// Thirty messages on the old subscription.
+	// Thirty messages on the old subscription, with the hub's credentials.
+	// Mosquitto makes the hub's user its client id: this client takes the
+	// hub's place until it leaves, so it leaves at once.
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(s.MQTTURL).SetClientID("guichet-hub-extra").
+		SetUsername("guichet-hub").SetPassword(sitetest.HubPassword).SetAutoReconnect(false))
+	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	for i := 0; i < 30; i++ {
+		pub.Publish(s.Topics.Board(), 1, false, fmt.Sprintf(`{"calls":[],"n":%d}`, i)).WaitTimeout(time.Second)
+	}
+	pub.Disconnect(100)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r, err := l.Send(ctx, api.OpIssueTicket, api.IssueArgs{Service: "A"}); err != nil || !r.OK {
+		t.Fatalf("no reply after 30 messages with no route: %+v %v", r, err)
+	}
+}
+
+// TestASlowFollowerDoesNotHoldUpReplies: a follower slower than the hub (a
+// screen busy drawing, a kiosk writing its journal) holds nothing else up:
+// the reply a press waits for still comes, and the follower then gets the
+// newest payload. paho's handler queued every message on a channel of 256
+// and blocked once it was full; paho, blocked, read nothing more, the
+// replies included.
+func TestASlowFollowerDoesNotHoldUpReplies(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{Mosquitto: true})
+	secret := s.AddDevice("kiosk-1", api.RoleKiosk, "")
+	l, err := link.Open(s.LinkOptions("kiosk-1", secret, api.RoleKiosk, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock() // before Close: the follower must return
+	stuck := make(chan struct{}, 1)
+	var mu sync.Mutex
+	last := ""
+	l.Follow(s.Topics.Board(), func(p []byte) {
+		if strings.Contains(string(p), `"n":`) {
+			select {
+			case stuck <- struct{}{}:
+			default:
+			}
+			<-release
+		}
+		mu.Lock()
+		last = string(p)
+		mu.Unlock()
+	})
+	sitetest.Eventually(t, 5*time.Second, "link up", l.Connected)
 	pub := paho.NewClient(paho.NewClientOptions().AddBroker(s.MQTTURL).SetClientID("guichet-hub-extra").
 		SetUsername("guichet-hub").SetPassword(sitetest.HubPassword))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatal(tok.Error())
 	}
 	defer pub.Disconnect(0)
-	for i := 0; i < 30; i++ {
-		pub.Publish(s.Topics.Board(), 1, false, fmt.Sprintf(`{"calls":[],"n":%d}`, i)).WaitTimeout(time.Second)
+	const n = 600
+	for i := 0; i < n; i++ {
+		if tok := pub.Publish(s.Topics.Board(), 1, true, fmt.Sprintf(`{"calls":[],"n":%d}`, i)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %d: %v", i, tok.Error())
+		}
+	}
+	select {
+	case <-stuck:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follower got none of the board's payloads")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if r, err := l.Send(ctx, api.OpIssueTicket, api.IssueArgs{Service: "A"}); err != nil || !r.OK {
-		t.Fatalf("no reply after 30 messages with no route: %+v %v", r, err)
+		t.Fatalf("no reply while a follower is stuck behind %d payloads: %+v %v", n, r, err)
 	}
+	unblock()
+	want := fmt.Sprintf(`{"calls":[],"n":%d}`, n-1)
+	sitetest.Eventually(t, 10*time.Second, "the follower has the newest board", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return last == want
+	})
 }

@@ -34,6 +34,7 @@ const (
 	CodeAgentBusy       = "agent_busy"
 	CodeAgentPaused     = "agent_paused"
 	CodeAgentNotPaused  = "agent_not_paused"
+	CodeAgentOffline    = "agent_signed_out" // the agent named is not signed in
 	CodeLacksSkill      = "agent_lacks_skill"
 	CodeNoTicket        = "no_current_ticket"
 	CodeNotWaiting      = "ticket_not_waiting"
@@ -51,4 +52,10 @@ const (
 	// Signed webhooks (Standard Webhooks) the hub receives.
 	CodeReplayed = "replayed"        // this webhook-id was taken already: not applied again
 	CodeStale    = "stale_timestamp" // webhook-timestamp too far from the hub's clock
+	// Accounts' (hub/auth).
+	CodeAccountExists  = "account_exists"
+	CodeUnknownAccount = "unknown_account"
+	CodeUnknownToken   = "unknown_token"
+	CodeWeakPassword   = "weak_password"
+	CodeWrongPassword  = "wrong_password"
 )

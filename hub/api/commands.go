@@ -126,9 +126,41 @@ type CancelArgs struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// TransferArgs are the arguments of transfer.
+// TransferArgs are the arguments of transfer: to another service, or to a
+// named agent (in the ticket's service, or in Service), with a note shown
+// as text to whoever calls the ticket next. A ticket transferred to an
+// agent waits for that agent alone while they are signed in, for a while
+// (the policy's transfer_hold), then for its service again.
 type TransferArgs struct {
-	Service string `json:"service"`
+	Service string `json:"service,omitempty"`
+	Agent   string `json:"agent,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// TicketTransferArgs transfer a waiting or called ticket named by its id
+// (a supervisor's transfer, HTTP only: POST /api/v1/tickets/{id}/transfer,
+// where the ticket is the path's).
+type TicketTransferArgs struct {
+	Ticket string `json:"ticket,omitempty"`
+	TransferArgs
+}
+
+// AgentPauseArgs pause an agent wherever they are signed in (a
+// supervisor's, HTTP only: POST /api/v1/agents/{id}/pause).
+type AgentPauseArgs struct {
+	Reason string `json:"reason"`
+}
+
+// ServiceCloseArgs close a service to new tickets, with a message for the
+// kiosks by language (HTTP only: POST /api/v1/services/{id}/close).
+type ServiceCloseArgs struct {
+	Message Names `json:"message,omitempty"`
+}
+
+// BoardMessageArgs put a message on the waiting-room screens, by language;
+// an empty message takes it down (HTTP only: PUT /api/v1/board/message).
+type BoardMessageArgs struct {
+	Message Names `json:"message"`
 }
 
 // PauseArgs are the arguments of pause.

@@ -52,6 +52,8 @@ type SiteInfo struct {
 	Timezone  string `json:"timezone"`
 	PublicURL string `json:"public_url,omitempty"`
 	Info      Names  `json:"info,omitempty"`
+	// Message is the supervisor's message on the waiting-room screens.
+	Message Names `json:"message,omitempty"`
 	// Clock is set only when the hub runs a simulated day (guichet demo
 	// --simulate): screens show its time of day, not the real one.
 	Clock *SimClock `json:"clock,omitempty"`

@@ -29,6 +29,9 @@ type Service struct {
 	Open        bool     `json:"open"` // takes visit tickets now
 	Full        bool     `json:"full"` // open, but its wait runs past closing time
 	ServiceTime int      `json:"service_time_s"`
+	// ClosedMessage is set when the service is closed to new tickets
+	// whatever its hours: what the kiosks say instead, by language.
+	ClosedMessage Names `json:"closed_message,omitempty"`
 }
 
 // Ticket is a ticket as clients see it.
@@ -48,6 +51,8 @@ type Ticket struct {
 	EndedAt       *time.Time `json:"ended_at,omitempty"`
 	Recalls       int        `json:"recalls,omitempty"`
 	Transfers     int        `json:"transfers,omitempty"`
+	Note          string     `json:"note,omitempty"`      // the last transfer's note: text, never markup
+	ForAgent      string     `json:"for_agent,omitempty"` // held for this agent (transferred to them)
 	Device        string     `json:"device,omitempty"`
 	Citizen       string     `json:"citizen,omitempty"`
 	Phone         string     `json:"phone,omitempty"`            // telephony link: "call" or "callback" (never the number)

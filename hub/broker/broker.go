@@ -1,33 +1,26 @@
 // Package broker is the hub's embedded MQTT broker (mochi-mqtt): devices
 // authenticate with their id and secret, the ACL lets each publish only for
-// itself and read only what it needs, and commands are run — durably —
-// before the broker acknowledges them.
+// itself and read only what it needs, commands are run — durably — before
+// the broker acknowledges them, and persistent sessions (a consumer's
+// queue of events) outlive the connection and the hub.
 package broker
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
-	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"guichet/hub/api"
 	"guichet/hub/bus"
 	"guichet/hub/devices"
 )
-
-// MaxPacket is the largest MQTT packet accepted; larger ones cut the
-// connection. Commands over api.MaxCommandSize get an error reply.
-const MaxPacket = 2 << 20
 
 // Options configures the broker.
 type Options struct {
@@ -36,31 +29,71 @@ type Options struct {
 	Addr    string      // TCP listen address, ":1883"
 	TLSAddr string      // optional TLS listen address, ":8883"
 	TLS     *tls.Config // required with TLSAddr
+	// Sessions is the file that keeps persistent sessions and their queues
+	// across restarts (broker.db in the hub's data directory); empty, they
+	// live in memory only.
+	Sessions string
+	// MaxQueued bounds what a session holds unacknowledged;
+	// devices.MaxQueued (as Mosquitto's configuration) if zero.
+	MaxQueued int
 }
+
+// noExpiry is how long a message may wait: ten years, that is for ever.
+// mochi's default (a day) also deletes retained messages older than that:
+// a configuration or a lease that did not change over a weekend vanished.
+// Queues are bounded by devices.MaxQueued instead.
+const noExpiry = 10 * 365 * 24 * 3600
 
 // Broker is the embedded broker.
 type Broker struct {
-	srv    *mqtt.Server
-	bus    *bus.Bus
-	log    *slog.Logger
-	addr   net.Addr
-	cancel context.CancelFunc
-	done   chan struct{}
+	srv      *mqtt.Server
+	bus      *bus.Bus
+	log      *slog.Logger
+	addr     net.Addr
+	sessions *sessions // nil without a file
+	cancel   context.CancelFunc
+	done     chan struct{}
 
-	mu      sync.Mutex
-	clients map[*mqtt.Client]*devices.Device // authenticated connections (a takeover is a new one)
+	mu   sync.Mutex
+	devs map[string]*devices.Device // by id, as last read from the registry; nil: unknown or disabled
+	gen  map[string]int             // changes of a device since start, to ignore a read that raced with one
 }
 
 // Start starts the broker and the bus's publishing through it.
-func Start(o Options) (*Broker, error) {
+func Start(o Options) (_ *Broker, err error) {
 	caps := mqtt.NewDefaultServerCapabilities()
-	caps.MaximumPacketSize = MaxPacket
+	caps.MaximumPacketSize = devices.MaxPacket
 	caps.MaximumSessionExpiryInterval = 24 * 3600
+	caps.MaximumMessageExpiryInterval = noExpiry
+	// A session holds at most MaxQueued unacknowledged messages; the
+	// pending writes of a connection hold more, so a slow consumer meets
+	// the first bound (a dropped message is logged) and never the second
+	// (mochi would drop the message from the session silently).
+	if o.MaxQueued <= 0 || o.MaxQueued > devices.MaxQueued {
+		o.MaxQueued = devices.MaxQueued
+	}
+	caps.MaximumInflight = uint16(o.MaxQueued)
+	caps.MaximumClientWritesPending = int32(o.MaxQueued) + 1024
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: o.Log.With("part", "broker")})
-	b := &Broker{srv: srv, bus: o.Bus, log: o.Log, clients: map[*mqtt.Client]*devices.Device{}, done: make(chan struct{})}
+	b := &Broker{srv: srv, bus: o.Bus, log: o.Log, devs: map[string]*devices.Device{}, gen: map[string]int{}, done: make(chan struct{})}
 	if err := srv.AddHook(&hook{b: b}, nil); err != nil {
 		return nil, err
 	}
+	if o.Sessions != "" {
+		if b.sessions, err = openSessions(o.Sessions, o.Log.With("part", "broker")); err != nil {
+			return nil, err
+		}
+		b.sessions.srv = srv
+		if err := srv.AddHook(b.sessions, nil); err != nil {
+			b.sessions.Stop()
+			return nil, err
+		}
+	}
+	defer func() {
+		if err != nil && b.sessions != nil {
+			b.sessions.Stop()
+		}
+	}()
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt listen %s: %w", o.Addr, err)
@@ -89,29 +122,34 @@ func Start(o Options) (*Broker, error) {
 	}); err != nil {
 		return nil, err
 	}
-	b.bus.Devices().OnChange(func(id string, revoked bool) {
-		if revoked {
-			b.disconnect(id)
+	// The hub's retained topics are the hub's: should anything else change
+	// one, the bus publishes its own again.
+	for _, f := range b.bus.OwnFilters() {
+		if err := srv.Subscribe(f, 1, func(cl *mqtt.Client, sub packets.Subscription, pk packets.Packet) {
+			b.bus.Heard(pk.TopicName, pk.Payload)
+		}); err != nil {
+			return nil, err
 		}
-	})
+	}
+	b.bus.Devices().OnChange(b.changed)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
 	go func() {
 		defer close(b.done)
 		b.bus.Run(ctx, b)
 	}()
-	b.log.Info("mqtt broker ready", "addr", b.addr.String(), "tls", o.TLSAddr)
+	b.log.Info("mqtt broker ready", "addr", b.addr.String(), "tls", o.TLSAddr, "sessions", o.Sessions)
 	return b, nil
 }
 
 // Addr returns the address the broker listens on.
 func (b *Broker) Addr() net.Addr { return b.addr }
 
-// Close stops publishing and the broker.
+// Close stops publishing and the broker; the sessions are written.
 func (b *Broker) Close() error {
 	b.cancel()
 	<-b.done
-	return b.srv.Close()
+	return b.srv.Close() // stops the hooks, the sessions' last
 }
 
 // Publish implements bus.Publisher through the inline client.
@@ -119,109 +157,72 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
 	return b.srv.Publish(topic, payload, retain, 1)
 }
 
-// disconnect cuts every connection of a device at once (disabled, or its
-// secret changed).
-func (b *Broker) disconnect(id string) {
-	b.mu.Lock()
-	var cls []*mqtt.Client
-	for cl, d := range b.clients {
-		if d.ID == id {
-			cls = append(cls, cl)
-		}
+// Sync returns once every message published so far is on disk for the
+// persistent sessions it was queued for (bus.Syncer).
+func (b *Broker) Sync() error {
+	if b.sessions == nil {
+		return nil
 	}
-	b.mu.Unlock()
-	for _, cl := range cls {
-		b.log.Info("device disconnected: credentials revoked", "device", id, "client", cl.ID)
-		b.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
-	}
+	return b.sessions.Sync()
 }
 
-func (b *Broker) device(cl *mqtt.Client) *devices.Device {
+// device returns the enabled device id, or nil. It is read from the
+// registry once, and again after the registry says it changed: the ACL is
+// checked for every message delivered, to connected and offline sessions
+// alike.
+func (b *Broker) device(id string) *devices.Device {
+	b.mu.Lock()
+	d, ok := b.devs[id]
+	gen := b.gen[id]
+	b.mu.Unlock()
+	if ok {
+		return d
+	}
+	d, err := b.bus.Devices().Get(id)
+	if err != nil || d.Disabled {
+		d = nil
+	}
+	b.remember(id, d, gen)
+	return d
+}
+
+// remember caches d as device id, unless id changed since gen.
+func (b *Broker) remember(id string, d *devices.Device, gen int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.clients[cl]
-}
-
-// hook authenticates devices, enforces the ACL and runs commands.
-type hook struct {
-	mqtt.HookBase
-	b *Broker
-}
-
-func (h *hook) ID() string { return "guichet" }
-
-func (h *hook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect}, []byte{b})
-}
-
-// OnConnectAuthenticate accepts a device whose username is its id and
-// password its secret, with a client id that is its id or starts with
-// "{id}-" (so a person can watch and publish at once with mosquitto_sub
-// and mosquitto_pub).
-func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
-	user := string(pk.Connect.Username)
-	d, err := h.b.bus.Devices().Authenticate(user, string(pk.Connect.Password))
-	switch {
-	case err != nil:
-		h.b.log.Warn("mqtt connection refused", "user", user, "remote", cl.Net.Remote, "err", err)
-		return false
-	case cl.ID != user && !strings.HasPrefix(cl.ID, user+"-"):
-		h.b.log.Warn("mqtt connection refused: the client id must be the device id or start with it and '-'", "user", user, "client", cl.ID)
-		return false
+	if b.gen[id] == gen {
+		b.devs[id] = d
 	}
-	h.b.mu.Lock()
-	h.b.clients[cl] = d
-	h.b.mu.Unlock()
-	return true
 }
 
-func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
-	h.b.mu.Lock()
-	delete(h.b.clients, cl)
-	h.b.mu.Unlock()
-}
-
-// OnACLCheck lets a device read what its role needs. Publishing is checked
-// in OnPublish instead: a refused publish must be acknowledged, or an MQTT
-// 3.1.1 client is disconnected and sends it again forever.
-func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
-	if write {
-		return true
+// changed is told by the registry that device id changed: it is read again
+// when next needed; if revoked, its connections are cut, and if it is
+// disabled, its sessions are dropped.
+func (b *Broker) changed(id string, revoked bool) {
+	b.mu.Lock()
+	delete(b.devs, id)
+	b.gen[id]++
+	b.mu.Unlock()
+	if !revoked {
+		return
 	}
-	d := h.b.device(cl)
-	ok := d != nil && devices.CanRead(h.b.bus.Topics(), d, topic)
-	if !ok {
-		h.b.log.Warn("mqtt read refused", "device", cl.ID, "topic", topic)
+	drop := b.device(id) == nil
+	for _, cl := range b.srv.Clients.GetAll() {
+		if cl.Net.Inline || string(cl.Properties.Username) != id {
+			continue
+		}
+		if !cl.Closed() {
+			b.log.Info("device disconnected: credentials revoked", "device", id, "client", cl.ID)
+			b.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
+		}
+		if drop {
+			b.log.Info("session of a disabled device dropped", "device", id, "client", cl.ID, "queued", cl.State.Inflight.Len())
+			b.srv.UnsubscribeClient(cl)
+			cl.ClearInflights()
+			b.srv.Clients.Delete(cl.ID)
+			if b.sessions != nil {
+				b.sessions.forget(cl.ID)
+			}
+		}
 	}
-	return ok
-}
-
-// OnPublish runs before the broker acknowledges a publish: a command is
-// made durable and answered here. Anything a device may not publish is
-// acknowledged and dropped, with a log line and, for a command, an error
-// reply.
-func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if cl.Net.Inline {
-		return pk, nil
-	}
-	d := h.b.device(cl)
-	t := h.b.bus.Topics()
-	kind, id, _ := t.Parse(pk.TopicName)
-	switch {
-	case d == nil:
-		return pk, packets.CodeSuccessIgnore
-	case kind == api.KindCmd && id == d.ID:
-		start := time.Now()
-		reply := h.b.bus.HandleCommand(context.Background(), d, pk.Payload)
-		h.b.Publish(t.Reply(d.ID), reply, false)
-		h.b.log.Debug("command", "device", d.ID, "took", time.Since(start))
-		return pk, packets.CodeSuccessIgnore // answered; not routed further
-	case kind == api.KindCmd:
-		h.b.Publish(t.Reply(d.ID), h.b.bus.Foreign(d, pk.TopicName, pk.Payload), false)
-		return pk, packets.CodeSuccessIgnore
-	case devices.CanPublish(t, d, pk.TopicName):
-		return pk, nil
-	}
-	h.b.log.Warn("mqtt publish refused", "device", d.ID, "topic", pk.TopicName)
-	return pk, packets.CodeSuccessIgnore
 }

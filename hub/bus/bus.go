@@ -26,11 +26,12 @@ type Publisher interface {
 
 // Options configures a Bus.
 type Options struct {
-	Hub       *hub.Hub
-	Devices   *devices.Registry
-	Log       *slog.Logger
+	Hub     *hub.Hub
+	Devices *devices.Registry
+	Log     *slog.Logger
+	// PublicURL, if set, is the address citizens' phones reach instead of
+	// the site's (the demo's address on the local network).
 	PublicURL string
-	Info      api.Names
 	Refresh   time.Duration // republish the queue summary at least this often; 30 s if zero
 	// OfflineNumbers is how many numbers each kiosk may print per service
 	// and day when the hub does not answer: DefaultOfflineNumbers if zero.
@@ -44,14 +45,20 @@ type Bus struct {
 	reg     *devices.Registry
 	log     *slog.Logger
 	topics  api.Topics
-	site    api.SiteInfo
+	siteID  string
 	refresh time.Duration
 	offline int
 
-	mu     sync.Mutex
-	last   map[string][]byte          // retained payloads as last published
-	states map[string]api.DeviceState // device states as last heard
-	kick   chan struct{}
+	mu           sync.Mutex
+	publicURL    string                     // overrides the site's (SetPublicURL)
+	last         map[string][]byte          // retained payloads as last published
+	asserted     bool                       // the retained topics were published since Run started
+	unheard      map[string]bool            // topics heard before they were, to judge then (reassert.go)
+	echoes       map[string][][]byte        // own retained publications not yet heard back, in order
+	reassert     map[string]bool            // retained topics someone else changed (reassert.go)
+	reassertedAt map[string]time.Time       // when each was last published again
+	states       map[string]api.DeviceState // device states as last heard
+	kick         chan struct{}
 
 	kioskList   []string // the enabled kiosks, sorted
 	kiosksStale bool     // the registry changed since kioskList was read
@@ -59,8 +66,8 @@ type Bus struct {
 
 // New returns the bus of the hub's site.
 func New(o Options) *Bus {
-	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh, offline: o.OfflineNumbers,
-		last: map[string][]byte{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1), kiosksStale: true}
+	b := &Bus{hub: o.Hub, reg: o.Devices, log: o.Log, refresh: o.Refresh, offline: o.OfflineNumbers, publicURL: o.PublicURL,
+		last: map[string][]byte{}, reassertedAt: map[string]time.Time{}, states: map[string]api.DeviceState{}, kick: make(chan struct{}, 1), kiosksStale: true}
 	if b.refresh <= 0 {
 		b.refresh = 30 * time.Second
 	}
@@ -75,8 +82,7 @@ func New(o Options) *Bus {
 	})
 	o.Hub.Read(func(e *queue.Engine) {
 		s := e.Site()
-		b.topics = api.Topics{Site: s.ID}
-		b.site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), PublicURL: o.PublicURL, Info: o.Info}
+		b.topics, b.siteID = api.Topics{Site: s.ID}, s.ID
 	})
 	return b
 }
@@ -85,7 +91,7 @@ func New(o Options) *Bus {
 // the QR codes), and republishes the configuration.
 func (b *Bus) SetPublicURL(u string) {
 	b.mu.Lock()
-	b.site.PublicURL = u
+	b.publicURL = u
 	b.mu.Unlock()
 	b.Kick()
 }

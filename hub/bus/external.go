@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -24,14 +25,19 @@ type ExternalOptions struct {
 	TLS      *tls.Config
 }
 
-// External is the hub's client on an external broker.
+// External is the hub's client on an external broker. It owns its
+// goroutines — the bus's publisher and one worker per device — and Close
+// returns once they all have.
 type External struct {
 	bus    *Bus
 	client paho.Client
+	ctx    context.Context // ends at Close: the workers stop
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   chan struct{} // the publisher returned
+	wg     sync.WaitGroup
 
 	mu      sync.Mutex
+	closed  bool
 	workers map[string]*worker // one per device: its commands in order
 	ready   chan struct{}
 }
@@ -50,6 +56,7 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 		o.Username = devices.HubUser
 	}
 	x := &External{bus: b, workers: map[string]*worker{}, done: make(chan struct{}), ready: make(chan struct{})}
+	x.ctx, x.cancel = context.WithCancel(context.Background())
 	t := b.Topics()
 	var once sync.Once
 	opts := paho.NewClientOptions().AddBroker(o.URL).
@@ -65,13 +72,17 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 		// fills and it stops delivering to the hub.
 		SetDefaultPublishHandler(x.onMessage).
 		SetOnConnectHandler(func(c paho.Client) {
-			tok := c.SubscribeMultiple(map[string]byte{t.CmdFilter(): 1, t.DeviceStateFilter(): 1}, x.onMessage)
+			filters := map[string]byte{t.CmdFilter(): 1, t.DeviceStateFilter(): 1}
+			for _, f := range b.OwnFilters() { // to re-assert them (reassert.go)
+				filters[f] = 1
+			}
+			tok := c.SubscribeMultiple(filters, x.onMessage)
 			if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 				b.log.Error("subscribe on the external broker", "err", tok.Error())
 				return
 			}
 			b.log.Info("connected to the external broker", "url", o.URL)
-			b.Kick()
+			b.Republish() // a broker restarted without persistence lost them
 			once.Do(func() { close(x.ready) })
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { b.log.Warn("external broker connection lost", "err", err) })
@@ -83,33 +94,50 @@ func StartExternal(b *Bus, o ExternalOptions) (*External, error) {
 	select {
 	case <-x.ready:
 	case <-time.After(10 * time.Second):
+		x.cancel()
 		x.client.Disconnect(0)
 		return nil, errors.New("external broker " + o.URL + " not reachable (or refused " + o.Username + ") within 10 s")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	x.cancel = cancel
 	go func() {
 		defer close(x.done)
-		b.Run(ctx, x)
+		b.Run(x.ctx, x)
 	}()
 	return x, nil
 }
 
-// Close stops publishing and disconnects.
+// Close stops publishing and the device workers, waits for them, and
+// disconnects. A command that arrives meanwhile is not done: unanswered, the
+// device sends it again.
 func (x *External) Close() error {
+	x.mu.Lock()
+	x.closed = true
+	x.mu.Unlock()
 	x.cancel()
 	<-x.done
+	x.wg.Wait()
 	x.client.Disconnect(500)
 	return nil
 }
 
 // Publish implements Publisher.
 func (x *External) Publish(topic string, payload []byte, retain bool) error {
+	return x.publish(context.Background(), topic, payload, retain)
+}
+
+// publish publishes at QoS 1 and waits for the broker at most 5 s, or
+// until ctx ends.
+func (x *External) publish(ctx context.Context, topic string, payload []byte, retain bool) error {
 	tok := x.client.Publish(topic, 1, retain, payload)
-	if !tok.WaitTimeout(5 * time.Second) {
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-timeout.C:
 		return errors.New("publish timed out")
+	case <-ctx.Done():
+		return fmt.Errorf("publish abandoned: %w", ctx.Err())
 	}
-	return tok.Error()
 }
 
 // onMessage never blocks (paho): commands are queued for their device's worker.
@@ -120,8 +148,13 @@ func (x *External) onMessage(_ paho.Client, m paho.Message) {
 	case !ok:
 	case kind == api.KindDeviceState:
 		x.bus.DeviceState(id, m.Payload())
+	case kind == api.KindBoard || kind == api.KindQueue || kind == api.KindConfig || kind == api.KindCounter || kind == api.KindLease:
+		x.bus.Heard(m.Topic(), m.Payload())
 	case kind == api.KindCmd:
 		w := x.worker(id)
+		if w == nil {
+			return // closing
+		}
 		w.mu.Lock()
 		w.pending = append(w.pending, m.Payload())
 		w.mu.Unlock()
@@ -133,25 +166,32 @@ func (x *External) onMessage(_ paho.Client, m paho.Message) {
 }
 
 // worker returns the device's command queue, starting its goroutine: a
-// device's commands are done in the order it sent them.
+// device's commands are done in the order it sent them. It returns nil
+// once Close has started.
 func (x *External) worker(id string) *worker {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.closed {
+		return nil
+	}
 	w := x.workers[id]
 	if w == nil {
 		w = &worker{wake: make(chan struct{}, 1)}
 		x.workers[id] = w
+		x.wg.Add(1)
 		go x.work(id, w)
 	}
 	return w
 }
 
+// work does the device's commands as they come, until Close.
 func (x *External) work(id string, w *worker) {
+	defer x.wg.Done()
 	t := x.bus.Topics()
 	for {
 		select {
 		case <-w.wake:
-		case <-x.done:
+		case <-x.ctx.Done():
 			return
 		}
 		w.mu.Lock()
@@ -159,6 +199,9 @@ func (x *External) work(id string, w *worker) {
 		w.pending = nil
 		w.mu.Unlock()
 		for _, payload := range batch {
+			if x.ctx.Err() != nil {
+				return // stopping: unanswered, the device sends it again
+			}
 			x.handle(t, id, payload)
 		}
 	}
@@ -175,7 +218,9 @@ func (x *External) handle(t api.Topics, id string, payload []byte) {
 	} else {
 		reply = x.bus.HandleCommand(context.Background(), d, payload)
 	}
-	if err := x.Publish(t.Reply(id), reply, false); err != nil {
+	// A reply not published by Close is not lost: unanswered, the device
+	// sends its command again, and the hub answers the same.
+	if err := x.publish(x.ctx, t.Reply(id), reply, false); err != nil {
 		x.bus.log.Warn("publish reply", "device", id, "err", err)
 	}
 }

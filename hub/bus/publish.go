@@ -14,6 +14,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/queue"
 	"guichet/hub/store"
 )
@@ -21,19 +22,31 @@ import (
 // eventsCursor names the bus's place in the log.
 const eventsCursor = "mqtt-events"
 
+// Syncer is a Publisher that can say when what it published is durable
+// for the consumers it is queued for (the embedded broker's persistent
+// sessions). The bus syncs before it moves its place in the log.
+type Syncer interface {
+	Sync() error
+}
+
 // Run publishes through pub until ctx ends: the retained topics at once and
 // after every change, the queue summary at least every Refresh, and every
-// event of the log as a CloudEvent, at least once, from where it stopped.
+// event of the log as a CloudEvent, at least once, from where it stopped;
+// and the hub's retained topics again when something else changed them.
 func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	ch, cancel := b.hub.Watch()
 	defer cancel()
 	tick := time.NewTicker(b.refresh)
 	defer tick.Stop()
 	b.mu.Lock()
-	b.last = map[string][]byte{} // a new broker knows nothing
+	b.last, b.echoes, b.unheard = map[string][]byte{}, nil, nil // a new broker knows nothing
+	b.asserted = false
 	b.mu.Unlock()
 	var leases leaseMark // what the kiosks' leases were last seen at
 	cur := &cursor{st: b.hub.Store(), log: b.log}
+	if s, ok := pub.(Syncer); ok {
+		cur.sync = s.Sync
+	}
 	defer cur.save(true)
 	for {
 		kiosks := b.kiosks()
@@ -46,6 +59,11 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 			}
 		}
 		b.publishState(pub, false, kiosks, moved)
+		b.assert()
+		var reassert <-chan time.Time
+		if at := b.reassertRetained(pub); !at.IsZero() {
+			reassert = time.After(time.Until(at))
+		}
 		if err := b.publishEvents(ctx, pub, cur); err != nil {
 			b.log.Warn("publish events", "err", err)
 		}
@@ -54,6 +72,7 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 			return nil
 		case <-ch:
 		case <-b.kick:
+		case <-reassert:
 		case <-cur.due():
 		case <-tick.C:
 			b.publishState(pub, true, kiosks, true)
@@ -143,11 +162,18 @@ func (b *Bus) publishState(pub Publisher, refresh bool, kiosks []string, leases 
 }
 
 // retain publishes a retained payload unless it is the one last published.
+// The payload is the hub's from before it is published: a broker may
+// deliver it back (to Heard) before Publish returns.
 func (b *Bus) retain(pub Publisher, topic string, payload []byte, force bool) {
 	b.mu.Lock()
-	same := bytes.Equal(b.last[topic], payload)
-	if topic == b.topics.Queue() && !force && b.last[topic] != nil {
-		same = sameQueue(b.last[topic], payload) // only "at" moved
+	prev, had := b.last[topic]
+	same := bytes.Equal(prev, payload)
+	if topic == b.topics.Queue() && !force && prev != nil {
+		same = sameQueue(prev, payload) // only "at" moved
+	}
+	if !same {
+		b.last[topic] = payload
+		b.published(topic, payload)
 	}
 	b.mu.Unlock()
 	if same {
@@ -155,11 +181,19 @@ func (b *Bus) retain(pub Publisher, topic string, payload []byte, force bool) {
 	}
 	if err := pub.Publish(topic, payload, true); err != nil {
 		b.log.Warn("publish", "topic", topic, "err", err)
-		return
+		b.mu.Lock()
+		if e := b.echoes[topic]; len(e) > 0 && bytes.Equal(e[len(e)-1], payload) {
+			b.echoes[topic] = e[:len(e)-1] // it will not come back
+		}
+		if bytes.Equal(b.last[topic], payload) { // to be tried again
+			if had {
+				b.last[topic] = prev
+			} else {
+				delete(b.last, topic)
+			}
+		}
+		b.mu.Unlock()
 	}
-	b.mu.Lock()
-	b.last[topic] = payload
-	b.mu.Unlock()
 }
 
 // sameQueue compares two queue summaries but for their time stamps.
@@ -174,11 +208,18 @@ func sameQueue(a, b []byte) bool {
 	return bytes.Equal(ja, jb)
 }
 
+// config is the retained config: the site as the engine has it now, so
+// that a change made in the browser reaches the devices at once.
 func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
+	s := e.Site()
 	b.mu.Lock()
-	site := b.site
+	url := b.publicURL
 	b.mu.Unlock()
-	site.Clock = b.hub.SimClock()
+	if url == "" {
+		url = s.PublicURL
+	}
+	site := api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), PublicURL: url, Info: names(s.Info),
+		Message: names(s.Message), Clock: b.hub.SimClock()}
 	c := api.SiteConfig{Site: site, Services: hub.ServicesView(e, now), Languages: e.Site().Languages}
 	for _, ct := range e.Site().Counters {
 		v := hub.CounterView(e, now, ct.ID)
@@ -195,6 +236,7 @@ func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
 type cursor struct {
 	st      *store.Store
 	log     *slog.Logger
+	sync    func() error // makes what was published durable first; nil: nothing to do
 	loaded  bool
 	seq     int64 // published up to here
 	saved   int64 // written up to here
@@ -221,6 +263,15 @@ func (c *cursor) save(now bool) {
 	if c.seq == c.saved || !now && time.Since(c.savedAt) < cursorEvery {
 		return
 	}
+	// An event published to an absent consumer's session must be on disk
+	// before the log says it was published: a crash would lose it.
+	if c.sync != nil {
+		if err := c.sync(); err != nil {
+			c.log.Warn("the events cursor waits: the broker's sessions are not on disk", "err", err)
+			c.savedAt = time.Now() // try again in cursorEvery
+			return
+		}
+	}
 	if err := c.st.SetCursor(eventsCursor, c.seq); err != nil {
 		c.log.Warn("save the events cursor", "err", err)
 		return
@@ -237,7 +288,10 @@ func (c *cursor) due() <-chan time.Time {
 }
 
 // publishEvents publishes the log's events after the cursor as CloudEvents
-// on events/{type}, then moves the cursor: at least once, in order.
+// on events/{type}, then moves the cursor: at least once, in order. The
+// identity layer's events (account.*: sign-ins, with the agent's address)
+// are not published: they are personal data of the agents, kept in the
+// log for the audit only.
 func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) error {
 	if err := cur.load(); err != nil {
 		return err
@@ -250,7 +304,11 @@ func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) err
 			return err
 		}
 		for _, ev := range evs {
-			payload, err := CloudEvent(b.site.ID, ev)
+			if auth.Personal(ev) {
+				cur.seq = ev.Seq // agents' sign-ins and addresses stay in the log
+				continue
+			}
+			payload, err := CloudEvent(b.siteID, ev)
 			if err != nil {
 				return err
 			}
@@ -287,4 +345,16 @@ func CloudEvent(site string, ev queue.Event) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(ce)
+}
+
+// names copies texts by language (nil for none).
+func names(m map[string]string) api.Names {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(api.Names, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

@@ -5,7 +5,9 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -26,14 +28,19 @@ var Sample []byte
 
 // Config is the whole configuration file.
 type Config struct {
-	Site   SiteConf   `yaml:"site"`
-	Policy PolicyConf `yaml:"policy"`
+	Site     SiteConf    `yaml:"site"`
+	Policy   PolicyConf  `yaml:"policy"`
+	Services []Service   `yaml:"services"`
+	Counters []Counter   `yaml:"counters"`
+	Agents   []AgentConf `yaml:"agents"`
+	Auth     AuthConf    `yaml:"auth"` // external sign-ins (auth.go)
 	// The telephony link and the citizen file (telephony.go, crm.go).
 	Telephony *TelephonyConf `yaml:"telephony,omitempty"`
 	CRM       *CRMConf       `yaml:"crm,omitempty"`
-	Services  []Service      `yaml:"services"`
-	Counters  []Counter      `yaml:"counters"`
-	Agents    []AgentConf    `yaml:"agents"`
+
+	// Hash is the file's SHA-256, hex: the hub records it with the site it
+	// loads, and loads the file again only when it changed.
+	Hash string `yaml:"-"`
 }
 
 // SiteConf describes the town hall.
@@ -42,23 +49,30 @@ type SiteConf struct {
 	Name        string   `yaml:"name"`
 	Timezone    string   `yaml:"timezone"`
 	Languages   []string `yaml:"languages"`
-	PublicURL   string   `yaml:"public_url"` // base URL citizens' phones reach, for QR codes
-	Info        Names    `yaml:"info"`       // message scrolling on the waiting-room screen
-	Hours       HoursMap `yaml:"hours"`      // default opening hours of every service
-	ClosedDates []string `yaml:"closed_dates"`
+	PublicURL   string   `yaml:"public_url,omitempty"` // base URL citizens' phones reach, for QR codes
+	Info        Names    `yaml:"info,omitempty"`       // message scrolling on the waiting-room screen
+	Hours       HoursMap `yaml:"hours,omitempty"`      // default opening hours of every service
+	ClosedDates []string `yaml:"closed_dates,omitempty"`
+	// The supervisor's message on the waiting-room screens, and the reasons
+	// the consoles offer for a pause.
+	Message      Names    `yaml:"message,omitempty"`
+	PauseReasons []string `yaml:"pause_reasons,omitempty"`
 }
 
 // PolicyConf is the declared call-next policy.
 type PolicyConf struct {
-	Tiers               *[]string `yaml:"tiers"`
-	AppointmentWindow   *Duration `yaml:"appointment_window"`
-	PriorityBoost       *Duration `yaml:"priority_boost"`
-	RecallsBeforeNoShow *int      `yaml:"recalls_before_noshow"`
-	BoardSize           *int      `yaml:"board_size"`
-	CloseWhenFull       *bool     `yaml:"close_when_full"`
+	Tiers               *[]string `yaml:"tiers,omitempty"`
+	AppointmentWindow   *Duration `yaml:"appointment_window,omitempty"`
+	PriorityBoost       *Duration `yaml:"priority_boost,omitempty"`
+	RecallsBeforeNoShow *int      `yaml:"recalls_before_noshow,omitempty"`
+	BoardSize           *int      `yaml:"board_size,omitempty"`
+	CloseWhenFull       *bool     `yaml:"close_when_full,omitempty"`
 	// OfflineNumbers is each kiosk's reserve of numbers per service and day,
 	// printed (from 901 up) when the hub does not answer.
-	OfflineNumbers *int `yaml:"offline_numbers"`
+	OfflineNumbers *int `yaml:"offline_numbers,omitempty"`
+	// TransferHold is how long a ticket transferred to a named agent waits
+	// for them alone (15m if absent).
+	TransferHold *Duration `yaml:"transfer_hold,omitempty"`
 }
 
 // Service is one service's section.
@@ -69,21 +83,30 @@ type Service struct {
 	Weight      float64  `yaml:"weight"`
 	Channels    []string `yaml:"channels"`
 	ServiceTime Duration `yaml:"service_time"`
-	Hours       HoursMap `yaml:"hours"`
+	Hours       HoursMap `yaml:"hours,omitempty"`
+	// ClosedDates are the service's own, beside the site's.
+	ClosedDates []string `yaml:"closed_dates,omitempty"`
+	// Closed closes the service to new tickets, with a message for the kiosks.
+	Closed *ClosedConf `yaml:"closed,omitempty"`
+}
+
+// ClosedConf is a service closed to new tickets.
+type ClosedConf struct {
+	Message Names `yaml:"message,omitempty"`
 }
 
 // Counter is one counter's section.
 type Counter struct {
 	ID       string   `yaml:"id"`
 	Name     string   `yaml:"name"`
-	Channels []string `yaml:"channels"`
-	Services []string `yaml:"services"`
+	Channels []string `yaml:"channels,omitempty"`
+	Services []string `yaml:"services,omitempty"`
 }
 
 // AgentConf is one agent's section.
 type AgentConf struct {
 	ID     string         `yaml:"id"`
-	Name   string         `yaml:"name"`
+	Name   string         `yaml:"name,omitempty"`
 	Skills map[string]int `yaml:"skills"`
 }
 
@@ -174,9 +197,14 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	if err != nil {
 		return nil, queue.Site{}, err
 	}
+	if err := c.Auth.check(l); err != nil {
+		return nil, queue.Site{}, err
+	}
 	if err := c.checkLinks(l, &site); err != nil {
 		return nil, queue.Site{}, err
 	}
+	sum := sha256.Sum256(data)
+	c.Hash = hex.EncodeToString(sum[:])
 	return &c, site, nil
 }
 
@@ -250,6 +278,12 @@ type locator struct {
 
 // errf reports an error at the field path (keys and sequence indices).
 func (l *locator) errf(path []any, format string, args ...any) error {
+	line, field := l.where(path)
+	return &Error{File: l.name, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// where finds the line of the field at path, and its dotted name.
+func (l *locator) where(path []any) (int, string) {
 	n := l.root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
@@ -285,20 +319,16 @@ func (l *locator) errf(path []any, format string, args ...any) error {
 			}
 		}
 	}
-	return &Error{File: l.name, Line: line, Field: field.String(), Msg: fmt.Sprintf(format, args...)}
+	return line, field.String()
 }
 
-var idRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
-// site checks the configuration and builds the engine's view of it.
+// site builds the engine's view of the configuration, and holds it to the
+// site's rules (queue.Site.Check: the same a change made in the browser is
+// held to); here are read only the file's own forms (time zone, hours,
+// dates) and its defaults.
 func (c *Config) site(l *locator) (queue.Site, error) {
-	s := queue.Site{ID: c.Site.ID, Name: c.Site.Name, Languages: c.Site.Languages, Policy: queue.DefaultPolicy()}
-	if !idRe.MatchString(s.ID) {
-		return s, l.errf([]any{"site", "id"}, "a site id of letters, digits, '-', '_' or '.' is required (it is part of the MQTT topics)")
-	}
-	if s.Name == "" {
-		return s, l.errf([]any{"site", "name"}, "the site needs a name (it is printed on tickets)")
-	}
+	s := queue.Site{ID: c.Site.ID, Name: c.Site.Name, Languages: c.Site.Languages, Policy: queue.DefaultPolicy(),
+		PublicURL: c.Site.PublicURL, Info: c.Site.Info, Message: c.Site.Message, PauseReasons: c.Site.PauseReasons}
 	tz := c.Site.Timezone
 	if tz == "" {
 		tz = "Europe/Paris"
@@ -311,170 +341,98 @@ func (c *Config) site(l *locator) (queue.Site, error) {
 	if len(s.Languages) == 0 {
 		s.Languages = []string{"fr", "en"}
 	}
-	for i, d := range c.Site.ClosedDates {
-		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return s, l.errf([]any{"site", "closed_dates", i}, "%q is not a date such as 2026-12-25", d)
-		}
-	}
-	if c.Site.PublicURL != "" && !strings.HasPrefix(c.Site.PublicURL, "http://") && !strings.HasPrefix(c.Site.PublicURL, "https://") {
-		return s, l.errf([]any{"site", "public_url"}, "must start with http:// or https://")
-	}
-	if err := c.policy(l, &s.Policy); err != nil {
+	if err := checkDates(l, []any{"site", "closed_dates"}, c.Site.ClosedDates); err != nil {
 		return s, err
 	}
-	if len(c.Services) == 0 {
-		return s, l.errf([]any{"services"}, "at least one service is required")
-	}
-	letters := map[string]bool{}
+	c.policy(&s.Policy)
 	for i, sc := range c.Services {
 		at := func(f ...any) []any { return append([]any{"services", i}, f...) }
-		if !regexp.MustCompile(`^[A-Z]$`).MatchString(sc.ID) {
-			return s, l.errf(at("id"), "a service id is one capital letter, the prefix of its numbers (got %q)", sc.ID)
-		}
-		if letters[sc.ID] {
-			return s, l.errf(at("id"), "service %s is defined twice", sc.ID)
-		}
-		letters[sc.ID] = true
-		if sc.Name["fr"] == "" {
-			return s, l.errf(at("name"), "service %s needs a French name", sc.ID)
-		}
-		if !(sc.Weight >= 0 && sc.Weight <= MaxWeight) { // NaN fails both
-			return s, l.errf(at("weight"), "weight must be 0 (the default, 1) to %g", MaxWeight)
-		}
-		for _, d := range []struct {
-			name string
-			v    Duration
-		}{{"sla", sc.SLA}, {"service_time", sc.ServiceTime}} {
-			if d.v < 0 || time.Duration(d.v) > MaxDuration {
-				return s, l.errf(at(d.name), "must be 0 to %s", MaxDuration)
-			}
-		}
 		sv := queue.Service{ID: sc.ID, Names: sc.Name, SLA: time.Duration(sc.SLA), Weight: sc.Weight,
 			ServiceTime: time.Duration(sc.ServiceTime)}
 		if len(sc.Channels) == 0 {
 			sc.Channels = []string{"visit"}
 		}
-		for j, ch := range sc.Channels {
-			if !queue.Channel(ch).Valid() {
-				return s, l.errf(at("channels", j), "unknown channel %q (visit or phone)", ch)
-			}
+		for _, ch := range sc.Channels {
 			sv.Channels = append(sv.Channels, queue.Channel(ch))
 		}
 		hours, hpath := c.Site.Hours, []any{"site", "hours"}
 		if len(sc.Hours) > 0 {
 			hours, hpath = sc.Hours, at("hours")
 		}
-		if sv.Hours, err = parseHours(l, hpath, hours, c.Site.ClosedDates); err != nil {
+		if err := checkDates(l, at("closed_dates"), sc.ClosedDates); err != nil {
 			return s, err
+		}
+		closed := append(append([]string(nil), c.Site.ClosedDates...), sc.ClosedDates...)
+		if sv.Hours, err = parseHours(l, hpath, hours, closed); err != nil {
+			return s, err
+		}
+		if sc.Closed != nil {
+			sv.Closed = &queue.Closure{Message: sc.Closed.Message}
 		}
 		s.Services = append(s.Services, sv)
 	}
-	ids := map[string]bool{}
-	for i, cc := range c.Counters {
-		at := func(f ...any) []any { return append([]any{"counters", i}, f...) }
-		if !idRe.MatchString(cc.ID) {
-			return s, l.errf(at("id"), "a counter id of letters and digits is required")
-		}
-		if ids[cc.ID] {
-			return s, l.errf(at("id"), "counter %s is defined twice", cc.ID)
-		}
-		ids[cc.ID] = true
+	for _, cc := range c.Counters {
 		ct := queue.Counter{ID: cc.ID, Name: cc.Name, Services: cc.Services}
 		if ct.Name == "" {
 			ct.Name = "Guichet " + cc.ID
 		}
-		for j, ch := range cc.Channels {
-			if !queue.Channel(ch).Valid() {
-				return s, l.errf(at("channels", j), "unknown channel %q (visit or phone)", ch)
-			}
+		for _, ch := range cc.Channels {
 			ct.Channels = append(ct.Channels, queue.Channel(ch))
-		}
-		for j, sv := range cc.Services {
-			if !letters[sv] {
-				return s, l.errf(at("services", j), "unknown service %q", sv)
-			}
 		}
 		s.Counters = append(s.Counters, ct)
 	}
-	ids = map[string]bool{}
-	for i, ac := range c.Agents {
-		at := func(f ...any) []any { return append([]any{"agents", i}, f...) }
-		if !idRe.MatchString(ac.ID) {
-			return s, l.errf(at("id"), "an agent id of letters and digits is required")
-		}
-		if ids[ac.ID] {
-			return s, l.errf(at("id"), "agent %s is defined twice", ac.ID)
-		}
-		ids[ac.ID] = true
-		if len(ac.Skills) == 0 {
-			return s, l.errf(at("skills"), "agent %s has no skill", ac.ID)
-		}
-		for sv, lvl := range ac.Skills {
-			if !letters[sv] {
-				return s, l.errf(at("skills", sv), "unknown service %q", sv)
-			}
-			if lvl < 1 || lvl > 5 {
-				return s, l.errf(at("skills", sv), "skill level must be 1 to 5 (got %d)", lvl)
-			}
-		}
+	for _, ac := range c.Agents {
 		s.Agents = append(s.Agents, queue.Agent{ID: ac.ID, Name: ac.Name, Skills: ac.Skills})
 	}
-	if err := s.Validate(); err != nil {
+	if err := s.Check(); err != nil {
+		var se *queue.SiteError
+		if errors.As(err, &se) {
+			return s, l.errf(se.Path, "%s", se.Msg)
+		}
 		return s, &Error{File: l.name, Msg: err.Error()}
 	}
 	return s, nil
 }
 
-func (c *Config) policy(l *locator, p *queue.Policy) error {
+func checkDates(l *locator, path []any, dates []string) error {
+	for i, d := range dates {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return l.errf(append(append([]any(nil), path...), i), "%q is not a date such as 2026-12-25", d)
+		}
+	}
+	return nil
+}
+
+// policy reads the declared policy over the default one; its rules are
+// the site's (queue.Site.Check).
+func (c *Config) policy(p *queue.Policy) {
 	pc := c.Policy
 	if pc.Tiers != nil {
-		p.Tiers = nil
-		seen := map[string]bool{}
-		for i, t := range *pc.Tiers {
-			switch queue.Tier(t) {
-			case queue.TierAppointmentDue, queue.TierPriority, queue.TierOverdue:
-			default:
-				return l.errf([]any{"policy", "tiers", i}, "unknown tier %q (appointment_due, priority or overdue)", t)
-			}
-			if seen[t] {
-				return l.errf([]any{"policy", "tiers", i}, "tier %q listed twice", t)
-			}
-			seen[t] = true
+		p.Tiers = []queue.Tier{}
+		for _, t := range *pc.Tiers {
 			p.Tiers = append(p.Tiers, queue.Tier(t))
 		}
 	}
 	for _, d := range []struct {
-		name string
-		v    *Duration
-		to   *time.Duration
-	}{{"appointment_window", pc.AppointmentWindow, &p.AppointmentWindow}, {"priority_boost", pc.PriorityBoost, &p.PriorityBoost}} {
-		if d.v == nil {
-			continue
+		v  *Duration
+		to *time.Duration
+	}{{pc.AppointmentWindow, &p.AppointmentWindow}, {pc.PriorityBoost, &p.PriorityBoost}, {pc.TransferHold, &p.TransferHold}} {
+		if d.v != nil {
+			*d.to = time.Duration(*d.v)
 		}
-		if *d.v < 0 || time.Duration(*d.v) > MaxDuration {
-			return l.errf([]any{"policy", d.name}, "must be 0 to %s", MaxDuration)
-		}
-		*d.to = time.Duration(*d.v)
 	}
 	if pc.RecallsBeforeNoShow != nil {
-		if *pc.RecallsBeforeNoShow < 0 {
-			return l.errf([]any{"policy", "recalls_before_noshow"}, "must be 0 (never) or more")
-		}
 		p.RecallsBeforeNoShow = *pc.RecallsBeforeNoShow
 	}
 	if pc.BoardSize != nil {
-		if *pc.BoardSize < 1 || *pc.BoardSize > 50 {
-			return l.errf([]any{"policy", "board_size"}, "must be 1 to 50")
-		}
 		p.BoardSize = *pc.BoardSize
 	}
 	if pc.CloseWhenFull != nil {
 		p.CloseWhenFull = *pc.CloseWhenFull
 	}
-	if n := pc.OfflineNumbers; n != nil && (*n < 2 || *n > queue.MaxLeaseSize) {
-		return l.errf([]any{"policy", "offline_numbers"}, "must be 2 to %d", queue.MaxLeaseSize)
+	if pc.OfflineNumbers != nil {
+		p.OfflineNumbers = *pc.OfflineNumbers
 	}
-	return nil
 }
 
 // OfflineNumbers is each kiosk's reserve of offline numbers (0: the default).
@@ -488,8 +446,6 @@ func (c *Config) OfflineNumbers() int {
 var dayNames = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday,
 	"wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
-var spanRe = regexp.MustCompile(`^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$`)
-
 // parseHours reads {"mon-fri": "08:30-12:00 13:30-17:30", "sat": "09:00-12:00"}.
 func parseHours(l *locator, path []any, m HoursMap, closed []string) (queue.Hours, error) {
 	var week [7][]queue.Span
@@ -502,21 +458,9 @@ func parseHours(l *locator, path []any, m HoursMap, closed []string) (queue.Hour
 		if err != nil {
 			return queue.Hours{}, l.errf(at, "%v", err)
 		}
-		var spans []queue.Span
-		for _, part := range strings.FieldsFunc(spec, func(r rune) bool { return r == ' ' || r == ',' }) {
-			p := spanRe.FindStringSubmatch(part)
-			if p == nil {
-				return queue.Hours{}, l.errf(at, "%q is not a period such as 08:30-12:00", part)
-			}
-			h1, _ := strconv.Atoi(p[1])
-			m1, _ := strconv.Atoi(p[2])
-			h2, _ := strconv.Atoi(p[3])
-			m2, _ := strconv.Atoi(p[4])
-			from, to := h1*60+m1, h2*60+m2
-			if h1 > 23 || m1 > 59 || h2 > 24 || m2 > 59 || to <= from || to > 24*60 {
-				return queue.Hours{}, l.errf(at, "%q is not a period within one day", part)
-			}
-			spans = append(spans, queue.Span{From: from, To: to})
+		spans, err := queue.ParseSpans(spec)
+		if err != nil {
+			return queue.Hours{}, l.errf(at, "%v", err)
 		}
 		for _, d := range days {
 			week[d] = append(week[d], spans...)

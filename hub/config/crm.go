@@ -141,7 +141,7 @@ func (c *Config) checkCRM(l *locator, site *queue.Site) error {
 	at := func(f ...any) []any { return append([]any{"crm"}, f...) }
 	known := c.knownSectors()
 	for _, s := range sortedKeys(x.Offices) {
-		if !idRe.MatchString(s) {
+		if !queue.IDPattern.MatchString(s) {
 			return l.errf(at("offices", s), "a sector id of letters, digits, '-' or '_' is required")
 		}
 		if x.Offices[s].Name == "" {

@@ -1,6 +1,11 @@
 package devices
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -8,8 +13,11 @@ import (
 )
 
 // What each role may do, in one place. A device acts only for itself: it
-// publishes on cmd/{itself} and device/{itself}/…, and reads only its
-// reply and lease, its counter, and the public board, queue and config.
+// publishes on cmd/{itself} and on device/{itself}/state, and reads only
+// its reply and lease, its counter, and the public board, queue and config.
+// Its last will is held to the same rights as its publishes. Both brokers
+// enforce these rules: the embedded one through hub/broker's hook,
+// Mosquitto through the files MosquittoFiles and MosquittoConf write.
 
 var opsOf = map[string][]string{
 	api.RoleKiosk:       {api.OpIssueTicket, api.OpCheckin, api.OpCancel},
@@ -18,16 +26,124 @@ var opsOf = map[string][]string{
 	api.RoleIntegration: {api.OpIssueTicket},
 }
 
+// Limits the brokers hold every client to. A device keeps at most one
+// retained message — its state — so what devices can make the broker keep
+// is bounded by the number of devices times MaxState.
+const (
+	// MaxPayload is the largest payload the broker routes, from anyone
+	// (the hub's own retained configuration included). A command has its
+	// own, smaller limit, api.MaxCommandSize, answered with an error reply.
+	MaxPayload = 256 << 10
+	// MaxPacket is the largest MQTT packet read: a larger one cuts the
+	// connection before its payload is read.
+	MaxPacket = MaxPayload + 8<<10
+	// MaxState is the largest state (and last will) a device may publish.
+	MaxState = 4 << 10
+	// MaxQueued is how many messages the broker keeps for a session that
+	// has not acknowledged them (a consumer away, or slow): beyond it, new
+	// messages for that session are dropped, with a log line. A consumer
+	// away longer reads what it missed with GET /api/v1/events?after=.
+	MaxQueued = 8000
+)
+
+// Reasons a publish or a will is refused.
+var (
+	ErrNotYours    = errors.New("not a topic the device may publish on")
+	ErrTooLarge    = errors.New("payload too large")
+	ErrNotAState   = errors.New("not a device state")
+	ErrWillOnline  = errors.New("a last will must say the device is offline")
+	ErrWillNotMine = errors.New("a last will goes on the device's own state topic only")
+)
+
 // CanDo reports whether d may send op.
 func CanDo(d *Device, op string) bool { return slices.Contains(opsOf[d.Role], op) }
 
-// CanPublish reports whether d may publish on topic.
+// CanPublish reports whether d may publish on topic: its own command and
+// state topics.
 func CanPublish(t api.Topics, d *Device, topic string) bool {
 	kind, id, ok := t.Parse(topic)
-	if !ok || id != d.ID {
+	return ok && id == d.ID && (kind == api.KindCmd || kind == api.KindDeviceState)
+}
+
+// CheckPublish says why d may not publish payload on topic, or nil if it
+// may. Commands are checked further by the hub when it runs them; a state
+// must be a JSON object of at most MaxState bytes (or empty, to clear it).
+func CheckPublish(t api.Topics, d *Device, topic string, payload []byte) error {
+	if !CanPublish(t, d, topic) {
+		return ErrNotYours
+	}
+	if len(payload) > MaxPayload {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), MaxPayload)
+	}
+	if kind, _, _ := t.Parse(topic); kind == api.KindDeviceState && len(payload) > 0 {
+		_, err := ParseState(payload)
+		return err
+	}
+	return nil
+}
+
+// CheckWill says why d may not leave a last will of payload on topic, or
+// nil if it may: a will is the device's own state, saying it is offline.
+// A broker publishes a will on the device's behalf after it is gone, so
+// it is checked when the device connects.
+func CheckWill(t api.Topics, d *Device, topic string, payload []byte) error {
+	if topic != t.DeviceState(d.ID) {
+		return ErrWillNotMine
+	}
+	st, err := ParseState(payload)
+	if err != nil {
+		return err
+	}
+	if st.Online {
+		return ErrWillOnline
+	}
+	return nil
+}
+
+// OtherSitesState reports whether topic is d's own state topic under
+// another site's root: a device set up with a wrong site.
+func OtherSitesState(t api.Topics, d *Device, topic string) bool {
+	rest, ok := strings.CutPrefix(topic, api.Root+"/")
+	if !ok {
 		return false
 	}
-	return kind == api.KindCmd || kind == api.KindDeviceState || kind == api.KindDevice
+	site, path, ok := strings.Cut(rest, "/")
+	return ok && site != t.Site && site != "" && path == "device/"+d.ID+"/state"
+}
+
+// ParseState decodes a device state, of at most MaxState bytes.
+func ParseState(payload []byte) (api.DeviceState, error) {
+	var st api.DeviceState
+	if len(payload) > MaxState {
+		return st, fmt.Errorf("%w: a state of %d bytes, at most %d", ErrTooLarge, len(payload), MaxState)
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(payload), []byte("{")) {
+		return st, fmt.Errorf("%w: not a JSON object", ErrNotAState)
+	}
+	if err := json.Unmarshal(payload, &st); err != nil {
+		return st, fmt.Errorf("%w: %v", ErrNotAState, err)
+	}
+	return st, nil
+}
+
+// ClientIDSep separates a device id from the rest of an MQTT client id.
+// It cannot appear in a device id, so a client id names one device only.
+const ClientIDSep = "@"
+
+// clientSuffixRe is what may follow ClientIDSep: a short, plain name.
+var clientSuffixRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
+
+// ClientDevice returns the device an MQTT client id belongs to: a device
+// connects with its id as client id ("kiosk-hall"), or with its id,
+// ClientIDSep and a name of its choice ("kiosk-hall@watch") to hold
+// another session at the same time — a person watching with
+// mosquitto_sub. ok is false for any other client id.
+func ClientDevice(clientID string) (device string, ok bool) {
+	device, suffix, found := strings.Cut(clientID, ClientIDSep)
+	if !api.ValidDeviceID(device) || found && !clientSuffixRe.MatchString(suffix) {
+		return "", false
+	}
+	return device, true
 }
 
 // CanRead reports whether d may subscribe to filter or receive a message
@@ -66,7 +182,7 @@ func ReadTopics(t api.Topics, d *Device) []string {
 	return out
 }
 
-// WriteTopics lists the topics (or filters) d publishes on.
+// WriteTopics lists the topics d publishes on, for broker ACL files.
 func WriteTopics(t api.Topics, d *Device) []string {
-	return []string{t.Cmd(d.ID), strings.TrimSuffix(t.DeviceState(d.ID), "/state") + "/#"}
+	return []string{t.Cmd(d.ID), t.DeviceState(d.ID)}
 }

@@ -51,13 +51,13 @@ type Registry struct {
 
 	mu       sync.Mutex
 	onChange []func(id string, revoked bool)
-	seen     map[string]time.Time // updated_at as last polled
+	seen     map[string]seenDevice // as last polled
 }
 
 // New returns the registry kept in st. counterExists checks a counter
 // terminal's counter.
 func New(st *store.Store, counterExists func(string) bool, log *slog.Logger) *Registry {
-	return &Registry{st: st, counter: counterExists, log: log, seen: map[string]time.Time{}}
+	return &Registry{st: st, counter: counterExists, log: log, seen: map[string]seenDevice{}}
 }
 
 // NewSecret returns a new device secret: 256 random bits.
@@ -78,6 +78,9 @@ func hashSecret(secret string) []byte {
 func (r *Registry) Add(id, role, counter, actor string) (secret string, err error) {
 	if !api.ValidDeviceID(id) {
 		return "", fmt.Errorf("%w: id %q: use 1 to 64 lower-case letters, digits, '-', '_' or '.'", ErrInvalid, id)
+	}
+	if id == HubUser {
+		return "", fmt.Errorf("%w: id %q is the hub's own user on an external broker", ErrInvalid, id)
 	}
 	if !slices.Contains(api.Roles, role) {
 		return "", fmt.Errorf("%w: role %q: one of %v", ErrInvalid, role, api.Roles)
@@ -173,7 +176,7 @@ func (r *Registry) changed(id string, revoked bool) {
 	r.mu.Lock()
 	fns := slices.Clone(r.onChange)
 	if d, err := r.st.Device(id); err == nil {
-		r.seen[id] = d.UpdatedAt
+		r.seen[id] = seenOf(d)
 	}
 	r.mu.Unlock()
 	for _, fn := range fns {
@@ -197,6 +200,19 @@ func (r *Registry) Watch(ctx context.Context, every time.Duration) {
 	}
 }
 
+// seenDevice is what a poll compares of a device: its time of change, and
+// what a change revokes (a change within the same millisecond as the one
+// seen before has the same time, but not the same state or secret).
+type seenDevice struct {
+	updated  time.Time
+	disabled bool
+	secret   string
+}
+
+func seenOf(d *Device) seenDevice {
+	return seenDevice{d.UpdatedAt, d.Disabled, string(d.SecretHash)}
+}
+
 func (r *Registry) poll(notify bool) {
 	devs, err := r.st.Devices()
 	if err != nil {
@@ -206,7 +222,8 @@ func (r *Registry) poll(notify bool) {
 	for _, d := range devs {
 		r.mu.Lock()
 		prev, known := r.seen[d.ID]
-		r.seen[d.ID] = d.UpdatedAt
+		now := seenOf(d)
+		r.seen[d.ID] = now
 		r.mu.Unlock()
 		switch {
 		case !notify:
@@ -214,7 +231,7 @@ func (r *Registry) poll(notify bool) {
 			// Added (and perhaps already disabled) since the last poll.
 			r.log.Info("device added elsewhere", "device", d.ID, "disabled", d.Disabled)
 			r.changed(d.ID, d.Disabled)
-		case d.UpdatedAt.After(prev):
+		case now != prev:
 			r.log.Info("device changed elsewhere", "device", d.ID, "disabled", d.Disabled)
 			r.changed(d.ID, true) // disabled, or a new secret: sessions must authenticate again
 		}

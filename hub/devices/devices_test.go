@@ -2,10 +2,12 @@ package devices
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,6 +96,7 @@ func TestAddRefusesBadDevices(t *testing.T) {
 		{"c", api.RoleCounter, ""},
 		{"c", api.RoleCounter, "99"},
 		{"k", api.RoleKiosk, "3"},
+		{HubUser, api.RoleIntegration, ""}, // the hub's own user on Mosquitto
 	} {
 		if _, err := r.Add(c.id, c.role, c.counter, "admin"); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Add(%q, %q, %q) = %v, want invalid", c.id, c.role, c.counter, err)
@@ -156,6 +159,10 @@ func TestACL(t *testing.T) {
 		{kiosk, true, tp.Cmd("c3"), false},
 		{kiosk, true, tp.DeviceState("k1"), true},
 		{kiosk, true, tp.DeviceState("c3"), false},
+		{kiosk, true, "guichet/v1/s/device/k1/photo", false}, // one retained message per device: its state
+		{kiosk, true, tp.DeviceState("k1") + "/x", false},
+		{kiosk, true, "guichet/v1/s/device/k1/state/../../c3/state", false},
+		{kiosk, true, "$SYS/broker/version", false},
 		{kiosk, true, tp.Board(), false},
 		{kiosk, true, "guichet/v1/other/cmd/k1", false},
 		{kiosk, false, tp.Reply("k1"), true},
@@ -200,5 +207,131 @@ func TestMosquittoHashMatchesMosquittoPasswd(t *testing.T) {
 	}
 	if a, b := MosquittoHash("x"), MosquittoHash("x"); a == b {
 		t.Fatal("same salt twice")
+	}
+}
+
+func TestClientIDNamesOneDevice(t *testing.T) {
+	for id, want := range map[string]string{
+		"k1": "k1", "k1@watch": "k1", "desk-3": "desk-3", "desk-3@a.b_c-1": "desk-3",
+		"": "", "@x": "", "k1@": "", "k1@a/b": "", "k1@x@y": "", "K1": "", "k1@" + strings.Repeat("x", 33): "",
+		"k1 @x": "", "k1@é": "",
+	} {
+		got, ok := ClientDevice(id)
+		if got != want || ok != (want != "") {
+			t.Errorf("ClientDevice(%q) = %q %v, want %q", id, got, ok, want)
+		}
+	}
+	// The rule that let device "desk" take device "desk-3"'s session.
+	if d, _ := ClientDevice("desk-3"); d == "desk" {
+		t.Fatal("desk-3 is desk's")
+	}
+}
+
+func TestWillIsTheDevicesOwnStateSayingOffline(t *testing.T) {
+	tp := api.Topics{Site: "s"}
+	k := &Device{ID: "k1", Role: api.RoleKiosk}
+	for _, c := range []struct {
+		topic, payload string
+		want           error
+	}{
+		{tp.DeviceState("k1"), `{"online":false,"role":"kiosk","version":"1.2"}`, nil},
+		{tp.DeviceState("k1"), `{"online":true}`, ErrWillOnline},
+		{tp.DeviceState("k1"), `offline`, ErrNotAState},
+		{tp.DeviceState("k1"), `null`, ErrNotAState},
+		{tp.DeviceState("k1"), ``, ErrNotAState},
+		{tp.DeviceState("k1"), `{"online":false,"extra":{"x":"` + strings.Repeat("x", MaxState) + `"}}`, ErrTooLarge},
+		{tp.DeviceState("k2"), `{"online":false}`, ErrWillNotMine},
+		{tp.Board(), `{"calls":[]}`, ErrWillNotMine},
+		{tp.Cmd("k1"), `{"id":"x","op":"issue_ticket"}`, ErrWillNotMine},
+		{"$SYS/x", `{"online":false}`, ErrWillNotMine},
+	} {
+		if err := CheckWill(tp, k, c.topic, []byte(c.payload)); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("will on %s %.40q: %v, want %v", c.topic, c.payload, err, c.want)
+		}
+	}
+}
+
+func TestPublishedStateIsBounded(t *testing.T) {
+	tp := api.Topics{Site: "s"}
+	k := &Device{ID: "k1", Role: api.RoleKiosk}
+	for _, c := range []struct {
+		topic, payload string
+		want           error
+	}{
+		{tp.DeviceState("k1"), `{"online":true,"printer":{"ok":true}}`, nil},
+		{tp.DeviceState("k1"), ``, nil}, // clears its own retained state
+		{tp.DeviceState("k1"), `garbage`, ErrNotAState},
+		{tp.DeviceState("k1"), `{"online":true,"extra":{"x":"` + strings.Repeat("x", MaxState) + `"}}`, ErrTooLarge},
+		{tp.Cmd("k1"), strings.Repeat("x", MaxPayload+1), ErrTooLarge},
+		{"guichet/v1/s/device/k1/photo", `x`, ErrNotYours},
+	} {
+		if err := CheckPublish(tp, k, c.topic, []byte(c.payload)); !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("publish on %s %.40q: %v, want %v", c.topic, c.payload, err, c.want)
+		}
+	}
+}
+
+func TestMosquittoFilesNeverGiveTheHubsNameToADevice(t *testing.T) {
+	dir := t.TempDir()
+	tp := api.Topics{Site: "s"}
+	devs := []*Device{{ID: HubUser, Role: api.RoleIntegration, MosquittoHash: "$7$101$x$y"}, {ID: "k1", Role: api.RoleKiosk, MosquittoHash: "$7$101$a$b"}}
+	if err := MosquittoFiles(dir, tp, devs, "hub-password-0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := os.ReadFile(filepath.Join(dir, "passwd"))
+	acl, _ := os.ReadFile(filepath.Join(dir, "acl"))
+	if n := strings.Count(string(pw), HubUser+":"); n != 1 || strings.Contains(string(pw), "$7$101$x$y") {
+		t.Fatalf("passwd:\n%s", pw)
+	}
+	if n := strings.Count(string(acl), "user "+HubUser+"\n"); n != 1 {
+		t.Fatalf("acl:\n%s", acl)
+	}
+	for _, want := range []string{"user k1\ntopic write guichet/v1/s/cmd/k1\ntopic write guichet/v1/s/device/k1/state\n"} {
+		if !strings.Contains(string(acl), want) {
+			t.Fatalf("acl has no %q:\n%s", want, acl)
+		}
+	}
+}
+
+// A device disabled elsewhere within the same millisecond as its last
+// change seen (its time of change unmoved) is still revoked: the poll
+// compares what a change revokes, not only the time.
+func TestWatchRevokesAChangeWithinTheSameMillisecond(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "g.db"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r := New(st, func(string) bool { return true }, quiet)
+	revoked := make(chan string, 1)
+	r.OnChange(func(id string, rev bool) {
+		if rev {
+			revoked <- id
+		}
+	})
+	r.Add("k3", api.RoleKiosk, "", "admin")
+	r.poll(false) // seen enabled
+	d, _ := st.Device("k3")
+	other := New(st, func(string) bool { return true }, quiet)
+	if err := other.SetDisabled("k3", true, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE devices SET updated_at = ? WHERE id = 'k3'`, d.UpdatedAt.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	r.poll(true)
+	select {
+	case id := <-revoked:
+		if id != "k3" {
+			t.Fatalf("revoked %s", id)
+		}
+	default:
+		t.Fatal("a device disabled within the same millisecond was not revoked")
 	}
 }

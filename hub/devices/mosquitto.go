@@ -48,7 +48,7 @@ func MosquittoFiles(dir string, t api.Topics, devs []*Device, hubPassword string
 	fmt.Fprintf(&pw, "%s:%s\n", HubUser, MosquittoHash(hubPassword))
 	fmt.Fprintf(&acl, "\nuser %s\ntopic readwrite %s/%s/#\n", HubUser, api.Root, t.Site)
 	for _, d := range devs {
-		if d.Disabled {
+		if d.Disabled || d.ID == HubUser { // Add refuses the hub's name; a registry from before is not trusted with it
 			continue
 		}
 		fmt.Fprintf(&pw, "%s:%s\n", d.ID, d.MosquittoHash)
@@ -75,7 +75,11 @@ func MosquittoFiles(dir string, t api.Topics, devs []*Device, hubPassword string
 	return nil
 }
 
-// MosquittoConf is a mosquitto.conf fragment using the files in dir.
+// MosquittoConf is a mosquitto.conf fragment using the files in dir, with
+// the limits the embedded broker applies too: the client id is the
+// username (Mosquitto cannot tie "{id}@…" client ids to a username, and a
+// device could otherwise take over another's session), payload and packet
+// sizes, and how many messages a session may hold.
 func MosquittoConf(dir, listen string) string {
 	return fmt.Sprintf(`# Guichet: devices authenticate with their id and secret; ACL per device.
 listener %s
@@ -84,6 +88,15 @@ set_tcp_nodelay true
 allow_anonymous false
 password_file %s
 acl_file %s
+# A client id is its username: no device can take over another's session.
+use_username_as_clientid true
+# Payloads over %d bytes are dropped; larger packets cut the connection.
+message_size_limit %d
+max_packet_size %d
+# A session keeps at most %d messages it has not acknowledged.
+max_queued_messages %d
+# Sessions and their queues outlive a restart; saved every minute.
 persistence true
-`, listen, filepath.Join(dir, "passwd"), filepath.Join(dir, "acl"))
+autosave_interval 60
+`, listen, filepath.Join(dir, "passwd"), filepath.Join(dir, "acl"), MaxPayload, MaxPayload, MaxPacket, MaxQueued, MaxQueued)
 }

@@ -16,6 +16,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/devices"
 	"guichet/hub/store"
@@ -389,15 +390,19 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	routed := map[string]bool{}
 	for _, r := range srv.Routes() {
 		m := strings.ToLower(r.Method)
-		routed[m+" "+r.Path] = true
-		op, ok := doc.Paths[r.Path][m]
+		path := strings.TrimSuffix(r.Pattern, "{$}") // "/api/v1/{$}": exactly /api/v1/
+		routed[m+" "+path] = true
+		op, ok := doc.Paths[path][m]
 		if !ok {
-			t.Errorf("route %s %s is missing from openapi.json", r.Method, r.Path)
+			t.Errorf("route %s %s is missing from openapi.json", r.Method, r.Pattern)
 			continue
 		}
 		sec, hasSec := op["security"]
-		if public := hasSec && fmt.Sprint(sec) == "[]"; public != r.Public {
-			t.Errorf("%s %s: public %v in the server, %v in openapi.json", r.Method, r.Path, r.Public, public)
+		if public := hasSec && fmt.Sprint(sec) == "[]"; public != (r.Access == auth.Public) {
+			t.Errorf("%s %s: access %s in the route table, public %v in openapi.json", r.Method, r.Pattern, r.Access, public)
+		}
+		if access := fmt.Sprint(op["x-access"]); access != r.Access.String() {
+			t.Errorf("%s %s: access %s in the route table, %s in openapi.json (x-access)", r.Method, r.Pattern, r.Access, access)
 		}
 	}
 	for p, ops := range doc.Paths {
@@ -485,4 +490,26 @@ func TestAppointmentsAreBookedAndCheckedIn(t *testing.T) {
 	if r := e.call("GET", "/api/v1/appointments?day=demain", ""); r.status != 400 {
 		t.Fatalf("bad day: %d", r.status)
 	}
+}
+
+// The demo's banner points at /api/v1/: it answers the API's index, with
+// the contract's address and every route's access, without a token.
+func TestTheAPIsIndexAnswers(t *testing.T) {
+	e := start(t, t.TempDir())
+	var idx struct {
+		OpenAPI string `json:"openapi"`
+		Routes  []struct{ Method, Path, Access string }
+	}
+	e.must("GET", "/api/v1/", "", 200).decode(t, &idx)
+	if idx.OpenAPI != "/api/v1/openapi.json" || len(idx.Routes) < 20 {
+		t.Fatalf("index %+v", idx)
+	}
+	found := false
+	for _, r := range idx.Routes {
+		found = found || r.Method == "POST" && r.Path == "/api/v1/tickets" && r.Access == "agent"
+	}
+	if !found {
+		t.Fatalf("POST /api/v1/tickets (agent) not in the index: %+v", idx.Routes)
+	}
+	e.must("GET", "/api/v1/nope", "", 404)
 }

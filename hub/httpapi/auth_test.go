@@ -18,6 +18,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/store"
 	"guichet/internal/logbuf"
@@ -195,8 +196,8 @@ func TestTicketTokensStayOutOfTheLog(t *testing.T) {
 		"/t/":                              "/t/",
 		"/api/v1/tickets":                  "/api/v1/tickets",
 	} {
-		if got := logPath(in); got != want {
-			t.Errorf("logPath(%q) = %q, want %q", in, got, want)
+		if got := auth.LogPath(in); got != want {
+			t.Errorf("LogPath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/queue"
 )
 
@@ -27,6 +28,32 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		body["reason"] = "the database refuses writes (" + h.Err + "): operations are refused until it takes them again"
 	}
 	writeJSON(w, status, body)
+}
+
+// index answers /api/v1/ (where the demo's banner points): what the API
+// is, where its contract and its documentation are, and its routes with the
+// access each requires.
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	type route struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Access string `json:"access"`
+		About  string `json:"about"`
+	}
+	out := []route{}
+	for _, rt := range s.table.Routes() {
+		if rt.Kind == auth.API {
+			out = append(out, route{rt.Method, rt.Pattern, rt.Access.String(), rt.About})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name":    "Guichet HTTP API",
+		"site":    s.site,
+		"openapi": "/api/v1/openapi.json",
+		"docs":    "docs/api.md and docs/accounts.md in Guichet's sources",
+		"auth":    "Authorization: Bearer <token> (the admin token, or a personal or integration token), or a signed-in session with its CSRF token",
+		"routes":  out,
+	})
 }
 
 func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
@@ -252,10 +279,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if len(evs) > 0 {
 		next = evs[len(evs)-1].Seq
 	}
-	if evs == nil {
-		evs = []queue.Event{}
+	// Account events carry agents' addresses and comings and goings: for
+	// admins only (an integration, a supervisor reads the queue's).
+	out := []queue.Event{}
+	admin := auth.From(r.Context()).Role.AtLeast(auth.RoleAdmin)
+	for _, ev := range evs {
+		if admin || !auth.Personal(ev) {
+			out = append(out, ev)
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs, "next": next})
+	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
 }
 
 // counterPaths maps URL verbs to counter operations.
@@ -265,7 +298,8 @@ var counterPaths = []struct{ path, op string }{
 }
 
 // counterOp runs op at the counter of the path: the body is op's
-// arguments, the type the MQTT op takes (api.NewArgs), or none.
+// arguments, the type the MQTT op takes (api.NewArgs), or none. An agent
+// acts only at the counter they opened (see atOwnCounter).
 func (s *Server) counterOp(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		args, _ := api.NewArgs(op)
@@ -276,12 +310,42 @@ func (s *Server) counterOp(op string) http.HandlerFunc {
 		if !decode(w, r, into) {
 			return
 		}
+		p := auth.From(r.Context())
+		if open, ok := args.(*api.OpenArgs); ok && open.Agent == "" {
+			open.Agent = p.Agent // an agent opens a counter for themselves
+		}
 		act, err := hub.CounterAction(op, r.PathValue("id"), args)
 		if err != nil {
 			s.log.Error("counter operation", "op", op, "err", err)
 			refuse(w, &api.Error{Code: api.CodeInternal, Message: "internal error"})
 			return
 		}
+		act.Run = atOwnCounter(p, r.PathValue("id"), args, act.Run)
 		s.do(w, r, act, http.StatusOK)
+	}
+}
+
+// atOwnCounter holds run to the rule "an agent acts only at the counter or
+// phone position they opened; a supervisor may act at any": a caller below
+// supervisor must be a site agent, may open a counter only for themselves,
+// and may act only at a counter that is closed (the engine refuses what a
+// closed counter cannot do) or open with themselves. The check runs in the
+// hub's writer, with the operation: nobody can open the counter between
+// the check and the act.
+func atOwnCounter(p *auth.Principal, counter string, args any, run func(*queue.Engine, queue.By) ([]queue.Event, error)) func(*queue.Engine, queue.By) ([]queue.Event, error) {
+	if p.Role.AtLeast(auth.RoleSupervisor) {
+		return run
+	}
+	return func(e *queue.Engine, by queue.By) ([]queue.Event, error) {
+		if p.Agent == "" {
+			return nil, &queue.Error{Code: api.CodeForbidden, Message: "account " + p.Account + " is no agent of the site: it acts at no counter"}
+		}
+		if open, ok := args.(*api.OpenArgs); ok && open.Agent != p.Agent {
+			return nil, &queue.Error{Code: api.CodeForbidden, Message: "an agent opens a counter for themselves only"}
+		}
+		if cs, ok := e.CounterState(counter); ok && cs.Open && cs.Agent != p.Agent {
+			return nil, &queue.Error{Code: api.CodeForbidden, Message: fmt.Sprintf("counter %s is opened by another agent: only they, or a supervisor, act there", counter)}
+		}
+		return run(e, by)
 	}
 }

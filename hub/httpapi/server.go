@@ -1,28 +1,26 @@
 // Package httpapi serves the hub's HTTP API under /api/v1: JSON in and out,
-// bearer-token authentication, stable error codes, an OpenAPI document. It
-// translates requests into hub actions; it holds no queue logic.
+// stable error codes, an OpenAPI document. Every route, and every page
+// served beside the API, is declared in the route table of hub/auth with
+// the access it requires (routes.go). It translates requests into hub
+// actions; it holds no queue logic.
 package httpapi
 
 import (
 	"bytes"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/devices"
 	"guichet/hub/lockout"
 	"guichet/hub/queue"
@@ -39,7 +37,11 @@ func OpenAPI() []byte { return openAPI }
 
 // Options configures the API server.
 type Options struct {
-	Hub        *hub.Hub
+	Hub *hub.Hub
+	// Auth is the identity layer: accounts, sessions, tokens, the guard.
+	// nil: one over the hub's store, with AdminToken, Lockout and
+	// TrustedProxies.
+	Auth       *auth.Service
 	AdminToken string
 	Log        *slog.Logger
 	Devices    *devices.Registry                           // nil: no device endpoints
@@ -53,91 +55,42 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 }
 
-// Server is the HTTP API.
+// Server is the HTTP API, and the route table of every page beside it.
 type Server struct {
 	hub     *hub.Hub
-	token   []byte
+	auth    *auth.Service
 	log     *slog.Logger
-	mux     *http.ServeMux
-	routes  []Route
+	table   *auth.Table
 	devices *devices.Registry
 	state   func(string) (api.DeviceState, bool)
 	site    string
-	lockout *lockout.Limiter
-	proxies []netip.Prefix
-}
-
-// Route is one documented endpoint.
-type Route struct {
-	Method, Path string
-	Public       bool // no token needed
-	handler      http.HandlerFunc
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, token: []byte(o.AdminToken), log: o.Log, mux: http.NewServeMux(), devices: o.Devices, state: o.State,
-		lockout: o.Lockout, proxies: o.TrustedProxies}
-	if s.lockout == nil {
-		s.lockout = lockout.New(lockout.Options{})
-	}
+	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, state: o.State}
 	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	metrics := promhttp.HandlerFor(o.Hub.Metrics().Registry, promhttp.HandlerOpts{})
-	s.routes = []Route{
-		{"GET", "/healthz", true, s.healthz},
-		{"GET", "/metrics", true, metrics.ServeHTTP},
-		{"GET", "/api/v1/openapi.json", true, s.openapi},
-		{"GET", "/api/v1/services", true, s.services},
-		{"GET", "/api/v1/queue", true, s.queue},
-		{"GET", "/api/v1/board", true, s.board},
-		{"POST", "/api/v1/tickets", false, s.issue},
-		{"GET", "/api/v1/tickets", false, s.tickets},
-		{"GET", "/api/v1/tickets/{id}", false, s.ticket},
-		{"GET", "/api/v1/tickets/{id}/events", false, s.ticketEvents},
-		{"POST", "/api/v1/tickets/{id}/cancel", false, s.cancel},
-		{"GET", "/api/v1/counters", false, s.counters},
-		{"GET", "/api/v1/counters/{id}", false, s.counter},
-		{"GET", "/api/v1/counters/{id}/explain", false, s.explain},
-		{"GET", "/api/v1/agents", false, s.agents},
-		{"GET", "/api/v1/events", false, s.events},
-		{"POST", "/api/v1/appointments", false, s.bookAppointment},
-		{"GET", "/api/v1/appointments", false, s.listAppointments},
-		{"GET", "/api/v1/appointments/{code}", false, s.getAppointment},
-		{"POST", "/api/v1/appointments/{code}/cancel", false, s.cancelAppointment},
-		{"POST", "/api/v1/appointments/{code}/checkin", false, s.checkinAppointment},
+	if s.auth == nil {
+		s.auth = auth.New(auth.Options{Store: o.Hub.Store(), AdminToken: o.AdminToken, Log: s.log, Addresses: o.Lockout,
+			TrustedProxies: o.TrustedProxies})
 	}
-	if s.devices != nil {
-		s.routes = append(s.routes,
-			Route{"POST", "/api/v1/devices", false, s.addDevice},
-			Route{"GET", "/api/v1/devices", false, s.listDevices},
-			Route{"GET", "/api/v1/devices/{id}", false, s.getDevice},
-			Route{"POST", "/api/v1/devices/{id}/disable", false, s.setDisabled(true)},
-			Route{"POST", "/api/v1/devices/{id}/enable", false, s.setDisabled(false)},
-			Route{"POST", "/api/v1/devices/{id}/secret", false, s.rotateSecret},
-		)
-	}
-	for _, op := range counterPaths {
-		s.routes = append(s.routes, Route{"POST", "/api/v1/counters/{id}/" + op.path, false, s.counterOp(op.op)})
-	}
-	for _, r := range s.routes {
-		h := r.handler
-		if !r.Public {
-			h = s.authenticated(h)
-		}
-		s.mux.HandleFunc(r.Method+" "+r.Path, h)
-	}
-	s.mux.HandleFunc("/", s.notFound)
+	s.table = s.auth.Table()
+	s.routes()
+	s.table.Fallback(http.HandlerFunc(s.notFound))
 	return s
 }
 
-// Routes lists the endpoints served.
-func (s *Server) Routes() []Route { return s.routes }
+// Auth returns the identity layer the server's routes stand on.
+func (s *Server) Auth() *auth.Service { return s.auth }
 
-// Handle adds a handler to the server's mux (pages served beside the API).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Routes lists every route served: the API's and the pages added.
+func (s *Server) Routes() []auth.Route { return s.table.Routes() }
+
+// Add registers a route beside the API (a page); see auth.Route.
+func (s *Server) Add(r auth.Route) { s.table.Add(r) }
 
 // ServeHTTP serves a request, with logging and panic recovery.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +98,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusWriter{ResponseWriter: w, status: 200}
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.Error("panic serving request", "method", r.Method, "path", logPath(r.URL.Path), "panic", v)
+			s.log.Error("panic serving request", "method", r.Method, "path", auth.LogPath(r.URL.Path), "panic", v)
 			if !rec.wrote {
 				writeError(rec, http.StatusInternalServerError, api.CodeInternal, "internal error")
 			}
@@ -154,23 +107,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.status >= 400 && rec.status != http.StatusTooManyRequests { // a lockout is logged once, not per request
 			level = slog.LevelInfo
 		}
-		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", logPath(r.URL.Path), "status", rec.status,
+		s.log.Log(r.Context(), level, "http", "method", r.Method, "path", auth.LogPath(r.URL.Path), "status", rec.status,
 			"took", time.Since(start).Round(time.Microsecond))
 	}()
-	s.mux.ServeHTTP(rec, r)
-}
-
-// logPath is a request's path as the logs keep it: a mobile ticket page's
-// token is the citizen's link to their ticket, and is left out.
-func logPath(p string) string {
-	if rest, ok := strings.CutPrefix(p, "/t/"); ok && rest != "" {
-		_, tail, _ := strings.Cut(rest, "/")
-		if tail != "" {
-			return "/t/…/" + tail
-		}
-		return "/t/…"
-	}
-	return p
+	s.table.ServeHTTP(rec, r)
 }
 
 type statusWriter struct {
@@ -201,68 +141,6 @@ func (w *statusWriter) Flush() {
 // Unwrap gives http.ResponseController the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// authenticated lets a request with the admin token through. A client
-// address that failed too often is refused with 429 and Retry-After before
-// its token is looked at (see package lockout); each failure counts, and
-// the lockout is logged once, with the address, never the token.
-func (s *Server) authenticated(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		client := lockout.Client(s.clientAddr(r))
-		if ok, retry := s.lockout.Allow(client); !ok {
-			secs := int(math.Ceil(retry.Seconds()))
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeError(w, http.StatusTooManyRequests, api.CodeRateLimited,
-				fmt.Sprintf("too many failed authentications from this address: retry in %d s", secs))
-			return
-		}
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), s.token) != 1 {
-			if s.lockout.Fail(client) {
-				s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", logPath(r.URL.Path))
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="guichet"`)
-			writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, "a valid bearer token is required")
-			return
-		}
-		h(w, r)
-	}
-}
-
-// clientAddr returns the address a request comes from: the connection's
-// peer; or, when the peer is a trusted proxy, the nearest address in
-// X-Forwarded-For that is not itself a trusted proxy (read from the right:
-// what a client writes on the left is not to be believed).
-func (s *Server) clientAddr(r *http.Request) netip.Addr {
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr := peer.Addr().Unmap()
-	if !s.trusted(addr) {
-		return addr
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return addr // a hop we cannot read: stop at the last one we trust
-		}
-		if addr = a.Unmap(); !s.trusted(addr) {
-			return addr
-		}
-	}
-	return addr
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.proxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
 // notFound answers what no route matched: 405 when the path exists with
 // another method, 404 otherwise.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +148,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+		if _, ok := s.table.Match(probe); ok {
 			allow = append(allow, m)
 		}
 	}
@@ -313,6 +191,7 @@ var statuses = map[string]int{
 	api.CodeAgentBusy:       http.StatusConflict,
 	api.CodeAgentPaused:     http.StatusConflict,
 	api.CodeAgentNotPaused:  http.StatusConflict,
+	api.CodeAgentOffline:    http.StatusConflict,
 	api.CodeLacksSkill:      http.StatusConflict,
 	api.CodeNoTicket:        http.StatusConflict,
 	api.CodeNotWaiting:      http.StatusConflict,
@@ -324,6 +203,16 @@ var statuses = map[string]int{
 
 	api.CodeDeviceExists:  http.StatusConflict,
 	api.CodeUnknownDevice: http.StatusNotFound,
+
+	api.CodeAccountExists:  http.StatusConflict,
+	api.CodeUnknownAccount: http.StatusNotFound,
+	api.CodeUnknownToken:   http.StatusNotFound,
+	api.CodeWeakPassword:   http.StatusUnprocessableEntity,
+	api.CodeWrongPassword:  http.StatusUnprocessableEntity,
+
+	// The telephony webhook's (hub/telephony/webhook answers them itself).
+	api.CodeReplayed: http.StatusConflict,
+	api.CodeStale:    http.StatusBadRequest,
 }
 
 // statusOf is the HTTP status of a refusal code (409 for a code of a newer
@@ -413,7 +302,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// idempotencyKey reads the optional Idempotency-Key header.
+// idempotencyKey reads the optional Idempotency-Key header. A key is its
+// caller's: an account's keys are kept apart ("http@<account>:"), so that
+// nobody reads another's reply by sending the same key; the admin token's
+// keep the form they had before accounts ("http:").
 func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	k := r.Header.Get("Idempotency-Key")
 	if k == "" {
@@ -422,6 +314,9 @@ func idempotencyKey(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if len(k) > 100 || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, "Idempotency-Key must be 1 to 100 printable ASCII characters")
 		return "", false
+	}
+	if p := auth.From(r.Context()); p != nil && p.Via != auth.ViaAdminToken {
+		return "http@" + p.Account + ":" + k, true
 	}
 	return "http:" + k, true
 }
@@ -433,7 +328,7 @@ func (s *Server) do(w http.ResponseWriter, r *http.Request, act hub.Action, succ
 	if !ok {
 		return
 	}
-	rep, err := s.hub.Do(r.Context(), key, "api", act, encode)
+	rep, err := s.hub.Do(r.Context(), key, auth.From(r.Context()).Actor(), act, encode)
 	switch {
 	case errors.Is(err, hub.ErrNoOutcome):
 		s.log.Warn("operation not answered in time", "op", act.Name, "err", err)

@@ -126,3 +126,64 @@ func BenchmarkIssueChecked(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSiteChangeOnABusyEngine: an administrator's change of a service
+// (checked, applied: the site copied and indexed again) with 10,000 tickets
+// waiting across 20 services and 500 counters.
+func BenchmarkSiteChangeOnABusyEngine(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	e, err := New(bigSite(r))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 17, 11, 0, 0, 0, paris)
+	fill(b, e, r, now, 10_000)
+	sv := Service{ID: "Z", Names: map[string]string{"fr": "Élections"}, Channels: []Channel{Visit}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		sv.SLA = time.Duration(1+i%60) * time.Minute
+		if _, err := e.SaveService(By{At: now}, sv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCallNextDecisionWithHeldTickets: BenchmarkCallNextDecision
+// when the first five tickets of every lane (600 in all) are held for one
+// agent (transferred to them): every other counter looks past them.
+func BenchmarkCallNextDecisionWithHeldTickets(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	e, err := New(bigSite(r))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := day0.Add(2 * time.Hour)
+	for _, c := range e.site.Counters {
+		if _, err := e.OpenCounter(By{At: now}, c.ID, api.OpenArgs{Agent: "a" + c.ID}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fill(b, e, r, now, 10_000)
+	held := 0
+	for _, l := range e.lanes {
+		for _, t := range l.tickets[:min(len(l.tickets), 5)] {
+			t.ForAgent, t.HoldUntil = "a1", now.Add(time.Hour)
+			held++
+		}
+	}
+	var lat measure.Latencies
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		lat = lat[:0]
+		for k := 0; k < 20_000; k++ {
+			c := &e.site.Counters[k%500]
+			a := e.agents["a"+c.ID]
+			start := time.Now()
+			e.pick(now, c, a, nil)
+			lat = append(lat, time.Since(start))
+		}
+	}
+	lat.Report(b, "decision-")
+	b.ReportMetric(float64(held), "held")
+}

@@ -95,7 +95,7 @@ func (e *Engine) JoinCall(by By, j CallJoin) ([]Event, error) {
 // ringing there for another call (offered, not answered) goes back to the
 // queue first; the connected call, if it was offered at another counter,
 // leaves it. Refused, changing nothing, when the call has no live ticket,
-// the agent is not signed in (unknown_agent, counter_closed), their counter
+// the agent is unknown or not signed in (unknown_agent, agent_signed_out), their counter
 // takes no phone calls (channel_not_taken), or it holds another ticket
 // (agent_busy): the bridge then takes the call outside any counter
 // (TakeCallOutside).
@@ -110,7 +110,7 @@ func (e *Engine) ConnectCall(by By, call, agent string) ([]Event, error) {
 	st := e.agentSt[agent]
 	cs := e.counterSt[st.Counter]
 	if st.State == AgentOffline || cs == nil || !cs.Open || cs.Agent != agent {
-		return nil, refuse(ErrCounterClosed, "agent %s took call %s but is not signed in at a counter", agent, call)
+		return nil, refuse(ErrAgentOffline, "agent %s took call %s but is not signed in at a counter", agent, call)
 	}
 	if c := e.counters[cs.ID]; !c.Takes(Phone) {
 		return nil, refuse(ErrChannelNotTaken, "agent %s took call %s at counter %s, which takes no phone calls", agent, call, c.ID)

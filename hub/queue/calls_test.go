@@ -92,7 +92,7 @@ func TestACallConnectedToAnAgentNotSignedInIsTakenOutsideAnyCounter(t *testing.T
 	h.join("p1", "c1", "A", time.Time{})
 	h.issue(issueReq{ID: "v1", Service: "A"})
 	err := h.do(func(b By) ([]Event, error) { return h.e.ConnectCall(b, "c1", "carl") })
-	wantCode(t, err, api.CodeCounterClosed)
+	wantCode(t, err, api.CodeAgentOffline)
 	err = h.do(func(b By) ([]Event, error) { return h.e.ConnectCall(b, "c1", "nobody") })
 	wantCode(t, err, api.CodeUnknownAgent)
 	h.must(func(b By) ([]Event, error) { return h.e.TakeCallOutside(b, "c1", "carl") })

@@ -12,8 +12,10 @@ const MaxRetained = 50_000
 
 // Engine holds the live queue of one site.
 type Engine struct {
-	// Immutable after New.
+	// The site, and its indices: changed only by the site's events
+	// (admin.go), which replace it whole (a view may hold the old one).
 	site     Site
+	siteHash string // the site file's hash, as site.loaded last recorded it
 	services map[string]*Service
 	counters map[string]*Counter
 	agents   map[string]*Agent
@@ -66,12 +68,17 @@ func New(site Site) (*Engine, error) {
 	if site.Policy.BoardSize <= 0 {
 		site.Policy.BoardSize = 10
 	}
-	e := &Engine{
-		site:     site,
-		services: map[string]*Service{},
-		counters: map[string]*Counter{},
-		agents:   map[string]*Agent{},
-	}
+	e := &Engine{site: site.Clone()}
+	e.index()
+	e.reset()
+	return e, nil
+}
+
+// index rebuilds the site's indices.
+func (e *Engine) index() {
+	e.services = make(map[string]*Service, len(e.site.Services))
+	e.counters = make(map[string]*Counter, len(e.site.Counters))
+	e.agents = make(map[string]*Agent, len(e.site.Agents))
 	for i := range e.site.Services {
 		s := &e.site.Services[i]
 		e.services[s.ID] = s
@@ -84,8 +91,6 @@ func New(site Site) (*Engine, error) {
 		a := &e.site.Agents[i]
 		e.agents[a.ID] = a
 	}
-	e.reset()
-	return e, nil
 }
 
 func (e *Engine) reset() {
@@ -117,8 +122,13 @@ func (e *Engine) reset() {
 	}
 }
 
-// Site returns the site the engine runs.
+// Site returns the site the engine runs, as it is now. It is the engine's:
+// read it, never change it (a change is an event: admin.go).
 func (e *Engine) Site() *Site { return &e.site }
+
+// SiteHash returns the hash of the site file last loaded (site.loaded), ""
+// if the log records none.
+func (e *Engine) SiteHash() string { return e.siteHash }
 
 // Service returns the service with id, or nil.
 func (e *Engine) Service(id string) *Service { return e.services[id] }
@@ -142,6 +152,10 @@ func (e *Engine) Apply(ev Event) {
 	e.applied++
 	if d := e.Day(ev.At); d > e.day {
 		e.rollover(d)
+	}
+	if IsSiteChange(ev.Type) {
+		e.applySite(ev)
+		return
 	}
 	t := e.tickets[ev.Ticket]
 	switch ev.Type {
@@ -185,10 +199,15 @@ func (e *Engine) Apply(ev Event) {
 		if t == nil {
 			return
 		}
-		e.release(t.Counter, t.ID, ev.At)
-		t.Service, t.State, t.Counter, t.Agent = ev.Service, Waiting, "", ""
-		t.CalledAt, t.StartedAt, t.Recalls = time.Time{}, time.Time{}, 0
+		e.unhold(t, ev.At)
+		t.Service, t.ForAgent, t.HoldUntil, t.Note = ev.Service, ev.ToAgent, ev.Until, ev.Note
 		t.Transfers++
+		e.enlane(t)
+	case TicketReturned:
+		if t == nil || t.State != Called && t.State != Serving {
+			return
+		}
+		e.unhold(t, ev.At)
 		e.enlane(t)
 	case CounterOpened:
 		if c := e.counterSt[ev.Counter]; c != nil {
@@ -200,6 +219,7 @@ func (e *Engine) Apply(ev Event) {
 			c.Open, c.Agent, c.Ticket = false, "", ""
 		}
 		e.setAgent(ev.Agent, AgentOffline, "", "", ev.At)
+		e.releaseHolds(ev.Agent)
 	case AgentPausedEvent:
 		e.setAgent(ev.Agent, AgentPaused, ev.Counter, ev.Reason, ev.At)
 	case AgentResumed:
@@ -337,6 +357,34 @@ func (e *Engine) release(counter, ticket string, at time.Time) {
 	e.setAgent(c.Agent, AgentWrapUp, counter, "", at)
 }
 
+// unhold takes a ticket out of the lanes or off its counter, back to
+// waiting (not yet in a lane: the caller puts it in its new one), keeping
+// its number and issue time.
+func (e *Engine) unhold(t *Ticket, at time.Time) {
+	if t.State == Waiting {
+		e.unlane(t)
+	} else {
+		e.release(t.Counter, t.ID, at)
+	}
+	t.State, t.Counter, t.Agent = Waiting, "", ""
+	t.CalledAt, t.StartedAt, t.Recalls = time.Time{}, time.Time{}, 0
+}
+
+// releaseHolds gives back to their service the waiting tickets held for
+// agent (see policy.go): the agent signed out.
+func (e *Engine) releaseHolds(agent string) {
+	if agent == "" {
+		return
+	}
+	for _, l := range e.lanes {
+		for _, t := range l.tickets {
+			if t.ForAgent == agent {
+				t.ForAgent, t.HoldUntil = "", time.Time{}
+			}
+		}
+	}
+}
+
 func (e *Engine) end(t *Ticket, s State, at time.Time) {
 	if t.Counter != "" {
 		e.release(t.Counter, t.ID, at)
@@ -444,73 +492,6 @@ func (e *Engine) dayBefore(day string) string {
 		return day
 	}
 	return d.AddDate(0, 0, -1).Format(time.DateOnly)
-}
-
-// laneKey groups waiting tickets that are served in issue order among
-// themselves: same service, channel and priority class.
-type laneKey struct {
-	service string
-	channel Channel
-	class   Priority
-}
-
-// lane is a sorted list of waiting tickets: by issue time, or for
-// appointments by slot time.
-type lane struct {
-	byAppointment bool
-	tickets       []*Ticket
-}
-
-func (l *lane) less(a, b *Ticket) bool {
-	if l.byAppointment && !a.AppointmentAt.Equal(b.AppointmentAt) {
-		return a.AppointmentAt.Before(b.AppointmentAt)
-	}
-	return a.before(b)
-}
-
-func (l *lane) insert(t *Ticket) {
-	i := sort.Search(len(l.tickets), func(i int) bool { return l.less(t, l.tickets[i]) })
-	l.tickets = append(l.tickets, nil)
-	copy(l.tickets[i+1:], l.tickets[i:])
-	l.tickets[i] = t
-}
-
-func (l *lane) remove(t *Ticket) bool {
-	i := sort.Search(len(l.tickets), func(i int) bool { return !l.less(l.tickets[i], t) })
-	for ; i < len(l.tickets); i++ {
-		if l.tickets[i] == t {
-			l.tickets = append(l.tickets[:i], l.tickets[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
-
-func (e *Engine) laneOf(t *Ticket) laneKey {
-	class := t.Priority
-	if !class.Valid() {
-		class = PriorityNone
-	}
-	if t.ByPBX {
-		class = pbxLane // calls.go: counted in the queue, never picked by call next
-	}
-	return laneKey{t.Service, t.Channel, class}
-}
-
-func (e *Engine) enlane(t *Ticket) {
-	k := e.laneOf(t)
-	l := e.lanes[k]
-	if l == nil {
-		l = &lane{byAppointment: k.class == PriorityAppointment}
-		e.lanes[k] = l
-	}
-	l.insert(t)
-}
-
-func (e *Engine) unlane(t *Ticket) {
-	if l := e.lanes[e.laneOf(t)]; l != nil {
-		l.remove(t)
-	}
 }
 
 // Ticket returns a copy of the ticket with id, if the engine still holds it.

@@ -37,6 +37,7 @@ var (
 	ErrAgentBusy       = &Error{api.CodeAgentBusy, "agent busy"}
 	ErrAgentPaused     = &Error{api.CodeAgentPaused, "agent paused"}
 	ErrAgentNotPaused  = &Error{api.CodeAgentNotPaused, "agent not paused"}
+	ErrAgentOffline    = &Error{api.CodeAgentOffline, "agent not signed in"}
 	ErrLacksSkill      = &Error{api.CodeLacksSkill, "agent lacks the skill"}
 	ErrNoTicket        = &Error{api.CodeNoTicket, "counter holds no ticket"}
 	ErrNotWaiting      = &Error{api.CodeNotWaiting, "ticket not waiting"}

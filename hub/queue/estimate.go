@@ -62,8 +62,8 @@ func (e *Engine) Summary(now time.Time) []ServiceSummary {
 		main := mainChannel(s)
 		sum := ServiceSummary{Service: s.ID, MeanService: e.meanService(s), Agents: e.capacity(s, main, false)}
 		sum.Open, _ = s.Hours.OpenAt(local)
-		sum.Open = sum.Open || e.site.Policy.IgnoreHours
-		if !sum.Open {
+		sum.Open = (sum.Open || e.site.Policy.IgnoreHours) && s.Closed == nil
+		if !sum.Open && s.Closed == nil {
 			sum.NextOpen = s.Hours.NextOpen(local)
 		}
 		for k, l := range e.lanes {

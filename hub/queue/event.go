@@ -23,6 +23,24 @@ const (
 	LeaseGranted      EventType = "lease.granted"
 	AppointmentBooked EventType = "appointment.booked"
 	AppointmentDrop   EventType = "appointment.cancelled"
+	// A called ticket whose agent was signed out goes back to waiting, at
+	// its place (supervise.go).
+	TicketReturned EventType = "ticket.returned"
+
+	// The site's changes (admin.go): each carries the thing as it now is,
+	// and who changed it (Actor).
+	SiteLoaded        EventType = "site.loaded" // the site file, whole (Site, Hash)
+	SettingsSaved     EventType = "site.settings"
+	PauseReasonsSaved EventType = "site.pause_reasons"
+	ServiceSaved      EventType = "service.saved"
+	ServiceRemoved    EventType = "service.removed"
+	ServiceClosed     EventType = "service.closed"   // to new tickets, with a message for the kiosks
+	ServiceReopened   EventType = "service.reopened" // takes new tickets again
+	CounterSaved      EventType = "counter.saved"
+	CounterRemoved    EventType = "counter.removed"
+	AgentSaved        EventType = "agent.saved"
+	AgentRemoved      EventType = "agent.removed"
+	BoardMessageSet   EventType = "board.message" // the supervisor's message on the waiting-room screens
 )
 
 // Event is one fact in the log. Fields beyond the first five depend on the
@@ -56,4 +74,24 @@ type Event struct {
 	Recall        int       `json:"recall,omitempty"`
 	To            int       `json:"to,omitempty"`   // last number of a lease
 	Code          string    `json:"code,omitempty"` // appointment code
+	// An account event's (hub/auth) account, and the address the request
+	// came from: an agent's address is personal data, kept in the log and
+	// never published (hub/bus leaves account events out).
+	Account string `json:"account,omitempty"`
+	Address string `json:"address,omitempty"`
+
+	// Transfers (supervise.go).
+	ToAgent string    `json:"to_agent,omitempty"` // the agent a ticket is transferred to
+	Until   time.Time `json:"until,omitzero"`     // until when it waits for that agent alone
+	Note    string    `json:"note,omitempty"`     // the transfer's note, shown as text
+
+	// The site's changes (admin.go).
+	Site       *Site             `json:"site,omitempty"` // site.loaded
+	Hash       string            `json:"hash,omitempty"` // site.loaded: the file's SHA-256
+	ServiceDef *Service          `json:"service_def,omitempty"`
+	CounterDef *Counter          `json:"counter_def,omitempty"`
+	AgentDef   *Agent            `json:"agent_def,omitempty"`
+	Settings   *Settings         `json:"settings,omitempty"`
+	Reasons    []string          `json:"reasons,omitempty"`
+	Message    map[string]string `json:"message,omitempty"` // board.message, service.closed
 }

@@ -25,7 +25,7 @@ func mustZone(name string) *time.Location {
 // agents: ana (A3 B1), bob (B2), carl (A1 C1), pat (phone: A1 C1).
 func testSite() Site {
 	return Site{
-		ID: "test", Name: "Mairie test", Location: paris, Policy: DefaultPolicy(),
+		ID: "test", Name: "Mairie test", Location: paris, Policy: DefaultPolicy(), Languages: []string{"fr", "en"},
 		Services: []Service{
 			{ID: "A", Names: map[string]string{"fr": "État civil", "en": "Civil status"}, SLA: 20 * time.Minute, Channels: []Channel{Visit, Phone}, ServiceTime: 6 * time.Minute},
 			{ID: "B", Names: map[string]string{"fr": "Passeports"}, SLA: 30 * time.Minute, Channels: []Channel{Visit}, ServiceTime: 12 * time.Minute},

@@ -119,6 +119,13 @@ func (e *Engine) Accepting(t time.Time, service string, ch Channel) error {
 // hours and, if the policy says so, not so full that it would still be
 // waiting at closing time.
 func (e *Engine) openForIssue(s *Service, ch Channel, t time.Time) error {
+	if s.Closed != nil {
+		msg := ""
+		if m := s.Closed.Message["fr"]; m != "" {
+			msg = ": " + m
+		}
+		return refuse(ErrServiceClosed, "service %s is closed to new tickets%s", s.ID, msg)
+	}
 	if e.site.Policy.IgnoreHours {
 		return nil
 	}
@@ -262,27 +269,15 @@ func (e *Engine) NoShow(by By, counter string) ([]Event, error) {
 	return e.commit(Event{At: by.At, Type: TicketNoShow, Ticket: t.ID, Actor: by.Actor, Counter: c.ID, Agent: t.Agent, Reason: "agent"}), nil
 }
 
-// Transfer sends the counter's ticket back to waiting, in another service,
-// keeping its number and original issue time.
+// Transfer sends the counter's ticket back to waiting, in another service
+// or for a named agent, keeping its number and original issue time
+// (supervise.go says how).
 func (e *Engine) Transfer(by By, counter string, a api.TransferArgs) ([]Event, error) {
-	c, t, err := e.held(counter, Called, Serving)
+	_, t, err := e.held(counter, Called, Serving)
 	if err != nil {
 		return nil, err
 	}
-	if !validID(a.Service) {
-		return nil, refuse(ErrInvalid, "service must be 1 to %d characters", MaxIDLen)
-	}
-	s := e.services[a.Service]
-	if s == nil {
-		return nil, refuse(ErrUnknownService, "unknown service %q", a.Service)
-	}
-	if s.ID == t.Service {
-		return nil, refuse(ErrInvalid, "ticket %s is already in service %s", t.Display(), s.ID)
-	}
-	if !s.Takes(t.Channel) {
-		return nil, refuse(ErrChannelNotTaken, "service %s does not take %s tickets", s.ID, t.Channel)
-	}
-	return e.commit(Event{At: by.At, Type: TicketTransferred, Ticket: t.ID, Actor: by.Actor, Counter: c.ID, Agent: t.Agent, From: t.Service, Service: s.ID}), nil
+	return e.transfer(by, t, a)
 }
 
 // Pause pauses the counter's agent, with a reason; the counter must hold no ticket.

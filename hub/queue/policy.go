@@ -23,6 +23,14 @@ import (
 //
 // Only the services the agent has a skill for, that the counter serves, on a
 // channel the counter takes, are candidates.
+//
+// A ticket transferred to a named agent (supervise.go) is held for them: it
+// is a candidate for that agent alone while they are signed in, until its
+// hold ends (the transfer's time plus Policy.TransferHold, 15 minutes by
+// default); from then on, or as soon as that agent signs out, it is its
+// service's again, a candidate for everyone. Held or not, it keeps its
+// place: the rules above rank it as any other, and Explain says for whom
+// it is held and until when.
 
 // Candidate is a ticket the policy considered, with its tier and score.
 type Candidate struct {
@@ -94,10 +102,14 @@ func (e *Engine) pick(now time.Time, c *Counter, a *Agent, seen func(Candidate))
 				if l == nil || len(l.tickets) == 0 {
 					continue
 				}
-				consider(l.tickets[0], level)
+				head := e.firstFor(l.tickets, a.ID, now)
+				if head == nil {
+					continue
+				}
+				consider(head, level)
 				if class == PriorityAppointment {
 					// Sorted by slot; the earliest issued competes on its wait.
-					if first := earliestIssued(l.tickets); first != l.tickets[0] {
+					if first := e.earliestIssuedFor(l.tickets, a.ID, now); first != head {
 						consider(first, level)
 					}
 				}
@@ -107,10 +119,45 @@ func (e *Engine) pick(now time.Time, c *Counter, a *Agent, seen func(Candidate))
 	return best
 }
 
+// heldFrom reports whether t is held for another agent than agent at now.
+func (e *Engine) heldFrom(t *Ticket, agent string, now time.Time) bool {
+	return t.ForAgent != "" && t.ForAgent != agent && e.holding(t, now)
+}
+
+// holding reports whether t is still held for its agent at now: before its
+// hold ends, and while that agent is signed in.
+func (e *Engine) holding(t *Ticket, now time.Time) bool {
+	if t.ForAgent == "" || !now.Before(t.HoldUntil) {
+		return false
+	}
+	st := e.agentSt[t.ForAgent]
+	return st != nil && st.State != AgentOffline
+}
+
+// firstFor is the first ticket of a lane that agent may call at now.
+func (e *Engine) firstFor(ts []*Ticket, agent string, now time.Time) *Ticket {
+	for _, t := range ts {
+		if !e.heldFrom(t, agent, now) {
+			return t
+		}
+	}
+	return nil
+}
+
 func earliestIssued(ts []*Ticket) *Ticket {
 	first := ts[0]
 	for _, t := range ts[1:] {
 		if t.before(first) {
+			first = t
+		}
+	}
+	return first
+}
+
+func (e *Engine) earliestIssuedFor(ts []*Ticket, agent string, now time.Time) *Ticket {
+	var first *Ticket
+	for _, t := range ts {
+		if !e.heldFrom(t, agent, now) && (first == nil || t.before(first)) {
 			first = t
 		}
 	}
@@ -131,7 +178,7 @@ func (e *Engine) servable(c *Counter, a *Agent) []string {
 }
 
 // rank places t in the policy for an agent of the given skill level.
-func (e *Engine) rank(now time.Time, t *Ticket, level int) Candidate {
+func (e *Engine) rank(now time.Time, t *Ticket, level int) (cd Candidate) {
 	p := &e.site.Policy
 	s := e.services[t.Service]
 	sla, weight := time.Duration(0), 1.0
@@ -139,11 +186,20 @@ func (e *Engine) rank(now time.Time, t *Ticket, level int) Candidate {
 		sla, weight = s.SLA, s.weight()
 	}
 	wait := max(now.Sub(t.IssuedAt), 0)
-	cd := Candidate{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Channel: t.Channel,
+	cd = Candidate{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Channel: t.Channel,
 		Priority: t.Priority, Wait: wait, Level: level, ticket: t}
 	weighted := func(boost time.Duration) float64 {
 		return (wait + boost).Seconds() * weight * float64(level)
 	}
+	defer func() {
+		if t.ForAgent != "" {
+			if e.holding(t, now) {
+				cd.Why += fmt.Sprintf("; transferred to %s, held for them until %s", t.ForAgent, t.HoldUntil.In(e.site.Location).Format("15:04"))
+			} else {
+				cd.Why += fmt.Sprintf("; transferred to %s, no longer held for them", t.ForAgent)
+			}
+		}
+	}()
 	for i, tier := range p.Tiers {
 		switch {
 		case tier == TierAppointmentDue && t.Priority == PriorityAppointment && !now.Before(t.AppointmentAt.Add(-p.AppointmentWindow)):

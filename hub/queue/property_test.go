@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 // randomSite builds a site of 1–5 services, 1–5 counters and 1–6 agents with
 // random skills, channels, SLAs and a random policy.
 func randomSite(r *rand.Rand) Site {
-	s := Site{ID: "rand", Location: paris, Policy: DefaultPolicy()}
+	s := Site{ID: "rand", Name: "Mairie", Location: paris, Policy: DefaultPolicy(), Languages: []string{"fr"}}
 	s.Policy.RecallsBeforeNoShow = r.IntN(3)
 	s.Policy.IgnoreHours = true
 	tiers := []Tier{TierAppointmentDue, TierPriority, TierOverdue}
@@ -32,13 +33,13 @@ func randomSite(r *rand.Rand) Site {
 			chans = []Channel{Phone, Visit}
 		}
 		s.Services = append(s.Services, Service{
-			ID: string(rune('A' + i)), SLA: time.Duration(5+r.IntN(30)) * time.Minute,
+			ID: string(rune('A' + i)), Names: map[string]string{"fr": "Service " + string(rune('A'+i))}, SLA: time.Duration(5+r.IntN(30)) * time.Minute,
 			Weight: []float64{0, 1, 1.5, 2}[r.IntN(4)], Channels: chans,
 			ServiceTime: time.Duration(r.IntN(10)) * time.Minute,
 		})
 	}
 	for i := 0; i < 1+r.IntN(5); i++ {
-		c := Counter{ID: strconv.Itoa(i + 1)}
+		c := Counter{ID: strconv.Itoa(i + 1), Name: "Guichet " + strconv.Itoa(i+1)}
 		switch r.IntN(4) {
 		case 0:
 			c.Channels = []Channel{Phone}
@@ -87,12 +88,26 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 	h := newHarness(t, site)
 	h.now = time.Date(2026, 11, 17, 22, 30, 0, 0, paris) // crosses midnight
 	issuedNumbers := map[string]string{}                 // prefix/day/number → ticket
-	counters := site.Counters
 	anyCounter := func() string {
-		if r.IntN(20) == 0 {
+		counters := h.e.Site().Counters
+		if r.IntN(20) == 0 || len(counters) == 0 {
 			return "nope"
 		}
 		return counters[r.IntN(len(counters))].ID
+	}
+	anyService := func() string {
+		svcs := h.e.Site().Services
+		if r.IntN(20) == 0 {
+			return "Z"
+		}
+		return svcs[r.IntN(len(svcs))].ID
+	}
+	anyAgent := func() string {
+		ags := h.e.Site().Agents
+		if r.IntN(20) == 0 || len(ags) == 0 {
+			return "nobody"
+		}
+		return ags[r.IntN(len(ags))].ID
 	}
 	anyTicket := func() string {
 		ts := h.e.Tickets("", "")
@@ -108,7 +123,7 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 		switch k := r.IntN(100); {
 		case k < 4:
 			op = "lease"
-			dev, svc := fmt.Sprintf("k%d", r.IntN(2)), site.Services[r.IntN(len(site.Services))].ID
+			dev, svc := fmt.Sprintf("k%d", r.IntN(2)), anyService()
 			err = h.do(func(b By) ([]Event, error) { return h.e.GrantLease(b, dev, svc, h.e.Day(b.At), 1+r.IntN(5)) })
 		case k < 9:
 			op = "offline issue"
@@ -122,15 +137,18 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 				}
 			}
 			if req.Service == "" {
-				req = issueReq{Service: site.Services[0].ID, Device: dev, OfflineNumber: OfflineFrom + r.IntN(30)}
+				req = issueReq{Service: h.e.Site().Services[0].ID, Device: dev, OfflineNumber: OfflineFrom + r.IntN(30)}
 			}
 			req.ID, req.IssuedAt = fmt.Sprintf("o%04d", step), h.now.Add(-time.Duration(r.IntN(300))*time.Second)
-			svc := h.e.services[req.Service]
-			req.Channel = svc.Channels[0]
+			req.Channel = Visit
+			if svc := h.e.services[req.Service]; svc != nil {
+				req.Channel = svc.Channels[0]
+			}
 			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req.request()) })
 		case k < 30:
 			op = "issue"
-			svc := site.Services[r.IntN(len(site.Services))]
+			svcs := h.e.Site().Services
+			svc := svcs[r.IntN(len(svcs))]
 			req := issueReq{ID: fmt.Sprintf("t%04d", step), Service: svc.ID, Channel: svc.Channels[r.IntN(len(svc.Channels))]}
 			if r.IntN(20) == 0 {
 				req.Service = "Z"
@@ -145,7 +163,7 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 			err = h.do(func(b By) ([]Event, error) { return h.e.Issue(b, req.request()) })
 		case k < 40:
 			op = "open"
-			c, a := anyCounter(), site.Agents[r.IntN(len(site.Agents))].ID
+			c, a := anyCounter(), anyAgent()
 			err = h.do(func(b By) ([]Event, error) { return h.e.OpenCounter(b, c, api.OpenArgs{Agent: a}) })
 		case k < 62:
 			op = "call next"
@@ -179,8 +197,14 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 			err = h.do(func(b By) ([]Event, error) { return h.e.NoShow(b, c) })
 		case k < 87:
 			op = "transfer"
-			c, s := anyCounter(), site.Services[r.IntN(len(site.Services))].ID
-			err = h.do(func(b By) ([]Event, error) { return h.e.Transfer(b, c, api.TransferArgs{Service: s}) })
+			c, a := anyCounter(), api.TransferArgs{Service: anyService(), Note: "note"}
+			switch r.IntN(3) {
+			case 0:
+				a.Agent = anyAgent()
+			case 1:
+				a.Service, a.Agent = "", anyAgent()
+			}
+			err = h.do(func(b By) ([]Event, error) { return h.e.Transfer(b, c, a) })
 		case k < 90:
 			op = "cancel"
 			id := anyTicket()
@@ -189,21 +213,25 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 			op = "pause"
 			c := anyCounter()
 			err = h.do(func(b By) ([]Event, error) { return h.e.Pause(b, c, api.PauseArgs{Reason: "pause"}) })
-		case k < 96:
+		case k < 95:
 			op = "resume"
 			c := anyCounter()
 			err = h.do(func(b By) ([]Event, error) { return h.e.Resume(b, c) })
-		default:
+		case k < 96:
 			op = "close"
 			c := anyCounter()
 			err = h.do(func(b By) ([]Event, error) { return h.e.CloseCounter(b, c) })
+		default:
+			op, err = siteChange(h, r, anyService, anyCounter, anyAgent, anyTicket)
 		}
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
 				t.Fatalf("seed %d step %d %s: untyped error %v", seed, step, op, err)
 			}
 		}
-		checkInvariants(t, h.e, issuedNumbers, fmt.Sprintf("seed %d step %d (%s)", seed, step, op))
+		where := fmt.Sprintf("seed %d step %d (%s)", seed, step, op)
+		checkInvariants(t, h.e, issuedNumbers, where)
+		checkViewsEncode(t, h.e, h.now, where)
 	}
 	// The live state is the projection of the log: replaying it, or restoring
 	// a snapshot, gives the same state.
@@ -227,6 +255,98 @@ func runProperty(t *testing.T, seed uint64, steps int) {
 	}
 }
 
+// siteChange makes a random change of the site, as an administrator or a
+// supervisor would, or a new site file.
+func siteChange(h *harness, r *rand.Rand, anyService, anyCounter, anyAgent, anyTicket func() string) (string, error) {
+	e := h.e
+	switch r.IntN(12) {
+	case 0:
+		sv := Service{ID: string(rune('A' + r.IntN(8))), Names: map[string]string{"fr": "Nouveau"}, SLA: time.Duration(1+r.IntN(30)) * time.Minute,
+			Channels: []Channel{Visit}, Weight: float64(r.IntN(3))}
+		if old := e.Service(sv.ID); old != nil && r.IntN(2) == 0 {
+			sv = old.Clone()
+			sv.SLA = time.Duration(1+r.IntN(30)) * time.Minute
+		}
+		if r.IntN(3) == 0 {
+			sv.Channels = []Channel{Visit, Phone}
+		}
+		return "save service", h.do(func(b By) ([]Event, error) { return e.SaveService(b, sv) })
+	case 1:
+		id := anyService()
+		return "remove service", h.do(func(b By) ([]Event, error) { return e.RemoveService(b, id) })
+	case 2:
+		id := anyService()
+		return "close service", h.do(func(b By) ([]Event, error) {
+			return e.CloseService(b, id, map[string]string{"fr": "Fermé", "en": "Closed"})
+		})
+	case 3:
+		id := anyService()
+		return "reopen service", h.do(func(b By) ([]Event, error) { return e.ReopenService(b, id) })
+	case 4:
+		c := Counter{ID: strconv.Itoa(1 + r.IntN(7)), Name: "Guichet"}
+		if r.IntN(2) == 0 {
+			c.Services = []string{anyService()}
+		}
+		if r.IntN(3) == 0 {
+			c.Channels = []Channel{Visit, Phone}
+		}
+		return "save counter", h.do(func(b By) ([]Event, error) { return e.SaveCounter(b, c) })
+	case 5:
+		id := anyCounter()
+		return "remove counter", h.do(func(b By) ([]Event, error) { return e.RemoveCounter(b, id) })
+	case 6:
+		a := Agent{ID: fmt.Sprintf("ag%d", r.IntN(8)), Skills: map[string]int{anyService(): 1 + r.IntN(5)}}
+		return "save agent", h.do(func(b By) ([]Event, error) { return e.SaveAgent(b, a) })
+	case 7:
+		id := anyAgent()
+		return "remove agent", h.do(func(b By) ([]Event, error) { return e.RemoveAgent(b, id) })
+	case 8:
+		id := anyAgent()
+		return "sign out", h.do(func(b By) ([]Event, error) { return e.SignOut(b, id) })
+	case 9:
+		a := api.TicketTransferArgs{Ticket: anyTicket(), TransferArgs: api.TransferArgs{Service: anyService(), Note: "n"}}
+		if r.IntN(2) == 0 {
+			a.Agent = anyAgent()
+		}
+		return "supervisor transfer", h.do(func(b By) ([]Event, error) { return e.TransferTicket(b, a) })
+	case 10:
+		msg := map[string]string{"fr": fmt.Sprintf("Message %d", r.IntN(3))}
+		return "board message", h.do(func(b By) ([]Event, error) { return e.SetBoardMessage(b, msg) })
+	default:
+		// A new site file: the current site, some services, counters and agents fewer.
+		next := e.Site().Clone()
+		next.Counters = next.Counters[:r.IntN(len(next.Counters)+1)]
+		next.Agents = next.Agents[:r.IntN(len(next.Agents)+1)]
+		if len(next.Services) > 1 && r.IntN(2) == 0 {
+			gone := next.Services[len(next.Services)-1].ID
+			withoutService(&next, gone)
+			next.Counters = slices.DeleteFunc(next.Counters, func(c Counter) bool { return c.Services != nil && len(c.Services) == 0 })
+			next.Agents = slices.DeleteFunc(next.Agents, func(a Agent) bool { return len(a.Skills) == 0 })
+		}
+		return "load site", h.do(func(b By) ([]Event, error) { return e.LoadSite(b, next, fmt.Sprint(r.Uint64())) })
+	}
+}
+
+// checkViewsEncode: everything the views read of the engine encodes.
+func checkViewsEncode(t *testing.T, e *Engine, now time.Time, where string) {
+	t.Helper()
+	views := []any{e.Summary(now), e.Board(), e.Counters(), e.Agents(), e.Tickets("", ""), e.Site()}
+	for _, c := range e.Site().Counters {
+		if d, err := e.Explain(now, c.ID); err == nil {
+			views = append(views, d)
+		}
+	}
+	for _, tk := range e.Tickets(Waiting, "") {
+		ahead, wait, _ := e.Position(now, tk.ID)
+		views = append(views, ahead, wait)
+	}
+	for _, v := range views {
+		if _, err := json.Marshal(v); err != nil {
+			t.Fatalf("%s: a view does not encode: %v", where, err)
+		}
+	}
+}
+
 func stateOf(t *testing.T, e *Engine) string {
 	b, err := json.Marshal(e.Snapshot())
 	if err != nil {
@@ -237,11 +357,16 @@ func stateOf(t *testing.T, e *Engine) string {
 
 // eligible reports whether the waiting ticket t may be called at counter c by
 // its agent, and at which skill level: written independently of the lanes.
-func eligible(e *Engine, c *Counter, a *Agent, t *Ticket) (int, bool) {
+func eligible(e *Engine, now time.Time, c *Counter, a *Agent, t *Ticket) (int, bool) {
 	s := e.services[t.Service]
 	lvl := a.Skills[t.Service]
 	if s == nil || lvl == 0 || !c.Serves(t.Service) || !c.Takes(t.Channel) {
 		return 0, false
+	}
+	if t.ForAgent != "" && t.ForAgent != a.ID && now.Before(t.HoldUntil) {
+		if st := e.agentSt[t.ForAgent]; st != nil && st.State != AgentOffline {
+			return 0, false // held for another agent
+		}
 	}
 	return lvl, true
 }
@@ -259,7 +384,7 @@ func referencePick(e *Engine, now time.Time, counter string) *Ticket {
 		if t.State != Waiting {
 			continue
 		}
-		if lvl, ok := eligible(e, c, a, t); ok {
+		if lvl, ok := eligible(e, now, c, a, t); ok {
 			cd := e.rank(now, t, lvl)
 			if best == nil || better(&cd, best) {
 				best = &cd
@@ -290,7 +415,7 @@ func checkPickFair(t *testing.T, e *Engine, now time.Time, counter, picked strin
 		if u.State != Waiting {
 			continue
 		}
-		lvl, ok := eligible(e, c, a, u)
+		lvl, ok := eligible(e, now, c, a, u)
 		if !ok {
 			continue
 		}

@@ -66,6 +66,24 @@ type Policy struct {
 	// CheckinEarly and CheckinLate bound when an appointment may be
 	// checked in, around its slot.
 	CheckinEarly, CheckinLate time.Duration
+	// TransferHold is how long a ticket transferred to a named agent waits
+	// for that agent alone (see policy.go); DefaultTransferHold if zero.
+	TransferHold time.Duration
+	// OfflineNumbers is each kiosk's reserve of numbers per service and
+	// day, printed when the hub does not answer (0: the hub's default).
+	OfflineNumbers int
+}
+
+// DefaultTransferHold is how long a ticket transferred to a named agent is
+// held for them when the policy does not say.
+const DefaultTransferHold = 15 * time.Minute
+
+// transferHold is the policy's hold, or its default.
+func (p *Policy) transferHold() time.Duration {
+	if p.TransferHold <= 0 {
+		return DefaultTransferHold
+	}
+	return p.TransferHold
 }
 
 // DefaultPolicy is the policy used when the configuration declares none.
@@ -81,15 +99,25 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Service is a kind of demand with its own letter and numbering.
+// Service is a kind of demand with its own letter and numbering. In JSON
+// (the log, the API) durations are written as Go writes them: "15m0s".
 type Service struct {
-	ID          string            // letter prefix, "A"
-	Names       map[string]string // by language: "fr", "en"
-	SLA         time.Duration     // target wait
-	Weight      float64           // weight of its wait in call next (1 if zero)
-	Channels    []Channel         // channels it takes
-	ServiceTime time.Duration     // expected service time before any is measured
-	Hours       Hours             // opening hours; zero value: always open
+	ID          string            `json:"id"`       // letter prefix, "A"
+	Names       map[string]string `json:"names"`    // by language: "fr", "en"
+	SLA         time.Duration     `json:"-"`        // target wait
+	Weight      float64           `json:"weight"`   // weight of its wait in call next (1 if zero)
+	Channels    []Channel         `json:"channels"` // channels it takes
+	ServiceTime time.Duration     `json:"-"`        // expected service time before any is measured
+	Hours       Hours             `json:"hours"`    // opening hours; zero value: always open
+	// Closed, when set, closes the service to new tickets whatever its
+	// hours (the supervisor's "close a service"), with a message for the
+	// kiosks; service.reopened clears it.
+	Closed *Closure `json:"closed,omitempty"`
+}
+
+// Closure is why a service takes no new ticket: a message by language.
+type Closure struct {
+	Message map[string]string `json:"message,omitempty"`
 }
 
 // Name returns the service's name in lang, falling back to French.
@@ -122,10 +150,10 @@ func (s *Service) weight() float64 {
 
 // Counter is a desk (guichet) or a phone position.
 type Counter struct {
-	ID       string
-	Name     string
-	Channels []Channel // channels it serves (visit if empty)
-	Services []string  // services it serves (all the agent's if empty)
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Channels []Channel `json:"channels,omitempty"` // channels it serves (visit if empty)
+	Services []string  `json:"services,omitempty"` // services it serves (all the agent's if empty)
 }
 
 // Takes reports whether the counter serves channel ch (visits if it names none).
@@ -156,12 +184,13 @@ func (c *Counter) Serves(service string) bool {
 
 // Agent is a member of staff with a skill level per service (1 lowest).
 type Agent struct {
-	ID     string
-	Name   string
-	Skills map[string]int
+	ID     string         `json:"id"`
+	Name   string         `json:"name,omitempty"`
+	Skills map[string]int `json:"skills"`
 }
 
-// Site is everything the engine needs to know about one town hall.
+// Site is everything the engine needs to know about one town hall. The
+// site file seeds it; changes made in the browser are events (admin.go).
 type Site struct {
 	ID        string
 	Name      string
@@ -171,6 +200,19 @@ type Site struct {
 	Services  []Service
 	Counters  []Counter
 	Agents    []Agent
+
+	PublicURL    string            // base URL citizens' phones reach, for QR codes
+	Info         map[string]string // message scrolling on the waiting-room screens, by language
+	Message      map[string]string // the supervisor's message on the waiting-room screens
+	PauseReasons []string          // the reasons the consoles offer for a pause
+}
+
+// Settings are the site's settings an administrator changes in the browser.
+type Settings struct {
+	Name      string            `json:"name"`
+	Info      map[string]string `json:"info,omitempty"`
+	PublicURL string            `json:"public_url,omitempty"`
+	Languages []string          `json:"languages"`
 }
 
 // Service returns the service id, nil if there is none.

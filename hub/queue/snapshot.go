@@ -16,6 +16,10 @@ type Snapshot struct {
 	Board    []Call                   `json:"board"`
 	Stats    map[string]*ServiceStats `json:"stats"`
 	Appts    []Appointment            `json:"appointments,omitempty"`
+	// The site as it was (absent from the snapshots of older builds: the
+	// engine's own is kept), and the site file's hash last recorded.
+	Site     *Site  `json:"site,omitempty"`
+	SiteHash string `json:"site_hash,omitempty"`
 }
 
 // NumberState is the next number the hub hands out for a service and day,
@@ -29,8 +33,9 @@ type NumberState struct {
 
 // Snapshot returns a deep copy of the engine's state.
 func (e *Engine) Snapshot() Snapshot {
+	site := e.site.Clone()
 	s := Snapshot{Day: e.day, Applied: e.applied, Board: e.Board(), Stats: map[string]*ServiceStats{},
-		Retired: append([]string(nil), e.retired...)}
+		Retired: append([]string(nil), e.retired...), Site: &site, SiteHash: e.siteHash}
 	s.Tickets = make([]Ticket, 0, len(e.tickets))
 	for _, t := range e.tickets {
 		s.Tickets = append(s.Tickets, *t)
@@ -87,10 +92,18 @@ func (e *Engine) Snapshot() Snapshot {
 	return s
 }
 
-// Restore replaces the engine's state with a snapshot. Counters, agents and
-// services no longer in the configuration are dropped. The engine keeps
+// Restore replaces the engine's state with a snapshot, and its site with
+// the snapshot's (a snapshot without one keeps the engine's). Counters,
+// agents and services no longer in the site are dropped. The engine keeps
 // nothing of s: s can be restored again later, whatever the engine did.
 func (e *Engine) Restore(s Snapshot) {
+	if s.Site != nil {
+		e.site, e.siteHash = s.Site.Clone(), s.SiteHash
+		if e.site.Policy.BoardSize <= 0 {
+			e.site.Policy.BoardSize = 10
+		}
+		e.index()
+	}
 	e.reset()
 	e.day, e.applied = s.Day, s.Applied
 	for i := range s.Tickets {

@@ -57,6 +57,11 @@ type Ticket struct {
 	EndedAt   time.Time `json:"ended_at,omitzero"`
 	Recalls   int       `json:"recalls,omitempty"`
 	Transfers int       `json:"transfers,omitempty"`
+	// The last transfer's note, and the agent it was transferred to, who
+	// alone may call it until HoldUntil while signed in (policy.go).
+	Note      string    `json:"note,omitempty"`
+	ForAgent  string    `json:"for_agent,omitempty"`
+	HoldUntil time.Time `json:"hold_until,omitzero"`
 }
 
 // Display is the number shown and announced: the letter and three digits.

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -15,17 +17,34 @@ import (
 
 // raw is a plain MQTT client, doing what our firmware never does.
 type raw struct {
-	t   *testing.T
-	c   paho.Client
-	mu  sync.Mutex
-	got map[string][][]byte
+	t    *testing.T
+	c    paho.Client
+	mu   sync.Mutex
+	got  map[string][][]byte
+	conn net.Conn // the socket, to drop it as a crash would
 }
 
 func dial(t *testing.T, s *sitetest.Site, clientID, user, pass string) (*raw, error) {
+	return dialWith(t, s, clientID, user, pass, nil)
+}
+
+// dialWith is dial with more options set by set (a will, a persistent session).
+func dialWith(t *testing.T, s *sitetest.Site, clientID, user, pass string, set func(*paho.ClientOptions)) (*raw, error) {
 	r := &raw{t: t, got: map[string][][]byte{}}
 	o := paho.NewClientOptions().AddBroker(s.MQTTURL).SetClientID(clientID).SetUsername(user).SetPassword(pass).
 		SetAutoReconnect(false).SetConnectTimeout(3 * time.Second).
-		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { r.record(m) })
+		SetProtocolVersion(4). // MQTT 3.1.1 only: paho tries 3.1 again after a refusal
+		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { r.record(m) }).
+		SetCustomOpenConnectionFn(func(u *url.URL, _ paho.ClientOptions) (net.Conn, error) {
+			c, err := net.DialTimeout("tcp", u.Host, 3*time.Second)
+			r.mu.Lock()
+			r.conn = c
+			r.mu.Unlock()
+			return c, err
+		})
+	if set != nil {
+		set(o)
+	}
 	r.c = paho.NewClient(o)
 	tok := r.c.Connect()
 	if !tok.WaitTimeout(5 * time.Second) {
@@ -43,6 +62,17 @@ type timeoutErr struct{}
 func (timeoutErr) Error() string { return "timeout" }
 
 var errTimeout = timeoutErr{}
+
+// drop closes the client's socket without a DISCONNECT, as a crash or a
+// cut cable would: the broker then publishes its will.
+func (r *raw) drop() {
+	r.mu.Lock()
+	c := r.conn
+	r.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
 
 func (r *raw) record(m paho.Message) {
 	r.mu.Lock()
@@ -236,7 +266,7 @@ func TestMalformedCommandsGetAnErrorReplyAndOthersAreServed(t *testing.T) {
 			{`{"id":"w2","op":"self_destruct"}`, "w2", "unknown_op"},
 			{`{"id":"w3","op":"issue_ticket","args":{"service":"A","vip":true}}`, "w3", "unknown_field"},
 			{`{"id":"","op":"issue_ticket","args":{"service":"A"}}`, "", "bad_request"},
-			{`{"id":"w4","op":"issue_ticket","args":{"service":"` + strings.Repeat("A", 1<<20) + `"}}`, "", "too_large"},
+			{`{"id":"w4","op":"issue_ticket","args":{"service":"` + strings.Repeat("A", 64<<10) + `"}}`, "", "too_large"},
 			{`{"id":"w5","op":"issue_ticket","args":{"service":"Q"}}`, "w5", "unknown_service"},
 		}
 		for _, c := range cases {

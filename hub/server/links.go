@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"guichet/hub/audit"
+	"guichet/hub/auth"
 	"guichet/hub/calls"
 	"guichet/hub/citizens"
 	"guichet/hub/config"
@@ -23,8 +24,8 @@ import (
 // directory beside the event log; they open with the hub and close after
 // it has stopped writing. The telephony link runs when the site file has a
 // telephony section; a webhook telephony posts to config.WebhookPath on the
-// hub's HTTP server (outside the API's route table: the signature, not a
-// token, authenticates it). Server.CRM, Server.Audit, Server.Citizens and
+// hub's HTTP server (a public route of the route table: the signature, not
+// a token, authenticates it). Server.CRM, Server.Audit, Server.Citizens and
 // Server.Calls (nil without telephony) are what this file starts.
 
 // openCitizens opens the audit log and the citizen file, sets the
@@ -81,7 +82,10 @@ func (s *Server) startTelephony(ctx context.Context, o Options) error {
 		mapping = *o.TelephonyMapping
 	}
 	if handler != nil {
-		s.API.Handle("POST "+config.WebhookPath, handler)
+		// Public in the route table: the signature, not an account or a
+		// token, authenticates the telephony.
+		s.API.Add(auth.Route{Method: "POST", Pattern: config.WebhookPath, Access: auth.Public, Kind: auth.API,
+			About: "the telephony's signed webhooks (telephony.adapter webhook)", Handler: handler})
 	}
 	b, err := calls.New(calls.Options{Hub: s.Hub, Link: link, Mapping: mapping, Store: s.CRM, Sectors: o.Config.SectorOf(&o.Site),
 		CallbackAfter: callbackAfter, Blending: blending, Log: o.Log})

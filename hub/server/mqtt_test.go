@@ -293,3 +293,61 @@ func TestEventsGoOnAfterARestartWithoutRepeats(t *testing.T) {
 		t.Fatalf("ticket.issued sequences %v, want 4 distinct", seqs)
 	}
 }
+
+// TestCounterTerminalTransfersToAnAgentWithANoteOverMQTT: the transfer op
+// of the wire contract takes an agent and a note; the agent's counter
+// terminal sees the ticket, with its note as sent, on its retained topic.
+func TestCounterTerminalTransfersToAnAgentWithANoteOverMQTT(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	desk1 := s.Link("desk-1", s.AddDevice("desk-1", api.RoleCounter, "1"), api.RoleCounter)
+	desk2 := s.Link("desk-2", s.AddDevice("desk-2", api.RoleCounter, "2"), api.RoleCounter)
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	for _, x := range []struct {
+		l interface {
+			Send(context.Context, string, any) (api.Reply, error)
+		}
+		agent string
+	}{{desk1, "ana"}, {desk2, "dan"}} {
+		if r := send(t, x.l, api.OpOpen, api.OpenArgs{Agent: x.agent}); !r.OK {
+			t.Fatalf("open: %+v", r.Error)
+		}
+	}
+	if r := send(t, desk2, api.OpPause, api.PauseArgs{Reason: "Réunion"}); !r.OK {
+		t.Fatalf("pause: %+v", r.Error)
+	}
+	if r := send(t, desk1, api.OpCallNext, nil); !r.OK {
+		t.Fatalf("call next: %+v", r.Error)
+	}
+	const note = `<script>alert("x")</script> dossier complet`
+	r := send(t, desk1, api.OpTransfer, api.TransferArgs{Agent: "dan", Note: note})
+	if !r.OK {
+		t.Fatalf("transfer to dan: %+v", r.Error)
+	}
+	r = send(t, desk1, api.OpTransfer, api.TransferArgs{Agent: "bob"})
+	if r.OK || r.Error.Code != api.CodeNoTicket {
+		t.Fatalf("second transfer: %+v", r)
+	}
+	// ana cannot call it: it is held for dan.
+	if r := send(t, desk1, api.OpCallNext, nil); r.OK || r.Error.Code != api.CodeQueueEmpty {
+		t.Fatalf("ana's call next: %+v", r)
+	}
+	counter := make(chan api.Counter, 16)
+	desk2.Follow(s.Topics.Counter("2"), func(p []byte) {
+		var c api.Counter
+		json.Unmarshal(p, &c)
+		counter <- c
+	})
+	send(t, desk2, api.OpResume, nil)
+	if r := send(t, desk2, api.OpCallNext, nil); !r.OK {
+		t.Fatalf("dan's call next: %+v", r.Error)
+	}
+	deadline := time.After(5 * time.Second)
+	for got := false; !got; {
+		select {
+		case c := <-counter:
+			got = c.Ticket != nil && c.Ticket.Number == "A001" && c.Ticket.Note == note
+		case <-deadline:
+			t.Fatal("counter/2 never showed A001 with its note")
+		}
+	}
+}

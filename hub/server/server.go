@@ -18,7 +18,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,8 +25,11 @@ import (
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/admin"
 	"guichet/hub/api"
 	"guichet/hub/audit"
+	"guichet/hub/auth"
+	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
 	"guichet/hub/calls"
@@ -78,8 +80,10 @@ type Server struct {
 	Store    *store.Store
 	Devices  *devices.Registry
 	Bus      *bus.Bus
+	Auth     *auth.Service
 	API      *httpapi.Server
 	Pages    *web.Pages
+	Admin    *admin.Pages
 	CRM      *crm.Store
 	Audit    *audit.Log
 	Citizens *citizens.Service
@@ -127,13 +131,6 @@ func Start(o Options) (_ *Server, err error) {
 	if s.Store, err = store.OpenDir(o.Data, store.DirOptions{Site: o.Site.ID, Create: true, Exclusive: true, Log: o.Log}); err != nil {
 		return nil, err
 	}
-	facts := store.SiteFacts{Timezone: o.Site.Location.String()}
-	for _, c := range o.Site.Counters {
-		facts.Counters = append(facts.Counters, c.ID)
-	}
-	if err := s.Store.SetSiteFacts(facts); err != nil {
-		return nil, err
-	}
 	token, created, err := AdminToken(o.Data, o.Log)
 	if err != nil {
 		return nil, err
@@ -150,7 +147,16 @@ func Start(o Options) (_ *Server, err error) {
 		}()
 	}
 	s.Token = token
-	if s.Hub, err = hub.New(hub.Options{Site: o.Site, Store: s.Store, Log: o.Log}); err != nil {
+	hash := o.Config.Hash
+	if hash != "" && o.Site.Policy.IgnoreHours {
+		hash += "/always-open" // the demo's: not the same site as the file's
+	}
+	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged}); err != nil {
+		return nil, err
+	}
+	var site queue.Site
+	s.Hub.Read(func(e *queue.Engine) { site = e.Site().Clone() })
+	if err := s.recordFacts(site); err != nil {
 		return nil, err
 	}
 	var ctx context.Context
@@ -159,19 +165,30 @@ func Start(o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.Devices = devices.New(s.Store, func(c string) bool {
-		return slices.ContainsFunc(o.Site.Counters, func(x queue.Counter) bool { return x.ID == c })
+		found := false
+		s.Hub.Read(func(e *queue.Engine) { found = e.Counter(c) != nil })
+		return found
 	}, o.Log)
 	go s.Devices.Watch(ctx, 2*time.Second)
-	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, PublicURL: o.Config.Site.PublicURL,
-		Info: api.Names(o.Config.Site.Info), OfflineNumbers: o.Config.OfflineNumbers()})
+	s.Bus = bus.New(bus.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, OfflineNumbers: site.Policy.OfflineNumbers})
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, AdminToken: token, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
-		TrustedProxies: o.TrustedProxies})
+	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
+	if err := s.Auth.SyncAgents(site.Agents); err != nil {
+		return nil, err
+	}
+	if err := s.addProviders(ctx, o); err != nil {
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
 	s.Pages = web.New(s.Hub, o.Log)
-	s.Pages.SetInfo(api.Names(o.Config.Site.Info))
+	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
+		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
+	s.Admin.Register(s.API)
+	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
 	s.Pages.Register(s.API)
+	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
 	if err := s.startTelephony(ctx, o); err != nil {
 		return nil, err
 	}
@@ -180,6 +197,29 @@ func Start(o Options) (_ *Server, err error) {
 	}
 	o.Log.Info("hub ready", "site", o.Site.ID, "http", s.HTTPURL, "mqtt", s.MQTTURL, "https", s.HTTPSURL)
 	return s, nil
+}
+
+// recordFacts keeps in the database what commands run without the hub
+// need of the site (store.SiteFacts).
+func (s *Server) recordFacts(site queue.Site) error {
+	facts := store.SiteFacts{Timezone: site.Location.String()}
+	for _, c := range site.Counters {
+		facts.Counters = append(facts.Counters, c.ID)
+	}
+	return s.Store.SetSiteFacts(facts)
+}
+
+// siteChanged follows a change of the site made while the hub runs: the
+// facts commands read, and an account for every new agent.
+func (s *Server) siteChanged(site queue.Site) {
+	if err := s.recordFacts(site); err != nil {
+		s.log.Warn("record the site's facts", "err", err)
+	}
+	if s.Auth != nil {
+		if err := s.Auth.SyncAgents(site.Agents); err != nil {
+			s.log.Warn("accounts of the site's agents", "err", err)
+		}
+	}
 }
 
 // listenHTTP starts the HTTP listener, the HTTPS one, or both.
@@ -232,7 +272,8 @@ func (s *Server) httpServer() *http.Server {
 
 func (s *Server) startMQTT(o Options) error {
 	if o.MQTTURL == "" {
-		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS})
+		b, err := broker.Start(broker.Options{Bus: s.Bus, Log: s.log, Addr: o.MQTT, TLSAddr: o.MQTTTLS, TLS: o.TLS,
+			Sessions: filepath.Join(o.Data, "broker.db")})
 		if err != nil {
 			return inUse(err, "--mqtt (or --mqtt-tls)")
 		}

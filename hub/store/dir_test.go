@@ -271,7 +271,9 @@ func TestADatabaseFromBeforeMarkersIsAdopted(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendTickets(t, s, 0, 5)
-	s.w.Exec(`DROP TABLE meta`)
+	for _, table := range []string{"meta", "tokens", "sessions", "accounts"} { // the tables of later migrations
+		s.w.Exec(`DROP TABLE ` + table)
+	}
 	s.w.Exec(`PRAGMA user_version = 2`)
 	s.Close()
 	if s, err = OpenDir(dir, DirOptions{Site: "s", Log: quiet}); err != nil {

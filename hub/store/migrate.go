@@ -51,6 +51,41 @@ var migrations = []string{
 	INSERT INTO meta(key, value) VALUES
 		('store_id', lower(hex(randomblob(16)))),
 		('created_at', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));`,
+	// 4: accounts of people, their sessions and personal API tokens (see
+	// hub/auth). Only hashes: argon2id of passwords, SHA-256 of session
+	// ids and tokens.
+	`CREATE TABLE accounts (
+		id            TEXT PRIMARY KEY,
+		name          TEXT NOT NULL DEFAULT '',
+		role          TEXT NOT NULL,
+		agent         TEXT NOT NULL DEFAULT '',
+		password_hash TEXT NOT NULL DEFAULT '',
+		must_change   INTEGER NOT NULL DEFAULT 0,
+		disabled      INTEGER NOT NULL DEFAULT 0,
+		created_at    INTEGER NOT NULL,
+		updated_at    INTEGER NOT NULL
+	);
+	CREATE TABLE sessions (
+		hash       BLOB PRIMARY KEY,
+		account    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		csrf       TEXT NOT NULL,
+		via        TEXT NOT NULL,
+		provider   TEXT NOT NULL DEFAULT '',
+		sso_ref    TEXT NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		seen_at    INTEGER NOT NULL
+	);
+	CREATE INDEX sessions_account ON sessions(account);
+	CREATE TABLE tokens (
+		id         TEXT PRIMARY KEY,
+		account    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+		name       TEXT NOT NULL,
+		role       TEXT NOT NULL,
+		hash       BLOB NOT NULL UNIQUE,
+		created_at INTEGER NOT NULL,
+		used_at    INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX tokens_account ON tokens(account);`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+
+	"guichet/hub/queue"
 )
 
 // SiteFacts is what the hub last said of its site, kept in the database so
@@ -36,4 +40,20 @@ func (s *Store) SiteFacts() (f SiteFacts, ok bool, err error) {
 		return f, false, fmt.Errorf("read the site's facts: %w", err)
 	}
 	return f, true, nil
+}
+
+// SiteChangesSinceLoad returns the changes of the site (queue.IsSiteChange)
+// logged after the last site.loaded, in order: what was changed in the
+// browser since the site file was last loaded.
+func (s *Store) SiteChangesSinceLoad(ctx context.Context) ([]queue.Event, error) {
+	types := []string{}
+	args := []any{string(queue.SiteLoaded)}
+	for _, t := range []queue.EventType{queue.SettingsSaved, queue.PauseReasonsSaved, queue.ServiceSaved, queue.ServiceRemoved,
+		queue.ServiceClosed, queue.ServiceReopened, queue.CounterSaved, queue.CounterRemoved, queue.AgentSaved,
+		queue.AgentRemoved, queue.BoardMessageSet} {
+		types = append(types, "?")
+		args = append(args, string(t))
+	}
+	return s.query(ctx, `SELECT seq, payload FROM events WHERE seq > COALESCE((SELECT MAX(seq) FROM events WHERE type = ?), 0)
+		AND type IN (`+strings.Join(types, ",")+`) ORDER BY seq`, args...)
 }

@@ -9,9 +9,6 @@ import (
 	"guichet/internal/boardpage"
 )
 
-// SetInfo sets the message scrolling on the hub's board.
-func (p *Pages) SetInfo(info api.Names) { p.info = info }
-
 // board is the hub's own board: /display, for smart TVs and signage
 // players (a Xibo web-page widget pointing at /display/).
 type board struct{ p *Pages }
@@ -23,7 +20,8 @@ func (b board) View(lang string) boardpage.View {
 	now := b.p.hub.Now()
 	b.p.hub.Read(func(e *queue.Engine) {
 		s := e.Site()
-		cfg.Site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), Info: b.p.info, Clock: b.p.hub.SimClock()}
+		cfg.Site = api.SiteInfo{ID: s.ID, Name: s.Name, Timezone: s.Location.String(), Info: s.Info, Message: s.Message,
+			Clock: b.p.hub.SimClock()}
 		bd, q = hub.BoardView(e), hub.QueueView(e, now)
 	})
 	return boardpage.Build(lang, cfg, bd, q, true)
@@ -31,9 +29,7 @@ func (b board) View(lang string) boardpage.View {
 
 func (b board) Watch() (<-chan struct{}, func()) { return b.p.hub.Watch() }
 
-func (p *Pages) registerDisplay(mux interface {
-	Handle(pattern string, h http.Handler)
-}) {
-	mux.Handle("GET /display/", http.StripPrefix("/display", boardpage.Handler(board{p}, p.log)))
-	mux.Handle("GET /display", http.RedirectHandler("/display/", http.StatusMovedPermanently))
+func (p *Pages) registerDisplay(page func(pattern, about string, h http.Handler)) {
+	page("/display/", "the waiting-room board, served by the hub", http.StripPrefix("/display", boardpage.Handler(board{p}, p.log)))
+	page("/display", "to /display/", http.RedirectHandler("/display/", http.StatusMovedPermanently))
 }

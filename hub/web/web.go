@@ -15,6 +15,7 @@ import (
 
 	"guichet/hub"
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/queue"
 	"guichet/internal/live"
 )
@@ -29,7 +30,6 @@ type Pages struct {
 	site  string
 	tmpl  *template.Template
 	links []Link
-	info  api.Names
 }
 
 // Link is an entry of the home page.
@@ -56,15 +56,18 @@ func New(h *hub.Hub, log *slog.Logger) *Pages {
 	return p
 }
 
-// Register adds the pages to mux.
-func (p *Pages) Register(mux interface {
-	Handle(pattern string, h http.Handler)
-}) {
-	mux.Handle("GET /{$}", http.HandlerFunc(p.home))
-	p.registerDisplay(mux)
-	mux.Handle("GET /t/{token}", http.HandlerFunc(p.ticketPage))
-	mux.Handle("GET /t/{token}/state", http.HandlerFunc(p.ticketState))
-	mux.Handle("GET /t/{token}/events", http.HandlerFunc(p.ticketEvents))
+// Register adds the pages to the route table: all public (the citizen's
+// ticket is reached by its unguessable token, the board shows what the
+// waiting room sees).
+func (p *Pages) Register(rt auth.Registrar) {
+	page := func(pattern, about string, h http.Handler) {
+		rt.Add(auth.Route{Method: "GET", Pattern: pattern, Access: auth.Public, Kind: auth.Page, About: about, Handler: h})
+	}
+	page("/{$}", "the hub's home page", http.HandlerFunc(p.home))
+	p.registerDisplay(page)
+	page("/t/{token}", "a citizen's ticket on their phone", http.HandlerFunc(p.ticketPage))
+	page("/t/{token}/state", "its state (JSON)", http.HandlerFunc(p.ticketState))
+	page("/t/{token}/events", "its state, live (server-sent events)", http.HandlerFunc(p.ticketEvents))
 }
 
 // lang picks French unless ?lang= or the browser asks for English.
@@ -81,6 +84,7 @@ func lang(r *http.Request) string {
 func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	links := append([]Link{{"Tableau d'affichage", "/display/", "L'écran de la salle d'attente : derniers appels, attentes par service."}}, p.links...)
+	links = append(links, Link{"Connexion", auth.LoginPath, "Pour les agents, les responsables de l'accueil et le service informatique."})
 	links = append(links,
 		Link{"File d'attente (JSON)", "/api/v1/queue", "Attente par service, en direct."},
 		Link{"API", "/api/v1/openapi.json", "Le contrat de l'API HTTP (OpenAPI 3)."})

@@ -132,3 +132,32 @@ func TestMobileTicketPageSpeaksTheTicketsLanguage(t *testing.T) {
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+fr.Token))
 	browsertest.WaitText(t, ctx, "#status", "1 personne avant vous", 5*time.Second)
 }
+
+// One visitor and five calls the phone position answers: the screen says
+// "1 pers." for a new visitor (it said 6), and a walk-in's phone page says
+// one person ahead of them (it said six).
+func TestPagesCountOnlyThePeopleAVisitorWaitsBehind(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{OpenHours: true})
+	s.Must("POST", "/api/v1/counters/1/open", `{"agent":"ana"}`, 200, nil)
+	s.Must("POST", "/api/v1/counters/9/open", `{"agent":"dan"}`, 200, nil)
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	s.Must("POST", "/api/v1/counters/1/next", ``, 200, nil) // ana busy with A001
+	s.Must("POST", "/api/v1/counters/9/next", ``, 409, nil) // no call yet
+	for range 5 {
+		s.Must("POST", "/api/v1/tickets", `{"service":"A","channel":"phone"}`, 201, nil)
+	}
+	s.Must("POST", "/api/v1/counters/9/next", ``, 200, nil) // dan on the first call
+	var walkIn api.Ticket
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, nil)
+	s.Must("POST", "/api/v1/tickets", `{"service":"A"}`, 201, &walkIn)
+
+	board := browsertest.Browser(t, 1920, 1080)
+	browsertest.Do(t, board, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/display/"))
+	browsertest.WaitText(t, board, "#services", "Accueil", 5*time.Second)
+	if row := browsertest.Text(t, board, "#services tr:first-child"); !strings.Contains(row, "2 pers.") {
+		t.Fatalf("board row %q: want 2 people ahead of a new visitor (the 4 calls waiting are the phone position's)", row)
+	}
+	phone := browsertest.Browser(t, 390, 844)
+	browsertest.Do(t, phone, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/t/"+walkIn.Token))
+	browsertest.WaitText(t, phone, "#status", "1 personne avant vous", 5*time.Second)
+}

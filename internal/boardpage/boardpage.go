@@ -33,7 +33,9 @@ type View struct {
 	TZ       string    `json:"tz"`              // the site's time zone: the clock shows its time, not the browser's
 	Clock    *Clock    `json:"clock,omitempty"` // a simulated day's clock, when the hub runs one
 	Info     string    `json:"info,omitempty"`
+	Message  string    `json:"message,omitempty"` // the supervisor's, shown as text
 	Online   bool      `json:"online"`
+	Problem  string    `json:"problem,omitempty"` // why the screen cannot reach its hub, shown in the notice
 	Calls    []Call    `json:"calls"`
 	Services []Service `json:"services"`
 	Labels   Labels    `json:"labels"`
@@ -95,7 +97,7 @@ func Build(lang string, cfg api.SiteConfig, board api.Board, q api.Queue, online
 	if err != nil {
 		loc = time.Local
 	}
-	v := View{Site: cfg.Site.Name, Lang: lang, TZ: loc.String(), Info: pick(cfg.Site.Info, lang), Online: online, Labels: labels[lang],
+	v := View{Site: cfg.Site.Name, Lang: lang, TZ: loc.String(), Info: pick(cfg.Site.Info, lang), Message: pick(cfg.Site.Message, lang), Online: online, Labels: labels[lang],
 		Calls: []Call{}, Services: []Service{}}
 	if c := cfg.Site.Clock; c != nil && c.Speed > 0 {
 		v.Clock = &Clock{Real: c.Real.UnixMilli(), Sim: c.Sim.UnixMilli(), Speed: c.Speed}

@@ -96,12 +96,14 @@ const pageRows = `(() => {
   const shown = rows.filter((r) => r.getClientRects().length);
   return JSON.stringify({rows: rows.length, shown: shown.length, page: document.getElementById("page").textContent,
     inside: shown.every((r) => r.getBoundingClientRect().bottom <= box.bottom + 1),
+    cut: shown.some((r) => [...r.cells].some((c) => c.scrollWidth > c.clientWidth + 1)),
     calls: [...document.querySelectorAll("#calls li")].filter((li) => !li.hidden && li.getClientRects().length).length,
     font: parseFloat(getComputedStyle(document.getElementById("services")).fontSize)});
 })()`
 
 func TestBoardFitsOrPagesFourteenServices(t *testing.T) {
 	src := &fixed{v: busyTownHall(time.Now())}
+	src.v.Message = "Le service Passeports ferme exceptionnellement à 16 h aujourd'hui"
 	srv := httptest.NewServer(boardpage.Handler(src, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(srv.Close)
 	for _, size := range []struct {
@@ -115,12 +117,12 @@ func TestBoardFitsOrPagesFourteenServices(t *testing.T) {
 			var st struct {
 				Rows, Shown, Calls int
 				Page               string
-				Inside             bool
+				Inside, Cut        bool
 				Font               float64
 			}
 			browsertest.JSON(t, b, pageRows, &st)
-			if st.Rows != 14 || !st.Inside {
-				t.Fatalf("%+v: want 14 rows, those shown whole", st)
+			if st.Rows != 14 || !st.Inside || st.Cut {
+				t.Fatalf("%+v: want 14 rows, those shown whole, no text cut", st)
 			}
 			if st.Shown < 14 && !strings.HasPrefix(st.Page, "1/") {
 				t.Fatalf("%+v: rows hidden without pages", st)

@@ -2,6 +2,7 @@ package live
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -146,6 +147,9 @@ func TestNotifier(t *testing.T) {
 }
 
 // A Final view is sent, and the stream ends: the client reads to the end.
+// Each change is made once the client has read the view before it (read,
+// not slept on: a change made before the stream sent the previous view
+// would merge with it).
 func TestStreamEndsAfterAFinalView(t *testing.T) {
 	var n atomic.Int64
 	changes := make(chan struct{}, 1)
@@ -164,20 +168,34 @@ func TestStreamEndsAfterAFinalView(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body := make(chan string, 1)
-	go func() {
-		b, _ := io.ReadAll(res.Body)
-		body <- string(b)
-	}()
+	events := bufio.NewReader(res.Body)
+	next := func() string {
+		t.Helper()
+		line, err := events.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the stream ended early: %v", err)
+		}
+		if blank, _ := events.ReadString('\n'); blank != "\n" {
+			t.Fatalf("event %q not followed by a blank line", line)
+		}
+		return line
+	}
 	for _, v := range []int64{1, 2} {
-		time.Sleep(50 * time.Millisecond)
+		if got, want := next(), fmt.Sprintf("data: {\"n\":%d}\n", v-1); got != want {
+			t.Fatalf("event %q, want %q", got, want)
+		}
 		n.Store(v)
 		changes <- struct{}{}
 	}
+	if got := next(); got != "data: {\"n\":2}\n" {
+		t.Fatalf("final event %q", got)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := events.ReadByte(); ended <- err }()
 	select {
-	case b := <-body:
-		if want := "data: {\"n\":0}\n\ndata: {\"n\":1}\n\ndata: {\"n\":2}\n\n"; b != want {
-			t.Fatalf("stream %q, want %q", b, want)
+	case err := <-ended:
+		if err != io.EOF {
+			t.Fatalf("after the final view the stream goes on: %v", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream did not end after its final view")

@@ -277,8 +277,9 @@ func StartMosquitto(t testing.TB, dir string, topics api.Topics) *Mosquitto {
 	if os.Geteuid() == 0 {
 		user = "user root\n"
 	}
-	conf := fmt.Sprintf("listener %d 127.0.0.1\nset_tcp_nodelay true\nallow_anonymous false\npassword_file %s/passwd\nacl_file %s/acl\npid_file %s\npersistence true\npersistence_location %s/\n%slog_dest file %s/mosquitto.log\nlog_type all\n",
-		m.Port, dir, dir, m.PIDFile, dir, user, dir)
+	// The conf guichet mosquitto writes, and what a test needs besides.
+	conf := devices.MosquittoConf(dir, fmt.Sprintf("%d 127.0.0.1", m.Port)) +
+		fmt.Sprintf("pid_file %s\npersistence_location %s/\n%slog_dest file %s/mosquitto.log\nlog_type all\n", m.PIDFile, dir, user, dir)
 	if err := os.WriteFile(filepath.Join(dir, "mosquitto.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
