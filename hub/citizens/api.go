@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"guichet/hub"
 	"guichet/hub/crm"
@@ -165,4 +166,22 @@ func (s *Service) do(ctx context.Context, actor, name string, run func(e *queue.
 		return nil, &queue.Error{Code: r.Code, Message: r.Message}
 	}
 	return r.Events, nil
+}
+
+// Acknowledge writes a request's acknowledgement of receipt (recorded as
+// issued the first time), for the printable page or the PDF.
+func (s *Service) Acknowledge(ctx context.Context, v crm.Viewer, request string) (crm.Ack, error) {
+	return s.crm.Acknowledge(ctx, v, request)
+}
+
+// DueWithin lists the open requests of v's sectors whose implicit
+// decision is born within d: the supervision's list.
+func (s *Service) DueWithin(ctx context.Context, v crm.Viewer, d time.Duration) ([]crm.Request, error) {
+	return s.crm.DueWithin(ctx, v, d)
+}
+
+// PurgePlan lists what a purge would remove now, removing nothing (the
+// DPO's dry run).
+func (s *Service) PurgePlan(ctx context.Context, v crm.Viewer) (crm.PurgePlan, error) {
+	return s.crm.Purge(ctx, v, true)
 }

@@ -31,6 +31,9 @@ type CRMConf struct {
 	// Offices are the services handling each sector's requests, as the
 	// acknowledgement of receipt names them.
 	Offices map[string]OfficeConf `yaml:"offices,omitempty"`
+	// DPO lists the accounts of the data protection officer: in the
+	// citizen file they export, erase, purge and read every sector.
+	DPO []string `yaml:"dpo,omitempty"`
 }
 
 // RetentionConf overrides how long each kind of data is kept.
@@ -88,6 +91,9 @@ func (p Period) MarshalYAML() (any, error) {
 // DefaultPurgeAt is when the daily purge runs when the site file does not
 // say.
 const DefaultPurgeAt = "03:00"
+
+// loginRe is an account's login, as hub/auth takes it.
+var loginRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$`)
 
 var clockRe = regexp.MustCompile(`^([01]?\d|2[0-3]):([0-5]\d)$`)
 
@@ -176,6 +182,11 @@ func (c *Config) checkCRM(l *locator, site *queue.Site) error {
 			return l.errf(at("retention", f.key), "a retention is 1d to 100y")
 		}
 	}
+	for i, a := range x.DPO {
+		if !loginRe.MatchString(a) {
+			return l.errf(at("dpo", i), "%q is not an account's login (letters, digits, '.', '_', '@', '+' or '-')", a)
+		}
+	}
 	if x.PurgeAt != "" && !clockRe.MatchString(x.PurgeAt) {
 		return l.errf(at("purge_at"), "%q is not a time of day such as 03:00", x.PurgeAt)
 	}
@@ -195,6 +206,14 @@ func (c *Config) SectorOf(site *queue.Site) map[string]crm.Sector {
 		}
 	}
 	return out
+}
+
+// DPOAccounts returns the accounts of the data protection officer.
+func (c *Config) DPOAccounts() []string {
+	if c == nil || c.CRM == nil {
+		return nil
+	}
+	return c.CRM.DPO
 }
 
 // CRMSite returns the citizen file's site: the town hall's defaults (kinds

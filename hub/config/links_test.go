@@ -49,6 +49,9 @@ func TestTheTelephonyAndCRMSectionsAreRead(t *testing.T) {
 	if h, m := c.PurgeTime(); h != 3 || m != 0 {
 		t.Fatalf("purge at %d:%d", h, m)
 	}
+	if d := c.DPOAccounts(); len(d) != 1 || d[0] != "dpo" {
+		t.Fatalf("the DPO's accounts %v", d)
+	}
 	if w := c.TelephonyWarnings(&site); len(w) != 0 {
 		t.Fatalf("warnings %v", w)
 	}
@@ -75,6 +78,7 @@ func TestTelephonyAndCRMMistakesNameTheirLine(t *testing.T) {
 		{"unknown sector", "A: accueil, E: etat_civil,", "A: fanfare, E: etat_civil,", `crm.sectors.A: unknown sector "fanfare"`},
 		{"bad period", "ticket_link: 30d", "ticket_link: un mois", `crm.retention.ticket_link: "un mois" is not a period`},
 		{"bad purge time", `purge_at: "03:00"`, `purge_at: "25:00"`, `crm.purge_at: "25:00" is not a time of day`},
+		{"bad DPO login", `dpo: [dpo]`, `dpo: [dpo, "Jeanne Martin"]`, `crm.dpo[1]: "Jeanne Martin" is not an account's login`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

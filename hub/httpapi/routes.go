@@ -65,6 +65,7 @@ func (s *Server) routes() {
 		add("POST", "/api/v1/devices/{id}/secret", admin, "give a device a new secret", s.rotateSecret)
 	}
 	s.siteRoutes(add)
+	s.citizenRoutes(add)
 	add("GET", "/api/v1/session", agent, "who is signed in (and the session's CSRF token)", s.whoami)
 	add("GET", "/api/v1/accounts", admin, "accounts", s.listAccounts)
 	add("POST", "/api/v1/accounts", admin, "add an account", s.addAccount)

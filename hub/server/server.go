@@ -181,7 +181,9 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.addProviders(ctx, o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State,
+		CRM: httpapi.CitizenFile{Service: s.Citizens, Calls: func() *calls.Bridge { return s.Calls },
+			Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()}})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
