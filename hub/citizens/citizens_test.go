@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"guichet/cloud"
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/audit"
-	"guichet/hub/bus"
 	"guichet/hub/crm"
 	"guichet/hub/queue"
 	"guichet/hub/store"
@@ -295,9 +295,18 @@ func TestAnErasureLeavesATombstoneOfIdsOnly(t *testing.T) {
 			continue
 		}
 		ids = append(ids, ev.Citizen)
-		ce, err := bus.CloudEvent("test", ev)
+		site := site()
+		m, err := cloud.NewMapper(cloud.SiteOf(&site), e.st, cloud.CRM).CloudEvent(e.ctx, ev)
 		if err != nil {
 			t.Fatal(err)
+		}
+		ce, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d api.EventData
+		if err := json.Unmarshal(m.Data, &d); err != nil || d.Citizen != ev.Citizen {
+			t.Fatalf("the CRM's CloudEvent of the tombstone names %q, not %q (%v)", d.Citizen, ev.Citizen, err)
 		}
 		for _, s := range []string{"Quartermaine", "Zéphyrine", "0611223344", "Doublon"} {
 			if strings.Contains(string(ce), s) {
