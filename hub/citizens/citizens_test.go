@@ -379,3 +379,26 @@ func TestThePurgeLeavesEliminationRecords(t *testing.T) {
 		t.Fatalf("the audit chain after the purge: %+v %v", rep, err)
 	}
 }
+
+// A ticket issued with the citizen field typed as free text (a name and a
+// number, for the town's CRM connectors: api.IssueArgs.Citizen) is no file
+// of the citizen file: once served, the follower files nothing and asks
+// the citizen file nothing — so the text reaches neither the audit log nor
+// the hub's log (crm.deny logs the object it was asked for).
+func TestAFreeTextCitizenOnATicketIsNoFileAndIsNotAskedFor(t *testing.T) {
+	e := newEnv(t)
+	e.run()
+	const typed = "Jean Dupont, 06.01.02.03.04"
+	e.do("issue", hub.IssueTicket(api.IssueArgs{Service: "E", Citizen: typed}, "").Run)
+	e.counterOp(api.OpOpen, &api.OpenArgs{Agent: "mlefebvre"})
+	e.counterOp(api.OpCallNext, nil)
+	e.counterOp(api.OpFinish, nil)
+	e.cursorAt()
+	got, err := e.audit.Entries(e.ctx, audit.Filter{ObjectID: typed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("the citizen file was asked for %q: %+v", typed, got)
+	}
+}

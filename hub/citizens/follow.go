@@ -103,8 +103,8 @@ func (s *Service) project(ctx context.Context, ev queue.Event) error {
 // the bridge when it ends.
 func (s *Service) served(ctx context.Context, ticket string) error {
 	f, err := s.facts(ctx, ticket)
-	if err != nil || f.citizen == "" || f.call != "" || f.state != queue.Done {
-		return err
+	if err != nil || !crm.IsCitizenID(f.citizen) || f.call != "" || f.state != queue.Done {
+		return err // a citizen typed at issue (the town's records' id, free text) is no file: not asked for
 	}
 	return s.file(ctx, f)
 }
@@ -113,7 +113,7 @@ func (s *Service) served(ctx context.Context, ticket string) error {
 // or its call (the bridge filed it under the number, or nowhere).
 func (s *Service) attached(ctx context.Context, ticket string) error {
 	f, err := s.facts(ctx, ticket)
-	if err != nil || f.citizen == "" {
+	if err != nil || !crm.IsCitizenID(f.citizen) {
 		return err
 	}
 	if f.call != "" {
