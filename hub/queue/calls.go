@@ -382,6 +382,10 @@ func (e *Engine) unindexCall(t *Ticket) {
 }
 
 // applyLinks applies the events of this file and of citizen.go.
+// linkEvent are the telephony link's and the citizen file's events the
+// engine applies (this file and citizen.go): EventType.Queue counts them.
+var linkEvent = map[EventType]bool{CallReturned: true, LineOpened: true, LineClosed: true, CitizenAttached: true, CitizenErased: true}
+
 func (e *Engine) applyLinks(ev Event, t *Ticket) {
 	switch ev.Type {
 	case CallReturned:

@@ -45,7 +45,7 @@ const (
 
 // Queue reports whether events of type t are the queue's, which the engine
 // applies; the log holds others beside them (accounts', devices').
-func (t EventType) Queue() bool { return queueEvent[t] || IsSiteChange(t) }
+func (t EventType) Queue() bool { return queueEvent[t] || IsSiteChange(t) || linkEvent[t] }
 
 // queueEvent are the tickets', counters' and agents' events the engine
 // applies; it applies the site's changes too (IsSiteChange).
