@@ -185,3 +185,30 @@ func (s *Service) DueWithin(ctx context.Context, v crm.Viewer, d time.Duration) 
 func (s *Service) PurgePlan(ctx context.Context, v crm.Viewer) (crm.PurgePlan, error) {
 	return s.crm.Purge(ctx, v, true)
 }
+
+// UpdateCitizen changes who a citizen is (the fields given replace the
+// stored ones).
+func (s *Service) UpdateCitizen(ctx context.Context, v crm.Viewer, c crm.Citizen) (crm.Citizen, error) {
+	return s.crm.UpdateCitizen(ctx, v, c)
+}
+
+// Duplicates lists the files that may be the same person as citizen.
+func (s *Service) Duplicates(ctx context.Context, v crm.Viewer, citizen string) ([]crm.Duplicate, error) {
+	return s.crm.Duplicates(ctx, v, citizen)
+}
+
+// Merge merges the file away into keep (an agent's decision).
+func (s *Service) Merge(ctx context.Context, v crm.Viewer, keep, away string) (crm.Citizen, error) {
+	return s.crm.Merge(ctx, v, keep, away)
+}
+
+// PendingImports lists the imported requests no single citizen matched.
+func (s *Service) PendingImports(ctx context.Context, v crm.Viewer) ([]crm.PendingImport, error) {
+	return s.crm.PendingImports(ctx, v)
+}
+
+// ResolvePending files a pending import in the file an agent chose (a new
+// file from its identity when citizen is empty).
+func (s *Service) ResolvePending(ctx context.Context, v crm.Viewer, pending, citizen string) (crm.ImportResult, error) {
+	return s.crm.ResolvePending(ctx, v, pending, citizen)
+}

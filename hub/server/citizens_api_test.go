@@ -297,3 +297,60 @@ func TestAPlatformImportsARequestOnceOverHTTP(t *testing.T) {
 		t.Fatalf("an oversized import: %d %s", st, b)
 	}
 }
+
+// Duplicates at the counter over HTTP: two files of the same person (the
+// same mobile) are listed as duplicates; a request a platform pushes for
+// that number matches both, so it waits for an agent; the agent merges the
+// files, files the pending request in the one kept, and corrects the
+// e-mail address.
+func TestAnAgentMergesDuplicatesAndFilesAPendingImportOverHTTP(t *testing.T) {
+	s, se := crmSite(t)
+	ana := se["ana"]
+	var a, b struct {
+		Citizen    crm.Citizen
+		Duplicates []crm.Duplicate
+	}
+	must(t, ana, "POST", "/api/v1/citizens", `{"family_name":"Durand","first_names":"Paul","phones":["06 11 11 11 11"]}`, 201, &a)
+	must(t, ana, "POST", "/api/v1/citizens", `{"family_name":"DURAND","first_names":"Paul","phones":["+33 6 11 11 11 11"]}`, 201, &b)
+	if len(b.Duplicates) != 1 || b.Duplicates[0].Citizen.ID != a.Citizen.ID {
+		t.Fatalf("the second file's duplicates: %+v", b.Duplicates)
+	}
+	var res crm.ImportResult
+	st, body := s.Bearer(s.Token, "POST", "/api/v1/citizens/import?platform=famille",
+		`{"reference":"F-1","kind":"reclamation","citizen":{"family_name":"Durand","phones":["0611111111"]}}`)
+	if st != 200 || json.Unmarshal(body, &res) != nil || res.Outcome != crm.ImportPending {
+		t.Fatalf("an ambiguous import: %d %s", st, body)
+	}
+	var pending struct{ Pending []crm.PendingImport }
+	must(t, ana, "GET", "/api/v1/imports/pending", "", 200, &pending)
+	if len(pending.Pending) != 1 || len(pending.Pending[0].Candidates) != 2 {
+		t.Fatalf("pending %+v", pending)
+	}
+	var dups struct{ Duplicates []crm.Duplicate }
+	must(t, ana, "GET", "/api/v1/citizens/"+a.Citizen.ID+"/duplicates", "", 200, &dups)
+	if len(dups.Duplicates) != 1 || dups.Duplicates[0].Citizen.ID != b.Citizen.ID {
+		t.Fatalf("duplicates of the first: %+v", dups)
+	}
+	must(t, ana, "POST", "/api/v1/citizens/"+a.Citizen.ID+"/merge", `{"away":"`+b.Citizen.ID+`"}`, 200, nil)
+	must(t, ana, "POST", "/api/v1/imports/pending/"+pending.Pending[0].ID+"/resolve", `{"citizen":"`+a.Citizen.ID+`"}`, 200, &res)
+	if res.Citizen != a.Citizen.ID || res.Request == "" {
+		t.Fatalf("resolved %+v", res)
+	}
+	var c crm.Citizen
+	must(t, ana, "PUT", "/api/v1/citizens/"+a.Citizen.ID, `{"family_name":"Durand","first_names":"Paul","phones":["06 11 11 11 11"],"email":"paul.durand@example.org"}`, 200, &c)
+	if c.Email != "paul.durand@example.org" {
+		t.Fatalf("corrected %+v", c)
+	}
+	var file struct {
+		Citizen  crm.Citizen
+		Requests []crm.Request
+	}
+	must(t, ana, "GET", "/api/v1/citizens/"+b.Citizen.ID, "", 200, &file)
+	if file.Citizen.ID != a.Citizen.ID || file.Citizen.RedirectedFrom != b.Citizen.ID {
+		t.Fatalf("the merged file does not lead to the kept one: %+v", file.Citizen)
+	}
+	must(t, ana, "GET", "/api/v1/imports/pending", "", 200, &pending)
+	if len(pending.Pending) != 0 {
+		t.Fatalf("still pending: %+v", pending)
+	}
+}
