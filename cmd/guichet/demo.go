@@ -31,6 +31,7 @@ import (
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
 	"guichet/internal/boardpage"
+	"guichet/internal/clock"
 	"guichet/internal/sim"
 	"guichet/kiosk"
 )
@@ -56,6 +57,9 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	if *simulate {
+		if *speed < 0.1 || *speed > 3600 {
+			return fmt.Errorf("--speed %g: from 0.1 to 3600", *speed)
+		}
 		if err := freshSimulation(fs, &f.data); err != nil {
 			return err
 		}
@@ -65,6 +69,12 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	site.Policy.IgnoreHours = true // the demo's services are open around the clock
+	if *simulate {
+		// One clock for the simulated day: the hub records its events at
+		// its time, so the waits, service times and estimates are the
+		// day's, whatever the speed.
+		f.clock = clock.New(site.Location, *speed)
+	}
 	if *authFile != "" {
 		data, err := os.ReadFile(*authFile)
 		if err != nil {
@@ -210,7 +220,7 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	if err != nil {
 		return nil, err
 	}
-	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data}, site: site, staff: sim.Staff(&site), phones: f.phones}
+	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data, clock: f.clock}, site: site, staff: sim.Staff(&site), phones: f.phones}
 	switch f.phones {
 	case "":
 		ds.phones = s.HTTPURL
@@ -256,7 +266,7 @@ func (ds *demoSite) simulation(speed float64, rates map[string]float64, seed uin
 	}
 	return sim.New(sim.Options{Site: &ds.site, Kiosk: ds.kiosk, Console: console{base: ds.s.HTTPURL, token: ds.s.Token,
 		site: &ds.site, switchboard: ds.switchboard, demoFiles: ds.files},
-		Desks: desks, Speed: speed, Rates: rates, Seed: seed, Log: ds.log})
+		Desks: desks, Speed: speed, Clock: ds.clock, Rates: rates, Seed: seed, Log: ds.log})
 }
 
 // console is what the simulated agents do from the web console, and the
@@ -309,6 +319,7 @@ type demo struct {
 	s      *server.Server
 	log    *slog.Logger
 	data   string
+	clock  *clock.Day // the simulated day's, nil in real time
 	closes []func() error
 }
 
@@ -321,6 +332,14 @@ func (d *demo) siteTime() time.Time {
 		return c.Sim.Add(time.Duration(float64(time.Since(c.Real)) * c.Speed)).In(loc)
 	}
 	return time.Now().In(loc)
+}
+
+// now is the queue's time: the simulated day's when one runs.
+func (d *demo) now() time.Time {
+	if d.clock != nil {
+		return d.clock.Now()
+	}
+	return time.Now()
 }
 
 func (d *demo) close() {
@@ -365,7 +384,7 @@ func (d *demo) startKiosk(ctx context.Context) (*kiosk.Kiosk, error) {
 		return nil, err
 	}
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: filepath.Join(d.data, "devices", "kiosk-demo"),
-		Log: d.log.With("device", "kiosk-demo"), Layout: kiosk.Layout{Format: printer.GenericFormat(80)}})
+		Log: d.log.With("device", "kiosk-demo"), Layout: kiosk.Layout{Format: printer.GenericFormat(80)}, Clock: d.now})
 	if err != nil {
 		return nil, err
 	}

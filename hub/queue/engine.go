@@ -42,6 +42,7 @@ type Engine struct {
 	applied  int64                // events applied since New
 	calls    map[string]*Ticket   // the live tickets of PBX calls, by call id (calls.go)
 	clamped  int64                // times from the log held within bounds (see clamp)
+	paces    map[string]*pace     // what the engine learnt of each agent (pace.go)
 }
 
 type numKey struct{ prefix, day string }
@@ -111,6 +112,7 @@ func (e *Engine) reset() {
 	e.appts = map[string]*Appointment{}
 	e.recent = map[string][]*Ticket{}
 	e.calls = map[string]*Ticket{}
+	e.paces = map[string]*pace{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
 	}
@@ -163,6 +165,7 @@ func (e *Engine) Apply(ev Event) {
 		e.applySite(ev)
 		return
 	}
+	e.learn(ev)
 	t := e.tickets[ev.Ticket]
 	switch ev.Type {
 	case TicketIssued:

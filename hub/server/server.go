@@ -60,6 +60,9 @@ type Options struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
 	// client (for the API's lockout of failed authentications).
 	TrustedProxies []netip.Prefix
+	// AuthClock is the identity layer's clock (sessions, sign-in limits);
+	// time.Now if nil. Tests of the limits freeze it.
+	AuthClock func() time.Time
 
 	MQTT     string      // embedded broker listen address
 	MQTTTLS  string      // embedded broker TLS listen address, optional
@@ -73,6 +76,11 @@ type Options struct {
 	// With an external Mosquitto: keep its passwd and acl files in this
 	// directory, and make the process of this pid file reload them.
 	MosquittoDir, MosquittoPID string
+
+	// Clock is the time of the queue's events: a simulated day's in the
+	// demo (internal/clock), time.Now if nil. Housekeeping (sessions,
+	// idempotency replies, snapshots) keeps the wall clock.
+	Clock func() time.Time
 }
 
 // Server is a running hub.
@@ -154,7 +162,7 @@ func Start(o Options) (_ *Server, err error) {
 	if hash != "" && o.Site.Policy.IgnoreHours {
 		hash += "/always-open" // the demo's: not the same site as the file's
 	}
-	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged}); err != nil {
+	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged, Clock: o.Clock}); err != nil {
 		return nil, err
 	}
 	var site queue.Site
@@ -180,7 +188,7 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startOutbox(o); err != nil {
 		return nil, err
 	}
-	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
+	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies, Clock: o.AuthClock})
 	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
 	}
