@@ -131,7 +131,9 @@ func adapter(t *config.TelephonyConf, m telephony.Mapping, o Options) (telephony
 		if err != nil {
 			return nil, nil, err
 		}
-		a, err := webhook.New(webhook.Config{Secret: secret, PreviousSecret: prev, Mapping: m, ActionURL: t.Webhook.ActionURL, Log: log})
+		// The calls' times at the hub's clock (a simulated day's in the
+		// demo); the signatures at the real one.
+		a, err := webhook.New(webhook.Config{Secret: secret, PreviousSecret: prev, Mapping: m, ActionURL: t.Webhook.ActionURL, Log: log, Clock: o.Clock})
 		return a, a, err
 	}
 	return nil, nil, fmt.Errorf("unknown adapter %q", t.Adapter)
