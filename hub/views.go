@@ -47,7 +47,7 @@ func TicketView(e *queue.Engine, now time.Time, t queue.Ticket) api.Ticket {
 		ID: t.ID, Number: t.Display(), Service: t.Service, Channel: string(t.Channel), Priority: string(t.Priority),
 		State: string(t.State), IssuedAt: at(e, t.IssuedAt), AppointmentAt: timePtr(e, t.AppointmentAt), Counter: t.Counter,
 		CalledAt: timePtr(e, t.CalledAt), EndedAt: timePtr(e, t.EndedAt), Recalls: t.Recalls, Transfers: t.Transfers,
-		Device: t.Device, Citizen: t.Citizen, Token: t.Token, Note: t.Note, ForAgent: t.ForAgent,
+		Device: t.Device, Citizen: t.Citizen, Token: t.Token, Note: t.Note, ForAgent: t.ForAgent, Phone: phoneKind(t),
 	}
 	if s := e.Service(t.Service); s != nil {
 		v.ServiceName = names(s.Names)
@@ -131,6 +131,17 @@ func ServicesView(e *queue.Engine, now time.Time) []api.Service {
 		}
 	}
 	return out
+}
+
+// phoneKind says what a phone ticket of the telephony link is, for views.
+func phoneKind(t queue.Ticket) string {
+	switch {
+	case t.Call != "":
+		return "call"
+	case t.Callback != "":
+		return "callback"
+	}
+	return ""
 }
 
 // secondsPtr is seconds(d), for an optional field of the wire.

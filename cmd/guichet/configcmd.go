@@ -53,7 +53,7 @@ func runConfigCheck(args []string, out io.Writer) error {
 	if *path == "" {
 		return errors.New("usage: guichet config check --config FILE")
 	}
-	_, site, err := config.Load(*path)
+	cfg, site, err := config.Load(*path)
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,9 @@ func runConfigCheck(args []string, out io.Writer) error {
 	problems := LaneProblems(&site)
 	for _, p := range problems {
 		fmt.Fprintln(out, "problem:", p)
+	}
+	for _, w := range cfg.TelephonyWarnings(&site) {
+		fmt.Fprintln(out, "warning:", w)
 	}
 	staff := sim.Staff(&site)
 	if left := site.Unserved(staff); len(problems) == 0 && len(left) > 0 {

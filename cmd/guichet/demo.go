@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -91,6 +92,14 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var phone *demoPhone
+	if *simulate {
+		// The simulated day's calls come through a signed-webhook telephony.
+		if phone, err = newDemoPhone(site, f.data, *speed); err != nil {
+			return err
+		}
+		cfg.Telephony = phone.tel
+	}
 	ds, err := openDemo(ctx, log, cfg, site, f, &sf, true)
 	if err != nil {
 		return err
@@ -99,6 +108,12 @@ func runDemo(ctx context.Context, args []string) error {
 	s := ds.s
 	tickets := filepath.Join(f.data, "tickets")
 	if *simulate {
+		people, err := ds.seedCitizens(ctx, max(*seed, 1))
+		if err != nil {
+			return err
+		}
+		ds.files = &demoFiles{ds: ds, r: rand.New(rand.NewPCG(*seed, 7)), citizens: people}
+		ds.switchboard = phone.start(ctx, s.HTTPURL, *speed, *seed, people)
 		sm, err := ds.simulation(*speed, rateMap, *seed)
 		if err != nil {
 			return err
@@ -113,7 +128,8 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	mode := ""
 	if *simulate {
-		mode = fmt.Sprintf("  (journée simulée, ×%g)", *speed)
+		mode = fmt.Sprintf("  (journée simulée, ×%g ; appels par une téléphonie simulée qui poste sur %s%s ; %d citoyens dans le dossier)",
+			*speed, s.HTTPURL, config.WebhookPath, demoCitizens)
 	}
 	fmt.Printf(`
 Guichet — démo : %s%s
@@ -191,6 +207,10 @@ type demoSite struct {
 	desks  map[string]*counter.Virtual // by counter
 	staff  map[string]string           // counter → the agent at it
 	phones string                      // the hub's address in the tickets' QR codes
+	// With --simulate: the simulated telephony, and what agents do with
+	// the citizen file (demophone.go).
+	switchboard *sim.Switchboard
+	files       *demoFiles
 }
 
 // openDemo starts a hub on site and its devices: a kiosk printing PNGs
@@ -246,13 +266,20 @@ func (ds *demoSite) simulation(speed float64, rates map[string]float64, seed uin
 			desks[id] = v
 		}
 	}
-	return sim.New(sim.Options{Site: &ds.site, Kiosk: ds.kiosk, Console: console{base: ds.s.HTTPURL, token: ds.s.Token},
+	return sim.New(sim.Options{Site: &ds.site, Kiosk: ds.kiosk, Console: console{base: ds.s.HTTPURL, token: ds.s.Token,
+		site: &ds.site, switchboard: ds.switchboard, demoFiles: ds.files},
 		Desks: desks, Speed: speed, Clock: ds.clock, Rates: rates, Seed: seed, Log: ds.log})
 }
 
 // console is what the simulated agents do from the web console, and the
-// telephony link's calls: through the hub's HTTP API.
-type console struct{ base, token string }
+// telephony link's calls: through the hub's HTTP API, and the simulated
+// telephony when there is one.
+type console struct {
+	base, token string
+	site        *queue.Site
+	switchboard *sim.Switchboard
+	*demoFiles
+}
 
 func (c console) post(ctx context.Context, path string, body any) error {
 	b, _ := json.Marshal(body)
@@ -279,6 +306,13 @@ func (c console) Transfer(ctx context.Context, counterID, service string) error 
 }
 
 func (c console) Phone(ctx context.Context, service string) error {
+	if c.switchboard != nil {
+		mean := 5 * time.Minute
+		if s := c.site.Service(service); s != nil && s.ServiceTime > 0 {
+			mean = s.ServiceTime * 2 / 3
+		}
+		return c.switchboard.Call(ctx, service, mean)
+	}
 	return c.post(ctx, "/api/v1/tickets", map[string]string{"service": service, "channel": "phone"})
 }
 

@@ -209,6 +209,21 @@ func TestDemoSimulatesADay(t *testing.T) {
 	if len(q.Services) != 6 {
 		t.Fatalf("queue: %+v", q)
 	}
+	// Its calls come through the simulated telephony's signed webhooks:
+	// phone tickets linked to a call, answered at the phone position; and
+	// agents attach visits to the citizens of its file.
+	sitetest.Eventually(t, 60*time.Second, "calls through the telephony, visits attached to citizens", func() bool {
+		calls, attached := 0, 0
+		for _, e := range events(t, home, data) {
+			if e.Type == "ticket.issued" && e.Call != "" {
+				calls++
+			}
+			if e.Type == "ticket.citizen_attached" {
+				attached++
+			}
+		}
+		return calls >= 3 && attached >= 1
+	})
 	screen := browsertest.Browser(t, 1920, 1080)
 	browsertest.Do(t, screen, 10*time.Second, chromedp.Navigate(home+"/screen/"))
 	first := browsertest.Text(t, screen, "#calls li:first-child .ticket")
@@ -232,6 +247,29 @@ func TestDemoSimulatesADay(t *testing.T) {
 	if d := (after - before + 24*60) % (24 * 60); d < 10 || d > 25 || before < 8*60+30 || before > 17*60+30 {
 		t.Fatalf("screen clock %d:%02d then %d:%02d three seconds later: not the simulated day at ×300", before/60, before%60, after/60, after%60)
 	}
+}
+
+// loggedEvent is what the tests read of an event of the hub's log.
+type loggedEvent struct {
+	Type string
+	Call string
+}
+
+// events returns the hub's first thousand events.
+func events(t *testing.T, home, data string) []loggedEvent {
+	tok, _ := os.ReadFile(filepath.Join(data, "admin-token"))
+	req, _ := http.NewRequest("GET", home+"/api/v1/events?limit=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var page struct{ Events []loggedEvent }
+	if err := json.NewDecoder(res.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	return page.Events
 }
 
 // served counts the visits served so far, from the hub's event log.

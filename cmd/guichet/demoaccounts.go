@@ -19,7 +19,8 @@ type demoAccount struct {
 
 // demoAccounts gives the demo's sample accounts passwords drawn at this
 // start: the agent of every seated counter (their accounts come from the
-// site file), a supervisor and an admin. They are real passwords, not
+// site file), a supervisor, an admin, and the data protection officer
+// (an agent's account the sample site file's crm.dpo names). They are real passwords, not
 // temporary ones: a visitor signs in at once.
 func demoAccounts(ctx context.Context, a *auth.Service, site *queue.Site, staff map[string]string) ([]demoAccount, error) {
 	by := auth.By{Actor: "demo"}
@@ -39,7 +40,8 @@ func demoAccounts(ctx context.Context, a *auth.Service, site *queue.Site, staff 
 		login, name string
 		role        auth.Role
 		label       string
-	}{{"superviseur", "Responsable de l'accueil", auth.RoleSupervisor, "superviseur"}, {"admin", "Service informatique", auth.RoleAdmin, "administrateur"}} {
+	}{{"superviseur", "Responsable de l'accueil", auth.RoleSupervisor, "superviseur"}, {"admin", "Service informatique", auth.RoleAdmin, "administrateur"},
+		{"dpo", "Délégué à la protection des données", auth.RoleAgent, "DPO (dossier citoyen : export, effacement, purge)"}} {
 		if _, err := a.AddAccount(ctx, by, auth.NewAccount{ID: x.login, Name: x.name, Role: x.role}); err != nil && !errors.Is(err, auth.ErrAccountExists) {
 			return nil, fmt.Errorf("demo account %s: %w", x.login, err)
 		}
@@ -62,6 +64,8 @@ func rank(role string) int {
 		return 1
 	case "administrateur":
 		return 2
+	case "DPO (dossier citoyen : export, effacement, purge)":
+		return 3
 	}
 	return 0
 }

@@ -61,4 +61,8 @@ const (
 	CodeUnknownToken   = "unknown_token"
 	CodeWeakPassword   = "weak_password"
 	CodeWrongPassword  = "wrong_password"
+
+	// The citizen file's and the telephony's (hub/httpapi/citizens.go).
+	CodeRestricted = "erasure_restricted" // a legal exception keeps the file: not erased
+	CodeNotACall   = "not_a_call"         // the ticket is no call or callback of the telephony link
 )

@@ -55,6 +55,7 @@ type Ticket struct {
 	ForAgent      string     `json:"for_agent,omitempty"` // held for this agent (transferred to them)
 	Device        string     `json:"device,omitempty"`
 	Citizen       string     `json:"citizen,omitempty"`
+	Phone         string     `json:"phone,omitempty"`            // telephony link: "call" or "callback" (never the number)
 	Ahead         *int       `json:"ahead,omitempty"`            // waiting tickets before it
 	EstimatedWait *int       `json:"estimated_wait_s,omitempty"` // seconds; absent when unknown
 	// The range that about 80 % of real waits fall in, in seconds, shown

@@ -34,6 +34,9 @@ type Config struct {
 	Counters []Counter   `yaml:"counters"`
 	Agents   []AgentConf `yaml:"agents"`
 	Auth     AuthConf    `yaml:"auth"` // external sign-ins (auth.go)
+	// The telephony link and the citizen file (telephony.go, crm.go).
+	Telephony *TelephonyConf `yaml:"telephony,omitempty"`
+	CRM       *CRMConf       `yaml:"crm,omitempty"`
 
 	// Hash is the file's SHA-256, hex: the hub records it with the site it
 	// loads, and loads the file again only when it changed.
@@ -197,6 +200,9 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 		return nil, queue.Site{}, err
 	}
 	if err := c.Auth.check(l); err != nil {
+		return nil, queue.Site{}, err
+	}
+	if err := c.checkLinks(l, &site); err != nil {
 		return nil, queue.Site{}, err
 	}
 	sum := sha256.Sum256(data)

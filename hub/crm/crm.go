@@ -43,6 +43,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -301,6 +302,13 @@ func (s *Store) SetSupervisorSeesAll(ctx context.Context, v Viewer, on bool) err
 	}
 	return err
 }
+
+var citizenIDRe = regexp.MustCompile(`^c-[a-z2-7]{16}$`)
+
+// IsCitizenID reports whether s is the id of a file of the citizen file
+// (newID("c-")): a ticket's citizen field holds one once attached, or
+// whatever the town's records call the citizen when typed at issue.
+func IsCitizenID(s string) bool { return citizenIDRe.MatchString(s) }
 
 // newID returns a random identifier with a prefix: "c-" citizens, "r-"
 // requests. 80 random bits, base32, lower case.

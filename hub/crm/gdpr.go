@@ -24,6 +24,9 @@ type Export struct {
 	Merged      []string  `json:"merged_files,omitempty"` // ids merged into this file
 	Timeline    []Entry   `json:"timeline"`
 	Requests    []Request `json:"requests"`
+	// Calls are the call records filed in the file or from one of its
+	// numbers, with the number as the telephone system sent it.
+	Calls []CallRecord `json:"calls,omitempty"`
 }
 
 // Export gathers everything held about a citizen, for the DPO answering a
@@ -65,6 +68,9 @@ func (s *Store) Export(ctx context.Context, v Viewer, citizen string) (Export, e
 	}
 	rows.Close()
 	if x.Requests, err = s.queryRequests(ctx, Viewer{ID: v.ID, Role: RoleSystem}, `r.citizen = ?`, []any{n}, `r.received_at`, 100_000); err != nil {
+		return Export{}, fmt.Errorf("export %s: %w", id, err)
+	}
+	if x.Calls, err = callsOf(s.db.R, id, x.Citizen.Phones); err != nil {
 		return Export{}, fmt.Errorf("export %s: %w", id, err)
 	}
 	return x, nil
@@ -140,10 +146,24 @@ func (s *Store) Erase(ctx context.Context, v Viewer, citizen string) (Tombstone,
 		return Tombstone{}, err
 	}
 	t := Tombstone{Citizen: id, At: s.clock().UTC(), By: v.ID}
+	c, err := loadCitizen(s.db.R, n)
+	if err != nil {
+		return Tombstone{}, fmt.Errorf("erase %s: %w", id, err)
+	}
 	err = s.write(ctx, "erase", func(tx *sql.Tx) error {
 		var err error
 		if t.Merged, err = ids(tx, `SELECT id FROM citizens WHERE merged_into = ? ORDER BY id`, id); err != nil {
 			return err
+		}
+		// The call records filed in the file or from its numbers go too.
+		calls, err := callsOf(tx, id, c.Phones)
+		if err != nil {
+			return err
+		}
+		for _, cr := range calls {
+			if _, err := tx.Exec(`DELETE FROM calls WHERE ticket = ?`, cr.Ticket); err != nil {
+				return err
+			}
 		}
 		for _, q := range []string{`DELETE FROM names WHERE docid = ?`, `DELETE FROM citizens WHERE n = ?`} {
 			if _, err := tx.Exec(q, n); err != nil {

@@ -105,4 +105,30 @@ var migrations = []string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);`,
+	// 2: the calls store: the telephony link's calls with the caller's
+	// number (calls.go); the lookup that files a ticket's visit or call once.
+	`CREATE TABLE calls (
+		ticket       TEXT PRIMARY KEY,          -- the call's phone ticket
+		call_id      TEXT NOT NULL,             -- the PBX's id
+		number       TEXT NOT NULL DEFAULT '',  -- as the PBX sent it; '' when withheld
+		e164         TEXT NOT NULL DEFAULT '',  -- the same, normalised; '' when it is not a number
+		queue        TEXT NOT NULL DEFAULT '',
+		service      TEXT NOT NULL DEFAULT '',
+		display      TEXT NOT NULL DEFAULT '',  -- the ticket's number, "A042"
+		joined_at    INTEGER NOT NULL,
+		connected_at INTEGER NOT NULL DEFAULT 0,
+		ended_at     INTEGER NOT NULL DEFAULT 0, -- 0 while the call is present
+		agent        TEXT NOT NULL DEFAULT '',
+		outcome      TEXT NOT NULL DEFAULT '',
+		wait_ms      INTEGER NOT NULL DEFAULT 0,
+		talk_ms      INTEGER NOT NULL DEFAULT 0,
+		inferred     INTEGER NOT NULL DEFAULT 0,
+		citizen      TEXT NOT NULL DEFAULT '',  -- the file it was filed in
+		callback     TEXT NOT NULL DEFAULT ''   -- its callback ticket
+	);
+	CREATE INDEX calls_open ON calls(joined_at) WHERE ended_at = 0;
+	CREATE INDEX calls_ended ON calls(ended_at) WHERE ended_at != 0;
+	CREATE INDEX calls_e164 ON calls(e164) WHERE e164 != '';
+	CREATE INDEX calls_citizen ON calls(citizen) WHERE citizen != '';
+	CREATE INDEX entries_ref ON entries(ref) WHERE ref != '';`,
 }

@@ -152,9 +152,9 @@ func (s *Store) plan(tx *sql.Tx, now time.Time) (PurgePlan, error) {
 		p.Items = append(p.Items, PurgeItem{Rule: rule, What: what, IDs: got, Count: len(got), cutoff: cut})
 		return nil
 	}
-	if err := add("ticket_link", "tickets détachés des visites",
-		`SELECT id FROM entries WHERE kind = 'visit' AND ref != '' AND at >= ? AND at < ? ORDER BY id`,
-		before(r.Visits), before(r.TicketLink)); err != nil {
+	if err := add("ticket_link", "tickets détachés des visites et des appels",
+		`SELECT id FROM entries WHERE ref != '' AND (kind = 'visit' AND at >= ? OR kind = 'call' AND at >= ?) AND at < ? ORDER BY id`,
+		before(r.Visits), before(r.Calls), before(r.TicketLink)); err != nil {
 		return p, err
 	}
 	if err := add("visits", "visites (historique des contacts)",
@@ -163,6 +163,11 @@ func (s *Store) plan(tx *sql.Tx, now time.Time) (PurgePlan, error) {
 	}
 	if err := add("calls", "appels (historique des contacts)",
 		`SELECT id FROM entries WHERE kind = 'call' AND at < ? ORDER BY id`, before(r.Calls)); err != nil {
+		return p, err
+	}
+	if err := add("call_records", "journal des appels (numéros des appelants)",
+		`SELECT ticket FROM calls WHERE (ended_at != 0 AND ended_at < ?1) OR (ended_at = 0 AND joined_at < ?1) ORDER BY ticket`,
+		before(r.Calls)); err != nil {
 		return p, err
 	}
 	for _, sec := range s.sectors() {
@@ -343,7 +348,9 @@ func removal(it *PurgeItem) ([]string, error) {
 	switch {
 	case it.Rule == "ticket_link":
 		return []string{`UPDATE entries SET ref = '', body = json_remove(body, '$.ticket_id', '$.number')
-			WHERE id = ?1 AND kind = 'visit' AND ref != '' AND at < ?2`}, nil
+			WHERE id = ?1 AND kind IN ('visit', 'call') AND ref != '' AND at < ?2`}, nil
+	case it.Rule == "call_records":
+		return []string{`DELETE FROM calls WHERE ticket = ?1 AND (ended_at != 0 AND ended_at < ?2 OR ended_at = 0 AND joined_at < ?2)`}, nil
 	case it.Rule == "visits" || it.Rule == "calls" || strings.HasPrefix(it.Rule, "sector:"):
 		return []string{`DELETE FROM entries WHERE id = ?1 AND at < ?2`}, nil
 	case strings.HasPrefix(it.Rule, "requests:"):
@@ -477,4 +484,25 @@ func (s *Store) Eliminations(ctx context.Context, v Viewer, limit int) ([]Elimin
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// RecordElimination writes the elimination record of a removal made
+// outside the citizen file under its retention (the audit log's purge):
+// the DPO and the system only.
+func (s *Store) RecordElimination(ctx context.Context, v Viewer, rule, what string, count int) error {
+	if err := s.checkViewer(v); err != nil {
+		return err
+	}
+	if v.Role != RoleDPO && v.Role != RoleSystem {
+		s.record(ctx, v, "crm.elimination", "crm", "", audit.Denied, "")
+		return ErrForbidden
+	}
+	if rule == "" || what == "" || count < 0 {
+		return fmt.Errorf("%w: an elimination record names its rule, what it removed and how many", ErrInvalid)
+	}
+	at := s.clock().UTC()
+	return s.write(ctx, "elimination "+rule, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO eliminations(at, actor, rule, what, count) VALUES (?, ?, ?, ?, ?)`, ms(at), v.ID, rule, what, count)
+		return err
+	})
 }

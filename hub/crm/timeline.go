@@ -54,6 +54,9 @@ type Visit struct {
 	IssuedAt   time.Time `json:"issued_at,omitzero"`
 	CalledAt   time.Time `json:"called_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// Agent is who served it, when the hub records it on their behalf
+	// (the entry's agent).
+	Agent string `json:"-"`
 }
 
 // Call is a phone call with the citizen.
@@ -62,6 +65,10 @@ type Call struct {
 	Wait    time.Duration `json:"wait"`
 	Talk    time.Duration `json:"talk"`
 	Outcome string        `json:"outcome"` // "answered", "abandoned", "transferred", "callback"…
+	// Agent is who took it, when the hub records it on their behalf (the
+	// entry's agent); Ticket is its ticket's id, which files it once.
+	Agent  string `json:"-"`
+	Ticket string `json:"-"`
 }
 
 // Note is an agent's note.
@@ -121,21 +128,23 @@ func checkTime(name string, t, now time.Time) error {
 	return nil
 }
 
-// RecordVisit attaches a ticket to a citizen: the hub calls it when an
-// agent attaches the current ticket at the counter.
+// RecordVisit attaches a ticket to a citizen: the hub calls it when a
+// ticket attached to the citizen at the counter ends. A visit of a ticket
+// is filed once: recorded again, the first entry is returned.
 func (s *Store) RecordVisit(ctx context.Context, v Viewer, citizen string, sector Sector, at time.Time, visit Visit) (Entry, error) {
 	if visit.Service == "" {
 		return Entry{}, fmt.Errorf("%w: a visit needs its service", ErrInvalid)
 	}
-	return s.addEntry(ctx, v, citizen, Entry{Kind: EntryVisit, Sector: sector, At: at, Visit: &visit}, visit.TicketID)
+	return s.addEntry(ctx, v, citizen, Entry{Kind: EntryVisit, Sector: sector, At: at, Agent: visit.Agent, Visit: &visit}, visit.TicketID)
 }
 
-// RecordCall records a phone call with a citizen.
+// RecordCall records a phone call with a citizen. A call with its ticket
+// is filed once: recorded again, the first entry is returned.
 func (s *Store) RecordCall(ctx context.Context, v Viewer, citizen string, sector Sector, at time.Time, call Call) (Entry, error) {
 	if call.Wait < 0 || call.Talk < 0 || call.Outcome == "" {
 		return Entry{}, fmt.Errorf("%w: a call needs an outcome and non-negative durations", ErrInvalid)
 	}
-	return s.addEntry(ctx, v, citizen, Entry{Kind: EntryCall, Sector: sector, At: at, Call: &call}, "")
+	return s.addEntry(ctx, v, citizen, Entry{Kind: EntryCall, Sector: sector, At: at, Agent: call.Agent, Call: &call}, call.Ticket)
 }
 
 // AddNote writes an agent's note in a sector the agent works for.
@@ -193,9 +202,9 @@ func (s *Store) addEntry(ctx context.Context, v Viewer, citizen string, e Entry,
 	if e.At.IsZero() {
 		e.At = s.clock()
 	}
-	e.At, e.Agent = e.At.UTC(), v.ID
-	if v.Role == RoleSystem {
-		e.Agent = ""
+	e.At = e.At.UTC()
+	if v.Role != RoleSystem {
+		e.Agent = v.ID // the hub (system) records on an agent's behalf: it names them
 	}
 	n, id, err := s.resolve(ctx, s.db.R, citizen)
 	if err != nil {
@@ -207,13 +216,29 @@ func (s *Store) addEntry(ctx context.Context, v Viewer, citizen string, e Entry,
 	}
 	err = s.write(ctx, action, func(tx *sql.Tx) error {
 		var err error
-		e.ID, err = insertEntry(tx, n, e, ref)
+		e.ID, err = insertContact(tx, n, e, ref)
 		return err
 	})
 	if err != nil {
 		return Entry{}, fmt.Errorf("%s %s: %w", action, id, err)
 	}
 	return e, nil
+}
+
+// insertContact inserts an entry, but a visit or a call of a ticket
+// (ref) filed already: that entry's id is returned.
+func insertContact(tx *sql.Tx, n int64, e Entry, ref string) (int64, error) {
+	if ref != "" && (e.Kind == EntryVisit || e.Kind == EntryCall) {
+		var id int64
+		err := tx.QueryRow(`SELECT id FROM entries WHERE ref = ? AND ref != '' AND kind = ?`, ref, string(e.Kind)).Scan(&id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+	}
+	return insertEntry(tx, n, e, ref)
 }
 
 func insertEntry(tx *sql.Tx, n int64, e Entry, ref string) (int64, error) {

@@ -73,6 +73,8 @@ func (s *Server) routes() {
 		add("GET", "/api/v1/stats.csv", supervisor, "statistics as CSV for a spreadsheet (summary or detail)", h.CSV.ServeHTTP)
 	}
 	s.siteRoutes(add)
+	s.citizenRoutes(add)
+	s.citizenUpkeepRoutes(add)
 	add("GET", "/api/v1/session", agent, "who is signed in (and the session's CSRF token)", s.whoami)
 	add("GET", "/api/v1/accounts", admin, "accounts", s.listAccounts)
 	add("POST", "/api/v1/accounts", admin, "add an account", s.addAccount)

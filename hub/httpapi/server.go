@@ -56,6 +56,9 @@ type Options struct {
 	// peer in one of them, the client's address is read from
 	// X-Forwarded-For. From anyone else that header is ignored.
 	TrustedProxies []netip.Prefix
+	// CRM is the citizen file and the telephony's screen pop
+	// (citizens.go); empty, their routes answer 404.
+	CRM CitizenFile
 }
 
 // Server is the HTTP API, and the route table of every page beside it.
@@ -69,11 +72,12 @@ type Server struct {
 	state   func(string) (api.DeviceState, bool)
 	outbox  Outbox
 	site    string
+	crm     CitizenFile
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, stats: o.Stats, state: o.State, outbox: o.Outbox}
+	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, stats: o.Stats, state: o.State, outbox: o.Outbox, crm: o.CRM}
 	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()
@@ -219,6 +223,10 @@ var statuses = map[string]int{
 	// The telephony webhook's (hub/telephony/webhook answers them itself).
 	api.CodeReplayed: http.StatusConflict,
 	api.CodeStale:    http.StatusBadRequest,
+
+	// The citizen file's and the telephony's (citizens.go).
+	api.CodeRestricted: http.StatusConflict,
+	api.CodeNotACall:   http.StatusConflict,
 }
 
 // statusOf is the HTTP status of a refusal code (409 for a code of a newer
@@ -284,18 +292,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // An empty body leaves v as it is. It writes the error response itself and
 // returns false on failure.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "send application/json")
-		return false
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body is over %d bytes", MaxBody))
-		} else {
-			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "could not read the body")
-		}
+	body, ok := readBody(w, r, MaxBody)
+	if !ok {
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -306,6 +304,26 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// readBody reads a JSON body of at most limit bytes. It writes the error
+// response itself and returns false on failure.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, api.CodeUnsupportedMedia, "send application/json")
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("the body is over %d bytes", limit))
+		} else {
+			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "could not read the body")
+		}
+		return nil, false
+	}
+	return body, true
 }
 
 // idempotencyKey reads the optional Idempotency-Key header. A key is its

@@ -40,6 +40,7 @@ type Engine struct {
 	appts    map[string]*Appointment
 	recent   map[string][]*Ticket // each device's last online tickets (see offline.go)
 	applied  int64                // events applied since New
+	calls    map[string]*Ticket   // the live tickets of PBX calls, by call id (calls.go)
 	clamped  int64                // times from the log held within bounds (see clamp)
 	paces    map[string]*pace     // what the engine learnt of each agent (pace.go)
 }
@@ -110,6 +111,7 @@ func (e *Engine) reset() {
 	e.retired = nil
 	e.appts = map[string]*Appointment{}
 	e.recent = map[string][]*Ticket{}
+	e.calls = map[string]*Ticket{}
 	e.paces = map[string]*pace{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
@@ -243,6 +245,8 @@ func (e *Engine) Apply(ev Event) {
 		if e.nextLeased(nk) <= ev.To {
 			e.nextLease[nk] = ev.To + 1
 		}
+	default:
+		e.applyLinks(ev, t)
 	}
 }
 
@@ -261,6 +265,7 @@ func (e *Engine) applyIssued(ev Event) {
 	if t.Token != "" {
 		e.byToken[t.Token] = t
 	}
+	e.issuedCall(t, ev)
 	if a := e.appts[ev.Code]; a != nil && ev.Code != "" {
 		a.Ticket = t.ID
 	}
@@ -394,6 +399,7 @@ func (e *Engine) end(t *Ticket, s State, at time.Time) {
 		e.release(t.Counter, t.ID, at)
 	}
 	t.State, t.EndedAt = s, at
+	e.unindexCall(t)
 	e.retired = append(e.retired, t.ID)
 	if len(e.retired) > MaxRetained {
 		e.evict(len(e.retired) - MaxRetained)

@@ -45,7 +45,7 @@ const (
 
 // Queue reports whether events of type t are the queue's, which the engine
 // applies; the log holds others beside them (accounts', devices').
-func (t EventType) Queue() bool { return queueEvent[t] || IsSiteChange(t) }
+func (t EventType) Queue() bool { return queueEvent[t] || IsSiteChange(t) || linkEvent[t] }
 
 // queueEvent are the tickets', counters' and agents' events the engine
 // applies; it applies the site's changes too (IsSiteChange).
@@ -74,6 +74,9 @@ type Event struct {
 	PrintedAt     time.Time `json:"printed_at,omitzero"` // printed offline: when the kiosk says it printed it
 	Device        string    `json:"device,omitempty"`
 	Citizen       string    `json:"citizen,omitempty"`
+	Call          string    `json:"call,omitempty"`     // a phone call's PBX id (calls.go)
+	ByPBX         bool      `json:"by_pbx,omitempty"`   // the PBX hands that call to an agent itself
+	Callback      string    `json:"callback,omitempty"` // a callback's abandoned ticket
 	Token         string    `json:"token,omitempty"`
 	Lang          string    `json:"lang,omitempty"`
 	Counter       string    `json:"counter,omitempty"`

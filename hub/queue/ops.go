@@ -210,9 +210,15 @@ func (e *Engine) CallNext(by By, counter string) ([]Event, error) {
 	if st := e.agentSt[cs.Agent]; st != nil && st.State == AgentPaused {
 		return nil, refuse(ErrAgentPaused, "agent %s is paused (%s): resume first", cs.Agent, st.PauseReason)
 	}
+	if err := e.onThePhone(cs); err != nil {
+		return nil, err
+	}
 	best := e.pick(by.At, c, e.agents[cs.Agent], nil)
 	if best == nil {
 		return nil, refuse(ErrQueueEmpty, "nobody is waiting for counter %s", c.ID)
+	}
+	if err := e.lineOpen(cs.Agent, best.ticket); err != nil {
+		return nil, err
 	}
 	var evs []Event
 	if cs.Ticket != "" {
@@ -367,6 +373,9 @@ func (e *Engine) held(counter string, states ...State) (*Counter, *Ticket, error
 	t := e.tickets[cs.Ticket]
 	if t == nil {
 		return nil, nil, refuse(ErrNoTicket, "counter %s holds no ticket", c.ID)
+	}
+	if t.Call != "" {
+		return nil, nil, refuse(ErrTransition, "ticket %s is a phone call: the telephone system starts and ends it", t.Display())
 	}
 	for _, s := range states {
 		if t.State == s {

@@ -115,6 +115,7 @@ func (e *Engine) Restore(s Snapshot) {
 		if t.State == Waiting {
 			e.enlane(&t)
 		}
+		e.indexCall(&t)
 		e.remember(&t) // in issue order: the snapshot's tickets are sorted so
 	}
 	for _, id := range s.Retired {

@@ -39,6 +39,13 @@ type Ticket struct {
 	Token         string    `json:"token,omitempty"`
 	Lang          string    `json:"lang,omitempty"`
 	Offline       bool      `json:"offline,omitempty"` // printed from its device's lease
+	// A phone ticket of the telephony link (calls.go): the PBX id of its
+	// call, whether the PBX hands the call to an agent itself, and for a
+	// callback ("rappeler") the ticket of the abandoned call it calls back.
+	// None is personal data: the caller's number stays in the calls store.
+	Call     string `json:"call,omitempty"`
+	ByPBX    bool   `json:"by_pbx,omitempty"`
+	Callback string `json:"callback,omitempty"`
 
 	// Mutable.
 	Service   string    `json:"service"`
@@ -95,6 +102,10 @@ type AgentStatus struct {
 	Counter     string     `json:"counter,omitempty"`
 	PauseReason string     `json:"pause_reason,omitempty"`
 	Since       time.Time  `json:"since,omitzero"`
+	// Line: the agent's phone line (their queue membership at the PBX) may
+	// offer them a call: the hub recorded it opened and not yet closed
+	// (calls.go). Call next gives such an agent nothing but a call.
+	Line bool `json:"line,omitempty"`
 }
 
 // Call is one line of the board: a ticket called to a counter.

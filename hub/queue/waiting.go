@@ -49,6 +49,9 @@ func (e *Engine) laneOf(t *Ticket) laneKey {
 	if !class.Valid() {
 		class = PriorityNone
 	}
+	if t.ByPBX {
+		class = pbxLane // calls.go: counted in the queue, never picked by call next
+	}
 	return laneKey{t.Service, t.Channel, class}
 }
 

@@ -29,17 +29,22 @@ import (
 	"guichet/hub/admin"
 	"guichet/hub/alerts"
 	"guichet/hub/api"
+	"guichet/hub/audit"
 	"guichet/hub/auth"
 	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
+	"guichet/hub/calls"
+	"guichet/hub/citizens"
 	"guichet/hub/config"
 	"guichet/hub/console"
+	"guichet/hub/crm"
 	"guichet/hub/devices"
 	"guichet/hub/httpapi"
 	"guichet/hub/queue"
 	"guichet/hub/stats"
 	"guichet/hub/store"
+	"guichet/hub/telephony"
 	"guichet/hub/web"
 	"guichet/internal/entropy"
 )
@@ -67,6 +72,10 @@ type Options struct {
 	TLS      *tls.Config // certificate of the TLS listener
 	MQTTURL  string      // external broker instead of the embedded one
 	MQTTPass string      // the hub's password on the external broker
+	// Telephony, when set, is the telephony link instead of the one the
+	// site file names (tests), with TelephonyMapping as its mapping.
+	Telephony        telephony.Link
+	TelephonyMapping *telephony.Mapping
 	// With an external Mosquitto: keep its passwd and acl files in this
 	// directory, and make the process of this pid file reload them.
 	MosquittoDir, MosquittoPID string
@@ -91,10 +100,14 @@ type Server struct {
 	Console     *console.Pages
 	Stats       *stats.Projection // the statistics, followed from the log
 	Alerts      *alerts.Monitor   // the supervision's alerts
-	HTTPURL     string            // http://host:port, or the HTTPS URL when there is no plain HTTP
-	HTTPSURL    string            // https://host:port with Options.HTTPTLS
-	MQTTURL     string            // tcp://host:port
-	Token       string            // admin API token
+	CRM         *crm.Store
+	Audit       *audit.Log
+	Citizens    *citizens.Service
+	Calls       *calls.Bridge
+	HTTPURL     string // http://host:port, or the HTTPS URL when there is no plain HTTP
+	HTTPSURL    string // https://host:port with Options.HTTPTLS
+	MQTTURL     string // tcp://host:port
+	Token       string // admin API token
 	Topics      api.Topics
 	srv         *http.Server
 	srvTLS      *http.Server
@@ -103,6 +116,7 @@ type Server struct {
 	deadLetters *cloud.DeadLetters
 	cancel      context.CancelFunc
 	workers     sync.WaitGroup // the statistics' and the alerts' goroutines
+	links       sync.WaitGroup // the citizen file's and the telephony's goroutines
 	log         *slog.Logger
 	closing     sync.Once
 	closeErr    error
@@ -165,6 +179,9 @@ func Start(o Options) (_ *Server, err error) {
 	}
 	var ctx context.Context
 	ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.openCitizens(ctx, o); err != nil {
+		return nil, err
+	}
 	s.Devices = devices.New(s.Store, func(c string) bool {
 		found := false
 		s.Hub.Read(func(e *queue.Engine) { found = e.Counter(c) != nil })
@@ -188,7 +205,9 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startSupervision(ctx, o, site); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats, Outbox: s.Outbox})
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats, Outbox: s.Outbox,
+		CRM: httpapi.CitizenFile{Service: s.Citizens, Calls: func() *calls.Bridge { return s.Calls },
+			Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()}})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
@@ -202,6 +221,9 @@ func Start(o Options) (_ *Server, err error) {
 	s.Pages.AddLink(web.Link{Name: "Statistiques", Href: "/supervision/stats", About: "Attentes, durées, tickets par heure, par service, agent et canal ; export CSV."})
 	s.Pages.Register(s.API)
 	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
+	if err := s.startTelephony(ctx, o); err != nil {
+		return nil, err
+	}
 	if err := s.listenHTTP(o); err != nil {
 		return nil, err
 	}
@@ -403,9 +425,11 @@ func (s *Server) close() error {
 	if s.Stats != nil {
 		errs = append(errs, s.Stats.Close())
 	}
+	s.links.Wait()
 	if s.Hub != nil {
 		errs = append(errs, s.Hub.Close())
 	}
+	errs = append(errs, s.closeCitizens())
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}

@@ -32,7 +32,7 @@ import (
 )
 
 // startIn starts a hub of sitetest's site on data directory dir.
-func startIn(t *testing.T, dir string, set func(*server.Options)) (*server.Server, *logbuf.Buffer, error) {
+func startIn(t testing.TB, dir string, set func(*server.Options)) (*server.Server, *logbuf.Buffer, error) {
 	t.Helper()
 	cfg, site, err := config.Parse("site.yaml", []byte(sitetest.Config))
 	if err != nil {
@@ -52,7 +52,7 @@ func startIn(t *testing.T, dir string, set func(*server.Options)) (*server.Serve
 	return s, logs, err
 }
 
-func mustStartIn(t *testing.T, dir string, set func(*server.Options)) *server.Server {
+func mustStartIn(t testing.TB, dir string, set func(*server.Options)) *server.Server {
 	t.Helper()
 	s, logs, err := startIn(t, dir, set)
 	if err != nil {

@@ -47,6 +47,19 @@ type Console interface {
 	Phone(ctx context.Context, service string) error
 }
 
+// Files is what a console that reaches the citizen file also does: attach
+// the ticket at the counter to a citizen's file.
+type Files interface {
+	Attach(ctx context.Context, counter, ticket string) error
+}
+
+// Callbacks is what a console with a telephony link also does: call back,
+// from the agent's phone, the caller of the callback ticket the counter
+// holds.
+type Callbacks interface {
+	CallBack(ctx context.Context, counter string) error
+}
+
 // Options set a simulated day up.
 type Options struct {
 	Site    *queue.Site
@@ -418,7 +431,7 @@ func (a *agentRun) run(ctx context.Context) {
 			if !a.until(ctx, func(st counter.State) bool { return st.Counter.Ticket != nil }) {
 				s.sleep(ctx, s.between(20*time.Second, 60*time.Second)) // nobody waiting
 			}
-		case ticketKey(c.Ticket) == a.seen: // handled, yet still held: a press went amiss
+		case ticketKey(c.Ticket) == a.seen && c.Ticket.Phone != "call": // handled, yet still held: a press went amiss
 			s.sleep(ctx, 5*time.Second)
 			if ticketKey(a.d.State().Counter.Ticket) == a.seen {
 				a.tap(ctx, counter.Finish)
@@ -438,6 +451,25 @@ func (a *agentRun) serve(ctx context.Context, c api.Counter) {
 	s.Stats.Calls.Add(1)
 	same := func(st counter.State) bool { return ticketKey(st.Counter.Ticket) == a.seen }
 	gone := func(st counter.State) bool { return !same(st) }
+	if t.Phone == "call" {
+		// A call of the telephony link: the telephone system rings the
+		// agent's phone, connects and ends it; the desk only waits.
+		for ctx.Err() == nil && same(a.d.State()) {
+			a.until(ctx, gone)
+		}
+		s.Stats.Served.Add(1)
+		return
+	}
+	if cb, ok := s.o.Console.(Callbacks); ok && t.Phone == "callback" {
+		if err := cb.CallBack(ctx, a.id); err != nil {
+			s.log.Debug("sim: call back", "counter", a.id, "err", err)
+		}
+	}
+	if f, ok := s.o.Console.(Files); ok && t.Phone == "" && s.float() < 0.3 {
+		if err := f.Attach(ctx, a.id, t.ID); err != nil {
+			s.log.Debug("sim: attach to a file", "counter", a.id, "err", err)
+		}
+	}
 	if s.float() < s.o.NoShow {
 		s.sleep(ctx, 90*time.Second)
 		a.tap(ctx, counter.Recall)

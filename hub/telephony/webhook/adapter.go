@@ -34,7 +34,11 @@ type Config struct {
 	// webhook answers 503 and changes nothing.
 	Backlog int
 	Now     func() time.Time // time.Now when nil
-	Log     *slog.Logger
+	// Clock is the hub's clock: the time of a message that gives none (a
+	// simulated day's in the demo, whose signatures are still checked at
+	// Now). Now when nil.
+	Clock func() time.Time
+	Log   *slog.Logger
 }
 
 // Adapter is the telephony.Link of a telephony that posts webhooks, and
@@ -85,6 +89,9 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = cfg.Now
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

@@ -68,7 +68,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, http.StatusConflict, api.CodeReplayed, msg.ID, "", fmt.Errorf("%w; it was applied once and is not applied again", err))
 		return
 	}
-	typ, ch, err := a.take(body, now)
+	typ, ch, err := a.take(body, now, a.cfg.Clock())
 	if err != nil {
 		a.replay.Forget(msg.ID)
 		status, code := http.StatusBadRequest, api.CodeBadRequest
@@ -95,18 +95,22 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // take decodes a verified body and applies it.
-func (a *Adapter) take(body []byte, now time.Time) (string, change, error) {
+// take reads a message received at now (the real time), placing it at the
+// hub's clock hub: a message's own time keeps its age (the same time when
+// the hub's clock is the real one, as everywhere but in the demo).
+func (a *Adapter) take(body []byte, now, hub time.Time) (string, change, error) {
 	var m Message
 	if err := json.Unmarshal(body, &m); err != nil {
 		return "", change{}, fmt.Errorf("the body is not a message: %w", jsonError(err))
 	}
 	typ := cleanText(m.Type, 40)
-	at := now
+	at := hub
 	if !m.Timestamp.IsZero() {
-		if d := now.Sub(m.Timestamp); d < -a.cfg.Tolerance || d > 24*time.Hour {
+		d := now.Sub(m.Timestamp)
+		if d < -a.cfg.Tolerance || d > 24*time.Hour {
 			return typ, change{}, invalidf("timestamp %s is in the future or over a day old", m.Timestamp.Format(time.RFC3339))
 		}
-		at = m.Timestamp
+		at = hub.Add(-d)
 	}
 	if len(bytes.TrimSpace(m.Data)) == 0 || bytes.Equal(bytes.TrimSpace(m.Data), []byte("null")) {
 		return typ, change{}, fmt.Errorf("the message has no data")

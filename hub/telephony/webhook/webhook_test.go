@@ -316,3 +316,20 @@ func TestActionsArePostedSignedToTheProvider(t *testing.T) {
 		t.Errorf("no action URL: %v", err)
 	}
 }
+
+// With the hub's clock apart from the real one (the demo's simulated day),
+// a message is placed at the hub's time, keeping its age, while its
+// signature is still checked at the real time.
+func TestAMessageTakesTheHubsClockKeepingItsAge(t *testing.T) {
+	day := time.Date(2026, 12, 2, 9, 30, 0, 0, time.UTC) // the simulated morning, hours from t0
+	r := newRig(t, func(c *Config) { c.Clock = func() time.Time { return day } })
+	if err := r.snd.Send(context.Background(), TypeCallWaiting, t0.Add(-2*time.Second), Call{CallID: "c1", Queue: "accueil"}); err != nil {
+		t.Fatal(err)
+	}
+	r.cons.await(t, "the call", func(c *consumer) bool { return len(c.events) == 2 })
+	r.cons.mu.Lock()
+	defer r.cons.mu.Unlock()
+	if w, ok := r.cons.events[1].(tel.CallWaiting); !ok || !w.Call.JoinedAt.Equal(day.Add(-2*time.Second)) {
+		t.Fatalf("events %+v: want the call joined two seconds before %s", r.cons.events, day)
+	}
+}
