@@ -252,6 +252,7 @@
     renderNext(v);
     renderWaits(v);
     renderHistory(v);
+    Panels.render(v);
     announceChanges(prev && prev.counter ? prev : null, v);
   }
 
