@@ -94,6 +94,7 @@ func TestAnAgentFindsTheCitizenAttachesTheTicketAndWritesANote(t *testing.T) {
 	browsertest.WaitText(t, ctx, "#citizen-timeline", note, 5*time.Second) // the markup, as text
 	browsertest.WaitText(t, ctx, "#citizen-timeline", "Note (Accueil)", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-timeline", "par ana", 5*time.Second)
+	browsertest.WaitText(t, ctx, "#citizen-timeline", "Demande Copie intégrale d'acte de naissance : Reçue", 5*time.Second)
 	if title := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.title`)); title == "pwned" {
 		t.Fatal("the note's script ran")
 	}
@@ -195,6 +196,7 @@ func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
 	send(webhook.TypeCallConnected, webhook.Call{CallID: "c1", Agent: "agent-9"})
 	browsertest.WaitText(t, ctx, "#call-what", "Appel de +33612345678", 10*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-name", "Anne LEFEBVRE", 5*time.Second) // nobody searched
+	browsertest.WaitText(t, ctx, "#call-who", "trouvé par son numéro", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-requests", "Copie intégrale", 5*time.Second)
 	axe.Serious(t, ctx, "agent console: the screen pop")
 	browsertest.Screenshot(t, ctx, "console-agent-screen-pop-1366x768")

@@ -43,7 +43,7 @@ const Panels = (() => {
     const li = el("li");
     const b = el("button", "link", fullName(c));
     b.type = "button";
-    b.onclick = () => openFile(c.id, true);
+    b.onclick = () => { $("citizen-results").replaceChildren(); openFile(c.id, true); };
     li.appendChild(b);
     const facts = [c.birth_date ? t("cz_born_on", day.format(new Date(c.birth_date + "T12:00:00Z"))) : "", (c.phones || [])[0] || "", c.email || ""].filter(Boolean);
     if (why) facts.push(t("cz_by", why));
@@ -123,7 +123,11 @@ const Panels = (() => {
       }
       case "note": return t("tl_note", t("sec_" + e.sector));
       case "mail": return t("tl_mail_" + (e.mail && e.mail.channel), (e.mail && e.mail.subject) || "");
-      case "request": return t("tl_request", (e.step && (e.step.label || e.step.kind)) || "", t("rq_" + (e.step && e.step.status)));
+      case "request": {
+        const st = e.step || {};
+        const q = file && file.requests.find((x) => x.id === st.request);
+        return t("tl_request", (q && (q.title || q.kind)) || st.label || st.kind || "", t("rq_" + st.status));
+      }
       case "merge": return t("tl_merge");
       default: return e.kind;
     }
@@ -217,7 +221,9 @@ const Panels = (() => {
     $("call-what").textContent = t(phone === "callback" ? "call_callback" : "call_from", num, tk.number);
     const ms = (caller && caller.citizens) || [];
     let who = "";
-    if (caller && !ms.length && !caller.attached) who = t("call_unknown");
+    if (caller && caller.attached) who = t("call_attached");
+    else if (ms.length === 1) who = t("call_found");
+    else if (caller && !ms.length) who = t("call_unknown");
     else if (ms.length > 1 && !caller.attached) who = t("call_several", ms.length);
     $("call-who").textContent = who;
     $("call-matches").replaceChildren(...(ms.length > 1 && !caller.attached ? ms.map((m) => result(m.citizen, "")) : []));
