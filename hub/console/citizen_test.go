@@ -81,6 +81,7 @@ func TestAnAgentFindsTheCitizenAttachesTheTicketAndWritesANote(t *testing.T) {
 	browsertest.WaitText(t, ctx, "#b-attach", "Rattacher le ticket "+tk.Number, 5*time.Second)
 	clickSel(t, ctx, "#b-attach")
 	browsertest.WaitText(t, ctx, "#attach-state", "Ticket "+tk.Number+" rattaché à ce dossier", 5*time.Second)
+	browsertest.WaitText(t, ctx, "#history", "Rattaché au dossier d'un citoyen", 5*time.Second)
 	sitetest.Eventually(t, 5*time.Second, "the ticket attached in the hub", func() bool {
 		var got queue.Ticket
 		s.Hub.Read(func(e *queue.Engine) { got, _ = e.Ticket(tk.ID) })
@@ -208,6 +209,9 @@ func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
 	send(webhook.TypeCallWaiting, webhook.Call{CallID: "c2", Queue: "accueil", Number: "01 23 45 67 89"})
 	send(webhook.TypeCallConnected, webhook.Call{CallID: "c2", Agent: "agent-9"})
 	browsertest.WaitText(t, ctx, "#call-who", "Numéro inconnu", 10*time.Second)
+	if shown := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[bool](`!document.querySelector("#citizen-file").hidden`)); shown {
+		t.Fatal("the last caller's file stays open for a call from an unknown number")
+	}
 	browsertest.WaitText(t, ctx, "#b-call-create", "Créer un dossier avec ce numéro", 5*time.Second)
 	axe.Serious(t, ctx, "agent console: an unknown number")
 	browsertest.Screenshot(t, ctx, "console-agent-unknown-number-1366x768")

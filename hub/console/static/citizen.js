@@ -199,6 +199,10 @@ const Panels = (() => {
   // already attached).
   async function popFor(tk) {
     caller = null;
+    file = null; // a new caller: the last one's file closes
+    drawFile();
+    $("citizen-results").replaceChildren();
+    msg("");
     drawCall();
     const r = await api("GET", "/api/v1/tickets/" + encodeURIComponent(tk.id) + "/caller");
     if (popped !== tk.id) return;
