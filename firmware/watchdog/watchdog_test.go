@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,4 +170,47 @@ func TestPingEveryHalfTimeoutInVirtualTime(t *testing.T) {
 func TestANotifyErrorIsLoggedNotFatal(t *testing.T) {
 	w := watchdog.New(watchdog.Options{Timeout: time.Second, Notify: func(string) (bool, error) { return false, errors.New("refused") }})
 	w.Ready("x") // does not panic
+}
+
+func TestAHungHealthCheckStopsThePings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		pings := 0
+		w := watchdog.New(watchdog.Options{Timeout: 30 * time.Second, Notify: func(s string) (bool, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if s == "WATCHDOG=1" {
+				pings++
+			}
+			return true, nil
+		}})
+		count := func() int { mu.Lock(); defer mu.Unlock(); return pings }
+		lock := make(chan struct{}, 1) // the role's lock, free
+		h := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			lock <- struct{}{}
+			<-lock
+			rw.WriteHeader(http.StatusServiceUnavailable) // degraded is still alive
+		})
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go w.Run(ctx)
+		go w.Probe(ctx, 5*time.Second, 10*time.Second, watchdog.HandlerAnswers(h, "/healthz"))
+		time.Sleep(time.Minute + time.Second)
+		if n := count(); n != 4 {
+			t.Fatalf("%d pings in a healthy minute, want 4", n)
+		}
+		lock <- struct{}{} // the lock is never released: the handler hangs
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := count(); n > 5 { // one ping may be decided from beats before the hang
+			t.Fatalf("%d pings while the handler hangs, want none after the hang", n)
+		}
+		<-lock // released: the check answers again, the pings resume
+		time.Sleep(time.Minute)
+		if n := count(); n < 7 {
+			t.Fatalf("%d pings after the handler answered again", n)
+		}
+		cancel()
+		synctest.Wait()
+	})
 }
