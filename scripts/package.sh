@@ -32,7 +32,9 @@ for a in "${arches[@]}"; do
   esac
   export ARCH=$deb BIN=$out/guichet-linux-$a
   [ -f "$BIN" ] || { echo "package: $BIN missing: run scripts/release.sh first" >&2; exit 1; }
+  # nfpm expands variables in some fields only: the paths are put in here.
+  sed -e "s#\${BIN}#$BIN#g" -e "s#\${BUILD}#$BUILD#g" packaging/nfpm.yaml > "$build/nfpm.yaml"
   # nfpm runs for this machine: no GOARCH from the caller.
-  env -u GOARCH -u GOARM -u CC GOFLAGS= "$GO" run "$NFPM" package --config packaging/nfpm.yaml --packager deb --target "$out/guichet_${VERSION}_${deb}.deb" >/dev/null
+  env -u GOARCH -u GOARM -u CC GOFLAGS= "$GO" run "$NFPM" package --config "$build/nfpm.yaml" --packager deb --target "$out/guichet_${VERSION}_${deb}.deb" >/dev/null
   echo "$out/guichet_${VERSION}_${deb}.deb"
 done
