@@ -5,7 +5,7 @@ BIN     ?= bin/guichet
 PKGS    ?= ./...
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test test-short bench lint demo deps openapi clean release package
+.PHONY: build test test-short fuzz fuzz-short bench lint demo deps openapi clean release
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/guichet
@@ -16,9 +16,19 @@ demo:
 deps:
 	scripts/test-deps.sh
 
-# Every test: unit, property, end to end, crash, browser.
-test: deps lint
+# Every test: unit, property, end to end, crash, browser; and a short
+# fuzzing run of every fuzz target.
+test: deps lint fuzz-short
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Fuzzing (docs/testing.md): every target a few seconds (fuzz-short, part of
+# test), or minutes each (fuzz). FUZZTIME=… and FUZZPARALLEL=… change them;
+# scripts/fuzz.sh FuzzXxx runs one target.
+fuzz-short:
+	FUZZTIME=$${FUZZTIME:-300x} GO=$(GO) scripts/fuzz.sh
+
+fuzz:
+	FUZZTIME=$${FUZZTIME:-5m} GO=$(GO) scripts/fuzz.sh
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -5,7 +5,6 @@
 package display
 
 import (
-	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -83,8 +82,8 @@ func (d *Display) update(fn func()) {
 // overwritten).
 
 func (d *Display) onConfig(p []byte) {
-	var c api.SiteConfig
-	if err := json.Unmarshal(p, &c); err != nil {
+	c, err := api.ParseConfig(p)
+	if err != nil {
 		d.log.Warn("site configuration unreadable: kept the last one", "err", err)
 		return
 	}
@@ -92,8 +91,8 @@ func (d *Display) onConfig(p []byte) {
 }
 
 func (d *Display) onQueue(p []byte) {
-	var q api.Queue
-	if err := json.Unmarshal(p, &q); err != nil {
+	q, err := api.ParseQueue(p)
+	if err != nil {
 		d.log.Warn("queue unreadable: kept the last one", "err", err)
 		return
 	}
@@ -104,8 +103,8 @@ func (d *Display) onQueue(p []byte) {
 // oldest first, and none that was already old when the screen started
 // (a rebooted screen does not call everybody again).
 func (d *Display) onBoard(p []byte) {
-	var b api.Board
-	if err := json.Unmarshal(p, &b); err != nil {
+	b, err := api.ParseBoard(p)
+	if err != nil {
 		d.log.Warn("board unreadable: kept the last one", "err", err)
 		return
 	}

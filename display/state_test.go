@@ -2,6 +2,7 @@ package display_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,28 @@ func TestAScreenSaysWhyItCannotReachItsHub(t *testing.T) {
 	f.problem = link.ProblemSite
 	if v := d.View("en"); !strings.Contains(v.Problem, `unknown site "test"`) {
 		t.Fatalf("problem %q", v.Problem)
+	}
+}
+
+// A board that is not the hub's is refused whole: sixty calls (a site's
+// board holds fifty at most, and each fresh call is announced), or a call
+// of a "ticket" that is a sentence for the voice to read.
+func TestAForgedBoardIsRefusedWhole(t *testing.T) {
+	f := &fakeLink{}
+	d := display.New(display.Options{Link: f})
+	good := `{"calls":[{"ticket":"A001","service":"A","counter":"1","counter_name":"Guichet 1","at":"2026-03-02T10:00:00+01:00"}]}`
+	f.deliver(topics.Board(), good)
+	var many []string
+	for i := 0; i < 60; i++ {
+		many = append(many, fmt.Sprintf(`{"ticket":"A%03d","service":"A","counter":"1","at":"2026-03-02T10:%02d:00+01:00"}`, i+2, i))
+	}
+	for _, forged := range []string{
+		`{"calls":[` + strings.Join(many, ",") + `]}`,
+		`{"calls":[{"ticket":"Rendez-vous tous au guichet 1","service":"A","counter":"1","at":"2026-03-02T10:00:00+01:00"}]}`,
+	} {
+		f.deliver(topics.Board(), forged)
+		if v := d.View("fr"); len(v.Calls) != 1 || v.Calls[0].Ticket != "A001" {
+			t.Fatalf("after a forged board the screen shows %d calls, the first %+v", len(v.Calls), v.Calls[0])
+		}
 	}
 }

@@ -29,6 +29,10 @@ func timePtr(e *queue.Engine, t time.Time) *time.Time {
 	return &t
 }
 
+// seconds shows a wait or an estimate in whole seconds, at most
+// api.MaxWait: a longer one is no estimate, and devices refuse it.
+func seconds(d time.Duration) int { return int(min(d, api.MaxWait*time.Second).Seconds()) }
+
 func channels[C ~string](cs []C) []string {
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
@@ -55,7 +59,7 @@ func TicketView(e *queue.Engine, now time.Time, t queue.Ticket) api.Ticket {
 		ahead, wait, ok := e.Position(now, t.ID)
 		v.Ahead = &ahead
 		if ok {
-			s := int(wait.Seconds())
+			s := seconds(wait)
 			v.EstimatedWait = &s
 		}
 	}
@@ -101,14 +105,14 @@ func QueueView(e *queue.Engine, now time.Time) api.Queue {
 	for _, s := range e.Summary(now) {
 		svc := e.Service(s.Service)
 		sq := api.ServiceQueue{Service: s.Service, Name: names(svc.Names), Waiting: s.Waiting,
-			WaitingPhone: s.WaitingPhone, LongestWait: int(s.LongestWait.Seconds()), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
+			WaitingPhone: s.WaitingPhone, LongestWait: seconds(s.LongestWait), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
 			Agents: s.Agents, Open: s.Open, NextOpen: timePtr(e, s.NextOpen), Channels: channels(svc.Channels)}
 		if s.Estimated {
-			w := int(s.EstimatedWait.Seconds())
+			w := seconds(s.EstimatedWait)
 			sq.EstimatedWait = &w
 		}
 		if s.EstimatedPhone {
-			w := int(s.EstimatedWaitPhone.Seconds())
+			w := seconds(s.EstimatedWaitPhone)
 			sq.EstimatedWaitPhone = &w
 		}
 		q.Services = append(q.Services, sq)

@@ -12,7 +12,6 @@ package kiosk
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -139,8 +138,8 @@ func (k *Kiosk) Close() error {
 // overwritten).
 
 func (k *Kiosk) onConfig(p []byte) {
-	var c api.SiteConfig
-	if err := json.Unmarshal(p, &c); err != nil {
+	c, err := api.ParseConfig(p)
+	if err != nil {
 		k.log.Warn("site configuration unreadable: kept the last one", "err", err)
 		return
 	}
@@ -153,8 +152,8 @@ func (k *Kiosk) onConfig(p []byte) {
 }
 
 func (k *Kiosk) onQueue(p []byte) {
-	var q api.Queue
-	if err := json.Unmarshal(p, &q); err != nil {
+	q, err := api.ParseQueue(p)
+	if err != nil {
 		k.log.Warn("queue unreadable: kept the last one", "err", err)
 		return
 	}
@@ -162,8 +161,8 @@ func (k *Kiosk) onQueue(p []byte) {
 }
 
 func (k *Kiosk) onLeases(p []byte) {
-	var l api.Leases
-	if err := json.Unmarshal(p, &l); err != nil {
+	l, err := api.ParseLeases(p, k.o.Link.Device())
+	if err != nil {
 		k.log.Warn("lease unreadable: kept the last one", "err", err)
 		return
 	}

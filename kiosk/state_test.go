@@ -16,7 +16,7 @@ import (
 )
 
 // openKiosk makes a kiosk on a fake link, its journal in dir.
-func openKiosk(t *testing.T, f *fakeLink, pr printer.Printer, dir string, clock func() time.Time) *kiosk.Kiosk {
+func openKiosk(t testing.TB, f *fakeLink, pr printer.Printer, dir string, clock func() time.Time) *kiosk.Kiosk {
 	t.Helper()
 	k, err := kiosk.New(kiosk.Options{Link: f, Printer: pr, DataDir: dir, Poll: time.Hour, Timeout: 50 * time.Millisecond,
 		Clock: clock, Log: nil}) // no logger: nothing logged, nothing breaks
@@ -27,7 +27,7 @@ func openKiosk(t *testing.T, f *fakeLink, pr printer.Printer, dir string, clock 
 	return k
 }
 
-func newPrinter(t *testing.T) *virtual.Printer {
+func newPrinter(t testing.TB) *virtual.Printer {
 	p, err := virtual.New(filepath.Join(t.TempDir(), "tickets"), 80)
 	if err != nil {
 		t.Fatal(err)
@@ -169,5 +169,48 @@ func TestAFailedPrintIsCheckedByRunNotByAGoroutineLeftBehind(t *testing.T) {
 	}
 	if n := pr.reads.Load(); n != 2 { // Run's first, and this one
 		t.Fatalf("%d reads of the printer", n)
+	}
+}
+
+// Retained payloads that are not the hub's are refused whole, and the
+// kiosk keeps the last good one: a lease of every number made OfflineLeft
+// (and the next offline ticket) count to 2^63; another kiosk's lease was
+// taken for its own; a wait of 300 years overflowed into a negative
+// estimate printed on the ticket.
+func TestAForgedLeaseOrWaitIsRefusedWhole(t *testing.T) {
+	for name, forged := range map[string]struct{ topic, payload string }{
+		"a lease of every number": {topics.Lease("kiosk-test"),
+			`{"device":"kiosk-test","blocks":[{"service":"A","day":"2026-03-02","from":1,"to":9223372036854775807}]}`},
+		"another kiosk's lease": {topics.Lease("kiosk-test"),
+			`{"device":"kiosk-other","blocks":[{"service":"A","day":"2026-03-02","from":1,"to":3}]}`},
+		"a wait of 300 years": {topics.Queue(), `{"services":[{"service":"A","waiting":3,"estimated_wait_s":9500000000}]}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeLink()
+			paris, _ := time.LoadLocation("Europe/Paris")
+			now := time.Date(2026, 3, 2, 10, 0, 0, 0, paris)
+			k := openKiosk(t, f, newPrinter(t), t.TempDir(), func() time.Time { return now })
+			f.deliver(topics.Config(), siteConfig)
+			f.deliver(topics.Lease("kiosk-test"), `{"device":"kiosk-test","blocks":[{"service":"A","day":"2026-03-02","from":901,"to":950}]}`)
+			f.deliver(topics.Queue(), `{"services":[{"service":"A","waiting":3,"estimated_wait_s":600}]}`)
+			done := make(chan int, 1)
+			go func() {
+				f.deliver(forged.topic, forged.payload)
+				done <- k.OfflineLeft("A")
+			}()
+			select {
+			case n := <-done:
+				if n != 50 {
+					t.Fatalf("%d offline numbers left, want the 50 of the hub's lease", n)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the kiosk still counts the numbers of a forged lease after 5 s")
+			}
+			f.set(false, true)
+			res, err := k.Issue(context.Background(), kiosk.Press{Service: "A"})
+			if err != nil || res.Number != "A901" || res.Wait != 10*time.Minute {
+				t.Fatalf("offline ticket %+v (%v): want A901 with the hub's 10 min estimate", res, err)
+			}
+		})
 	}
 }

@@ -67,6 +67,30 @@ paths = {
       "responses": {"200": ok("Events and the sequence to ask after next", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}, "next": {"type": "integer"}}}), **errs(400, 401)}}},
 }
 
+page_args = [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": "Return events after this sequence"},
+             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}]
+dest_name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Destination name (mqtt, or one of the site file's destinations)"}
+paths["/api/v1/cloudevents"] = {"get": {"summary": "The event log in CloudEvents form, as integrations receive it (no personal data, no account events): to catch up by sequence", "tags": ["events"],
+    "parameters": page_args,
+    "responses": {"200": ok("CloudEvents, and the sequence to ask after next (the last read, shown or not)", {"type": "object", "properties": {"events": {"type": "array", "items": ref("CloudEvent")}, "next": {"type": "integer"}}}), **errs(400, 401, 403)}}}
+paths["/api/v1/events/export"] = {"get": {"summary": "The events between two days or times, CSV or NDJSON (no personal data)", "tags": ["events"],
+    "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string"}, "description": "A day (2026-12-01, the site's midnight) or an RFC 3339 time"},
+                   {"name": "to", "in": "query", "required": True, "schema": {"type": "string"}, "description": "A day (included) or an RFC 3339 time (excluded)"},
+                   {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"}}],
+    "responses": {"200": {"description": "NDJSON: one CloudEvent a line; CSV: a header then one event a row", "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}}}, **errs(400, 401, 403)}}}
+paths["/api/v1/destinations"] = {"get": {"summary": "The connectors outward (the MQTT bus, webhooks, bridge, SuiteCRM, Lutece) and their state", "tags": ["events"],
+    "responses": {"200": ok("Destinations", {"type": "object", "properties": {"destinations": {"type": "array", "items": ref("Destination")}}}), **errs(401, 403)}}}
+paths["/api/v1/destinations/{name}/dead-letters"] = {"get": {"summary": "A destination's dead letters: events it refused for good, or failed past its limit", "tags": ["events"],
+    "parameters": [dest_name, page_args[1]],
+    "responses": {"200": ok("Dead letters, oldest event first", {"type": "object", "properties": {"dead_letters": {"type": "array", "items": ref("DeadLetter")}}}), **errs(400, 401, 403, 404)}}}
+paths["/api/v1/destinations/{name}/replay"] = {"post": {"summary": "Send a destination's dead letters again (all, or those of seqs); those delivered leave the list", "tags": ["events"],
+    "parameters": [dest_name],
+    "requestBody": {"required": False, "content": content({"type": "object", "properties": {"seqs": {"type": "array", "items": {"type": "integer"}}}})},
+    "responses": {"200": ok("What the replay did", ref("Replayed")), **errs(400, 401, 403, 404)}}}
+paths["/api/v1/destinations/{name}/resume"] = {"post": {"summary": "Start again a destination stopped by a 410 Gone", "tags": ["events"],
+    "parameters": [dest_name],
+    "responses": {"200": ok("The destination", ref("Destination")), **errs(401, 403, 404)}}}
+
 device_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,63}$"}, "description": "Device id"}
 paths["/api/v1/devices"] = {
   "post": {"summary": "Register a device; its secret (the MQTT password) is shown in this answer only", "tags": ["devices"],
@@ -210,12 +234,14 @@ paths["/api/v1/agents/{id}/signout"] = {"post": change("Sign an agent out: their
 # (hub/httpapi/routes.go); a Go test checks both say the same.
 access = {
   "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
-  "integration": ["GET /api/v1/events"],
+  "integration": ["GET /api/v1/events", "GET /api/v1/cloudevents", "GET /api/v1/events/export"],
   "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout", "POST /api/v1/services/{id}/close",
                  "POST /api/v1/services/{id}/reopen", "PUT /api/v1/board/message", "POST /api/v1/tickets/{id}/transfer",
-                 "POST /api/v1/agents/{id}/pause", "POST /api/v1/agents/{id}/resume", "POST /api/v1/agents/{id}/signout"],
+                 "POST /api/v1/agents/{id}/pause", "POST /api/v1/agents/{id}/resume", "POST /api/v1/agents/{id}/signout",
+                 "GET /api/v1/destinations", "GET /api/v1/destinations/{name}/dead-letters"],
   "admin": [f"{m.upper()} {p}" for p, ops in paths.items() for m in ops
-            if p.startswith("/api/v1/devices") or p.startswith("/api/v1/site") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))],
+            if p.startswith("/api/v1/devices") or p.startswith("/api/v1/site") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))]
+           + ["POST /api/v1/destinations/{name}/replay", "POST /api/v1/destinations/{name}/resume"],
 }
 for p, ops in paths.items():
   for m, op in ops.items():
@@ -322,7 +348,23 @@ schemas = {
   "Session": {"type": "object", "properties": {"account": {"type": "string"}, "name": {"type": "string"}, "role": {"type": "string"}, "agent": {"type": "string"},
       "via": {"type": "string", "enum": ["session", "sso", "token", "admin-token"]}, "provider": {"type": "string"}, "csrf_token": {"type": "string"},
       "must_change_password": {"type": "boolean"}}},
-  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type. Account events (account.*, with an agent's address) are listed to admins only",
+  "CloudEvent": {"type": "object", "description": "CloudEvents 1.0, structured JSON; id {site}-{sequence} is the same at every delivery",
+      "properties": {"specversion": {"type": "string", "enum": ["1.0"]}, "id": {"type": "string"}, "source": {"type": "string"}, "type": {"type": "string"},
+                     "subject": {"type": "string"}, "time": dt, "sequence": {"type": "string"}, "datacontenttype": {"type": "string"}, "data": ref("EventData")}},
+  "EventData": {"type": "object", "description": "The event with what a consumer needs on its own; times with the site's offset; citizen only to CRM destinations; never a QR token or an appointment code",
+      "properties": {"seq": {"type": "integer"}, "type": {"type": "string"}, "at": dt, "day": {"type": "string"}, "actor": {"type": "string"},
+                     "ticket": {"type": "string"}, "number": {"type": "string", "example": "A042"}, "service": {"type": "string"}, "service_name": {"type": "string"},
+                     "from": {"type": "string"}, "from_name": {"type": "string"}, "channel": {"type": "string", "enum": ["visit", "phone"]}, "priority": {"type": "string"},
+                     "issued_at": dt, "appointment_at": dt, "counter": {"type": "string"}, "counter_name": {"type": "string"}, "agent": {"type": "string"},
+                     "agent_name": {"type": "string"}, "device": {"type": "string"}, "lang": {"type": "string"}, "reason": {"type": "string"}, "recall": {"type": "integer"},
+                     "lease_to": {"type": "integer"}, "citizen": {"type": "string"}}},
+  "Destination": {"type": "object", "properties": {"name": {"type": "string"}, "kind": {"type": "string", "enum": ["mqtt", "webhook", "bridge", "suitecrm", "lutece"]},
+      "cursor": {"type": "integer"}, "behind": {"type": "integer"}, "state": {"type": "string", "enum": ["ok", "retrying", "gone"]}, "failing_since": dt,
+      "last_error": {"type": "string"}, "dead_letters": {"type": "integer"}}},
+  "DeadLetter": {"type": "object", "properties": {"destination": {"type": "string"}, "seq": {"type": "integer"}, "id": {"type": "string"}, "type": {"type": "string"},
+      "at": dt, "attempts": {"type": "integer"}, "reason": {"type": "string"}}},
+  "Replayed": {"type": "object", "properties": {"delivered": {"type": "integer"}, "failed": {"type": "array", "items": ref("DeadLetter")}}},
+  "Event": {"type": "object", "description": "One fact of the log; fields beyond seq, at, type depend on the type. Account events (account.*, with an agent's address) are listed to admins only; to an integration token, without the free-text citizen, the QR token or an appointment code",
       "properties": {"seq": {"type": "integer"}, "at": dt, "type": {"type": "string", "example": "ticket.called"}, "ticket": {"type": "string"}, "actor": {"type": "string"}},
       "additionalProperties": True},
 }

@@ -52,3 +52,12 @@ if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$axe/package-lock.json
   echo "test-deps: npm ci in $axe"
   npm ci --prefix "$axe" --no-audit --no-fund --ignore-scripts --loglevel=error
 fi
+
+# The Standard Webhooks reference library, which a receiver in cloud/webhook's
+# tests verifies the hub's signatures with (version pinned in its
+# package-lock.json).
+judge=cloud/webhook/judge
+if [ ! -f "$judge/node_modules/standardwebhooks/package.json" ] || [ "$judge/package-lock.json" -nt "$judge/node_modules/.package-lock.json" ]; then
+  echo "test-deps: npm ci in $judge"
+  npm ci --prefix "$judge" --no-audit --no-fund --ignore-scripts --loglevel=error
+fi

@@ -35,6 +35,7 @@ Usage:
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
   guichet audit   verify [--data DIR]                       check the audit log's hash chain
   guichet stats   [--data DIR] --from DAY --to DAY [--csv FILE]   statistics of a day or range; CSV for a spreadsheet
+  guichet events  export [--data DIR] --from DAY --to DAY [--format csv|ndjson]   the event log, for a warehouse
   guichet config  sample | check --config FILE | export [--data DIR]
                                                             a sample; check a site file; print the running site as a file
   guichet bench   e2e|display …                             counter button → screen latency; the screen page over a day
@@ -84,6 +85,8 @@ func main() {
 		err = runAudit(ctx, args, os.Stdout)
 	case "stats":
 		err = runStats(ctx, args, os.Stdout)
+	case "events":
+		err = runEvents(ctx, args, os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("guichet", version)
 	case "help", "-h", "--help":

@@ -132,8 +132,8 @@ func (t *Terminal) poke() {
 }
 
 func (t *Terminal) onCounter(p []byte) {
-	var v api.Counter
-	if err := json.Unmarshal(p, &v); err != nil {
+	v, err := api.ParseCounter(p, t.o.Counter)
+	if err != nil {
 		t.log.Warn("counter state unreadable", "err", err)
 		return
 	}

@@ -387,3 +387,26 @@ func TestARefusalShowsForFourSecondsOfTheTerminalsClock(t *testing.T) {
 		t.Fatalf("the refusal stays after 5 s: %+v", st.Frame)
 	}
 }
+
+// The terminal shows only its own counter's state, with a ticket number
+// the hub can have given: another counter's state, or a "number" of a
+// thousand characters, forged on the counter's topic, is refused whole.
+func TestAForgedCounterStateIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, stop := start(t)
+		defer stop()
+		r.link.counterState(serving)
+		synctest.Wait()
+		for _, forged := range []api.Counter{
+			{ID: "4", Name: "Guichet 4", Open: true, Agent: "bob", AgentState: "available"},
+			{ID: "3", Name: "Guichet 3", Open: true, Agent: "ana", AgentState: "serving",
+				Ticket: &api.Ticket{Number: strings.Repeat("A", 1000), State: "called"}},
+		} {
+			r.link.counterState(forged)
+			synctest.Wait()
+			if f := r.scr.last(); f.Big != "A042" || f.Bottom != "Appelé" {
+				t.Fatalf("after a forged state of counter %s: %+v", forged.ID, f)
+			}
+		}
+	})
+}

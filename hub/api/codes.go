@@ -49,6 +49,9 @@ const (
 	CodeDeviceExists  = "device_exists"
 	CodeUnknownDevice = "unknown_device"
 
+	// The outbox's (cloud/).
+	CodeUnknownDestination = "unknown_destination"
+
 	// Signed webhooks (Standard Webhooks) the hub receives.
 	CodeReplayed = "replayed"        // this webhook-id was taken already: not applied again
 	CodeStale    = "stale_timestamp" // webhook-timestamp too far from the hub's clock

@@ -232,17 +232,13 @@ func badCommand(id, code, format string, args ...any) *CommandError {
 func ParseCommand(payload []byte) (Command, any, *CommandError) {
 	var c Command
 	if len(payload) > MaxCommandSize {
-		return c, nil, badCommand("", CodeTooLarge, "command of %d bytes, at most %d", len(payload), MaxCommandSize)
+		return c, nil, badCommand(CommandID(payload), CodeTooLarge, "command of %d bytes, at most %d", len(payload), MaxCommandSize)
 	}
 	if err := Decode(payload, &c); err != nil {
 		// Recover the id if the rest is wrong, so the device can match the reply.
 		id := safeID(c.ID)
 		if id == "" {
-			var probe struct {
-				ID string `json:"id"`
-			}
-			json.Unmarshal(payload, &probe)
-			id = safeID(probe.ID)
+			id = CommandID(payload)
 		}
 		code := err.Code
 		if code == CodeUnknownField {
@@ -276,6 +272,22 @@ func ParseCommand(payload []byte) (Command, any, *CommandError) {
 		}
 	}
 	return c, args, nil
+}
+
+// CommandID reads the id of a command that will not be run, so that its
+// refusal reaches the device as the answer to it (a device keeps a command
+// until it is answered); "" if there is none fit to echo. A payload is read
+// only up to maxProbe bytes: the brokers pass none larger.
+func CommandID(payload []byte) string {
+	const maxProbe = 1 << 20
+	if len(payload) > maxProbe {
+		return ""
+	}
+	var probe struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(payload, &probe)
+	return safeID(probe.ID)
 }
 
 // safeID keeps an id only if it is fit to echo back.

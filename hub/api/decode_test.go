@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -86,30 +87,59 @@ func TestIssueArgsFieldsOfOneTransportAreRefusedOnTheOther(t *testing.T) {
 }
 
 // FuzzParseCommand: whatever a device publishes, ParseCommand answers
-// without panicking, and what it accepts is valid text that encodes again.
+// without panicking; a refusal carries a code of the request's and an id
+// fit to echo (or none); what it accepts is a known op with arguments of
+// its type, valid text, which encode again and read back the same.
 func FuzzParseCommand(f *testing.F) {
 	for _, seed := range []string{
 		`{"id":"0193-a","op":"issue_ticket","args":{"service":"E","priority":"priority"}}`,
 		`{"id":"k1","op":"issue_ticket","args":{"service":"E","offline_number":901,"issued_at":"2026-11-17T09:00:00+01:00","token":"AAAAAAAAAAAAAAAAAAAAAA","replaces":"k0"}}`,
 		`{"id":"x","op":"call_next"}`,
+		`{"id":"x","op":"call_next","args":null}`,
+		`{"id":"x","op":"call_next","args":{"counter":"2"}}`,
 		`{"id":"p","op":"pause","args":{"reason":"caf\ud800"}}`,
+		`{"id":"p","op":"pause","args":{"reason":"d\u00e9jeuner \ud83d\ude00"}}`,
 		`{"id":"c","op":"checkin","args":{"code":"ANTS-4821","lang":"fr"}}`,
 		`{"id":"t","op":"transfer","args":{"service":"P"}}`,
+		`{"id":"o","op":"open","args":{"agent":"ana"}}`,
+		`{"id":"v","op":"cancel","args":{"ticket":"0193","reason":"imprimante"}}`,
 		"{\"id\":\"a8\",\"op\":\"\xff\"}",
 		`{"id":"a","op":"issue_ticket","args":{"service":"E","appointment_at":"9999-12-31T23:30:00Z","priority":"appointment"}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":"E","issued_at":"0000-01-01T00:00:00+01:00","offline_number":901}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":"E","citizen":"c-1"}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":"E","force":true}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":"E","token":"short"}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":"E","offline_number":1e400}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":["E"]}}`,
+		`{"id":"a","op":"issue_ticket","args":{"service":"E"}}{"id":"b"}`,
+		`{"id":"a","op":"issue_ticket","args":"E"}`,
+		`{"id":"` + strings.Repeat("x", 65) + `","op":"call_next"}`,
+		`{"id":"a b","op":"call_next"}`,
+		`{"id":1,"op":"call_next"}`,
+		`{"ID":"a","OP":"call_next"}`,
+		`{"id":"a","op":"call_next","extra":1}`,
+		`{"id":"a","op":"launch"}`,
+		`[]`, `null`, ``, `{}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		c, args, err := ParseCommand(payload)
 		if err != nil {
-			if err.Code == "" || err.Message == "" || (err.ID != "" && !ValidCommandID(err.ID)) {
+			if !commandCodes[err.Code] || err.Message == "" || (err.ID != "" && !ValidCommandID(err.ID)) {
 				t.Fatalf("refusal %+v", err)
 			}
 			return
 		}
-		if !ValidCommandID(c.ID) {
-			t.Fatalf("accepted id %q", c.ID)
+		if len(payload) > MaxCommandSize || !ValidCommandID(c.ID) {
+			t.Fatalf("accepted %d bytes, id %q", len(payload), c.ID)
+		}
+		want, known := NewArgs(c.Op)
+		if !known || (want == nil) != (args == nil) || (args != nil && reflect.TypeOf(args) != reflect.TypeOf(want)) {
+			t.Fatalf("op %q accepted with arguments %T", c.Op, args)
+		}
+		if args == nil {
+			return
 		}
 		b, merr := json.Marshal(args)
 		if merr != nil {
@@ -118,5 +148,29 @@ func FuzzParseCommand(f *testing.F) {
 		if !utf8.Valid(b) || CheckText(b) != nil {
 			t.Fatalf("accepted args with invalid text: %s", b)
 		}
+		// What was accepted reads back the same, sent again.
+		again, _ := json.Marshal(Command{ID: c.ID, Op: c.Op, Args: b})
+		c2, args2, err2 := ParseCommand(again)
+		if err2 != nil || c2.ID != c.ID || c2.Op != c.Op {
+			t.Fatalf("accepted %s, refused it re-encoded %s: %+v", payload, again, err2)
+		}
+		if b2, _ := json.Marshal(args2); string(b2) != string(b) {
+			t.Fatalf("arguments changed on the way back: %s then %s", b, b2)
+		}
 	})
+}
+
+// commandCodes are the codes ParseCommand refuses with: the request's own.
+var commandCodes = map[string]bool{CodeBadRequest: true, CodeUnknownOp: true, CodeUnknownField: true,
+	CodeTooLarge: true, CodeInvalid: true}
+
+// A command over the size limit is refused, as the answer to its id: a
+// device keeps a command until it is answered, and resent it at every
+// connection.
+func TestATooLargeCommandIsAnsweredWithItsID(t *testing.T) {
+	payload := `{"id":"big-1","op":"issue_ticket","args":{"service":"` + strings.Repeat("E", MaxCommandSize) + `"}}`
+	_, _, err := ParseCommand([]byte(payload))
+	if err == nil || err.Code != CodeTooLarge || err.ID != "big-1" {
+		t.Fatalf("ParseCommand = %+v", err)
+	}
 }

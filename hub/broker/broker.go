@@ -53,6 +53,7 @@ type Broker struct {
 	sessions *sessions // nil without a file
 	cancel   context.CancelFunc
 	done     chan struct{}
+	takeover sync.RWMutex // held by a session's take-over; the hub's publishes wait for it (takeover.go)
 
 	mu   sync.Mutex
 	devs map[string]*devices.Device // by id, as last read from the registry; nil: unknown or disabled
@@ -154,11 +155,13 @@ func (b *Broker) Close() error {
 
 // Publish implements bus.Publisher through the inline client.
 func (b *Broker) Publish(topic string, payload []byte, retain bool) error {
+	b.takeover.RLock()
+	defer b.takeover.RUnlock()
 	return b.srv.Publish(topic, payload, retain, 1)
 }
 
 // Sync returns once every message published so far is on disk for the
-// persistent sessions it was queued for (bus.Syncer).
+// persistent sessions it was queued for (cloud.Syncer).
 func (b *Broker) Sync() error {
 	if b.sessions == nil {
 		return nil

@@ -23,13 +23,14 @@ type hook struct {
 	b        *Broker
 	accepted sync.Map // *mqtt.Client → struct{}: passed OnConnect, for OnConnectAuthenticate
 	parked   sync.Map // *mqtt.Client → parked (packetids.go)
+	gates    sync.Map // *mqtt.Client → *gate: a take-over holding the hub's publishes (takeover.go)
 }
 
 func (h *hook) ID() string { return "guichet" }
 
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect,
-		mqtt.OnPacketRead, mqtt.OnPublished, mqtt.OnQosPublish}, []byte{b})
+		mqtt.OnPacketRead, mqtt.OnPublished, mqtt.OnQosPublish, mqtt.OnSessionEstablish, mqtt.OnPacketSent}, []byte{b})
 }
 
 // OnConnect accepts a device whose username is its id and password its

@@ -1,7 +1,8 @@
 // Package bus is the hub's side of MQTT, whatever the broker: it turns a
 // device's command into a hub action (for that device only) and its reply,
-// and publishes the retained state (board, queue, config, counters, leases)
-// and a CloudEvent per logged event. The embedded broker (hub/broker) and an
+// and publishes the retained state (board, queue, config, counters,
+// leases). The log's events go out through the outbox (cloud.Bus), one
+// destination among others. The embedded broker (hub/broker) and an
 // external broker (External) both feed it.
 package bus
 
@@ -145,19 +146,7 @@ var badInput = map[string]bool{api.CodeInvalid: true, api.CodeBadRequest: true, 
 // topic: refused, logged, nothing done.
 func (b *Bus) Foreign(d *devices.Device, topic string, payload []byte) []byte {
 	b.log.Warn("command for another device refused", "device", d.ID, "topic", topic)
-	return encodeReply(api.ErrorReply(commandID(payload), api.CodeForbidden, "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
-}
-
-// commandID reads the id of a command that will not be run, to answer it.
-func commandID(payload []byte) string {
-	var probe struct {
-		ID string `json:"id"`
-	}
-	json.Unmarshal(payload, &probe)
-	if !api.ValidCommandID(probe.ID) {
-		return ""
-	}
-	return probe.ID
+	return encodeReply(api.ErrorReply(api.CommandID(payload), api.CodeForbidden, "a device acts only for itself: publish on "+b.topics.Cmd(d.ID)))
 }
 
 // commandKey is the idempotency key of device's command id.
@@ -214,17 +203,28 @@ func encodeReply(r api.Reply) []byte {
 }
 
 // DeviceState records what a device published on its state topic (or what
-// its last will said).
+// its last will said). A state the hub would not take (devices.ParseState:
+// too large, not an object, not UTF-8) is not kept, and the topic is
+// cleared: the embedded broker refuses such a publish, but an external one
+// cannot read payloads and would keep it retained for every reader.
 func (b *Bus) DeviceState(id string, payload []byte) {
-	var st api.DeviceState
 	if len(payload) == 0 {
 		b.mu.Lock()
 		delete(b.states, id)
 		b.mu.Unlock()
 		return
 	}
-	if err := json.Unmarshal(payload, &st); err != nil {
-		b.log.Warn("device state unreadable", "device", id, "err", err)
+	st, err := devices.ParseState(payload)
+	if err != nil {
+		b.log.Warn("device state refused: the topic is cleared", "device", id, "bytes", len(payload), "err", err)
+		b.mu.Lock()
+		delete(b.states, id)
+		if b.reassert == nil {
+			b.reassert = map[string]bool{}
+		}
+		b.reassert[b.topics.DeviceState(id)] = true
+		b.mu.Unlock()
+		b.Kick()
 		return
 	}
 	b.mu.Lock()

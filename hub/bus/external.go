@@ -214,7 +214,7 @@ func (x *External) handle(t api.Topics, id string, payload []byte) {
 	d, err := x.bus.Devices().Get(id)
 	if err != nil || d.Disabled {
 		x.bus.log.Warn("command from an unknown or disabled device refused: are the broker's files up to date?", "device", id)
-		reply = encodeReply(api.ErrorReply(commandID(payload), api.CodeForbidden, "this device is not enabled on the hub"))
+		reply = encodeReply(api.ErrorReply(api.CommandID(payload), api.CodeForbidden, "this device is not enabled on the hub"))
 	} else {
 		reply = x.bus.HandleCommand(context.Background(), d, payload)
 	}

@@ -4,35 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-
 	"guichet/hub"
 	"guichet/hub/api"
-	"guichet/hub/auth"
 	"guichet/hub/queue"
-	"guichet/hub/store"
 )
 
-// eventsCursor names the bus's place in the log.
-const eventsCursor = "mqtt-events"
-
-// Syncer is a Publisher that can say when what it published is durable
-// for the consumers it is queued for (the embedded broker's persistent
-// sessions). The bus syncs before it moves its place in the log.
-type Syncer interface {
-	Sync() error
-}
-
 // Run publishes through pub until ctx ends: the retained topics at once and
-// after every change, the queue summary at least every Refresh, and every
-// event of the log as a CloudEvent, at least once, from where it stopped;
-// and the hub's retained topics again when something else changed them.
+// after every change, the queue summary at least every Refresh, and the
+// hub's retained topics again when something else changed them. The log's
+// events are published by the outbox (cloud.Bus), not here.
 func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	ch, cancel := b.hub.Watch()
 	defer cancel()
@@ -43,11 +27,6 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 	b.asserted = false
 	b.mu.Unlock()
 	var leases leaseMark // what the kiosks' leases were last seen at
-	cur := &cursor{st: b.hub.Store(), log: b.log}
-	if s, ok := pub.(Syncer); ok {
-		cur.sync = s.Sync
-	}
-	defer cur.save(true)
 	for {
 		kiosks := b.kiosks()
 		moved := false
@@ -64,16 +43,12 @@ func (b *Bus) Run(ctx context.Context, pub Publisher) error {
 		if at := b.reassertRetained(pub); !at.IsZero() {
 			reassert = time.After(time.Until(at))
 		}
-		if err := b.publishEvents(ctx, pub, cur); err != nil {
-			b.log.Warn("publish events", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ch:
 		case <-b.kick:
 		case <-reassert:
-		case <-cur.due():
 		case <-tick.C:
 			b.publishState(pub, true, kiosks, true)
 		}
@@ -226,125 +201,6 @@ func (b *Bus) config(e *queue.Engine, now time.Time) api.SiteConfig {
 		c.Counters = append(c.Counters, api.CounterInfo{ID: ct.ID, Name: ct.Name, Channels: v.Channels})
 	}
 	return c
-}
-
-// cursor is the bus's place in the log. It is kept in memory and written
-// at most every cursorEvery (and when the bus stops): a crash publishes the
-// last second's events again, which "at least once" allows (a consumer
-// knows them by their id), and a busy hub does not pay a write to the
-// store's only writer after every change.
-type cursor struct {
-	st      *store.Store
-	log     *slog.Logger
-	sync    func() error // makes what was published durable first; nil: nothing to do
-	loaded  bool
-	seq     int64 // published up to here
-	saved   int64 // written up to here
-	savedAt time.Time
-}
-
-const cursorEvery = time.Second
-
-// load reads where the bus stopped, once.
-func (c *cursor) load() error {
-	if c.loaded {
-		return nil
-	}
-	seq, err := c.st.Cursor(eventsCursor)
-	if err != nil {
-		return fmt.Errorf("read the events cursor: %w", err)
-	}
-	c.loaded, c.seq, c.saved, c.savedAt = true, seq, seq, time.Now()
-	return nil
-}
-
-// save writes the cursor if it moved and cursorEvery passed, or now.
-func (c *cursor) save(now bool) {
-	if c.seq == c.saved || !now && time.Since(c.savedAt) < cursorEvery {
-		return
-	}
-	// An event published to an absent consumer's session must be on disk
-	// before the log says it was published: a crash would lose it.
-	if c.sync != nil {
-		if err := c.sync(); err != nil {
-			c.log.Warn("the events cursor waits: the broker's sessions are not on disk", "err", err)
-			c.savedAt = time.Now() // try again in cursorEvery
-			return
-		}
-	}
-	if err := c.st.SetCursor(eventsCursor, c.seq); err != nil {
-		c.log.Warn("save the events cursor", "err", err)
-		return
-	}
-	c.saved, c.savedAt = c.seq, time.Now()
-}
-
-// due fires when the cursor moved and is to be written (nil: never).
-func (c *cursor) due() <-chan time.Time {
-	if c.seq == c.saved {
-		return nil
-	}
-	return time.After(time.Until(c.savedAt.Add(cursorEvery)))
-}
-
-// publishEvents publishes the log's events after the cursor as CloudEvents
-// on events/{type}, then moves the cursor: at least once, in order. The
-// identity layer's events (account.*: sign-ins, with the agent's address)
-// are not published: they are personal data of the agents, kept in the
-// log for the audit only.
-func (b *Bus) publishEvents(ctx context.Context, pub Publisher, cur *cursor) error {
-	if err := cur.load(); err != nil {
-		return err
-	}
-	defer cur.save(false)
-	st := b.hub.Store()
-	for {
-		evs, err := st.Events(ctx, cur.seq, 500)
-		if err != nil || len(evs) == 0 {
-			return err
-		}
-		for _, ev := range evs {
-			if auth.Personal(ev) {
-				cur.seq = ev.Seq // agents' sign-ins and addresses stay in the log
-				continue
-			}
-			payload, err := CloudEvent(b.siteID, ev)
-			if err != nil {
-				return err
-			}
-			if err := pub.Publish(b.topics.Event(string(ev.Type)), payload, false); err != nil {
-				return fmt.Errorf("publish event %d: %w", ev.Seq, err)
-			}
-			cur.seq = ev.Seq
-		}
-	}
-}
-
-// CloudEvent encodes a logged event as CloudEvents 1.0 JSON: id
-// "{site}-{seq}", source "urn:guichet:{site}", the domain type, the ticket
-// (or device) as subject, the sequence as the "sequence" extension.
-func CloudEvent(site string, ev queue.Event) ([]byte, error) {
-	ce := event.New(event.CloudEventsVersionV1)
-	ce.SetID(fmt.Sprintf("%s-%d", site, ev.Seq))
-	ce.SetSource("urn:guichet:" + site)
-	ce.SetType(string(ev.Type))
-	ce.SetTime(ev.At)
-	switch {
-	case ev.Ticket != "":
-		ce.SetSubject(ev.Ticket)
-	case ev.Device != "":
-		ce.SetSubject(ev.Device)
-	case ev.Counter != "":
-		ce.SetSubject("counter/" + ev.Counter)
-	}
-	ce.SetExtension("sequence", fmt.Sprint(ev.Seq))
-	if err := ce.SetData(event.ApplicationJSON, ev); err != nil {
-		return nil, err
-	}
-	if err := ce.Validate(); err != nil {
-		return nil, err
-	}
-	return json.Marshal(ce)
 }
 
 // names copies texts by language (nil for none).

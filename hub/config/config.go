@@ -38,6 +38,8 @@ type Config struct {
 	// Hash is the file's SHA-256, hex: the hub records it with the site it
 	// loads, and loads the file again only when it changed.
 	Hash string `yaml:"-"`
+	// Destinations: where the hub delivers its events (destinations.go).
+	Destinations []DestinationConf `yaml:"destinations,omitempty"`
 }
 
 // SiteConf describes the town hall.
@@ -199,6 +201,9 @@ func Parse(name string, data []byte) (*Config, queue.Site, error) {
 	}
 	sum := sha256.Sum256(data)
 	c.Hash = hex.EncodeToString(sum[:])
+	if err := c.checkDestinations(l); err != nil {
+		return nil, queue.Site{}, err
+	}
 	return &c, site, nil
 }
 

@@ -176,6 +176,12 @@ func (s *Store) checkInbound(source string, in *Inbound) (Kind, error) {
 		return Kind{}, fmt.Errorf("%w: steps", ErrInvalid)
 	}
 	now := s.clock().UTC()
+	if err := checkTime("at", in.At, now); err != nil {
+		return Kind{}, err
+	}
+	if err := checkTime("received_at", in.ReceivedAt, now); err != nil {
+		return Kind{}, err
+	}
 	if in.At.IsZero() || in.At.After(now.Add(time.Hour)) {
 		in.At = now
 	}

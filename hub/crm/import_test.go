@@ -2,10 +2,12 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func count(t *testing.T, f *fixture, table string) int {
@@ -192,5 +194,33 @@ func TestBadImportsAreRefusedAndStoreNothing(t *testing.T) {
 	}
 	if _, err := f.s.Import(ctx, etatCivil, "src", []byte(`{}`)); !errors.Is(err, ErrForbidden) {
 		t.Errorf("an agent imports: %v", err)
+	}
+}
+
+// A time outside 1970 to ten years ahead is refused: imported, a status
+// reached in year 0 (valid RFC 3339, year -1 in UTC) was stored, and the
+// request and the citizen's whole timeline could no longer be written.
+func TestAnImportDatedYearZeroIsRefusedAndBreaksNoView(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, body := range []string{
+		`{"reference":"R1","status":"terminee","at":"0000-01-01T00:00:00+01:00","citizen":{"family_name":"Martin","first_names":"Louise"}}`,
+		`{"reference":"R2","received_at":"0000-01-01T00:00:00+01:00","citizen":{"family_name":"Martin","first_names":"Louise"}}`,
+		`{"reference":"R3","received_at":"1200-01-01T00:00:00Z","citizen":{"family_name":"Martin","first_names":"Louise"}}`,
+	} {
+		r, err := f.s.Import(ctx, system, "portail", []byte(body))
+		if !errors.Is(err, ErrInvalid) {
+			req, _ := f.s.Request(ctx, etatCivil, r.Request)
+			_, jerr := json.Marshal(req)
+			t.Fatalf("import %s: %+v, %v; its request encodes: %v", body, r, err, jerr)
+		}
+	}
+	c := f.citizen(t, Citizen{FamilyName: "Durand", FirstNames: "Paul"})
+	if _, err := f.s.RecordCall(ctx, etatCivil, c.ID, SectorEtatCivil, time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), Call{Outcome: "answered"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a call in year 0: %v", err)
+	}
+	tl, err := f.s.Timeline(ctx, etatCivil, c.ID, 0)
+	if _, jerr := json.Marshal(tl); err != nil || jerr != nil {
+		t.Fatalf("timeline: %v, %v", err, jerr)
 	}
 }

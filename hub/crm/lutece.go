@@ -12,48 +12,69 @@ import (
 	"guichet/hub/audit"
 )
 
-// lutece is the part of a Lutece GRU notification we read, as the
-// notificationstore plugin publishes it (its REST API's swagger, and the
-// grubusiness library's Notification, Demand and Customer classes): "date"
-// is in milliseconds since the epoch; the customer's fields are Jackson's
-// default names (camelCase), with snake_case accepted too.
-type lutece struct {
-	Date   json.Number `json:"date"`
-	Demand *struct {
-		ID          json.RawMessage `json:"id"` // a string, sometimes a number
-		TypeID      json.RawMessage `json:"type_id"`
-		SubtypeID   json.RawMessage `json:"subtype_id"`
-		Reference   string          `json:"reference"`
-		StatusID    *int            `json:"status_id"`
-		MaxStep     int             `json:"max_step"`
-		CurrentStep int             `json:"current_step"`
-		Customer    *struct {
-			ID             string `json:"id"`
-			Firstname      string `json:"firstname"`
-			Lastname       string `json:"lastname"`
-			Familyname     string `json:"familyname"`
-			Email          string `json:"email"`
-			MobilePhone    string `json:"mobilePhone"`
-			MobilePhone2   string `json:"mobile_phone"`
-			FixedPhone     string `json:"fixedPhoneNumber"`
-			FixedPhone2    string `json:"fixed_phone_number"`
-			BirthDate      string `json:"birthDate"`
-			BirthDate2     string `json:"birth_date"`
-			ConnectionID   string `json:"connection_id"`
-			CustomerID     string `json:"customer_id"`
-			AttributeNames any    `json:"attributeNames"`
-		} `json:"customer"`
-	} `json:"demand"`
-	Backoffice *struct {
-		Message    string `json:"message"`
-		StatusText string `json:"status_text"`
-	} `json:"backoffice"`
-	Dashboard *struct {
-		StatusID   *int   `json:"status_id"`
-		StatusText string `json:"status_text"`
-		Subject    string `json:"subject"`
-	} `json:"mydashboard"`
+// LuteceNotification is a Lutece GRU notification, as the notificationstore
+// plugin takes it (POST …/rest/notificationstore/v3/notification) and
+// publishes it (its REST API's swagger, and the grubusiness library's
+// Notification, Demand and Customer classes): "date" is in milliseconds
+// since the epoch; the customer's fields are Jackson's default names
+// (camelCase), with snake_case accepted too. The import reads it; the
+// outbound connector (cloud/lutece) writes it.
+type LuteceNotification struct {
+	Date       json.Number       `json:"date"`
+	Demand     *LuteceDemand     `json:"demand"`
+	Backoffice *LuteceBackoffice `json:"backoffice,omitempty"`
+	Dashboard  *LuteceDashboard  `json:"mydashboard,omitempty"`
 }
+
+// LuteceDemand is a notification's demand: a citizen's case in the GRU.
+type LuteceDemand struct {
+	ID          json.RawMessage `json:"id"` // a string, sometimes a number
+	TypeID      json.RawMessage `json:"type_id"`
+	SubtypeID   json.RawMessage `json:"subtype_id,omitempty"`
+	Reference   string          `json:"reference,omitempty"`
+	StatusID    *int            `json:"status_id,omitempty"`
+	MaxStep     int             `json:"max_step,omitempty"`
+	CurrentStep int             `json:"current_step,omitempty"`
+	Customer    *LuteceCustomer `json:"customer,omitempty"`
+}
+
+// LuteceCustomer is the citizen of a demand.
+type LuteceCustomer struct {
+	ID             string `json:"id,omitempty"`
+	Firstname      string `json:"firstname,omitempty"`
+	Lastname       string `json:"lastname,omitempty"`
+	Familyname     string `json:"familyname,omitempty"`
+	Email          string `json:"email,omitempty"`
+	MobilePhone    string `json:"mobilePhone,omitempty"`
+	MobilePhone2   string `json:"mobile_phone,omitempty"`
+	FixedPhone     string `json:"fixedPhoneNumber,omitempty"`
+	FixedPhone2    string `json:"fixed_phone_number,omitempty"`
+	BirthDate      string `json:"birthDate,omitempty"`
+	BirthDate2     string `json:"birth_date,omitempty"`
+	ConnectionID   string `json:"connection_id,omitempty"`
+	CustomerID     string `json:"customer_id,omitempty"`
+	AttributeNames any    `json:"attributeNames,omitempty"`
+}
+
+// LuteceBackoffice is what the agents' back office shows of a notification.
+type LuteceBackoffice struct {
+	Message    string `json:"message,omitempty"`
+	StatusText string `json:"status_text,omitempty"`
+}
+
+// LuteceDashboard is what the citizen's dashboard shows of it.
+type LuteceDashboard struct {
+	StatusID   *int   `json:"status_id,omitempty"`
+	StatusText string `json:"status_text,omitempty"`
+	Subject    string `json:"subject,omitempty"`
+}
+
+// GRU's generic statuses (grubusiness EnumGenericStatus).
+const (
+	LuteceCancelled  = 10 // annulé
+	LuteceInProgress = 11 // en cours
+	LuteceDone       = 15 // terminé
+)
 
 // luteceStatus maps GRU's generic statuses (grubusiness EnumGenericStatus)
 // to ours.
@@ -81,7 +102,7 @@ func rawString(r json.RawMessage) string {
 // parseLutece reads a Lutece GRU notification (the object inside
 // {"notification": …}).
 func parseLutece(b []byte) (Inbound, error) {
-	var l lutece
+	var l LuteceNotification
 	if err := json.Unmarshal(b, &l); err != nil {
 		return Inbound{}, fmt.Errorf("%w: Lutece notification: %v", ErrInvalid, err)
 	}

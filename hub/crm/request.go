@@ -122,6 +122,9 @@ func (s *Store) OpenRequest(ctx context.Context, v Viewer, citizen string, nr Ne
 	if nr.ReceivedAt.After(now.Add(time.Minute)) {
 		return Request{}, fmt.Errorf("%w: received in the future", ErrInvalid)
 	}
+	if err := checkTime("received_at", nr.ReceivedAt, now); err != nil {
+		return Request{}, err
+	}
 	r := Request{ID: newID("r-"), Kind: k.ID, Sector: k.Sector, Title: title, Channel: nr.Channel, Status: StatusReceived,
 		ReceivedAt: nr.ReceivedAt.UTC(), UpdatedAt: now}
 	n, id, err := s.resolve(ctx, s.db.R, citizen)
@@ -280,6 +283,9 @@ func (s *Store) UpdateRequest(ctx context.Context, v Viewer, id string, c Change
 	if err != nil {
 		return Request{}, err
 	}
+	if err := checkTime("at", c.At, s.clock()); err != nil {
+		return Request{}, err
+	}
 	c.Step = step
 	return s.changeRequest(ctx, v, id, "request.update", func(r *Request, now time.Time) (bool, error) {
 		changed := false
@@ -308,8 +314,8 @@ func (s *Store) AskDocuments(ctx context.Context, v Viewer, id, pieces string, d
 		if !r.Status.Open() {
 			return false, fmt.Errorf("%w: request %s is closed", ErrInvalid, r.ID)
 		}
-		if !due.After(now) {
-			return false, fmt.Errorf("%w: the date for the documents must be in the future", ErrInvalid)
+		if !due.After(now) || checkTime("due", due, now) != nil {
+			return false, fmt.Errorf("%w: the date for the documents must be in the future, within ten years", ErrInvalid)
 		}
 		r.Suspensions = append(r.Suspensions, Suspension{Asked: now, Due: due.UTC(), Pieces: p})
 		r.Status = StatusIncomplete
@@ -322,6 +328,9 @@ func (s *Store) DocumentsReceived(ctx context.Context, v Viewer, id string, at t
 	return s.changeRequest(ctx, v, id, "request.documents_received", func(r *Request, now time.Time) (bool, error) {
 		if at.IsZero() {
 			at = now
+		}
+		if err := checkTime("at", at, now); err != nil {
+			return false, err
 		}
 		for i := len(r.Suspensions) - 1; i >= 0; i-- {
 			if sp := &r.Suspensions[i]; sp.Received.IsZero() {

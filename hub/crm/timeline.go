@@ -102,6 +102,25 @@ func text(name, s string, max int) (string, error) {
 	return s, nil
 }
 
+// The times a caller gives — when a request was received or a status
+// reached, a visit or a call made, documents due — lie from 1970 to ten
+// years from now: every view can then write them (encoding/json stops at
+// year 9999, and a year 0 written in Paris is year -1 in UTC, which broke
+// the request and the citizen's whole timeline).
+var epoch = time.Unix(0, 0).UTC()
+
+// MaxAhead is how far ahead of now a time the CRM takes may lie.
+const MaxAhead = 10 * 366 * 24 * time.Hour
+
+// checkTime refuses a time outside [1970, now + MaxAhead]; zero passes
+// (the caller's "now").
+func checkTime(name string, t, now time.Time) error {
+	if !t.IsZero() && (t.Before(epoch) || t.After(now.Add(MaxAhead))) {
+		return fmt.Errorf("%w: %s must lie between 1970 and ten years from now", ErrInvalid, name)
+	}
+	return nil
+}
+
 // RecordVisit attaches a ticket to a citizen: the hub calls it when an
 // agent attaches the current ticket at the counter.
 func (s *Store) RecordVisit(ctx context.Context, v Viewer, citizen string, sector Sector, at time.Time, visit Visit) (Entry, error) {
@@ -167,6 +186,9 @@ func (s *Store) addEntry(ctx context.Context, v Viewer, citizen string, e Entry,
 	if !contactKind(e.Kind) && !s.sees(v, e.Sector) {
 		s.record(ctx, v, action, "citizen", citizen, audit.Denied, "sector="+string(e.Sector))
 		return Entry{}, fmt.Errorf("%w: not an agent of sector %s", ErrForbidden, e.Sector)
+	}
+	if err := checkTime("the time", e.At, s.clock()); err != nil {
+		return Entry{}, err
 	}
 	if e.At.IsZero() {
 		e.At = s.clock()

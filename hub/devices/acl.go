@@ -111,7 +111,9 @@ func OtherSitesState(t api.Topics, d *Device, topic string) bool {
 	return ok && site != t.Site && site != "" && path == "device/"+d.ID+"/state"
 }
 
-// ParseState decodes a device state, of at most MaxState bytes.
+// ParseState decodes a device state: a JSON object of at most MaxState
+// bytes whose text is valid Unicode (see api.CheckText). Fields it does not
+// know are ignored: a newer device may send more.
 func ParseState(payload []byte) (api.DeviceState, error) {
 	var st api.DeviceState
 	if len(payload) > MaxState {
@@ -119,6 +121,9 @@ func ParseState(payload []byte) (api.DeviceState, error) {
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(payload), []byte("{")) {
 		return st, fmt.Errorf("%w: not a JSON object", ErrNotAState)
+	}
+	if err := api.CheckText(payload); err != nil {
+		return st, fmt.Errorf("%w: %v", ErrNotAState, err)
 	}
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return st, fmt.Errorf("%w: %v", ErrNotAState, err)

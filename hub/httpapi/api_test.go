@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -386,7 +387,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
-	srv := New(Options{Hub: e.hub, AdminToken: token, Devices: devices.New(e.st, nil, nil)})
+	srv := New(Options{Hub: e.hub, AdminToken: token, Devices: devices.New(e.st, nil, nil), Outbox: noOutbox{}})
 	routed := map[string]bool{}
 	for _, r := range srv.Routes() {
 		m := strings.ToLower(r.Method)
@@ -512,4 +513,22 @@ func TestTheAPIsIndexAnswers(t *testing.T) {
 		t.Fatalf("POST /api/v1/tickets (agent) not in the index: %+v", idx.Routes)
 	}
 	e.must("GET", "/api/v1/nope", "", 404)
+}
+
+// noOutbox is an outbox without destinations, for the routes it adds.
+type noOutbox struct{}
+
+func (noOutbox) Destinations() []api.Destination { return nil }
+func (noOutbox) DeadLetters(context.Context, string, int) ([]api.DeadLetter, error) {
+	return nil, nil
+}
+func (noOutbox) Replay(context.Context, string, []int64) (api.Replayed, error) {
+	return api.Replayed{}, nil
+}
+func (noOutbox) Resume(string) error { return nil }
+func (noOutbox) CloudEvents(context.Context, int64, int) (api.CloudEventsPage, error) {
+	return api.CloudEventsPage{}, nil
+}
+func (noOutbox) Export(context.Context, io.Writer, string, time.Time, time.Time) (int, error) {
+	return 0, nil
 }

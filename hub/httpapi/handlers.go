@@ -280,13 +280,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		next = evs[len(evs)-1].Seq
 	}
 	// Account events carry agents' addresses and comings and goings: for
-	// admins only (an integration, a supervisor reads the queue's).
+	// admins only (an integration, a supervisor reads the queue's). An
+	// integration token gets no personal data: not the free-text citizen,
+	// a ticket's QR token or an appointment's code.
 	out := []queue.Event{}
-	admin := auth.From(r.Context()).Role.AtLeast(auth.RoleAdmin)
+	role := auth.From(r.Context()).Role
 	for _, ev := range evs {
-		if admin || !auth.Personal(ev) {
-			out = append(out, ev)
+		if auth.Personal(ev) && !role.AtLeast(auth.RoleAdmin) {
+			continue
 		}
+		if role == auth.RoleIntegration {
+			ev.Citizen, ev.Token, ev.Code, ev.Address = "", "", "", ""
+		}
+		out = append(out, ev)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
 }

@@ -19,8 +19,9 @@ import (
 //   - agent: the queue's tickets, counters and appointments, which every
 //     agent works with; the counter operations, at the agent's own counter
 //     only (counterOp: a supervisor may act at any);
-//   - supervisor: cancelling any ticket, signing an agent out;
-//   - admin: devices and accounts.
+//   - supervisor: cancelling any ticket, signing an agent out, the state
+//     of the connectors outward and their dead letters;
+//   - admin: devices and accounts, replaying dead letters.
 func (s *Server) routes() {
 	type r = auth.Route
 	const (
@@ -48,6 +49,7 @@ func (s *Server) routes() {
 	add("GET", "/api/v1/counters/{id}/explain", agent, "who comes next and why", s.explain)
 	add("GET", "/api/v1/agents", agent, "agents and their states", s.agents)
 	add("GET", "/api/v1/events", integration, "the event log", s.events)
+	s.outboxRoutes(add)
 	add("POST", "/api/v1/appointments", agent, "book an appointment", s.bookAppointment)
 	add("GET", "/api/v1/appointments", agent, "appointments", s.listAppointments)
 	add("GET", "/api/v1/appointments/{code}", agent, "an appointment", s.getAppointment)

@@ -46,6 +46,7 @@ type Options struct {
 	Log        *slog.Logger
 	Devices    *devices.Registry                           // nil: no device endpoints
 	State      func(device string) (api.DeviceState, bool) // devices' last published state
+	Outbox     Outbox                                      // nil: no destination endpoints
 	// Lockout counts failed authentications per client address; nil: a
 	// limiter with lockout's defaults (10 failures, then one every 6 s).
 	Lockout *lockout.Limiter
@@ -63,12 +64,13 @@ type Server struct {
 	table   *auth.Table
 	devices *devices.Registry
 	state   func(string) (api.DeviceState, bool)
+	outbox  Outbox
 	site    string
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, state: o.State}
+	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, state: o.State, outbox: o.Outbox}
 	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()
@@ -201,8 +203,9 @@ var statuses = map[string]int{
 	api.CodeCheckedIn:       http.StatusConflict,
 	api.CodeCheckinWindow:   http.StatusConflict,
 
-	api.CodeDeviceExists:  http.StatusConflict,
-	api.CodeUnknownDevice: http.StatusNotFound,
+	api.CodeDeviceExists:       http.StatusConflict,
+	api.CodeUnknownDevice:      http.StatusNotFound,
+	api.CodeUnknownDestination: http.StatusNotFound,
 
 	api.CodeAccountExists:  http.StatusConflict,
 	api.CodeUnknownAccount: http.StatusNotFound,

@@ -145,8 +145,14 @@ func (e *Engine) Day(t time.Time) string { return t.In(e.site.Location).Format(t
 
 // Apply applies an event from the log. Events come from the engine's own
 // decisions, so Apply does not refuse; it tolerates what a changed
-// configuration left behind (a removed service or counter).
+// configuration left behind (a removed service or counter). An event that
+// is not the queue's (the log also holds the accounts' and the devices'
+// events, which the hub writes beside the engine) changes nothing, not
+// even the day: the engine rebuilt from the log is then the live one.
 func (e *Engine) Apply(ev Event) {
+	if !ev.Type.Queue() {
+		return
+	}
 	e.applied++
 	if d := e.Day(ev.At); d > e.day {
 		e.rollover(d)

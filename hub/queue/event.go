@@ -43,6 +43,17 @@ const (
 	BoardMessageSet   EventType = "board.message" // the supervisor's message on the waiting-room screens
 )
 
+// Queue reports whether events of type t are the queue's, which the engine
+// applies; the log holds others beside them (accounts', devices').
+func (t EventType) Queue() bool { return queueEvent[t] || IsSiteChange(t) }
+
+// queueEvent are the tickets', counters' and agents' events the engine
+// applies; it applies the site's changes too (IsSiteChange).
+var queueEvent = map[EventType]bool{TicketIssued: true, TicketCalled: true, TicketRecalled: true, TicketStarted: true,
+	TicketServed: true, TicketNoShow: true, TicketTransferred: true, TicketCancelled: true, TicketReturned: true, CounterOpened: true,
+	CounterClosed: true, AgentPausedEvent: true, AgentResumed: true, LeaseGranted: true, AppointmentBooked: true,
+	AppointmentDrop: true}
+
 // Event is one fact in the log. Fields beyond the first five depend on the
 // type; the engine rebuilds its whole state by applying events in order.
 type Event struct {

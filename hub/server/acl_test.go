@@ -266,7 +266,7 @@ func TestMalformedCommandsGetAnErrorReplyAndOthersAreServed(t *testing.T) {
 			{`{"id":"w2","op":"self_destruct"}`, "w2", "unknown_op"},
 			{`{"id":"w3","op":"issue_ticket","args":{"service":"A","vip":true}}`, "w3", "unknown_field"},
 			{`{"id":"","op":"issue_ticket","args":{"service":"A"}}`, "", "bad_request"},
-			{`{"id":"w4","op":"issue_ticket","args":{"service":"` + strings.Repeat("A", 64<<10) + `"}}`, "", "too_large"},
+			{`{"id":"w4","op":"issue_ticket","args":{"service":"` + strings.Repeat("A", 64<<10) + `"}}`, "w4", "too_large"}, // answered with its id (api.CommandID),
 			{`{"id":"w5","op":"issue_ticket","args":{"service":"Q"}}`, "w5", "unknown_service"},
 		}
 		for _, c := range cases {

@@ -373,3 +373,45 @@ func TestHubReassertsItsBoardOnMosquitto(t *testing.T) {
 		return !strings.Contains(string(got[0]), "forged")
 	})
 }
+
+// A state the hub would not take — over 4 KiB, not a JSON object, text that
+// is not UTF-8 — is neither kept by the hub nor left retained on the
+// broker. The embedded broker refuses the publish; Mosquitto cannot read
+// payloads and keeps whatever is under its size limit (256 KiB), so the hub
+// clears it, as it clears what is not its own on its retained topics.
+func TestAStateTheHubWouldNotTakeIsNotLeftRetained(t *testing.T) {
+	brokers(t, func(t *testing.T, s *sitetest.Site) {
+		secret := s.AddDevice("kiosk-a", api.RoleKiosk, "")
+		crm := s.AddDevice("crm", api.RoleIntegration, "")
+		k, err := dial(t, s, "kiosk-a", "kiosk-a", secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		polls := 0
+		retainedState := func() []byte {
+			polls++
+			c, err := dial(t, s, fmt.Sprintf("crm@poll%d", polls), "crm", crm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.c.Disconnect(0)
+			for _, p := range c.retained(s.Topics.DeviceState("kiosk-a"), s.Topics.Board()) {
+				if len(p) > 0 {
+					return p
+				}
+			}
+			return nil
+		}
+		for _, bad := range []string{
+			`{"online":true,"extra":{"x":"` + strings.Repeat("x", 100<<10) + `"}}`,
+			`["online"]`,
+			"{\"online\":true,\"version\":\"\xff\xfe\"}",
+		} {
+			k.publishRetained(s.Topics.DeviceState("kiosk-a"), []byte(bad))
+			sitetest.Eventually(t, 5*time.Second, fmt.Sprintf("the state %.40q cleared", bad), func() bool { return retainedState() == nil })
+			if st, ok := s.Bus.State("kiosk-a"); ok {
+				t.Fatalf("the hub keeps a state with %d extras, version %q", len(st.Extra), st.Version)
+			}
+		}
+	})
+}

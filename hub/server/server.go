@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"guichet/cloud"
 	"guichet/hub"
 	"guichet/hub/admin"
 	"guichet/hub/api"
@@ -67,27 +68,29 @@ type Options struct {
 
 // Server is a running hub.
 type Server struct {
-	Hub      *hub.Hub
-	Store    *store.Store
-	Devices  *devices.Registry
-	Bus      *bus.Bus
-	Auth     *auth.Service
-	API      *httpapi.Server
-	Pages    *web.Pages
-	Admin    *admin.Pages
-	HTTPURL  string // http://host:port, or the HTTPS URL when there is no plain HTTP
-	HTTPSURL string // https://host:port with Options.HTTPTLS
-	MQTTURL  string // tcp://host:port
-	Token    string // admin API token
-	Topics   api.Topics
-	srv      *http.Server
-	srvTLS   *http.Server
-	broker   *broker.Broker
-	external *bus.External
-	cancel   context.CancelFunc
-	log      *slog.Logger
-	closing  sync.Once
-	closeErr error
+	Hub         *hub.Hub
+	Store       *store.Store
+	Devices     *devices.Registry
+	Bus         *bus.Bus
+	Outbox      *cloud.Outbox // the connectors outward: the bus's events, webhooks, CRM…
+	Auth        *auth.Service
+	API         *httpapi.Server
+	Pages       *web.Pages
+	Admin       *admin.Pages
+	HTTPURL     string // http://host:port, or the HTTPS URL when there is no plain HTTP
+	HTTPSURL    string // https://host:port with Options.HTTPTLS
+	MQTTURL     string // tcp://host:port
+	Token       string // admin API token
+	Topics      api.Topics
+	srv         *http.Server
+	srvTLS      *http.Server
+	broker      *broker.Broker
+	external    *bus.External
+	deadLetters *cloud.DeadLetters
+	cancel      context.CancelFunc
+	log         *slog.Logger
+	closing     sync.Once
+	closeErr    error
 }
 
 // Start starts a hub. On error, whatever was started is stopped.
@@ -157,6 +160,9 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startMQTT(o); err != nil {
 		return nil, err
 	}
+	if err := s.startOutbox(o); err != nil {
+		return nil, err
+	}
 	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
 	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
@@ -164,7 +170,7 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.addProviders(ctx, o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State})
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Outbox: s.Outbox})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
@@ -301,6 +307,7 @@ func (s *Server) close() error {
 			errs = append(errs, srv.Shutdown(ctx))
 		}
 	}
+	errs = append(errs, s.closeOutbox()) // before the broker: the bus's cursor syncs its sessions
 	if s.broker != nil {
 		errs = append(errs, s.broker.Close())
 	}

@@ -338,3 +338,10 @@ func (s *Store) DropSnapshots() error {
 	_, err := s.w.Exec(`DELETE FROM snapshots`)
 	return err
 }
+
+// EventsBetween returns up to limit events that happened from from
+// (included) to to (excluded), with a sequence above after, in order.
+func (s *Store) EventsBetween(ctx context.Context, from, to time.Time, after int64, limit int) ([]queue.Event, error) {
+	return s.query(ctx, `SELECT seq, payload FROM events WHERE seq > ? AND at >= ? AND at < ? ORDER BY seq LIMIT ?`,
+		after, from.UnixMilli(), to.UnixMilli(), limit)
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"go.bug.st/serial"
 )
@@ -43,15 +44,21 @@ func Parse(spec string) (*Scanner, error) {
 	return s, nil
 }
 
-// Clean keeps what a code may hold: printable characters, no line
-// endings, no control characters, at most MaxCode of them.
+// Clean keeps what a code may hold: printable characters (letters, marks,
+// digits, punctuation, symbols, the ASCII space), without the line's ends,
+// at most MaxCode bytes of them. Control and format characters (escape
+// sequences, zero-width and bidirectional marks) are dropped; a line that
+// is not UTF-8 is a misread, refused.
 func Clean(line string) (string, bool) {
-	code := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
+	if !utf8.ValidString(line) {
+		return "", false
+	}
+	code := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == ' ' || unicode.IsPrint(r) {
+			return r
 		}
-		return r
-	}, strings.TrimSpace(line))
+		return -1
+	}, line))
 	if code == "" || len(code) > MaxCode {
 		return "", false
 	}

@@ -45,12 +45,13 @@ func TestScannerReadsCodesFromASerialLine(t *testing.T) {
 }
 
 func TestCleanRefusesWhatIsNotACode(t *testing.T) {
-	for in, want := range map[string]string{"RDV-1\r\n": "RDV-1", " ab c \n": "ab c", "a\x00b\x1bc": "abc"} {
+	for in, want := range map[string]string{"RDV-1\r\n": "RDV-1", " ab c \n": "ab c", "a\x00b\x1bc": "abc",
+		"\ufeffRDV-1": "RDV-1", "RDV\u202e-1": "RDV-1", "\x00 RDV-1": "RDV-1"} {
 		if got, ok := Clean(in); !ok || got != want {
 			t.Errorf("Clean(%q) = %q %v", in, got, ok)
 		}
 	}
-	for _, bad := range []string{"", "\r\n", strings.Repeat("9", MaxCode+1)} {
+	for _, bad := range []string{"", "\r\n", strings.Repeat("9", MaxCode+1), "RDV-\xe9", "\u200b\u202e"} {
 		if _, ok := Clean(bad); ok {
 			t.Errorf("Clean(%q) accepted", bad)
 		}

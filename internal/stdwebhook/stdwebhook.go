@@ -147,8 +147,11 @@ func (v Verifier) Verify(h http.Header, body []byte) (Message, error) {
 	if err := checkID(id); err != nil {
 		return Message{}, err
 	}
+	// The signature covers the timestamp as the number it is: its text must
+	// be that number's, or a message would be taken with headers other than
+	// those signed ("+1614265330", "01614265330").
 	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil || len(tsText) > 12 {
+	if err != nil || len(tsText) > 12 || strconv.FormatInt(ts, 10) != tsText {
 		return Message{}, fmt.Errorf("%w: not a number of seconds", ErrBadTimestamp)
 	}
 	now, tol := v.now(), v.tolerance()

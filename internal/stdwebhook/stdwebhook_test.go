@@ -154,3 +154,21 @@ func TestReplayRefusesTheSameIDWithinTheWindowOnly(t *testing.T) {
 		t.Fatalf("after Forget: %v", err)
 	}
 }
+
+// The signature covers the timestamp's number: a message is taken only
+// with that number's own text in its header, not "+…" or "0…", which a
+// receiver following the specification (signing the header's text) would
+// refuse.
+func TestATimestampIsTakenOnlyAsItWasSigned(t *testing.T) {
+	s, _ := ParseSecret(vecSecret)
+	v := Verifier{Secrets: []Secret{s}, Now: func() time.Time { return time.Unix(vecTS, 0) }}
+	for _, ts := range []string{"+" + fmt.Sprint(vecTS), "0" + fmt.Sprint(vecTS), " " + fmt.Sprint(vecTS)} {
+		h := http.Header{}
+		h.Set(HeaderID, vecID)
+		h.Set(HeaderTimestamp, ts)
+		h.Set(HeaderSignature, vecSig)
+		if _, err := v.Verify(h, []byte(vecPayload)); !errors.Is(err, ErrBadTimestamp) {
+			t.Errorf("timestamp %q: %v", ts, err)
+		}
+	}
+}

@@ -96,3 +96,28 @@ func TestPrinterWritesPicturesAndRefusesWhenNotReady(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkRenderTicket renders a ticket of 80 mm with its QR code drawn
+// by the printer: what the demo's virtual printer and every ticket test
+// pay per ticket.
+func BenchmarkRenderTicket(b *testing.B) {
+	f := printer.GenericFormat(80)
+	d := printer.NewDoc(f)
+	d.Line("Mairie de Villeneuve-lès-Avignon", printer.Style{Bold: true, Justify: printer.Center})
+	d.Big("E042", 8)
+	d.Line("État civil — Légalisation", printer.Style{Bold: true, Height: 2, Justify: printer.Center})
+	d.QR("http://guichet.mairie.local:8080/t/XxyrcyETU1hMsVfYKX5EQg", 6, printer.QRLevelM)
+	d.Line("Suivez votre attente sur votre téléphone", printer.Style{Small: true, Justify: printer.Center})
+	d.Feed(3)
+	d.Cut()
+	job, err := d.Bytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Render(job, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

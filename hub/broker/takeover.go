@@ -1,0 +1,67 @@
+package broker
+
+import (
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// A session taken over by a new connection — a consumer reconnecting with
+// the same client id, or coming back to a session restored from broker.db
+// — must not lose, nor receive out of protocol, what the hub publishes
+// while the take-over is under way. mochi copies the old session's
+// messages to the new connection, keeps delivering to the old one until
+// the new one is registered, then clears the old one: a QoS 1 message
+// published in that window was queued on the old session only and dropped
+// with it (two events of the log never reached a Node-RED reconnecting
+// while the hub, just restarted, published them). And once the new
+// connection is registered, a message can be written to it before its
+// CONNACK, which paho refuses, dropping the connection.
+//
+// So the hub's publishes (Broker.Publish) wait while a persistent session
+// is taken over: from the moment mochi is about to hand the old session
+// to the new connection until the new connection's CONNACK is written —
+// microseconds on a healthy connection, at most takeoverHold. A device's
+// own publishes are not held: they carry no event of the log.
+
+// takeoverHold bounds how long the hub's publishes wait for a CONNACK.
+const takeoverHold = 2 * time.Second
+
+// gate is held by one take-over until its CONNACK is written.
+type gate struct{ release func() }
+
+// OnSessionEstablish holds the hub's publishes while a persistent session
+// that exists is handed to a new connection.
+func (h *hook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
+	if cl.Net.Inline || !persistent(cl) {
+		return
+	}
+	if _, ok := h.b.srv.Clients.Get(cl.ID); !ok {
+		return
+	}
+	h.b.takeover.Lock()
+	var once sync.Once
+	g := &gate{}
+	timer := time.AfterFunc(takeoverHold, func() { g.release() })
+	g.release = func() {
+		once.Do(func() {
+			timer.Stop()
+			h.gates.Delete(cl)
+			h.b.takeover.Unlock()
+		})
+	}
+	h.gates.Store(cl, g)
+}
+
+// OnPacketSent lets the hub publish again once the new connection of a
+// taken-over session has its CONNACK.
+func (h *hook) OnPacketSent(cl *mqtt.Client, pk packets.Packet, _ []byte) {
+	if pk.FixedHeader.Type != packets.Connack {
+		return
+	}
+	if g, ok := h.gates.Load(cl); ok {
+		g.(*gate).release()
+	}
+}
