@@ -40,6 +40,7 @@ type Watchdog struct {
 	log     *slog.Logger
 	beats   atomic.Int64 // Beat calls since the last ping
 	pings   atomic.Int64 // pings sent, for tests and figures
+	warned  atomic.Bool  // a failed sd_notify was logged: not again
 }
 
 // New returns a Watchdog. It reads the environment once, here.
@@ -123,8 +124,8 @@ func (w *Watchdog) Run(ctx context.Context) {
 
 func (w *Watchdog) send(state string) bool {
 	ok, err := w.notify(state)
-	if err != nil {
-		w.log.Warn("sd_notify", "err", err)
+	if err != nil && !w.warned.Swap(true) { // once: not a line per ping
+		w.log.Warn("sd_notify: systemd does not hear this service", "err", err)
 	}
 	return ok && err == nil
 }
