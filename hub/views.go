@@ -56,11 +56,10 @@ func TicketView(e *queue.Engine, now time.Time, t queue.Ticket) api.Ticket {
 		v.CounterName = c.Name
 	}
 	if t.State == queue.Waiting {
-		ahead, wait, ok := e.Position(now, t.ID)
+		ahead, est, _ := e.Estimate(now, t.ID)
 		v.Ahead = &ahead
-		if ok {
-			s := seconds(wait)
-			v.EstimatedWait = &s
+		if est.Known {
+			v.EstimatedWait, v.EstimatedWaitMin, v.EstimatedWaitMax = secondsPtr(est.Wait), secondsPtr(est.Low), secondsPtr(est.High)
 		}
 	}
 	return v
@@ -108,12 +107,11 @@ func QueueView(e *queue.Engine, now time.Time) api.Queue {
 			WaitingPhone: s.WaitingPhone, LongestWait: seconds(s.LongestWait), Ahead: s.Ahead, AheadPhone: s.AheadPhone,
 			Agents: s.Agents, Open: s.Open, NextOpen: timePtr(e, s.NextOpen), Channels: channels(svc.Channels)}
 		if s.Estimated {
-			w := seconds(s.EstimatedWait)
-			sq.EstimatedWait = &w
+			sq.EstimatedWait, sq.EstimatedWaitMin, sq.EstimatedWaitMax = secondsPtr(s.EstimatedWait), secondsPtr(s.WaitLow), secondsPtr(s.WaitHigh)
 		}
 		if s.EstimatedPhone {
-			w := seconds(s.EstimatedWaitPhone)
-			sq.EstimatedWaitPhone = &w
+			sq.EstimatedWaitPhone, sq.EstimatedWaitPhoneMin, sq.EstimatedWaitPhoneMax =
+				secondsPtr(s.EstimatedWaitPhone), secondsPtr(s.WaitLowPhone), secondsPtr(s.WaitHighPhone)
 		}
 		q.Services = append(q.Services, sq)
 	}
@@ -133,4 +131,10 @@ func ServicesView(e *queue.Engine, now time.Time) []api.Service {
 		}
 	}
 	return out
+}
+
+// secondsPtr is seconds(d), for an optional field of the wire.
+func secondsPtr(d time.Duration) *int {
+	s := seconds(d)
+	return &s
 }

@@ -219,6 +219,9 @@ func (k *Kiosk) printHubTicket(ctx context.Context, cmd string, rep api.Reply, l
 	if t.EstimatedWait != nil {
 		w := time.Duration(*t.EstimatedWait) * time.Second
 		info.Wait = &w
+		if t.EstimatedWaitMin != nil && t.EstimatedWaitMax != nil {
+			info.WaitLow, info.WaitHigh = time.Duration(*t.EstimatedWaitMin)*time.Second, time.Duration(*t.EstimatedWaitMax)*time.Second
+		}
 	}
 	return k.print(ctx, cmd, info, false)
 }

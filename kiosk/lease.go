@@ -25,7 +25,8 @@ func (k *Kiosk) printFromLease(ctx context.Context, lang string, args api.IssueA
 	k.mu.Lock()
 	loc, day := k.loc, now.In(k.loc).Format(time.DateOnly)
 	candidates := k.leasedNumbers(args.Service, day)
-	name, wait := k.serviceName(args.Service, lang), k.estimatedWait(args.Service)
+	name := k.serviceName(args.Service, lang)
+	wait, low, high := k.estimatedWait(args.Service)
 	k.mu.Unlock()
 
 	cmd := link.NewID()
@@ -65,7 +66,7 @@ func (k *Kiosk) printFromLease(ctx context.Context, lang string, args api.IssueA
 		k.forget(late) // the request is gone: the offline ticket stands for it
 	}
 	info := TicketInfo{Number: api.FormatNumber(args.Service, n), Service: name, Priority: args.Priority,
-		IssuedAt: now.In(loc), Wait: wait, URL: k.ticketURL(args.Token), Lang: lang}
+		IssuedAt: now.In(loc), Wait: wait, WaitLow: low, WaitHigh: high, URL: k.ticketURL(args.Token), Lang: lang}
 	return k.print(ctx, cmd, info, true)
 }
 
@@ -96,14 +97,17 @@ func (k *Kiosk) serviceName(service, lang string) string {
 	return service
 }
 
-// estimatedWait is the hub's last estimate for service, nil if none; under
-// mu.
-func (k *Kiosk) estimatedWait(service string) *time.Duration {
+// estimatedWait is the hub's last estimate for service, nil if none, and
+// its range (zero if the hub sent none); under mu.
+func (k *Kiosk) estimatedWait(service string) (wait *time.Duration, low, high time.Duration) {
 	for _, s := range k.queue.Services {
 		if s.Service == service && s.EstimatedWait != nil {
 			w := time.Duration(*s.EstimatedWait) * time.Second
-			return &w
+			if s.EstimatedWaitMin != nil && s.EstimatedWaitMax != nil {
+				low, high = time.Duration(*s.EstimatedWaitMin)*time.Second, time.Duration(*s.EstimatedWaitMax)*time.Second
+			}
+			return &w, low, high
 		}
 	}
-	return nil
+	return nil, 0, 0
 }

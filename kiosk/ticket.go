@@ -4,6 +4,7 @@ import (
 	"image"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hw/printer"
 )
 
@@ -16,8 +17,12 @@ type TicketInfo struct {
 	IssuedAt      time.Time // site-local
 	Ahead         *int
 	Wait          *time.Duration
-	URL           string // the mobile ticket page; no QR code if empty
-	Lang          string
+	// WaitLow and WaitHigh are the range of the wait the hub sent; the
+	// ticket prints it ("entre 10 et 20 min") when WaitHigh is set, else
+	// Wait alone.
+	WaitLow, WaitHigh time.Duration
+	URL               string // the mobile ticket page; no QR code if empty
+	Lang              string
 }
 
 // Layout is how a kiosk prints: the site's name, a logo, the printer's
@@ -63,7 +68,11 @@ func (l Layout) Ticket(t TicketInfo) ([]byte, error) {
 		d.Line(Ahead(lang, *t.Ahead), printer.Style{Justify: printer.Center, Bold: true})
 	}
 	if t.Wait != nil {
-		d.Line(T(lang, "wait", Wait(lang, *t.Wait)), printer.Style{Justify: printer.Center})
+		text := Wait(lang, *t.Wait)
+		if t.WaitHigh > 0 {
+			text = api.FormatWait(lang, int(t.WaitLow.Seconds()), int(t.WaitHigh.Seconds()))
+		}
+		d.Line(T(lang, "wait", text), printer.Style{Justify: printer.Center})
 	} else {
 		d.Line(T(lang, "wait_unknown"), printer.Style{Justify: printer.Center})
 	}
@@ -82,8 +91,8 @@ func (l Layout) Ticket(t TicketInfo) ([]byte, error) {
 // SampleTicket is a ticket that belongs to no site, to try a printer: what
 // a citizen would get at now in format f.
 func SampleTicket(f printer.Format, now time.Time) ([]byte, error) {
-	three, wait := 3, 12*time.Minute
+	three, wait := 3, 13*time.Minute
 	l := Layout{Site: "Mairie de Villeneuve-lès-Avignon", Format: f}
 	return l.Ticket(TicketInfo{Number: "E042", Service: "État civil — Légalisation", IssuedAt: now,
-		Ahead: &three, Wait: &wait, URL: "https://guichet.example/t/exemple", Lang: "fr"})
+		Ahead: &three, Wait: &wait, WaitLow: 7 * time.Minute, WaitHigh: 21 * time.Minute, URL: "https://guichet.example/t/exemple", Lang: "fr"})
 }

@@ -187,6 +187,24 @@ paths["/api/v1/tokens/{id}"] = {"delete": {"summary": "Revoke one of the caller'
     "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
     "responses": {"200": ok("Revoked", {"type": "object"}), **errs(401, 404)}}}
 
+# The statistics (hub/stats, docs/statistics.md): a day or a range of the
+# site's local days, for a service, an agent, a channel or all.
+day = {"type": "string", "format": "date", "example": "2026-11-05"}
+stats_params = [
+  {"name": "from", "in": "query", "schema": day, "description": "First day (the site's local day); today if neither from nor to"},
+  {"name": "to", "in": "query", "schema": day, "description": "Last day, inclusive; from if absent; at most 400 days"},
+  {"name": "service", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+  {"name": "agent", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+  {"name": "channel", "in": "query", "schema": {"type": "string", "enum": ["visit", "phone"]}},
+  {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["fr", "en"], "default": "fr"}, "description": "The charts' words; the CSV's numbers and separators"}]
+paths["/api/v1/stats"] = {"get": {"summary": "Statistics: tickets, waits and service times (mean, median, 90th percentile, distribution), share within target, no-shows, cancellations, transfers, abandoned calls; per hour, day, service, agent and channel; with the charts' tables", "tags": ["statistics"],
+    "parameters": stats_params,
+    "responses": {"200": ok("The report (hub/stats.Report) and its charts' tables", {"type": "object", "additionalProperties": True}), **errs(400, 401)}}}
+paths["/api/v1/stats.csv"] = {"get": {"summary": "The statistics as CSV for LibreOffice Calc and Excel: UTF-8 with BOM; in French, ';' and a decimal comma", "tags": ["statistics"],
+    "parameters": stats_params + [{"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["summary", "detail"], "default": "summary"},
+        "description": "summary: a line per day and service; detail: a line per ticket"}],
+    "responses": {"200": {"description": "CSV, as an attachment", "content": {"text/csv": {"schema": {"type": "string"}}}}, **errs(400, 401)}}}
+
 names = {"type": "object", "additionalProperties": {"type": "string"}, "example": {"fr": "État civil", "en": "Civil status"}}
 
 # The site's administration (role admin) and the supervisor's actions (role supervisor).
@@ -243,6 +261,7 @@ access = {
             if p.startswith("/api/v1/devices") or p.startswith("/api/v1/site") or (p.startswith("/api/v1/accounts") and not p.endswith("/signout"))]
            + ["POST /api/v1/destinations/{name}/replay", "POST /api/v1/destinations/{name}/resume"],
 }
+access["supervisor"] += ["GET /api/v1/stats", "GET /api/v1/stats.csv"]
 for p, ops in paths.items():
   for m, op in ops.items():
     key = f"{m.upper()} {p}"

@@ -11,7 +11,9 @@ import (
 )
 
 // The end-to-end bench sees every call on the page, with a latency that
-// is a real one: after the press, and less than a second later.
+// is a real one: after the press, and within seconds (a wrong clock or
+// the wrong event would give minutes or a negative figure; the speed
+// itself is the benchmark's to report, on a machine that may be loaded).
 func TestBenchE2EMeasuresEveryCall(t *testing.T) {
 	r, err := bench.E2E(t.Context(), bench.E2EOptions{Open: benchSite(""), Counters: 3, Calls: 4, MinGap: 750 * time.Millisecond, Gap: 200 * time.Millisecond, Seed: 3})
 	if err != nil {
@@ -24,7 +26,7 @@ func TestBenchE2EMeasuresEveryCall(t *testing.T) {
 		t.Fatalf("%d calls measured, want 12", len(r.Latencies))
 	}
 	for _, l := range r.Latencies {
-		if l <= 0 || l > time.Second {
+		if l <= 0 || l > 5*time.Second {
 			t.Errorf("press → page in %v", l)
 		}
 	}

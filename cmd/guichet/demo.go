@@ -30,6 +30,7 @@ import (
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
 	"guichet/internal/boardpage"
+	"guichet/internal/clock"
 	"guichet/internal/sim"
 	"guichet/kiosk"
 )
@@ -55,6 +56,9 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	if *simulate {
+		if *speed < 0.1 || *speed > 3600 {
+			return fmt.Errorf("--speed %g: from 0.1 to 3600", *speed)
+		}
 		if err := freshSimulation(fs, &f.data); err != nil {
 			return err
 		}
@@ -64,6 +68,12 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	site.Policy.IgnoreHours = true // the demo's services are open around the clock
+	if *simulate {
+		// One clock for the simulated day: the hub records its events at
+		// its time, so the waits, service times and estimates are the
+		// day's, whatever the speed.
+		f.clock = clock.New(site.Location, *speed)
+	}
 	if *authFile != "" {
 		data, err := os.ReadFile(*authFile)
 		if err != nil {
@@ -112,6 +122,8 @@ Guichet — démo : %s%s
   Écran d'affichage   %s/screen/       (annonces vocales en WAV dans %s)
   Écran servi par le hub, pour TV connectées et Xibo : %s/display/
   Guichets            %s/desks/        (boutons virtuels des terminaux)
+  Console de l'agent  %s/agent        (connexion avec un compte agent, ci-dessous)
+  Supervision         %s/supervision  (compte superviseur ; statistiques : %s/supervision/stats)
   Administration      %s/admin/        (connexion avec un compte admin, ci-dessous)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
@@ -121,7 +133,7 @@ Guichet — démo : %s%s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
-		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	printDemoAccounts(os.Stdout, s.HTTPURL, accts)
 	fmt.Println("Ctrl-C pour arrêter.")
 	<-ctx.Done()
@@ -190,7 +202,7 @@ func openDemo(ctx context.Context, log *slog.Logger, cfg *config.Config, site qu
 	if err != nil {
 		return nil, err
 	}
-	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data}, site: site, staff: sim.Staff(&site), phones: f.phones}
+	ds := &demoSite{demo: &demo{s: s, log: log, data: f.data, clock: f.clock}, site: site, staff: sim.Staff(&site), phones: f.phones}
 	switch f.phones {
 	case "":
 		ds.phones = s.HTTPURL
@@ -235,7 +247,7 @@ func (ds *demoSite) simulation(speed float64, rates map[string]float64, seed uin
 		}
 	}
 	return sim.New(sim.Options{Site: &ds.site, Kiosk: ds.kiosk, Console: console{base: ds.s.HTTPURL, token: ds.s.Token},
-		Desks: desks, Speed: speed, Rates: rates, Seed: seed, Log: ds.log})
+		Desks: desks, Speed: speed, Clock: ds.clock, Rates: rates, Seed: seed, Log: ds.log})
 }
 
 // console is what the simulated agents do from the web console, and the
@@ -275,6 +287,7 @@ type demo struct {
 	s      *server.Server
 	log    *slog.Logger
 	data   string
+	clock  *clock.Day // the simulated day's, nil in real time
 	closes []func() error
 }
 
@@ -287,6 +300,14 @@ func (d *demo) siteTime() time.Time {
 		return c.Sim.Add(time.Duration(float64(time.Since(c.Real)) * c.Speed)).In(loc)
 	}
 	return time.Now().In(loc)
+}
+
+// now is the queue's time: the simulated day's when one runs.
+func (d *demo) now() time.Time {
+	if d.clock != nil {
+		return d.clock.Now()
+	}
+	return time.Now()
 }
 
 func (d *demo) close() {
@@ -331,7 +352,7 @@ func (d *demo) startKiosk(ctx context.Context) (*kiosk.Kiosk, error) {
 		return nil, err
 	}
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: filepath.Join(d.data, "devices", "kiosk-demo"),
-		Log: d.log.With("device", "kiosk-demo"), Layout: kiosk.Layout{Format: printer.GenericFormat(80)}})
+		Log: d.log.With("device", "kiosk-demo"), Layout: kiosk.Layout{Format: printer.GenericFormat(80)}, Clock: d.now})
 	if err != nil {
 		return nil, err
 	}

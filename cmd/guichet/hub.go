@@ -16,6 +16,7 @@ import (
 	"guichet/hub/config"
 	"guichet/hub/queue"
 	"guichet/hub/server"
+	"guichet/internal/clock"
 )
 
 type hubFlags struct {
@@ -24,8 +25,9 @@ type hubFlags struct {
 	httpTLS, httpCert, httpKey          string
 	trustedProxies                      string
 	mosquittoDir, mosquittoPID          string
-	out                                 io.Writer // where a new admin token is shown; stdout if nil
-	phones                              string    // the demo's address for phones: a URL, "lan", or "" for the hub's URL
+	out                                 io.Writer  // where a new admin token is shown; stdout if nil
+	phones                              string     // the demo's address for phones: a URL, "lan", or "" for the hub's URL
+	clock                               *clock.Day // the demo's simulated day, the queue's time; the real clock if nil
 }
 
 func (f *hubFlags) register(fs *flag.FlagSet) {
@@ -82,6 +84,9 @@ func runHub(ctx context.Context, args []string) error {
 func startHub(log *slog.Logger, cfg *config.Config, site queue.Site, f hubFlags) (*server.Server, error) {
 	o := server.Options{Config: cfg, Site: site, Data: f.data, HTTP: f.http, Log: log, MQTT: f.mqtt,
 		MQTTURL: f.mqttURL, MQTTPass: os.Getenv("GUICHET_MQTT_PASSWORD"), MosquittoDir: f.mosquittoDir, MosquittoPID: f.mosquittoPID, Out: f.out}
+	if f.clock != nil {
+		o.Clock = f.clock.Now
+	}
 	if o.HTTP == "off" {
 		o.HTTP = ""
 	}

@@ -35,6 +35,7 @@ Usage:
   guichet store   check [--data DIR] [--config FILE]        check a data directory deeply
   guichet audit   verify [--data DIR]                       check the audit log's hash chain
   guichet stats   [--data DIR] --from DAY --to DAY [--csv FILE]   statistics of a day or range; CSV for a spreadsheet
+  guichet forecast [--data DIR] [--config FILE] [--period TYPE:DAY:DAY]   agents needed per hour next week
   guichet events  export [--data DIR] --from DAY --to DAY [--format csv|ndjson]   the event log, for a warehouse
   guichet config  sample | check --config FILE | export [--data DIR]
                                                             a sample; check a site file; print the running site as a file
@@ -85,6 +86,8 @@ func main() {
 		err = runAudit(ctx, args, os.Stdout)
 	case "stats":
 		err = runStats(ctx, args, os.Stdout)
+	case "forecast":
+		err = runForecast(ctx, args, os.Stdout)
 	case "events":
 		err = runEvents(ctx, args, os.Stdout)
 	case "version", "--version", "-v":

@@ -107,7 +107,8 @@ func ParseQueue(p []byte) (Queue, error) {
 				return Queue{}, retainedErr("queue", "service %s: a count of %d", s.Service, n)
 			}
 		}
-		for _, w := range []*int{&s.LongestWait, s.EstimatedWait, s.EstimatedWaitPhone} {
+		for _, w := range []*int{&s.LongestWait, s.EstimatedWait, s.EstimatedWaitPhone,
+			s.EstimatedWaitMin, s.EstimatedWaitMax, s.EstimatedWaitPhoneMin, s.EstimatedWaitPhoneMax} {
 			if w != nil && (*w < 0 || *w > MaxWait) {
 				return Queue{}, retainedErr("queue", "service %s: a wait of %d s", s.Service, *w)
 			}

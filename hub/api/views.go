@@ -57,7 +57,11 @@ type Ticket struct {
 	Citizen       string     `json:"citizen,omitempty"`
 	Ahead         *int       `json:"ahead,omitempty"`            // waiting tickets before it
 	EstimatedWait *int       `json:"estimated_wait_s,omitempty"` // seconds; absent when unknown
-	Token         string     `json:"token,omitempty"`            // mobile ticket page token
+	// The range that about 80 % of real waits fall in, in seconds, shown
+	// as FormatWait writes it ("entre 10 et 20 min"); absent when unknown.
+	EstimatedWaitMin *int   `json:"estimated_wait_min_s,omitempty"`
+	EstimatedWaitMax *int   `json:"estimated_wait_max_s,omitempty"`
+	Token            string `json:"token,omitempty"` // mobile ticket page token
 }
 
 // Counter is a counter's live state.
@@ -107,11 +111,17 @@ type ServiceQueue struct {
 	// ticket's wait, null when nobody serves the service now.
 	Ahead         int  `json:"ahead"`
 	EstimatedWait *int `json:"estimated_wait_s"`
+	// The range that about 80 % of real waits fall in, in seconds (null
+	// when EstimatedWait is): what the screens show, as FormatWait writes it.
+	EstimatedWaitMin *int `json:"estimated_wait_min_s"`
+	EstimatedWaitMax *int `json:"estimated_wait_max_s"`
 	// The same for a new phone call, for a service that takes calls.
-	AheadPhone         int        `json:"ahead_phone"`
-	EstimatedWaitPhone *int       `json:"estimated_wait_phone_s"`
-	Agents             float64    `json:"agents"`
-	Open               bool       `json:"open"`
-	NextOpen           *time.Time `json:"next_open,omitempty"` // when closed: its next opening, within a fortnight
-	Channels           []string   `json:"channels,omitempty"`
+	AheadPhone            int        `json:"ahead_phone"`
+	EstimatedWaitPhone    *int       `json:"estimated_wait_phone_s"`
+	EstimatedWaitPhoneMin *int       `json:"estimated_wait_phone_min_s"`
+	EstimatedWaitPhoneMax *int       `json:"estimated_wait_phone_max_s"`
+	Agents                float64    `json:"agents"`
+	Open                  bool       `json:"open"`
+	NextOpen              *time.Time `json:"next_open,omitempty"` // when closed: its next opening, within a fortnight
+	Channels              []string   `json:"channels,omitempty"`
 }

@@ -167,7 +167,11 @@ func consumer(t testing.TB, b *testBroker, id, secret string, got func(paho.Mess
 	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
 	}
-	<-subscribed
+	select {
+	case <-subscribed:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("consumer %s: no SUBACK after 10 s", id)
+	}
 	return c
 }
 

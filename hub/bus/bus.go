@@ -18,6 +18,7 @@ import (
 	"guichet/hub/api"
 	"guichet/hub/devices"
 	"guichet/hub/queue"
+	"guichet/internal/live"
 )
 
 // Publisher sends a message with QoS 1.
@@ -60,6 +61,8 @@ type Bus struct {
 	reassertedAt map[string]time.Time       // when each was last published again
 	states       map[string]api.DeviceState // device states as last heard
 	kick         chan struct{}
+
+	stateChanges live.Notifier // told when a device's state changes (supervision)
 
 	kioskList   []string // the enabled kiosks, sorted
 	kiosksStale bool     // the registry changed since kioskList was read
@@ -212,6 +215,7 @@ func (b *Bus) DeviceState(id string, payload []byte) {
 		b.mu.Lock()
 		delete(b.states, id)
 		b.mu.Unlock()
+		b.stateChanges.Notify()
 		return
 	}
 	st, err := devices.ParseState(payload)
@@ -231,6 +235,7 @@ func (b *Bus) DeviceState(id string, payload []byte) {
 	prev, known := b.states[id]
 	b.states[id] = st
 	b.mu.Unlock()
+	b.stateChanges.Notify()
 	if !known || prev.Online != st.Online {
 		b.log.Info("device", "device", id, "online", st.Online, "role", st.Role, "version", st.Version)
 	}
@@ -247,6 +252,10 @@ func (b *Bus) State(id string) (api.DeviceState, bool) {
 	st, ok := b.states[id]
 	return st, ok
 }
+
+// WatchStates returns a channel signalled after a device's state changes
+// (signals coalesce, as Hub.Watch's do); cancel releases it.
+func (b *Bus) WatchStates() (ch <-chan struct{}, cancel func()) { return b.stateChanges.Watch() }
 
 // Kick asks Run to republish now.
 func (b *Bus) Kick() {

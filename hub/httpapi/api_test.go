@@ -20,6 +20,8 @@ import (
 	"guichet/hub/auth"
 	"guichet/hub/config"
 	"guichet/hub/devices"
+	"guichet/hub/queue"
+	"guichet/hub/stats"
 	"guichet/hub/store"
 	"guichet/internal/logbuf"
 )
@@ -387,7 +389,14 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
-	srv := New(Options{Hub: e.hub, AdminToken: token, Devices: devices.New(e.st, nil, nil), Outbox: noOutbox{}})
+	var site queue.Site
+	e.hub.Read(func(q *queue.Engine) { site = *q.Site() })
+	sp, err := stats.Open(context.Background(), stats.Options{Store: e.st, Site: &site})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	srv := New(Options{Hub: e.hub, AdminToken: token, Devices: devices.New(e.st, nil, nil), Stats: sp, Outbox: noOutbox{}})
 	routed := map[string]bool{}
 	for _, r := range srv.Routes() {
 		m := strings.ToLower(r.Method)

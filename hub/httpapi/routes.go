@@ -19,8 +19,9 @@ import (
 //   - agent: the queue's tickets, counters and appointments, which every
 //     agent works with; the counter operations, at the agent's own counter
 //     only (counterOp: a supervisor may act at any);
-//   - supervisor: cancelling any ticket, signing an agent out, the state
-//     of the connectors outward and their dead letters;
+//   - supervisor: cancelling any ticket, signing an agent out; the
+//     statistics (the agents' work, by agent); the state of the connectors
+//     outward and their dead letters;
 //   - admin: devices and accounts, replaying dead letters.
 func (s *Server) routes() {
 	type r = auth.Route
@@ -65,6 +66,11 @@ func (s *Server) routes() {
 		add("POST", "/api/v1/devices/{id}/disable", admin, "disable a device", s.setDisabled(true))
 		add("POST", "/api/v1/devices/{id}/enable", admin, "enable a device", s.setDisabled(false))
 		add("POST", "/api/v1/devices/{id}/secret", admin, "give a device a new secret", s.rotateSecret)
+	}
+	if s.stats != nil {
+		h := s.stats.Handlers()
+		add("GET", "/api/v1/stats", supervisor, "statistics of a day or a range (JSON, with the charts' tables)", h.JSON.ServeHTTP)
+		add("GET", "/api/v1/stats.csv", supervisor, "statistics as CSV for a spreadsheet (summary or detail)", h.CSV.ServeHTTP)
 	}
 	s.siteRoutes(add)
 	add("GET", "/api/v1/session", agent, "who is signed in (and the session's CSRF token)", s.whoami)

@@ -24,6 +24,7 @@ import (
 	"guichet/hub/devices"
 	"guichet/hub/lockout"
 	"guichet/hub/queue"
+	"guichet/hub/stats"
 )
 
 // MaxBody is the largest request body accepted.
@@ -45,6 +46,7 @@ type Options struct {
 	AdminToken string
 	Log        *slog.Logger
 	Devices    *devices.Registry                           // nil: no device endpoints
+	Stats      *stats.Projection                           // nil: no statistics endpoints
 	State      func(device string) (api.DeviceState, bool) // devices' last published state
 	Outbox     Outbox                                      // nil: no destination endpoints
 	// Lockout counts failed authentications per client address; nil: a
@@ -63,6 +65,7 @@ type Server struct {
 	log     *slog.Logger
 	table   *auth.Table
 	devices *devices.Registry
+	stats   *stats.Projection
 	state   func(string) (api.DeviceState, bool)
 	outbox  Outbox
 	site    string
@@ -70,7 +73,7 @@ type Server struct {
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, state: o.State, outbox: o.Outbox}
+	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, stats: o.Stats, state: o.State, outbox: o.Outbox}
 	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()

@@ -41,6 +41,7 @@ type Engine struct {
 	recent   map[string][]*Ticket // each device's last online tickets (see offline.go)
 	applied  int64                // events applied since New
 	clamped  int64                // times from the log held within bounds (see clamp)
+	paces    map[string]*pace     // what the engine learnt of each agent (pace.go)
 }
 
 type numKey struct{ prefix, day string }
@@ -109,6 +110,7 @@ func (e *Engine) reset() {
 	e.retired = nil
 	e.appts = map[string]*Appointment{}
 	e.recent = map[string][]*Ticket{}
+	e.paces = map[string]*pace{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
 	}
@@ -161,6 +163,7 @@ func (e *Engine) Apply(ev Event) {
 		e.applySite(ev)
 		return
 	}
+	e.learn(ev)
 	t := e.tickets[ev.Ticket]
 	switch ev.Type {
 	case TicketIssued:

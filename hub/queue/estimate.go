@@ -2,6 +2,7 @@ package queue
 
 import (
 	"math"
+	"sort"
 	"time"
 )
 
@@ -20,13 +21,57 @@ import (
 //     ahead of it, each counting for the share of that channel's capacity
 //     that is blended: a visitor does not wait behind calls that only the
 //     phone position answers. The count shown is this sum, rounded.
-//  4. The estimated wait is (ahead + ½ − idle) × the service's mean service
-//     time ÷ the capacity, never below zero, where idle is the agents of
-//     that capacity free right now (available, or wrapping up): a new ticket
-//     in an empty service with a free agent waits nothing, one behind a busy
-//     agent waits half a service on average.
-//  5. No capacity on the ticket's channel: nobody serves it now, and there
+//  4. The estimated wait (PredictPace, what the hub shows) is the time the
+//     agents at work now take to reach the ticket: the people ahead (rule
+//     3), plus ½, less the agents free right now who may take it, divided by
+//     the rate at which those people are taken — the lane's rate plus the
+//     other channel's, counted for its blended share as in rule 3. A lane's
+//     rate is the sum, over the agents at work who may take it, of their
+//     share of the lane over their cycle (pace.go: both learnt from the log,
+//     so that an agent the policy moves to the service under pressure, a
+//     phone position, a pause or a departure count as they are). Never
+//     below zero.
+//  5. The range shown ("entre 10 et 20 min") holds about 80 % of real waits
+//     (calibrated on simulated days, docs/benchmarks.md): the waits to reach
+//     a ticket n calls away are spread like a gamma law of shape n ×
+//     RangeShape (several agents take calls in parallel, at times less
+//     spread than an exponential's), widened by the uncertainty of the rate
+//     (RangeSpread); its 10th and 90th percentiles bound the range. A ticket an agent free now will take has
+//     a range from zero to RangeFloor.
+//  6. No capacity on the ticket's channel: nobody serves it now, and there
 //     is no estimate (the screens say so rather than show a number).
+//
+// PredictQueueLength is the rule of issue 10, kept to measure against: the
+// people ahead (rule 3), plus ½, less the free agents, times the service's
+// mean service time, over the capacity of rule 1.
+
+// Predictor names a way to estimate a wait.
+type Predictor int
+
+const (
+	// PredictPace is rule 4: the lane's tickets ahead at the agents' learnt pace.
+	PredictPace Predictor = iota
+	// PredictQueueLength is the rule of issue 10: people ahead × mean
+	// service time ÷ agents by skill shares.
+	PredictQueueLength
+)
+
+// Estimate is an expected wait and the range that about 80 % of real waits
+// fall in; Known is false when nobody serves the ticket's lane now.
+type Estimate struct {
+	Wait, Low, High time.Duration
+	Known           bool
+}
+
+// RangeShape and RangeSpread shape the range (rule 5): the calls' spread,
+// and the relative uncertainty of a lane's rate, which widens the range of
+// a long wait; RangeFloor is the top of the range of a ticket an agent will
+// take at once. All are calibrated in docs/benchmarks.md.
+const (
+	RangeShape  = 2.6
+	RangeSpread = 0.35
+	RangeFloor  = 5 * time.Minute
+)
 
 // DefaultServiceTime is assumed for a service that states none and has not
 // been measured yet.
@@ -39,13 +84,18 @@ type ServiceSummary struct {
 	WaitingPhone int           `json:"waiting_phone"` // of which phone calls
 	LongestWait  time.Duration `json:"longest_wait"`
 	// Ahead is the people a new ticket of the service's main channel (visit
-	// if it takes visits) would wait behind; EstimatedWait its wait.
+	// if it takes visits) would wait behind; EstimatedWait its wait, within
+	// WaitLow and WaitHigh.
 	Ahead         int           `json:"ahead"`
 	EstimatedWait time.Duration `json:"estimated_wait"`
+	WaitLow       time.Duration `json:"wait_low"`
+	WaitHigh      time.Duration `json:"wait_high"`
 	Estimated     bool          `json:"estimated"` // false: nobody is serving it now
 	// The same for a new phone call, when the service takes calls.
 	AheadPhone         int           `json:"ahead_phone"`
 	EstimatedWaitPhone time.Duration `json:"estimated_wait_phone"`
+	WaitLowPhone       time.Duration `json:"wait_low_phone"`
+	WaitHighPhone      time.Duration `json:"wait_high_phone"`
 	EstimatedPhone     bool          `json:"estimated_phone"`
 	Agents             float64       `json:"agents"` // agents serving its main channel now, shares counted
 	MeanService        time.Duration `json:"mean_service"`
@@ -74,14 +124,15 @@ func (e *Engine) Summary(now time.Time) []ServiceSummary {
 			if k.channel == Phone {
 				sum.WaitingPhone += len(l.tickets)
 			}
-			sum.LongestWait = max(sum.LongestWait, now.Sub(earliestIssued(l.tickets).IssuedAt))
+			sum.LongestWait = max(sum.LongestWait, now.Sub(l.earliest().IssuedAt))
 		}
 		var ahead float64
-		ahead, sum.EstimatedWait, sum.Estimated = e.newTicket(s, main)
-		sum.Ahead = people(ahead)
+		var est Estimate
+		ahead, est = e.newTicket(PredictPace, now, s, main)
+		sum.Ahead, sum.EstimatedWait, sum.WaitLow, sum.WaitHigh, sum.Estimated = people(ahead), est.Wait, est.Low, est.High, est.Known
 		if s.Takes(Phone) {
-			ahead, sum.EstimatedWaitPhone, sum.EstimatedPhone = e.newTicket(s, Phone)
-			sum.AheadPhone = people(ahead)
+			ahead, est = e.newTicket(PredictPace, now, s, Phone)
+			sum.AheadPhone, sum.EstimatedWaitPhone, sum.WaitLowPhone, sum.WaitHighPhone, sum.EstimatedPhone = people(ahead), est.Wait, est.Low, est.High, est.Known
 		}
 		out = append(out, sum)
 	}
@@ -103,13 +154,31 @@ func people(x float64) int { return int(math.Round(x)) }
 // Position returns how many people are ahead of the waiting ticket id, as
 // the rule above counts them, and its estimated wait.
 func (e *Engine) Position(now time.Time, id string) (ahead int, wait time.Duration, known bool) {
+	ahead, est := e.EstimateWith(PredictPace, now, id)
+	return ahead, est.Wait, est.Known
+}
+
+// Estimate returns the people ahead of the waiting ticket id and its
+// estimated wait with its range (rules 3 to 6); ok is false if the ticket is
+// not waiting.
+func (e *Engine) Estimate(now time.Time, id string) (ahead int, est Estimate, ok bool) {
+	t := e.tickets[id]
+	if t == nil || t.State != Waiting || e.services[t.Service] == nil {
+		return 0, Estimate{}, false
+	}
+	ahead, est = e.EstimateWith(PredictPace, now, id)
+	return ahead, est, true
+}
+
+// EstimateWith is Estimate by predictor p (the benchmark compares them).
+func (e *Engine) EstimateWith(p Predictor, now time.Time, id string) (ahead int, est Estimate) {
 	t := e.tickets[id]
 	if t == nil || t.State != Waiting {
-		return 0, 0, false
+		return 0, Estimate{}
 	}
 	s := e.services[t.Service]
 	if s == nil {
-		return 0, 0, false
+		return 0, Estimate{}
 	}
 	share := e.blendedShare(s, other(t.Channel))
 	priorityFirst := e.priorityFirst()
@@ -125,26 +194,40 @@ func (e *Engine) Position(now time.Time, id string) (ahead int, wait time.Durati
 		if weight == 0 {
 			continue
 		}
-		for _, u := range l.tickets {
-			if u != t && aheadOf(u, t, priorityFirst) {
-				n += weight
-			}
-		}
+		n += weight * float64(l.countAhead(t, k.class, priorityFirst))
 	}
-	wait, known = e.estimate(s, t.Channel, n)
-	return people(n), wait, known
+	if p == PredictQueueLength {
+		return people(n), e.estimateQL(s, t.Channel, n)
+	}
+	return people(n), withSpan(e.estimatePace(s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
 }
 
-// aheadOf reports whether u is served before t: priority public first when
-// the policy has a priority tier, then by issue time.
-func aheadOf(u, t *Ticket, priorityFirst bool) bool {
-	switch {
-	case priorityFirst && u.Priority == PriorityPublic && t.Priority != PriorityPublic:
-		return true
-	case priorityFirst && t.Priority == PriorityPublic && u.Priority != PriorityPublic:
-		return false
+// countAhead counts the tickets of lane l (of priority class) that are
+// served before t: priority public first when the policy has a priority
+// tier, then by issue time. A lane sorted by issue time is searched, not
+// scanned, so that a position costs the same at 30 and 30,000 waiting;
+// only the appointments' lanes, sorted by slot, are counted one by one.
+func (l *lane) countAhead(t *Ticket, class Priority, priorityFirst bool) int {
+	tc := t.Priority
+	if !tc.Valid() {
+		tc = PriorityNone
 	}
-	return u.before(t)
+	switch {
+	case priorityFirst && class == PriorityPublic && tc != PriorityPublic:
+		return len(l.tickets)
+	case priorityFirst && tc == PriorityPublic && class != PriorityPublic:
+		return 0
+	}
+	if l.byAppointment {
+		n := 0
+		for _, u := range l.tickets {
+			if u.before(t) {
+				n++
+			}
+		}
+		return n
+	}
+	return sort.Search(len(l.tickets), func(i int) bool { return !l.tickets[i].before(t) })
 }
 
 func (e *Engine) priorityFirst() bool {
@@ -156,9 +239,9 @@ func (e *Engine) priorityFirst() bool {
 	return false
 }
 
-// newTicket is the people ahead of, and the estimated wait of, a new ticket
-// of service s on channel ch issued now (with no priority).
-func (e *Engine) newTicket(s *Service, ch Channel) (ahead float64, wait time.Duration, known bool) {
+// newTicket is the people ahead of, and the estimate of, a new ticket of
+// service s on channel ch issued now (with no priority), by predictor p.
+func (e *Engine) newTicket(p Predictor, now time.Time, s *Service, ch Channel) (ahead float64, est Estimate) {
 	share := e.blendedShare(s, other(ch))
 	for k, l := range e.lanes {
 		if k.service != s.ID {
@@ -170,23 +253,107 @@ func (e *Engine) newTicket(s *Service, ch Channel) (ahead float64, wait time.Dur
 			ahead += share * float64(len(l.tickets))
 		}
 	}
-	wait, known = e.estimate(s, ch, ahead)
-	return ahead, wait, known
+	if p == PredictQueueLength {
+		return ahead, e.estimateQL(s, ch, ahead)
+	}
+	return ahead, withSpan(e.estimatePace(s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
 }
 
-// estimate is the expected wait, on channel ch, of a ticket with ahead
-// people before it (rule 4).
-func (e *Engine) estimate(s *Service, ch Channel, ahead float64) (time.Duration, bool) {
+// NewTicketEstimate is the people ahead of, and the estimate of, a new
+// ticket of service on channel ch issued now, by predictor p.
+func (e *Engine) NewTicketEstimate(p Predictor, now time.Time, service string, ch Channel) (ahead int, est Estimate) {
+	s := e.services[service]
 	if s == nil {
-		return 0, false
+		return 0, Estimate{}
 	}
+	a, est := e.newTicket(p, now, s, ch)
+	return people(a), est
+}
+
+// estimateQL is the queue-length rule's wait, on channel ch, of a ticket
+// with ahead people before it. Its range is ±50 %, as issue 14 measured it.
+func (e *Engine) estimateQL(s *Service, ch Channel, ahead float64) Estimate {
 	c := e.capacity(s, ch, false)
 	if c <= 0 {
-		return 0, false
+		return Estimate{}
 	}
 	idle := e.capacity(s, ch, true)
-	d := time.Duration(max(ahead+0.5-idle, 0) * float64(e.meanService(s)) / c)
-	return d.Round(time.Second), true
+	d := time.Duration(max(ahead+0.5-idle, 0) * float64(e.meanService(s)) / c).Round(time.Second)
+	return Estimate{Wait: d, Low: d / 2, High: d * 3 / 2, Known: true}
+}
+
+// estimatePace is rules 4 and 5: the wait, on channel ch, of a ticket with
+// ahead people before it, share the blended share of the other channel.
+func (e *Engine) estimatePace(s *Service, ch Channel, ahead, share float64) Estimate {
+	rate, idle := e.laneRate(Lane{s.ID, ch})
+	if rate <= 0 {
+		return Estimate{}
+	}
+	if share > 0 {
+		other, _ := e.laneRate(Lane{s.ID, other(ch)})
+		rate += share * other
+	}
+	calls := ahead + 1 - idle // the calls before this ticket's, itself included
+	if calls <= 0 {
+		return Estimate{Known: true, High: RangeFloor}
+	}
+	wait := time.Duration((calls - 0.5) / rate)
+	// The wait to the n-th call is spread like a gamma law of shape n; the
+	// rate's own uncertainty keeps a long wait's range from narrowing to nothing.
+	shape := 1 / (1/(RangeShape*calls) + RangeSpread*RangeSpread)
+	lo, hi := gammaQuantile(shape, -zRange), gammaQuantile(shape, zRange)
+	mean := float64(wait)
+	return Estimate{Wait: wait.Round(time.Second), Known: true,
+		Low:  time.Duration(mean * lo).Round(time.Second),
+		High: max(time.Duration(mean*hi).Round(time.Second), RangeFloor)}
+}
+
+// SpanWeight is the weight, in the wait shown, of the span of the line
+// ahead (rule 4): how long before the ticket the first of its lane still
+// waiting came, times SpanScale — the head-of-line wait of Ibrahim and
+// Whitt ("Real-time delay estimation based on delay history", M&SOM 2009),
+// which knows what the agents' pace does not: the departures, pauses and
+// pressure of the last minutes. Calibrated in docs/benchmarks.md.
+const (
+	SpanWeight = 0.3
+	SpanScale  = 1.5
+)
+
+// withSpan blends an estimate at the agents' pace with the span of the line
+// ahead, scaling its range with it.
+func withSpan(est Estimate, span time.Duration) Estimate {
+	if !est.Known || est.Wait <= 0 || span <= 0 {
+		return est
+	}
+	w := time.Duration((1-SpanWeight)*float64(est.Wait) + SpanWeight*SpanScale*float64(span))
+	f := float64(w) / float64(est.Wait)
+	return Estimate{Wait: w.Round(time.Second), Low: time.Duration(f * float64(est.Low)).Round(time.Second),
+		High: max(time.Duration(f*float64(est.High)).Round(time.Second), RangeFloor), Known: true}
+}
+
+// headIssued is when the first ticket still waiting of s on channel ch
+// came (among those without an appointment), before; before itself if none.
+func (e *Engine) headIssued(s *Service, ch Channel, before time.Time) time.Time {
+	head := before
+	for _, class := range []Priority{PriorityNone, PriorityPublic} {
+		if l := e.lanes[laneKey{s.ID, ch, class}]; l != nil && len(l.tickets) > 0 && l.tickets[0].IssuedAt.Before(head) {
+			head = l.tickets[0].IssuedAt
+		}
+	}
+	return head
+}
+
+// zRange is the normal quantile of 90 %: the range is from the 10th to the
+// 90th percentile.
+const zRange = 1.2816
+
+// gammaQuantile is the quantile of a gamma law of the given shape and mean
+// 1 at the normal quantile z (Wilson and Hilferty's cube-root approximation),
+// never below zero.
+func gammaQuantile(shape, z float64) float64 {
+	c := 1 / (9 * shape)
+	q := 1 - c + z*math.Sqrt(c)
+	return max(q*q*q, 0)
 }
 
 // blendedShare is the part of the capacity of s on channel ch that sits at

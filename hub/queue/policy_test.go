@@ -311,8 +311,15 @@ func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 			sum = s
 		}
 	}
-	// Both are free: (4 + 0.5 − 1.25) × 6 min / 1.25 = 15.6 min
-	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 15*time.Minute+36*time.Second || sum.Waiting != 4 || sum.Ahead != 4 {
+	// The queue-length rule: both are free, (4 + 0.5 − 1.25) × 6 min / 1.25 = 15.6 min.
+	if _, est := h.e.NewTicketEstimate(PredictQueueLength, h.now, "A", Visit); est.Wait != 15*time.Minute+36*time.Second {
+		t.Fatalf("queue-length estimate %s, want 15m36s", est.Wait)
+	}
+	// At the agents' pace, before any is measured: ana takes A for 0.75 of
+	// her calls at a 7.5-minute cycle (0.75 × 6 + 0.25 × 12), carl for 0.5 at
+	// 5.5 minutes (0.5 × 6 + 0.5 × 5): 0.1909 calls a minute; both free take
+	// two of the five calls, (5 − 2 − 0.5) / 0.1909 = 13.1 min.
+	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 13*time.Minute+6*time.Second || sum.Waiting != 4 || sum.Ahead != 4 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "2", api.PauseArgs{Reason: "réunion"}) })

@@ -70,8 +70,8 @@ func propertySeeds() int {
 	if n, err := strconv.Atoi(os.Getenv("GUICHET_PROPERTY_SEEDS")); err == nil {
 		return n
 	}
-	if testing.Short() {
-		return 20
+	if testing.Short() || raceDetector {
+		return 20 // go test -race (make test) runs the engine 10× slower for nothing: see race_test.go
 	}
 	return 100
 }

@@ -67,3 +67,12 @@ func (e *Engine) unlane(t *Ticket) {
 		l.remove(t)
 	}
 }
+
+// earliest is the lane's ticket issued first: its head, unless the lane is
+// sorted by appointment slot.
+func (l *lane) earliest() *Ticket {
+	if l.byAppointment {
+		return earliestIssued(l.tickets)
+	}
+	return l.tickets[0]
+}

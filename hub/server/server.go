@@ -27,15 +27,18 @@ import (
 	"guichet/cloud"
 	"guichet/hub"
 	"guichet/hub/admin"
+	"guichet/hub/alerts"
 	"guichet/hub/api"
 	"guichet/hub/auth"
 	"guichet/hub/auth/signin"
 	"guichet/hub/broker"
 	"guichet/hub/bus"
 	"guichet/hub/config"
+	"guichet/hub/console"
 	"guichet/hub/devices"
 	"guichet/hub/httpapi"
 	"guichet/hub/queue"
+	"guichet/hub/stats"
 	"guichet/hub/store"
 	"guichet/hub/web"
 	"guichet/internal/entropy"
@@ -55,6 +58,9 @@ type Options struct {
 	// TrustedProxies are reverse proxies whose X-Forwarded-For names the
 	// client (for the API's lockout of failed authentications).
 	TrustedProxies []netip.Prefix
+	// AuthClock is the identity layer's clock (sessions, sign-in limits);
+	// time.Now if nil. Tests of the limits freeze it.
+	AuthClock func() time.Time
 
 	MQTT     string      // embedded broker listen address
 	MQTTTLS  string      // embedded broker TLS listen address, optional
@@ -64,6 +70,11 @@ type Options struct {
 	// With an external Mosquitto: keep its passwd and acl files in this
 	// directory, and make the process of this pid file reload them.
 	MosquittoDir, MosquittoPID string
+
+	// Clock is the time of the queue's events: a simulated day's in the
+	// demo (internal/clock), time.Now if nil. Housekeeping (sessions,
+	// idempotency replies, snapshots) keeps the wall clock.
+	Clock func() time.Time
 }
 
 // Server is a running hub.
@@ -77,10 +88,13 @@ type Server struct {
 	API         *httpapi.Server
 	Pages       *web.Pages
 	Admin       *admin.Pages
-	HTTPURL     string // http://host:port, or the HTTPS URL when there is no plain HTTP
-	HTTPSURL    string // https://host:port with Options.HTTPTLS
-	MQTTURL     string // tcp://host:port
-	Token       string // admin API token
+	Console     *console.Pages
+	Stats       *stats.Projection // the statistics, followed from the log
+	Alerts      *alerts.Monitor   // the supervision's alerts
+	HTTPURL     string            // http://host:port, or the HTTPS URL when there is no plain HTTP
+	HTTPSURL    string            // https://host:port with Options.HTTPTLS
+	MQTTURL     string            // tcp://host:port
+	Token       string            // admin API token
 	Topics      api.Topics
 	srv         *http.Server
 	srvTLS      *http.Server
@@ -88,6 +102,7 @@ type Server struct {
 	external    *bus.External
 	deadLetters *cloud.DeadLetters
 	cancel      context.CancelFunc
+	workers     sync.WaitGroup // the statistics' and the alerts' goroutines
 	log         *slog.Logger
 	closing     sync.Once
 	closeErr    error
@@ -140,7 +155,7 @@ func Start(o Options) (_ *Server, err error) {
 	if hash != "" && o.Site.Policy.IgnoreHours {
 		hash += "/always-open" // the demo's: not the same site as the file's
 	}
-	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged}); err != nil {
+	if s.Hub, err = hub.New(hub.Options{Site: o.Site, SiteHash: hash, Store: s.Store, Log: o.Log, OnSite: s.siteChanged, Clock: o.Clock}); err != nil {
 		return nil, err
 	}
 	var site queue.Site
@@ -163,19 +178,28 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startOutbox(o); err != nil {
 		return nil, err
 	}
-	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies})
+	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies, Clock: o.AuthClock})
 	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
 	}
 	if err := s.addProviders(ctx, o); err != nil {
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Outbox: s.Outbox})
+	if err := s.startSupervision(ctx, o, site); err != nil {
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats, Outbox: s.Outbox})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
 	s.Admin.Register(s.API)
 	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
+	s.Console = console.New(console.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates,
+		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log, AdminPath: "/admin/"})
+	s.Console.Register(s.API)
+	s.Pages.AddLink(web.Link{Name: "Console de l'agent", Href: "/agent", About: "Pour les agents : ouvrir un guichet ou un poste téléphonique, appeler, transférer, terminer."})
+	s.Pages.AddLink(web.Link{Name: "Supervision", Href: "/supervision", About: "Pour la responsable de l'accueil : files, agents, appareils et alertes, en direct."})
+	s.Pages.AddLink(web.Link{Name: "Statistiques", Href: "/supervision/stats", About: "Attentes, durées, tickets par heure, par service, agent et canal ; export CSV."})
 	s.Pages.Register(s.API)
 	signin.New(s.Auth, o.Site.Name, o.Log).Register(s.API)
 	if err := s.listenHTTP(o); err != nil {
@@ -204,6 +228,64 @@ func (s *Server) siteChanged(site queue.Site) {
 	if s.Auth != nil {
 		if err := s.Auth.SyncAgents(site.Agents); err != nil {
 			s.log.Warn("accounts of the site's agents", "err", err)
+		}
+	}
+}
+
+// startSupervision opens the statistics (stats.db beside the hub's
+// database) and starts following the log with them, and starts the
+// supervision's alerts; both stop with the hub.
+func (s *Server) startSupervision(ctx context.Context, o Options, site queue.Site) error {
+	var err error
+	if s.Stats, err = stats.Open(ctx, stats.Options{Store: s.Store, Site: &site, Log: o.Log, Clock: s.Hub.Now}); err != nil {
+		return err
+	}
+	s.Alerts = alerts.New(alerts.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates, Log: o.Log})
+	if err := s.Alerts.Start(ctx); err != nil {
+		return err
+	}
+	changes, stop := s.Hub.Watch()
+	s.workers.Add(3)
+	// The statistics follow the log at most every second: a report catches
+	// up first anyway, and a busy hub changes many times a second.
+	slow := make(chan struct{}, 1)
+	go func() {
+		defer s.workers.Done()
+		defer stop()
+		throttle(ctx, changes, slow, time.Second)
+	}()
+	go func() {
+		defer s.workers.Done()
+		s.Stats.Run(ctx, slow)
+	}()
+	go func() {
+		defer s.workers.Done()
+		s.Alerts.Run(ctx)
+	}()
+	return nil
+}
+
+// throttle passes the signals of in on to out at most once every d, the
+// last of a burst included, until ctx ends.
+func throttle(ctx context.Context, in <-chan struct{}, out chan<- struct{}, d time.Duration) {
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-in:
+		}
+		if wait := d - time.Since(last); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		last = time.Now()
+		select {
+		case out <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -316,6 +398,10 @@ func (s *Server) close() error {
 	}
 	if s.cancel != nil {
 		s.cancel()
+	}
+	s.workers.Wait()
+	if s.Stats != nil {
+		errs = append(errs, s.Stats.Close())
 	}
 	if s.Hub != nil {
 		errs = append(errs, s.Hub.Close())

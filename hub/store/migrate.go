@@ -86,6 +86,11 @@ var migrations = []string{
 		used_at    INTEGER NOT NULL DEFAULT 0
 	);
 	CREATE INDEX tokens_account ON tokens(account);`,
+	// 5: the supervision's alerts (hub/alerts), raised and cleared as
+	// events, are read back at every start: a partial index finds them
+	// without reading the whole log (AlertEvents). IF NOT EXISTS: a
+	// database adopted from an older schema (dir_test.go) may have it.
+	`CREATE INDEX IF NOT EXISTS events_alerts ON events(seq) WHERE type GLOB 'alert.*';`,
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -246,6 +246,16 @@ func (s *Store) TicketEvents(ctx context.Context, ticket string) ([]queue.Event,
 	return s.query(ctx, `SELECT seq, payload FROM events WHERE ticket = ? ORDER BY seq`, ticket)
 }
 
+// AlertEvents returns the supervision's alert events (types "alert.*",
+// see hub/alerts) with a sequence above after, in order.
+func (s *Store) AlertEvents(ctx context.Context, after int64) ([]queue.Event, error) {
+	return s.query(ctx, alertEvents, after)
+}
+
+// alertEvents reads the alert events through their partial index (the
+// index's condition, repeated, is what lets SQLite use it).
+const alertEvents = `SELECT seq, payload FROM events WHERE type GLOB 'alert.*' AND seq > ? ORDER BY seq`
+
 func (s *Store) query(ctx context.Context, q string, args ...any) ([]queue.Event, error) {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {

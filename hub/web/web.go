@@ -102,6 +102,8 @@ type TicketState struct {
 	State       string    `json:"state"`
 	Ahead       *int      `json:"ahead,omitempty"`
 	Wait        *int      `json:"estimated_wait_s,omitempty"`
+	WaitMin     *int      `json:"estimated_wait_min_s,omitempty"`
+	WaitMax     *int      `json:"estimated_wait_max_s,omitempty"`
 	Counter     string    `json:"counter,omitempty"`
 	CounterName string    `json:"counter_name,omitempty"`
 	Recalls     int       `json:"recalls,omitempty"`
@@ -130,7 +132,10 @@ func (st *TicketState) describe(lang string) {
 			st.StatusText = T(lang, "ahead_n", *st.Ahead)
 		}
 		st.WaitText = T(lang, "wait_unknown")
-		if st.Wait != nil {
+		switch {
+		case st.WaitMin != nil && st.WaitMax != nil:
+			st.WaitText = T(lang, "wait", api.FormatWait(lang, *st.WaitMin, *st.WaitMax))
+		case st.Wait != nil:
 			st.WaitText = T(lang, "wait", waitText(lang, time.Duration(*st.Wait)*time.Second))
 		}
 	case "called":
@@ -187,7 +192,7 @@ func (p *Pages) state(token string, r *http.Request) (TicketState, string, bool)
 		l = ticketLang(r, t.Lang)
 		v := hub.TicketView(e, now, t)
 		st = TicketState{Site: p.site, Number: v.Number, Service: v.ServiceName, State: v.State, Ahead: v.Ahead,
-			Wait: v.EstimatedWait, Counter: v.Counter, CounterName: v.CounterName, Recalls: v.Recalls, At: now.In(e.Site().Location)}
+			Wait: v.EstimatedWait, WaitMin: v.EstimatedWaitMin, WaitMax: v.EstimatedWaitMax, Counter: v.Counter, CounterName: v.CounterName, Recalls: v.Recalls, At: now.In(e.Site().Location)}
 	})
 	if ok {
 		st.describe(l)

@@ -136,6 +136,8 @@ func serviceLine(lang string, loc *time.Location, now time.Time, s api.ServiceQu
 		}
 	case s.EstimatedWait == nil:
 		line.Closed, line.Wait = true, l.NotServed
+	case s.EstimatedWaitMin != nil && s.EstimatedWaitMax != nil:
+		line.Wait = api.FormatWait(lang, *s.EstimatedWaitMin, *s.EstimatedWaitMax)
 	case *s.EstimatedWait < 60:
 		line.Wait = l.NoWait
 	default:

@@ -23,6 +23,7 @@ import (
 	"guichet/firmware/counter"
 	"guichet/hub/api"
 	"guichet/hub/queue"
+	"guichet/internal/clock"
 	"guichet/kiosk"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	Console Console
 	Desks   map[string]Desk // counter → its terminal
 	Speed   float64         // times faster than real time; 1 if zero
+	// Clock is the simulated day's clock, shared with the hub and the
+	// devices; a new one at Speed if nil (Speed is then the clock's).
+	Clock *clock.Day
 	// Rates are visits per hour by service at an average hour; missing
 	// services get enough for three quarters of an agent's time.
 	Rates map[string]float64
@@ -74,8 +78,7 @@ type Stats struct {
 type Sim struct {
 	o     Options
 	log   *slog.Logger
-	start time.Time // real time the simulation started
-	day0  time.Time // simulated time at start: the day's opening
+	clock *clock.Day
 	Stats Stats
 	mu    sync.Mutex
 	rng   *rand.Rand
@@ -198,6 +201,9 @@ func ParseRates(s string) (map[string]float64, error) {
 
 // New prepares a simulation; Run plays it.
 func New(o Options) (*Sim, error) {
+	if o.Clock != nil {
+		o.Speed = o.Clock.Speed()
+	}
 	if o.Speed == 0 {
 		o.Speed = 1
 	}
@@ -224,51 +230,29 @@ func New(o Options) (*Sim, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	now := time.Now().In(o.Site.Location)
-	return &Sim{o: o, log: o.Log, start: time.Now(), rng: rand.New(rand.NewPCG(o.Seed, o.Seed>>1)),
-		day0: time.Date(now.Year(), now.Month(), now.Day(), 8, 30, 0, 0, o.Site.Location)}, nil
+	if o.Clock == nil {
+		o.Clock = clock.New(o.Site.Location, o.Speed)
+	}
+	return &Sim{o: o, log: o.Log, clock: o.Clock, rng: rand.New(rand.NewPCG(o.Seed, o.Seed>>1))}, nil
 }
-
-// dayLength is a simulated day, from opening at 08:30 to closing at 17:30;
-// the next day opens as soon as one closes.
-const dayLength = 9 * time.Hour
 
 // Now is the simulated time.
-func (s *Sim) Now() time.Time {
-	day, at := s.Clock()
-	return s.day0.AddDate(0, 0, day).Add(at)
-}
+func (s *Sim) Now() time.Time { return s.clock.Now() }
 
 // Epoch returns a real instant and the simulated time at that instant, on
 // the current simulated day: from there the day runs Speed times faster
 // until it closes (the next day starts at its opening).
-func (s *Sim) Epoch() (real, simulated time.Time) {
-	real = time.Now()
-	d := time.Duration(float64(real.Sub(s.start)) * s.o.Speed)
-	return real, s.day0.AddDate(0, 0, int(d/dayLength)).Add(d % dayLength)
-}
+func (s *Sim) Epoch() (real, simulated time.Time) { return s.clock.Epoch() }
 
 // Speed is how many times faster than real time the day runs.
-func (s *Sim) Speed() float64 { return s.o.Speed }
+func (s *Sim) Speed() float64 { return s.clock.Speed() }
 
 // Clock returns the simulated day (0 the first) and the time since it
 // opened.
-func (s *Sim) Clock() (day int, sinceOpening time.Duration) {
-	d := time.Duration(float64(time.Since(s.start)) * s.o.Speed)
-	return int(d / dayLength), d % dayLength
-}
+func (s *Sim) Clock() (day int, sinceOpening time.Duration) { return s.clock.Clock() }
 
 // sleep waits d of simulated time.
-func (s *Sim) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(time.Duration(float64(d) / s.o.Speed))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (s *Sim) sleep(ctx context.Context, d time.Duration) bool { return s.clock.Sleep(ctx, d) }
 
 func (s *Sim) float() float64 {
 	s.mu.Lock()

@@ -14,6 +14,7 @@ import (
 	"guichet/firmware/counter"
 	"guichet/hub/api"
 	"guichet/hub/queue"
+	"guichet/internal/clock"
 	"guichet/kiosk"
 )
 
@@ -250,7 +251,7 @@ func TestADayAtTheTownHall(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() { s.Run(ctx); close(done) }()
-		time.Sleep(dayLength/speed - time.Second)
+		time.Sleep(clock.DayLength/speed - time.Second)
 		if day, at := s.Clock(); day != 0 || at < 8*time.Hour {
 			t.Errorf("clock after most of a day: day %d, %v since opening", day, at)
 		}

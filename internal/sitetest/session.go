@@ -120,6 +120,26 @@ func (se *Session) Do(method, path, body string, headers ...string) (int, []byte
 	return res.StatusCode, b, res.Header
 }
 
+// Status sends a request with the session's cookie (and CSRF token, if
+// it changes state) and returns the status and headers without reading
+// the body: a live stream's (server-sent events) never ends.
+func (se *Session) Status(method, path string) (int, http.Header) {
+	se.s.T.Helper()
+	req, err := http.NewRequest(method, se.s.HTTPURL+path, nil)
+	if err != nil {
+		se.s.T.Fatal(err)
+	}
+	if method != "GET" && se.CSRF != "" {
+		req.Header.Set(auth.CSRFHeader, se.CSRF)
+	}
+	res, err := se.Client.Do(req)
+	if err != nil {
+		se.s.T.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header
+}
+
 // Bearer sends a request with a bearer token.
 func (s *Site) Bearer(token, method, path, body string) (int, []byte) {
 	s.T.Helper()

@@ -65,6 +65,8 @@ type Options struct {
 	Config    string // site configuration; Config if empty
 	OpenHours bool   // keep every service open around the clock
 	TLS       bool   // the embedded broker also listens with TLS (TLSURL, RootCAs)
+	// AuthClock is the identity layer's clock (server.Options.AuthClock).
+	AuthClock func() time.Time
 }
 
 // Site is a running hub.
@@ -116,7 +118,8 @@ func (s *Site) start() {
 	}
 	site.Policy.IgnoreHours = site.Policy.IgnoreHours || s.opts.OpenHours
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(s.Logs, testWriter{s.T}), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	o := server.Options{Config: cfg, Site: site, Data: filepath.Join(s.Dir, "hub"), HTTP: s.httpAddr, MQTT: s.mqttAddr, Log: log, Out: io.Discard}
+	o := server.Options{Config: cfg, Site: site, Data: filepath.Join(s.Dir, "hub"), HTTP: s.httpAddr, MQTT: s.mqttAddr, Log: log, Out: io.Discard,
+		AuthClock: s.opts.AuthClock}
 	if m := s.Mosquitto; m != nil {
 		o.MQTTURL, o.MQTTPass, o.MosquittoDir, o.MosquittoPID = m.URL, HubPassword, m.Dir, m.PIDFile
 	}

@@ -1,0 +1,242 @@
+// The supervision page: draws the site's view as the hub streams it, and
+// the supervisor's actions as calls to the HTTP API, which holds the rules.
+"use strict";
+(() => {
+  const { t, api, stream, el, dur, clock, now, dialog, options, transferForm, lang, site, names, targets } = G;
+  const $ = (id) => document.getElementById(id);
+  let view = null;
+
+  const fail = (msg) => { $("error").textContent = msg; };
+  const done = () => { $("error").textContent = ""; $("status").textContent = t("done"); };
+
+  // call runs an action and says how it went; it returns the refusal's
+  // words, or nothing when done (for a dialog).
+  async function call(method, path, body) {
+    const r = await api(method, path, body);
+    if (!r.ok) return r.message;
+    done();
+    return null;
+  }
+  async function now1(method, path, body) {
+    const msg = await call(method, path, body);
+    if (msg) fail(msg);
+  }
+  const enc = encodeURIComponent;
+
+  function button(label, fn, cls) {
+    const b = el("button", cls || "small", label);
+    b.type = "button";
+    b.onclick = fn;
+    return b;
+  }
+
+  function cell(tr, text, cls) { return tr.appendChild(el("td", cls || "", text)); }
+
+  function renderAlerts(v) {
+    $("alerts-count").textContent = v.alerts.length ? "(" + v.alerts.length + ")" : "";
+    if (!v.alerts.length) {
+      $("alerts").replaceChildren(el("li", "quiet", t("alerts_none")));
+    } else {
+      $("alerts").replaceChildren(...v.alerts.map((a) => {
+        const li = el("li", "alert k-" + a.kind);
+        li.appendChild(el("span", "at", clock(a.at)));
+        li.appendChild(el("span", "", a.text));
+        return li;
+      }));
+    }
+    $("alert-log").replaceChildren(...v.log.map((a) => {
+      const li = el("li", a.cleared ? "cleared" : "raised");
+      li.appendChild(el("span", "at", clock(a.at)));
+      li.appendChild(el("span", "tag", a.cleared ? t("cleared") : t("raised")));
+      li.appendChild(el("span", "", a.text));
+      return li;
+    }));
+  }
+
+  function renderServices(v) {
+    $("services").replaceChildren(...v.services.map((s) => {
+      const tr = el("tr");
+      const name = tr.appendChild(el("th", "", s.name));
+      name.scope = "row";
+      if (s.closed_to_new) {
+        name.appendChild(el("span", "tag closed", t("closed_msg")));
+        if (s.closed_message) name.appendChild(el("span", "note", " " + s.closed_message));
+      }
+      cell(tr, String(s.waiting - s.waiting_phone), "n");
+      cell(tr, s.channels && s.channels.includes("phone") ? String(s.waiting_phone) : t("dash"), "n");
+      const longest = cell(tr, t("dash"), "n wait");
+      if (s.oldest) { longest.dataset.since = s.oldest; longest.dataset.target = s.target_s; }
+      let est = s.estimated_s == null ? t("dash") : dur(s.estimated_s * 1000);
+      if (s.estimated_phone_s != null && s.channels.includes("visit")) est += " / " + dur(s.estimated_phone_s * 1000);
+      cell(tr, est, "n");
+      cell(tr, s.target_s ? dur(s.target_s * 1000) : t("dash"), "n");
+      cell(tr, String(Math.round(s.agents * 10) / 10), "n");
+      const acts = cell(tr, "", "acts");
+      if (s.closed_to_new) {
+        acts.appendChild(button(t("a_reopen"), () => now1("POST", "/api/v1/services/" + enc(s.id) + "/reopen", {})));
+      } else {
+        acts.appendChild(button(t("a_close_service"), () => closeService(s)));
+      }
+      return tr;
+    }));
+    $("unserved").replaceChildren(...(v.unserved.length ? v.unserved.map((l) => el("li", "warn", t("unserved_line", l.service_name, t("ch_" + l.channel))))
+      : [el("li", "quiet", t("unserved_none"))]));
+  }
+
+  function renderCounters(v) {
+    $("counters").replaceChildren(...v.counters.map((c) => {
+      const tr = el("tr", c.open ? "" : "closed");
+      tr.appendChild(el("th", "", c.name)).scope = "row";
+      cell(tr, c.open ? c.agent_name : t("dash"));
+      cell(tr, c.open ? t("state_" + c.state) + (c.pause_reason ? " — " + c.pause_reason : "") : t("closed"), "s-" + c.state);
+      const since = cell(tr, t("dash"), "n");
+      if (c.open && c.since) since.dataset.since = c.since;
+      const tk = cell(tr, c.ticket ? c.ticket.number + " · " + t("t_" + c.ticket.state) : t("dash"));
+      if (c.ticket && c.ticket.note) tk.appendChild(el("span", "note", " " + c.ticket.note));
+      const acts = cell(tr, "", "acts");
+      if (c.open) {
+        if (c.state === "paused") acts.appendChild(button(t("a_resume"), () => now1("POST", "/api/v1/agents/" + enc(c.agent) + "/resume", {})));
+        else acts.appendChild(button(t("a_pause"), () => pauseAgent(c)));
+        acts.appendChild(button(t("a_signout"), () => signOut(c)));
+        if (c.ticket) acts.appendChild(button(t("a_transfer"), () => transfer(c.ticket)));
+      }
+      return tr;
+    }));
+    $("agents-offline").textContent = v.agents_offline.length ? v.agents_offline.map((a) => a.name).join(", ") : t("dash");
+  }
+
+  function renderTickets(v) {
+    $("tickets-count").textContent = "(" + (v.tickets.length + v.more) + ")";
+    if (!v.tickets.length) {
+      const tr = el("tr");
+      const td = cell(tr, t("waiting_none"), "quiet");
+      td.colSpan = 6;
+      $("tickets").replaceChildren(tr);
+    } else {
+      $("tickets").replaceChildren(...v.tickets.map((tk) => {
+        const tr = el("tr");
+        const num = tr.appendChild(el("th", "", tk.number));
+        num.scope = "row";
+        cell(tr, tk.service_name);
+        let ch = t("ch_" + tk.channel);
+        if (tk.priority && tk.priority !== "none") ch += " · " + t("p_" + tk.priority);
+        cell(tr, ch);
+        let st = t("t_" + tk.state);
+        if (tk.state === "called" && tk.counter_name) st += " · " + tk.counter_name;
+        if (tk.for_agent) st += " · " + t("for_agent", (names.agents[tk.for_agent] || tk.for_agent));
+        const s = cell(tr, st);
+        if (tk.note) s.appendChild(el("span", "note", " " + tk.note));
+        const w = cell(tr, t("dash"), "n wait");
+        w.dataset.since = tk.issued_at;
+        const acts = cell(tr, "", "acts");
+        acts.appendChild(button(t("a_transfer"), () => transfer(tk)));
+        acts.appendChild(button(t("a_cancel"), () => cancel(tk)));
+        return tr;
+      }));
+    }
+    $("tickets-more").textContent = v.more ? t("more_waiting", v.more) : "";
+  }
+
+  function renderDevices(v) {
+    if (!v.devices.length) {
+      const tr = el("tr");
+      cell(tr, t("no_devices"), "quiet").colSpan = 6;
+      $("devices").replaceChildren(tr);
+      return;
+    }
+    $("devices").replaceChildren(...v.devices.map((d) => {
+      const bad = d.disabled ? "" : !d.seen ? "" : !d.online ? "bad" : (d.printer || []).some((p) => p !== "pr_ok" && p !== "pr_paper_low") ? "bad" : (d.printer || []).includes("pr_paper_low") ? "warn" : "";
+      const tr = el("tr", bad);
+      tr.appendChild(el("th", "", d.id)).scope = "row";
+      cell(tr, t("role_" + d.role) + (d.counter ? " · " + d.counter : ""));
+      cell(tr, d.disabled ? t("disabled") : !d.seen ? t("never_seen") : d.online ? t("online") : t("offline"));
+      cell(tr, d.version || t("dash"));
+      cell(tr, d.printer ? d.printer.map((p) => t(p)).join(", ") : t("dash"));
+      cell(tr, d.outbox ? String(d.outbox) : t("dash"), "n");
+      return tr;
+    }));
+  }
+
+  // render draws the sections whose part of the view changed (a busy
+  // site changes the queue many times a second; the devices seldom).
+  const shown = {};
+  function render(v) {
+    view = v;
+    const parts = {
+      alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
+      tickets: [v.tickets, v.more], devices: [v.devices],
+    };
+    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices };
+    for (const [k, part] of Object.entries(parts)) {
+      const j = JSON.stringify(part);
+      if (shown[k] === j) continue;
+      shown[k] = j;
+      draw[k](v);
+    }
+    tick();
+  }
+
+  // tick moves the clocks: the waits (past target, highlighted) and the
+  // time each agent has been in their state.
+  function tick() {
+    for (const td of document.querySelectorAll("td[data-since]")) {
+      const ms = now() - Date.parse(td.dataset.since);
+      td.textContent = dur(ms);
+      if (td.dataset.target !== undefined) {
+        const past = Number(td.dataset.target) > 0 && ms > Number(td.dataset.target) * 1000;
+        td.classList.toggle("breach", past);
+        td.title = past ? t("breach") : "";
+        const tag = td.querySelector(".visually-hidden");
+        if (past && !tag) td.appendChild(el("span", "visually-hidden", " (" + t("breach") + ")"));
+      }
+    }
+  }
+  setInterval(tick, 1000);
+
+  function pauseAgent(c) {
+    dialog("pause-dialog", (form) => {
+      $("pause-h").textContent = t("pause_agent_title", c.agent_name);
+      options(form.reason, site.reasons.map((x) => ({ id: x, name: x })));
+    }, (form) => call("POST", "/api/v1/agents/" + enc(c.agent) + "/pause", { reason: form.reason.value }));
+  }
+
+  function signOut(c) {
+    dialog("signout-dialog", () => {
+      $("signout-h").textContent = t("signout_title", c.agent_name, c.name);
+    }, () => call("POST", "/api/v1/agents/" + enc(c.agent) + "/signout", {}));
+  }
+
+  function transfer(tk) {
+    let body;
+    dialog("transfer-dialog", (form) => {
+      $("transfer-h").textContent = t("transfer_title", tk.number);
+      body = transferForm(form, targets(tk, ""));
+    }, () => call("POST", "/api/v1/tickets/" + enc(tk.id) + "/transfer", body()));
+  }
+
+  function cancel(tk) {
+    dialog("cancel-dialog", () => {
+      $("cancel-h").textContent = t("cancel_title", tk.number);
+    }, (form) => {
+      const reason = form.reason.value.trim();
+      return call("POST", "/api/v1/tickets/" + enc(tk.id) + "/cancel", reason ? { reason } : {});
+    });
+  }
+
+  function message(form) {
+    const m = {};
+    if (form.fr.value.trim()) m.fr = form.fr.value.trim();
+    if (form.en.value.trim()) m.en = form.en.value.trim();
+    return m;
+  }
+
+  function closeService(s) {
+    dialog("close-service-dialog", () => {
+      $("close-service-h").textContent = t("close_service_title", s.name);
+    }, (form) => call("POST", "/api/v1/services/" + enc(s.id) + "/close", { message: message(form) }));
+  }
+
+  $("b-screens").onclick = () => dialog("screens-dialog", () => {}, (form) => call("PUT", "/api/v1/board/message", { message: message(form) }));
+
+  stream("/supervision/events?lang=" + lang, render);
+})();

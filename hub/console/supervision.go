@@ -1,0 +1,239 @@
+package console
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"guichet/hub/alerts"
+	"guichet/hub/api"
+	"guichet/hub/queue"
+	"guichet/internal/live"
+)
+
+// MaxTickets is how many waiting and called tickets the supervision page
+// lists (the oldest first); it says how many more there are.
+const MaxTickets = 200
+
+// SupervisionView is what the supervision page shows, made again at every
+// change of the queue, of a device's state or of the alerts.
+type SupervisionView struct {
+	Services []ServiceRef `json:"services"`
+	Counters []CounterRow `json:"counters"`
+	Offline  []Ref        `json:"agents_offline"` // agents not signed in
+	Devices  []DeviceRow  `json:"devices"`
+	Unserved []LaneRef    `json:"unserved"`
+	Alerts   []AlertRef   `json:"alerts"`
+	Log      []AlertRef   `json:"log"`
+	Tickets  []TicketRef  `json:"tickets"` // waiting and called, oldest first
+	More     int          `json:"more"`    // tickets beyond those listed
+}
+
+// CounterRow is a counter, its agent and its ticket.
+type CounterRow struct {
+	Ref
+	Open        bool       `json:"open"`
+	Agent       string     `json:"agent,omitempty"`
+	AgentName   string     `json:"agent_name,omitempty"`
+	State       string     `json:"state"` // the agent's; offline when closed
+	PauseReason string     `json:"pause_reason,omitempty"`
+	Since       *time.Time `json:"since,omitempty"` // in this state since
+	Ticket      *TicketRef `json:"ticket,omitempty"`
+}
+
+// DeviceRow is a device with what it last published of itself.
+type DeviceRow struct {
+	ID       string   `json:"id"`
+	Role     string   `json:"role"`
+	Counter  string   `json:"counter,omitempty"`
+	Disabled bool     `json:"disabled,omitempty"`
+	Seen     bool     `json:"seen"` // published a state since the hub started
+	Online   bool     `json:"online"`
+	Version  string   `json:"version,omitempty"`
+	Printer  []string `json:"printer,omitempty"` // pr_ok, pr_paper_low, pr_paper_out, pr_cover_open, pr_offline
+	Outbox   int      `json:"outbox,omitempty"`
+}
+
+// LaneRef is a service on a channel that nobody can serve now.
+type LaneRef struct {
+	Service     string `json:"service"`
+	ServiceName string `json:"service_name"`
+	Channel     string `json:"channel"`
+}
+
+// AlertRef is an alert, or a line of the alerts' log, in words.
+type AlertRef struct {
+	Key     string    `json:"key"`
+	Kind    string    `json:"kind"`
+	Text    string    `json:"text"`
+	At      time.Time `json:"at"` // raised (or, in the log, raised or cleared)
+	Cleared bool      `json:"cleared,omitempty"`
+}
+
+func (p *Pages) supervisionPage(w http.ResponseWriter, r *http.Request) {
+	p.render(w, "supervision.html", p.frame(r, "supervision", "supervision"))
+}
+
+// supervisionEvents streams the supervision view: at every change of the
+// queue, of a device's state, of the alerts.
+func (p *Pages) supervisionEvents(w http.ResponseWriter, r *http.Request) {
+	l := lang(r)
+	chs := []func() (<-chan struct{}, func()){p.o.Hub.Watch}
+	if p.o.StateChanges != nil {
+		chs = append(chs, p.o.StateChanges)
+	}
+	if p.o.Alerts != nil {
+		chs = append(chs, p.o.Alerts.Watch)
+	}
+	changes, cancel := merge(chs...)
+	defer cancel()
+	live.Stream(w, r, changes, p.o.Poll, func() any { return p.supervisionView(l) })
+}
+
+// merge returns a channel signalled when any of the watched channels is
+// (signals coalesce), and the func that stops watching them all.
+func merge(watch ...func() (<-chan struct{}, func())) (<-chan struct{}, func()) {
+	out, done := make(chan struct{}, 1), make(chan struct{})
+	var stops []func()
+	for _, w := range watch {
+		ch, stop := w()
+		stops = append(stops, stop)
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-ch:
+					select {
+					case out <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	return out, func() {
+		close(done)
+		for _, s := range stops {
+			s()
+		}
+	}
+}
+
+// supervisionView is the supervision view, in lang.
+func (p *Pages) supervisionView(lang string) SupervisionView {
+	now := p.o.Hub.Now()
+	v := SupervisionView{Services: []ServiceRef{}, Counters: []CounterRow{}, Offline: []Ref{}, Devices: []DeviceRow{},
+		Unserved: []LaneRef{}, Alerts: []AlertRef{}, Log: []AlertRef{}, Tickets: []TicketRef{}}
+	serviceNames := map[string]string{}
+	p.o.Hub.Read(func(e *queue.Engine) {
+		sums, made := p.sum.get(e, now)
+		for _, s := range sums {
+			r := serviceRef(e, s, made, lang)
+			serviceNames[r.ID] = r.Name
+			v.Services = append(v.Services, r)
+		}
+		for _, cs := range e.Counters() {
+			c := e.Counter(cs.ID)
+			row := CounterRow{Ref: Ref{ID: c.ID, Name: counterName(c), Phone: c.Takes(queue.Phone) && !c.Takes(queue.Visit)},
+				Open: cs.Open, State: string(queue.AgentOffline)}
+			if a := e.Agent(cs.Agent); cs.Open && a != nil {
+				st, _ := e.AgentStatus(a.ID)
+				row.Agent, row.AgentName, row.State, row.PauseReason, row.Since = a.ID, agentName(a), string(st.State), st.PauseReason, at(e, st.Since)
+			}
+			if t, ok := e.Ticket(cs.Ticket); ok {
+				row.Ticket = ticketRef(e, t, lang)
+			}
+			v.Counters = append(v.Counters, row)
+		}
+		for _, st := range e.Agents() {
+			if st.State == queue.AgentOffline {
+				v.Offline = append(v.Offline, Ref{ID: st.ID, Name: agentName(e.Agent(st.ID))})
+			}
+		}
+		for _, l := range e.UnservedNow() {
+			v.Unserved = append(v.Unserved, LaneRef{Service: l.Service, ServiceName: e.Service(l.Service).Name(lang), Channel: string(l.Channel)})
+		}
+		tickets := append(e.Tickets(queue.Waiting, ""), e.Tickets(queue.Called, "")...)
+		sort.SliceStable(tickets, func(i, j int) bool { return tickets[i].IssuedAt.Before(tickets[j].IssuedAt) })
+		for i, t := range tickets {
+			if i == MaxTickets {
+				v.More = len(tickets) - MaxTickets
+				break
+			}
+			v.Tickets = append(v.Tickets, *ticketRef(e, t, lang))
+		}
+	})
+	v.Devices = p.devices()
+	if p.o.Alerts != nil {
+		for _, a := range p.o.Alerts.Active() {
+			v.Alerts = append(v.Alerts, alertRef(a, a.Since, false, v.Services, lang))
+		}
+		for _, en := range p.o.Alerts.Recent() {
+			v.Log = append(v.Log, alertRef(en.Alert, en.At, en.Cleared, v.Services, lang))
+		}
+	}
+	return v
+}
+
+// devices lists the registered devices with their last published state.
+func (p *Pages) devices() []DeviceRow {
+	out := []DeviceRow{}
+	if p.o.Devices == nil {
+		return out
+	}
+	devs, err := p.o.Devices.List()
+	if err != nil {
+		p.log.Warn("supervision: devices", "err", err)
+		return out
+	}
+	for _, d := range devs {
+		row := DeviceRow{ID: d.ID, Role: d.Role, Counter: d.Counter, Disabled: d.Disabled}
+		if p.o.State != nil {
+			if st, ok := p.o.State(d.ID); ok {
+				row.Seen, row.Online, row.Version, row.Outbox = true, st.Online, st.Version, st.Outbox
+				row.Printer = printer(st.Printer)
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// printer names a printer's health as texts' keys.
+func printer(h *api.PrinterHealth) []string {
+	if h == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range []struct {
+		on  bool
+		key string
+	}{{h.PaperOut, "pr_paper_out"}, {h.PaperLow && !h.PaperOut, "pr_paper_low"}, {h.CoverOpen, "pr_cover_open"}, {h.Offline, "pr_offline"}} {
+		if f.on {
+			out = append(out, f.key)
+		}
+	}
+	if len(out) == 0 && h.OK {
+		out = append(out, "pr_ok")
+	}
+	return out
+}
+
+// alertRef says an alert in words.
+func alertRef(a alerts.Alert, when time.Time, cleared bool, services []ServiceRef, lang string) AlertRef {
+	r := AlertRef{Key: a.Key(), Kind: string(a.Kind), At: when, Cleared: cleared}
+	switch a.Kind {
+	case alerts.WaitPastTarget:
+		name, target := a.Service, ""
+		for _, s := range services {
+			if s.ID == a.Service {
+				name, target = s.Name, duration(lang, time.Duration(s.TargetS)*time.Second)
+			}
+		}
+		r.Text = T(lang, "k_"+string(a.Kind), name, target)
+	default:
+		r.Text = T(lang, "k_"+string(a.Kind), a.Device)
+	}
+	return r
+}
