@@ -15,8 +15,9 @@ arches=("$@")
 GO=${GO:-go}
 NFPM=${NFPM:-github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2}
 v=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
-# A Debian version starts with a digit: 0~g1a2b3c4 for an untagged commit.
-case $v in [0-9]*) ;; *) v="0~g${v#v}" ;; esac
+# A Debian version starts with a digit: a tag v1.2.0 gives 1.2.0; an
+# untagged commit 0~g1a2b3c4 (even a hash that starts with a digit).
+if [[ $v =~ ^v?[0-9]+\. ]]; then v=${v#v}; else v="0~g$v"; fi
 export VERSION=${v//-/+}
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 build=$(mktemp -d)
