@@ -5,7 +5,7 @@ BIN     ?= bin/guichet
 PKGS    ?= ./...
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build test test-short fuzz fuzz-short bench lint demo deps openapi clean
+.PHONY: build test test-short fuzz fuzz-short bench lint demo deps openapi clean release
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/guichet
@@ -41,6 +41,12 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+# Binaries for linux/amd64, arm64 and armv7 (cgo, Debian's cross compilers),
+# reproducible, and their Debian packages, in bin/release (docs/install.md).
+release:
+	scripts/release.sh bin/release
+	scripts/package.sh bin/release
 
 openapi:
 	python3 scripts/openapi.py

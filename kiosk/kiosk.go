@@ -56,6 +56,10 @@ type Options struct {
 	Poll time.Duration
 	// Clock returns the time: time.Now if nil.
 	Clock func() time.Time
+	// Beat is called at each turn of Run's loop, after the printer's
+	// status is read: the service's watchdog (firmware/watchdog) pings
+	// systemd only while it is called. Nil: nothing.
+	Beat func()
 }
 
 // Kiosk is a ticket kiosk.
@@ -183,6 +187,9 @@ func (k *Kiosk) Run(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		k.pollPrinter(ctx)
+		if k.o.Beat != nil {
+			k.o.Beat()
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -13,6 +13,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"guichet/firmware/counter"
+	"guichet/firmware/watchdog"
 	"guichet/hw/deskscreen"
 )
 
@@ -82,6 +83,9 @@ func runCounter(ctx context.Context, args []string) error {
 			return err
 		}
 		log.Info("counter terminal ready", "device", f.device, "counter", *counterID)
+		svc := newRoleService(log)
+		svc.ready(ctx, "counter terminal ready", func(context.Context) error { l.Pending(); return nil }) // pings while the outbox answers
+		defer svc.stop()
 		return t.Run(ctx)
 	}
 	// The page's buttons press virtual pins: the same debounce, outbox and
@@ -94,9 +98,13 @@ func runCounter(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--http %s: %w", *httpAddr, err)
 	}
-	srv := &http.Server{Handler: counter.NewDeskPage([]*counter.Virtual{v}, log), ReadHeaderTimeout: 10 * time.Second}
+	page := counter.NewDeskPage([]*counter.Virtual{v}, log)
+	srv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	log.Info("counter terminal ready", "device", f.device, "counter", *counterID, "page", "http://"+ln.Addr().String()+"/")
+	svc := newRoleService(log)
+	svc.ready(ctx, "counter terminal ready", watchdog.HandlerAnswers(page, "/")) // pings while the desk page answers
+	defer svc.stop()
 	return v.Run(ctx)
 }

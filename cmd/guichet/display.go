@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"guichet/display"
+	"guichet/firmware/watchdog"
 	"guichet/internal/boardpage"
 )
 
@@ -98,10 +99,14 @@ func runDisplay(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("board page: %w", err)
 	}
-	srv := &http.Server{Handler: boardpage.Handler(d, log), ReadHeaderTimeout: 10 * time.Second}
+	page := boardpage.Handler(d, log)
+	srv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	log.Info("display ready", "device", f.device, "page", "http://"+ln.Addr().String()+"/", "sound", ann != nil)
+	svc := newRoleService(log)
+	svc.ready(ctx, "display ready", watchdog.HandlerAnswers(page, "/")) // pings while the board page answers
+	defer svc.stop()
 	<-ctx.Done()
 	return nil
 }

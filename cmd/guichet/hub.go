@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 
+	"guichet/firmware/watchdog"
 	"guichet/hub/config"
 	"guichet/hub/queue"
 	"guichet/hub/server"
@@ -72,6 +73,9 @@ func runHub(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	svc := newRoleService(log)
+	svc.ready(ctx, "hub ready on "+s.HTTPURL, watchdog.HandlerAnswers(s.API, "/healthz")) // pings while /healthz answers
+	defer svc.stop()
 	<-ctx.Done()
 	return s.Close()
 }

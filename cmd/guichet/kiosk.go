@@ -66,8 +66,9 @@ func runKiosk(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
+	svc := newRoleService(log)
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: f.data, Log: log, Timeout: *timeout,
-		Layout: kiosk.Layout{Format: sp.Format}})
+		Layout: kiosk.Layout{Format: sp.Format}, Beat: svc.Beat})
 	if err != nil {
 		return err
 	}
@@ -119,6 +120,8 @@ func runKiosk(ctx context.Context, args []string) error {
 	} else {
 		log.Info("kiosk ready", "device", f.device, "printer", *printerSpec, "format", sp.Format.String())
 	}
+	svc.ready(ctx, "kiosk ready", nil) // pings while Run's loop turns
+	defer svc.stop()
 	select {
 	case <-ctx.Done():
 		return nil

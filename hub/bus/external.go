@@ -151,6 +151,22 @@ func (x *External) onMessage(_ paho.Client, m paho.Message) {
 	case kind == api.KindBoard || kind == api.KindQueue || kind == api.KindConfig || kind == api.KindCounter || kind == api.KindLease:
 		x.bus.Heard(m.Topic(), m.Payload())
 	case kind == api.KindCmd:
+		if m.Retained() && len(m.Payload()) > 0 {
+			// A device published its command retained: Mosquitto keeps it
+			// (up to a packet's size) and hands it to the hub at every
+			// subscription. It is done once — a command is idempotent by its
+			// id — and cleared here, so that it is not kept for good.
+			x.bus.log.Warn("a retained command cleared: a device must not retain its commands", "device", id)
+			x.mu.Lock()
+			if !x.closed {
+				x.wg.Add(1)
+				go func() { defer x.wg.Done(); x.clear(m.Topic()) }() // paho's handler must not block
+			}
+			x.mu.Unlock()
+		}
+		if len(m.Payload()) == 0 {
+			return // a retained command cleared
+		}
 		w := x.worker(id)
 		if w == nil {
 			return // closing
@@ -162,6 +178,13 @@ func (x *External) onMessage(_ paho.Client, m paho.Message) {
 		case w.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// clear removes the retained message of topic.
+func (x *External) clear(topic string) {
+	if err := x.publish(x.ctx, topic, nil, true); err != nil {
+		x.bus.log.Warn("clear a retained command", "topic", topic, "err", err)
 	}
 }
 

@@ -415,3 +415,36 @@ func TestAStateTheHubWouldNotTakeIsNotLeftRetained(t *testing.T) {
 		}
 	})
 }
+
+// A command a device publishes retained is done once and not kept:
+// Mosquitto kept it as a second retained message of the device (up to 256
+// KiB) and handed it to the hub at each of its subscriptions. The hub,
+// given it again after a restart, does not do it twice (a command is
+// idempotent by its id) and clears it: after a second restart it is not
+// given it any more. The embedded broker never retains a command.
+func TestARetainedCommandIsDoneOnceAndCleared(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{Mosquitto: true})
+	secret := s.AddDevice("kiosk-a", api.RoleKiosk, "")
+	k, err := dial(t, s, "kiosk-a", "kiosk-a", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.subscribe(s.Topics.Reply("kiosk-a"))
+	k.publishRetained(s.Topics.Cmd("kiosk-a"), []byte(`{"id":"r1","op":"issue_ticket","args":{"service":"E"}}`))
+	if rep, ok := k.reply("kiosk-a", "r1", s); !ok || !rep.OK {
+		t.Fatalf("the retained command was not answered: %+v", rep)
+	}
+	const cleared = "a retained command cleared"
+	s.Restart() // the hub subscribes again: Mosquitto hands it what it retained
+	sitetest.Eventually(t, 10*time.Second, "the retained command given again and cleared", func() bool {
+		return strings.Count(s.Logs.String(), cleared) == 1
+	})
+	s.Restart()
+	s.AddDevice("kiosk-b", api.RoleKiosk, "") // the hub has subscribed and read what is retained by now
+	if n := strings.Count(s.Logs.String(), cleared); n != 1 {
+		t.Fatalf("the retained command was given to the hub %d times, want once: it was not cleared", n)
+	}
+	if n := len(s.Tickets()); n != 1 {
+		t.Fatalf("%d tickets after the hub was given the command again, want 1", n)
+	}
+}

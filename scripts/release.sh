@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds guichet for the boards and the hub: linux/amd64, linux/arm64 (Pi 3,
+# 4, 5 and Zero 2 W on 64-bit Raspberry Pi OS) and linux/arm (ARMv7: Pi 2 and
+# later on 32-bit Raspberry Pi OS), with cgo for SQLite through Debian's
+# cross compilers (scripts/test-deps.sh installs them). The binaries link
+# against glibc 2.36 (Debian 12, Raspberry Pi OS Bookworm).
+#
+# Reproducible: the same source gives the same bytes — no paths (-trimpath),
+# no VCS stamp, no build id, the version from git (or $VERSION).
+#
+#   scripts/release.sh [OUT_DIR [ARCH...]]    (default: bin/release amd64 arm64 armv7)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-bin/release}
+shift || true
+arches=("$@")
+[ ${#arches[@]} -gt 0 ] || arches=(amd64 arm64 armv7)
+VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+GO=${GO:-go}
+mkdir -p "$out"
+for a in "${arches[@]}"; do
+  case $a in
+    amd64) env=(GOARCH=amd64 CC=gcc) ;;
+    arm64) env=(GOARCH=arm64 CC=aarch64-linux-gnu-gcc) ;;
+    armv7) env=(GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc) ;;
+    *) echo "release: unknown architecture $a (amd64, arm64, armv7)" >&2; exit 2 ;;
+  esac
+  cc=${env[-1]#CC=}
+  command -v "$cc" >/dev/null || { echo "release: $cc missing: scripts/test-deps.sh installs it" >&2; exit 1; }
+  env "${env[@]}" GOOS=linux CGO_ENABLED=1 GOFLAGS= \
+    "$GO" build -trimpath -buildvcs=false \
+    -ldflags "-s -w -buildid= -X main.version=$VERSION" \
+    -o "$out/guichet-linux-$a" ./cmd/guichet
+  echo "$out/guichet-linux-$a"
+done
