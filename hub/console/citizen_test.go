@@ -43,6 +43,17 @@ func newCitizen(t *testing.T, s *sitetest.Site) string {
 	return c.Citizen.ID
 }
 
+// signInAt signs in at the sign-in page the browser is on, filling the
+// fields rather than typing where the focus is (the keyboard's own flow is
+// TestAnAgentSignsInOpensACounterCallsTransfersAndFinishesWithTheKeyboard's).
+func signInAt(t *testing.T, ctx context.Context, login string) {
+	t.Helper()
+	browsertest.WaitText(t, ctx, "h1", "Connexion", 10*time.Second)
+	waitLoaded(t, ctx, "#password")
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.SetValue("#login", login), chromedp.SetValue("#password", sitetest.Password),
+		chromedp.Click(`form button[type=submit]`))
+}
+
 // clickSel clicks the first element matching sel, by script (as a click).
 func clickSel(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
@@ -62,8 +73,8 @@ func TestAnAgentFindsTheCitizenAttachesTheTicketAndWritesANote(t *testing.T) {
 
 	ctx := browsertest.Browser(t, 1366, 768)
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signIn(t, ctx, "ana")
-	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 10*time.Second)
+	signInAt(t, ctx, "ana")
+	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 20*time.Second)
 	click(t, ctx, "#choices-visit li", "Guichet 1", "Ouvrir Guichet 1")
 	browsertest.WaitText(t, ctx, "#next", tk.Number, 5*time.Second)
 	browsertest.Do(t, ctx, 5*time.Second, shortcut("1"))
@@ -129,8 +140,8 @@ func TestAnAgentCreatesACitizenFromTheConsole(t *testing.T) {
 	accounts(s)
 	ctx := browsertest.Browser(t, 1366, 768)
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signIn(t, ctx, "ana")
-	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 10*time.Second)
+	signInAt(t, ctx, "ana")
+	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 20*time.Second)
 	click(t, ctx, "#choices-visit li", "Guichet 1", "Ouvrir Guichet 1")
 	browsertest.WaitText(t, ctx, "#where", "Guichet 1", 5*time.Second)
 	clickSel(t, ctx, "#b-citizen-new")
@@ -187,8 +198,8 @@ func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
 
 	ctx := browsertest.Browser(t, 1366, 768)
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signIn(t, ctx, "dan")
-	browsertest.WaitText(t, ctx, "#choices-phone", "Ouvrir Téléphone", 10*time.Second)
+	signInAt(t, ctx, "dan")
+	browsertest.WaitText(t, ctx, "#choices-phone", "Ouvrir Téléphone", 20*time.Second)
 	click(t, ctx, "#choices-phone li", "Téléphone", "Ouvrir Téléphone")
 	browsertest.WaitText(t, ctx, "#where", "Téléphone", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#call-none", "Aucun appel", 5*time.Second)
