@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"guichet/hub/auth"
@@ -134,7 +136,9 @@ func TestAnAgentFindsTheCitizenAttachesTheTicketAndWritesANote(t *testing.T) {
 }
 
 // A new file from the console's dialog: the agent types the names, the
-// birth date, the phone and the e-mail, and the new file opens.
+// birth date, the phone and the e-mail, and the new file opens. A refused
+// number is said in words, and what was typed is not in the browser's
+// console.
 func TestAnAgentCreatesACitizenFromTheConsole(t *testing.T) {
 	s := sitetest.Start(t, sitetest.Options{Config: crmConfig, OpenHours: true})
 	accounts(s)
@@ -148,6 +152,31 @@ func TestAnAgentCreatesACitizenFromTheConsole(t *testing.T) {
 	browsertest.WaitText(t, ctx, "#citizen-dialog[open] h2", "Nouveau dossier", 5*time.Second)
 	waitFocus(t, ctx, "INPUT#cz-family")
 	axe.Serious(t, ctx, "agent console: the new file's dialog")
+
+	// A number that is none is refused in words; what was typed stays out
+	// of the browser's console.
+	var mu sync.Mutex
+	var logged []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventConsoleAPICalled); ok {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, a := range e.Args {
+				logged = append(logged, string(a.Value)+a.Description)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Do(t, ctx, 5*time.Second, chromedp.SetValue("#cz-family", "D'Artagnan"), chromedp.SetValue("#cz-phone", "06 98 Z"))
+	clickSel(t, ctx, "#citizen-dialog button[type=submit]")
+	browsertest.WaitText(t, ctx, "#citizen-error", "Saisie refusée", 5*time.Second)
+	mu.Lock()
+	if all := strings.Join(logged, " "); strings.Contains(all, "'Z'") || !strings.Contains(all, "invalid_argument") {
+		t.Errorf("the browser's console says %q", all)
+	}
+	mu.Unlock()
+
 	browsertest.Do(t, ctx, 5*time.Second,
 		chromedp.SetValue("#cz-family", "D'Artagnan"), chromedp.SetValue("#cz-first", "Charles"),
 		chromedp.SetValue("#cz-birth", "1990-02-28"), chromedp.SetValue("#cz-phone", "06.98.76.54.32"),
