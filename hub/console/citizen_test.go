@@ -235,7 +235,7 @@ func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
 
 	send(webhook.TypeCallWaiting, webhook.Call{CallID: "c1", Queue: "accueil", Number: "+33 6 12 34 56 78"})
 	send(webhook.TypeCallConnected, webhook.Call{CallID: "c1", Agent: "agent-9"})
-	browsertest.WaitText(t, ctx, "#call-what", "Appel de +33612345678", 10*time.Second)
+	browsertest.WaitText(t, ctx, "#call-what", "Appel de +33612345678 (ticket A001) — a attendu < 1 min", 10*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-name", "Anne LEFEBVRE", 5*time.Second) // nobody searched
 	browsertest.WaitText(t, ctx, "#call-who", "trouvé par son numéro", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-requests", "Copie intégrale", 5*time.Second)

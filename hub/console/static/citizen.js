@@ -222,7 +222,9 @@ const Panels = (() => {
     if (!phone) return;
     $("call-wrapup").textContent = "";
     const num = caller ? (caller.number || t("withheld")) : "…";
-    $("call-what").textContent = t(phone === "callback" ? "call_callback" : "call_from", num, tk.number);
+    let what = t(phone === "callback" ? "call_callback" : "call_from", num, tk.number);
+    if (phone === "call" && tk.called_at) what += " — " + t("call_waited", dur(Date.parse(tk.called_at) - Date.parse(tk.issued_at)));
+    $("call-what").textContent = what;
     const ms = (caller && caller.citizens) || [];
     let who = "";
     if (caller && caller.attached) who = t("call_attached");
