@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -260,4 +262,79 @@ func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
 	if v := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.querySelector("#cz-phone").value`)); v != "0123456789" && v != "01 23 45 67 89" {
 		t.Fatalf("the new file's phone is prefilled with %q", v)
 	}
+}
+
+// Click-to-call, in Chromium: a caller who hung up after waiting past the
+// threshold comes back as a callback ticket; the agent at the phone
+// position calls it next, the caller's file opens by itself, and
+// "Rappeler le …" posts call.originate to the provider's action URL; the
+// provider's result is shown.
+func TestAnAgentCallsBackACallerFromThePage(t *testing.T) {
+	secret := stdwebhook.NewSecret()
+	t.Setenv("GUICHET_TEST_WEBHOOK_SECRET", secret.String())
+	originated := make(chan webhook.Originate, 4)
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m webhook.Message
+		if json.NewDecoder(r.Body).Decode(&m) == nil && m.Type == webhook.TypeCallOriginate {
+			var o webhook.Originate
+			if json.Unmarshal(m.Data, &o) == nil {
+				originated <- o
+			}
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(provider.Close)
+	cfg := strings.Replace(telephonyConfig, "secret_env: GUICHET_TEST_WEBHOOK_SECRET }",
+		"secret_env: GUICHET_TEST_WEBHOOK_SECRET, action_url: \""+provider.URL+"\" }", 1) + "  callback_after: 1s\n"
+	s := sitetest.Start(t, sitetest.Options{Config: cfg, OpenHours: true})
+	accounts(s)
+	s.AddAccount("dan", auth.RoleAgent, "")
+	newCitizen(t, s)
+	sitetest.Eventually(t, 10*time.Second, "the telephony link listening", func() bool { return s.Calls != nil && s.Calls.State().Resyncs >= 1 })
+	sender := webhook.Sender{URL: s.HTTPURL + config.WebhookPath, Secret: secret}
+	send := func(typ string, v any) {
+		t.Helper()
+		if err := sender.Send(context.Background(), typ, time.Time{}, v); err != nil {
+			t.Fatalf("webhook %s: %v", typ, err)
+		}
+	}
+	joined := time.Now().Add(-2 * time.Minute)
+	send(webhook.TypeCallWaiting, webhook.Call{CallID: "c1", Queue: "accueil", Number: "06 12 34 56 78", JoinedAt: &joined})
+	send(webhook.TypeCallAbandoned, webhook.Call{CallID: "c1", Reason: "hung_up"})
+	sitetest.Eventually(t, 10*time.Second, "a callback ticket", func() bool {
+		n := 0
+		s.Hub.Read(func(e *queue.Engine) {
+			for _, tk := range e.Tickets(queue.Waiting, "A") {
+				if tk.Callback != "" {
+					n++
+				}
+			}
+		})
+		return n == 1
+	})
+
+	ctx := browsertest.Browser(t, 1366, 768)
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
+	signInAt(t, ctx, "dan")
+	browsertest.WaitText(t, ctx, "#choices-phone", "Ouvrir Téléphone", 20*time.Second)
+	click(t, ctx, "#choices-phone li", "Téléphone", "Ouvrir Téléphone")
+	browsertest.WaitText(t, ctx, "#where", "Téléphone", 5*time.Second)
+	clickSel(t, ctx, "#b-call_next")
+	browsertest.WaitText(t, ctx, "#call-what", "Rappel à faire : 0612345678", 10*time.Second)
+	browsertest.WaitText(t, ctx, "#citizen-name", "Anne LEFEBVRE", 5*time.Second)
+	browsertest.WaitText(t, ctx, "#b-callback", "Rappeler le 0612345678", 5*time.Second)
+	clickSel(t, ctx, "#b-callback")
+	var o webhook.Originate
+	select {
+	case o = <-originated:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no call.originate reached the provider")
+	}
+	if o.Agent != "agent-9" || !strings.HasSuffix(o.Number, "612345678") {
+		t.Fatalf("call.originate %+v", o)
+	}
+	send(webhook.TypeOriginateResult, webhook.OriginateResult{Ref: o.Ref, OK: true})
+	browsertest.WaitText(t, ctx, "#callback-state", "Votre téléphone sonne", 10*time.Second)
+	axe.Serious(t, ctx, "agent console: a callback")
+	browsertest.Screenshot(t, ctx, "console-agent-callback-1366x768")
 }
