@@ -1,8 +1,11 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"guichet/hub/alerts"
@@ -52,6 +55,8 @@ type DeviceRow struct {
 	Version  string   `json:"version,omitempty"`
 	Printer  []string `json:"printer,omitempty"` // pr_ok, pr_paper_low, pr_paper_out, pr_cover_open, pr_offline
 	Outbox   int      `json:"outbox,omitempty"`
+	Board    string   `json:"board,omitempty"` // its board's health, in words (boardText)
+	Hot      bool     `json:"hot,omitempty"`   // its board overheats (alerts.HotC)
 }
 
 // LaneRef is a service on a channel that nobody can serve now.
@@ -164,7 +169,7 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			v.Tickets = append(v.Tickets, *ticketRef(e, t, lang))
 		}
 	})
-	v.Devices = p.devices()
+	v.Devices = p.devices(lang)
 	if p.o.Alerts != nil {
 		for _, a := range p.o.Alerts.Active() {
 			v.Alerts = append(v.Alerts, alertRef(a, a.Since, false, v.Services, lang))
@@ -176,8 +181,8 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 	return v
 }
 
-// devices lists the registered devices with their last published state.
-func (p *Pages) devices() []DeviceRow {
+// devices lists the registered devices with their last published state, in lang.
+func (p *Pages) devices(lang string) []DeviceRow {
 	out := []DeviceRow{}
 	if p.o.Devices == nil {
 		return out
@@ -193,11 +198,56 @@ func (p *Pages) devices() []DeviceRow {
 			if st, ok := p.o.State(d.ID); ok {
 				row.Seen, row.Online, row.Version, row.Outbox = true, st.Online, st.Version, st.Outbox
 				row.Printer = printer(st.Printer)
+				row.Board, row.Hot = boardText(st.Health, p.o.Hub.Now(), lang)
 			}
 		}
 		out = append(out, row)
 	}
 	return out
+}
+
+// boardText says a board's health in lang — "61,2 °C · allumé depuis 3 j
+// · 8,8 Gio libres · usure ≤ 30 %" — and whether it overheats. Its uptime
+// is counted from its boot by the hub's clock; a boot the device dates in
+// the future (its clock is its own) is not shown.
+func boardText(h *api.DeviceHealth, now time.Time, lang string) (string, bool) {
+	if h == nil {
+		return "", false
+	}
+	fr := lang != "en"
+	num := func(f float64, prec int) string {
+		s := strconv.FormatFloat(f, 'f', prec, 64)
+		if fr {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
+	}
+	var parts []string
+	hot := false
+	if h.TempC != nil {
+		parts = append(parts, num(*h.TempC, 1)+" °C")
+		hot = *h.TempC >= alerts.HotC
+	}
+	if h.BootedAt != nil && !h.BootedAt.After(now) {
+		up := now.Sub(*h.BootedAt)
+		var d string
+		switch {
+		case up >= 24*time.Hour:
+			d = fmt.Sprintf("%d %s", int(up.Hours()/24), map[bool]string{true: "j", false: "d"}[fr])
+		case up >= time.Hour:
+			d = fmt.Sprintf("%d h", int(up.Hours()))
+		default:
+			d = fmt.Sprintf("%d min", int(up.Minutes()))
+		}
+		parts = append(parts, map[bool]string{true: "allumé depuis ", false: "up "}[fr]+d)
+	}
+	if h.DiskFreeMB != nil {
+		parts = append(parts, num(float64(*h.DiskFreeMB)/1024, 1)+map[bool]string{true: " Gio libres", false: " GiB free"}[fr])
+	}
+	if h.WearPct != nil {
+		parts = append(parts, map[bool]string{true: "usure ≤ ", false: "wear ≤ "}[fr]+strconv.Itoa(*h.WearPct)+map[bool]string{true: " %", false: "%"}[fr])
+	}
+	return strings.Join(parts, " · "), hot
 }
 
 // printer names a printer's health as texts' keys.

@@ -140,12 +140,12 @@
   function renderDevices(v) {
     if (!v.devices.length) {
       const tr = el("tr");
-      cell(tr, t("no_devices"), "quiet").colSpan = 6;
+      cell(tr, t("no_devices"), "quiet").colSpan = 7;
       $("devices").replaceChildren(tr);
       return;
     }
     $("devices").replaceChildren(...v.devices.map((d) => {
-      const bad = d.disabled ? "" : !d.seen ? "" : !d.online ? "bad" : (d.printer || []).some((p) => p !== "pr_ok" && p !== "pr_paper_low") ? "bad" : (d.printer || []).includes("pr_paper_low") ? "warn" : "";
+      const bad = d.disabled ? "" : !d.seen ? "" : !d.online || d.hot ? "bad" : (d.printer || []).some((p) => p !== "pr_ok" && p !== "pr_paper_low") ? "bad" : (d.printer || []).includes("pr_paper_low") ? "warn" : "";
       const tr = el("tr", bad);
       tr.appendChild(el("th", "", d.id)).scope = "row";
       cell(tr, t("role_" + d.role) + (d.counter ? " · " + d.counter : ""));
@@ -153,6 +153,7 @@
       cell(tr, d.version || t("dash"));
       cell(tr, d.printer ? d.printer.map((p) => t(p)).join(", ") : t("dash"));
       cell(tr, d.outbox ? String(d.outbox) : t("dash"), "n");
+      cell(tr, d.board || t("dash"));
       return tr;
     }));
   }
