@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"guichet/hub/api"
+	"guichet/hub/config"
+	"guichet/hub/queue"
 )
 
 // A board's health reads in French and in English on the supervision
@@ -31,3 +33,49 @@ func TestBoardHealthInWords(t *testing.T) {
 		t.Errorf("no health: %q", got)
 	}
 }
+
+// The supervision's phone figures count the day's calls of the telephony
+// link: waiting (with the oldest), abandoned, the callbacks waiting; a site
+// without calls shows no phone section.
+func TestPhoneFiguresCountTheDaysCalls(t *testing.T) {
+	_, site, err := config.Parse("site.yaml", []byte(phoneSite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Policy.IgnoreHours = true
+	e, err := queue.New(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := phoneView(e); v != nil {
+		t.Fatalf("no call yet: %+v", v)
+	}
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, site.Location)
+	by := func(m int) queue.By { return queue.By{At: at.Add(time.Duration(m) * time.Minute), Actor: "pbx"} }
+	for i, call := range []string{"c1", "c2", "c3"} {
+		if _, err := e.JoinCall(by(i), queue.CallJoin{ID: "t-" + call, Call: call, Service: "A"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.AbandonCall(by(5), queue.CallAbandon{Call: "c1", Reason: "hung_up", Callback: "t-cb1"}); err != nil {
+		t.Fatal(err)
+	}
+	v := phoneView(e)
+	if v == nil || v.Waiting != 2 || v.Abandoned != 1 || v.CallbacksWaiting != 1 || v.Talking != 0 {
+		t.Fatalf("phone figures %+v: want 2 waiting, 1 abandoned, 1 callback waiting", v)
+	}
+	if v.OldestWaiting == nil || !v.OldestWaiting.Equal(at.Add(time.Minute)) {
+		t.Fatalf("oldest waiting %v, want the second call's join at 10:01", v.OldestWaiting)
+	}
+}
+
+const phoneSite = `
+site: { id: test, name: "Mairie de Test", timezone: Europe/Paris }
+services:
+  - { id: A, name: "Accueil", sla: 10m, service_time: 4m, channels: [visit, phone] }
+counters:
+  - { id: "1" }
+  - { id: "9", name: "Téléphone", channels: [phone] }
+agents:
+  - { id: ana, skills: { A: 1 } }
+`

@@ -28,8 +28,21 @@ type SupervisionView struct {
 	Unserved []LaneRef    `json:"unserved"`
 	Alerts   []AlertRef   `json:"alerts"`
 	Log      []AlertRef   `json:"log"`
-	Tickets  []TicketRef  `json:"tickets"` // waiting and called, oldest first
-	More     int          `json:"more"`    // tickets beyond those listed
+	Tickets  []TicketRef  `json:"tickets"`         // waiting and called, oldest first
+	More     int          `json:"more"`            // tickets beyond those listed
+	Phone    *PhoneView   `json:"phone,omitempty"` // when the site takes calls through its telephony link
+}
+
+// PhoneView is the day's calls of the telephony link, beside the visitors:
+// how many wait, are in conversation, gave up, and the callbacks.
+type PhoneView struct {
+	Waiting          int        `json:"waiting"`
+	OldestWaiting    *time.Time `json:"oldest_waiting,omitempty"`
+	Talking          int        `json:"talking"`
+	Abandoned        int        `json:"abandoned"`         // today
+	CallbacksWaiting int        `json:"callbacks_waiting"` // "rappeler" tickets not yet done
+	CallbacksDone    int        `json:"callbacks_done"`    // today
+	LinesOpen        int        `json:"lines_open"`        // agents whose phone line may be offered a call
 }
 
 // CounterRow is a counter, its agent and its ticket.
@@ -38,7 +51,8 @@ type CounterRow struct {
 	Open        bool       `json:"open"`
 	Agent       string     `json:"agent,omitempty"`
 	AgentName   string     `json:"agent_name,omitempty"`
-	State       string     `json:"state"` // the agent's; offline when closed
+	State       string     `json:"state"`          // the agent's; offline when closed
+	Line        bool       `json:"line,omitempty"` // the agent's phone line is open: the PBX may offer them a call
 	PauseReason string     `json:"pause_reason,omitempty"`
 	Since       *time.Time `json:"since,omitempty"` // in this state since
 	Ticket      *TicketRef `json:"ticket,omitempty"`
@@ -145,6 +159,7 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			if a := e.Agent(cs.Agent); cs.Open && a != nil {
 				st, _ := e.AgentStatus(a.ID)
 				row.Agent, row.AgentName, row.State, row.PauseReason, row.Since = a.ID, agentName(a), string(st.State), st.PauseReason, at(e, st.Since)
+				row.Line = st.Line
 			}
 			if t, ok := e.Ticket(cs.Ticket); ok {
 				row.Ticket = ticketRef(e, t, lang)
@@ -159,6 +174,7 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 		for _, l := range e.UnservedNow() {
 			v.Unserved = append(v.Unserved, LaneRef{Service: l.Service, ServiceName: e.Service(l.Service).Name(lang), Channel: string(l.Channel)})
 		}
+		v.Phone = phoneView(e)
 		tickets := append(e.Tickets(queue.Waiting, ""), e.Tickets(queue.Called, "")...)
 		sort.SliceStable(tickets, func(i, j int) bool { return tickets[i].IssuedAt.Before(tickets[j].IssuedAt) })
 		for i, t := range tickets {
@@ -179,6 +195,44 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 		}
 	}
 	return v
+}
+
+// phoneView counts the day's calls of the telephony link; nil when the
+// site has none today and no agent's line is open (no telephony link).
+func phoneView(e *queue.Engine) *PhoneView {
+	var v PhoneView
+	any := false
+	for _, t := range e.Tickets("", "") {
+		if t.Call == "" && t.Callback == "" {
+			continue
+		}
+		any = true
+		switch {
+		case t.Callback != "" && t.State.Terminal():
+			v.CallbacksDone++
+		case t.Callback != "":
+			v.CallbacksWaiting++
+		case t.State == queue.Waiting:
+			v.Waiting++
+			if v.OldestWaiting == nil || t.IssuedAt.Before(*v.OldestWaiting) {
+				v.OldestWaiting = at(e, t.IssuedAt)
+			}
+		case t.State == queue.Called || t.State == queue.Serving:
+			v.Talking++
+		case t.State == queue.Cancelled:
+			v.Abandoned++
+		}
+	}
+	for _, st := range e.Agents() {
+		if st.Line {
+			v.LinesOpen++
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return &v
 }
 
 // devices lists the registered devices with their last published state, in lang.

@@ -88,7 +88,7 @@
       const tr = el("tr", c.open ? "" : "closed");
       tr.appendChild(el("th", "", c.name)).scope = "row";
       cell(tr, c.open ? c.agent_name : t("dash"));
-      cell(tr, c.open ? t("state_" + c.state) + (c.pause_reason ? " — " + c.pause_reason : "") : t("closed"), "s-" + c.state);
+      cell(tr, c.open ? t("state_" + c.state) + (c.pause_reason ? " — " + c.pause_reason : "") + (c.line ? " · " + t("line_open") : "") : t("closed"), "s-" + c.state);
       const since = cell(tr, t("dash"), "n");
       if (c.open && c.since) since.dataset.since = c.since;
       const tk = cell(tr, c.ticket ? c.ticket.number + " · " + t("t_" + c.ticket.state) : t("dash"));
@@ -103,6 +103,28 @@
       return tr;
     }));
     $("agents-offline").textContent = v.agents_offline.length ? v.agents_offline.map((a) => a.name).join(", ") : t("dash");
+  }
+
+  // renderPhone shows the day's calls of the telephony link, if the site
+  // has one.
+  function renderPhone(v) {
+    const p = v.phone;
+    $("phone").hidden = !p;
+    if (!p) return;
+    const rows = [["ph_waiting", p.waiting], ["ph_talking", p.talking], ["ph_abandoned", p.abandoned],
+      ["ph_cb_waiting", p.callbacks_waiting], ["ph_cb_done", p.callbacks_done], ["ph_lines", p.lines_open]];
+    $("phone-figures").replaceChildren(...rows.map(([k, n]) => {
+      const d = el("div");
+      d.appendChild(el("dt", "", t(k)));
+      const dd = el("dd", "", String(n));
+      if (k === "ph_waiting" && p.oldest_waiting) {
+        const s = el("span", "n");
+        s.dataset.since = p.oldest_waiting;
+        dd.append(" · ", s);
+      }
+      d.appendChild(dd);
+      return d;
+    }));
   }
 
   function renderTickets(v) {
@@ -165,9 +187,9 @@
     view = v;
     const parts = {
       alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
-      tickets: [v.tickets, v.more], devices: [v.devices],
+      tickets: [v.tickets, v.more], devices: [v.devices], phone: [v.phone],
     };
-    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices };
+    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices, phone: renderPhone };
     for (const [k, part] of Object.entries(parts)) {
       const j = JSON.stringify(part);
       if (shown[k] === j) continue;
@@ -180,7 +202,7 @@
   // tick moves the clocks: the waits (past target, highlighted) and the
   // time each agent has been in their state.
   function tick() {
-    for (const td of document.querySelectorAll("td[data-since]")) {
+    for (const td of document.querySelectorAll("[data-since]")) {
       const ms = now() - Date.parse(td.dataset.since);
       td.textContent = dur(ms);
       if (td.dataset.target !== undefined) {
