@@ -31,6 +31,9 @@ type SupervisionView struct {
 	Tickets  []TicketRef  `json:"tickets"`         // waiting and called, oldest first
 	More     int          `json:"more"`            // tickets beyond those listed
 	Phone    *PhoneView   `json:"phone,omitempty"` // when the site takes calls through its telephony link
+	// Destinations are where the hub's events go (the CRM, webhooks…),
+	// with what failed: a destination retrying or stopped, dead letters.
+	Destinations []api.Destination `json:"destinations"`
 }
 
 // PhoneView is the day's calls of the telephony link, beside the visitors:
@@ -186,6 +189,10 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 		}
 	})
 	v.Devices = p.devices(lang)
+	v.Destinations = []api.Destination{}
+	if p.o.Destinations != nil {
+		v.Destinations = append(v.Destinations, p.o.Destinations()...)
+	}
 	if p.o.Alerts != nil {
 		for _, a := range p.o.Alerts.Active() {
 			v.Alerts = append(v.Alerts, alertRef(a, a.Since, false, v.Services, lang))

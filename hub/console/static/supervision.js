@@ -127,6 +127,22 @@
     }));
   }
 
+  // renderDestinations shows where the events go, and what fails.
+  function renderDestinations(v) {
+    const ds = v.destinations || [];
+    $("destinations-panel").hidden = !ds.length;
+    $("destinations").replaceChildren(...ds.map((d) => {
+      const tr = el("tr", d.state === "ok" ? "" : "bad");
+      tr.appendChild(el("th", "", d.name)).scope = "row";
+      cell(tr, d.kind);
+      cell(tr, t("dest_" + d.state));
+      cell(tr, String(d.behind), "n");
+      cell(tr, String(d.dead_letters), d.dead_letters ? "n bad" : "n");
+      cell(tr, d.last_error || t("dash"));
+      return tr;
+    }));
+  }
+
   function renderTickets(v) {
     $("tickets-count").textContent = "(" + (v.tickets.length + v.more) + ")";
     if (!v.tickets.length) {
@@ -187,9 +203,9 @@
     view = v;
     const parts = {
       alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
-      tickets: [v.tickets, v.more], devices: [v.devices], phone: [v.phone],
+      tickets: [v.tickets, v.more], devices: [v.devices], phone: [v.phone], destinations: [v.destinations],
     };
-    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices, phone: renderPhone };
+    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices, phone: renderPhone, destinations: renderDestinations };
     for (const [k, part] of Object.entries(parts)) {
       const j = JSON.stringify(part);
       if (shown[k] === j) continue;
