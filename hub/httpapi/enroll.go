@@ -58,7 +58,7 @@ func (s *Server) issueEnrollment(w http.ResponseWriter, r *http.Request) {
 
 // enroll exchanges a one-time code for the device's settings and a new
 // secret. The code is the credential: an unknown, used or expired code get
-// the same answer, and wrong codes count against the client's address.
+// the same answer (404 unknown_enrollment_code), and wrong codes count against the client's address.
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	client := lockout.Client(s.auth.ClientAddr(r))
 	if ok, retry := s.enrollLimit.Allow(client); !ok {
@@ -83,7 +83,7 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("enrollment: client locked out after wrong codes", "client", client)
 		}
 		s.log.Info("enrollment code refused (unknown, used or expired)", "client", client)
-		writeError(w, http.StatusForbidden, api.CodeForbidden, "this enrollment code is not valid: ask the hub's administrator for a new one")
+		writeError(w, http.StatusNotFound, api.CodeUnknownEnrollment, "this enrollment code is not valid: ask the hub's administrator for a new one")
 		return
 	}
 	out := api.Enrollment{ID: d.ID, Role: d.Role, Counter: d.Counter, Site: s.site, Secret: secret,

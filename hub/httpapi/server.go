@@ -221,6 +221,7 @@ var statuses = map[string]int{
 
 	api.CodeDeviceExists:       http.StatusConflict,
 	api.CodeUnknownDevice:      http.StatusNotFound,
+	api.CodeUnknownEnrollment:  http.StatusNotFound,
 	api.CodeUnknownDestination: http.StatusNotFound,
 
 	api.CodeAccountExists:  http.StatusConflict,

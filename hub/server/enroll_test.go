@@ -91,8 +91,8 @@ func TestExpiredReusedAndForgedEnrollmentCodesAreRefusedAlike(t *testing.T) {
 		st   int
 		body []byte
 	}{"expired": {stExpired, expired}, "reused": {stReused, reused}, "forged": {stForged, forged}} {
-		if r.st != http.StatusForbidden || !bytes.Equal(r.body, forged) {
-			t.Errorf("%s code: %d %s; want 403 and the same answer as the others", name, r.st, r.body)
+		if r.st != http.StatusNotFound || !bytes.Equal(r.body, forged) {
+			t.Errorf("%s code: %d %s; want 404 and the same answer as the others", name, r.st, r.body)
 		}
 	}
 	logs := s.Logs.String()
@@ -143,7 +143,7 @@ func TestWrongEnrollmentCodesAreRateLimited(t *testing.T) {
 	s.AddDevice("kiosk-1", "kiosk", "")
 	good := issueCode(t, s, "kiosk-1")
 	for i := 0; i < 10; i++ {
-		if st, b, _ := enroll(t, s, devices.NewEnrollmentCode()); st != http.StatusForbidden {
+		if st, b, _ := enroll(t, s, devices.NewEnrollmentCode()); st != http.StatusNotFound {
 			t.Fatalf("wrong code %d: %d %s", i+1, st, b)
 		}
 	}
