@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -25,7 +27,7 @@ import (
 	"guichet/hub/api"
 )
 
-const enrollUsage = `usage: guichet enroll [--dir /etc/guichet] [--start] [--insecure] HUB_URL CODE
+const enrollUsage = `usage: guichet enroll [--dir /etc/guichet] [--start] [--insecure] [--hub-ca FILE] HUB_URL CODE
   Exchanges the one-time code the hub's administration gave for this device
   (Appareils → Code d'enrôlement) for its settings, and writes them where the
   service reads them: DIR/ROLE.env (GUICHET_ARGS) and DIR/ROLE.secret.`
@@ -52,6 +54,7 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 	dir := fs.String("dir", "/etc/guichet", "where the services read their settings")
 	start := fs.Bool("start", false, "then run systemctl enable --now guichet-ROLE")
 	insecure := fs.Bool("insecure", false, "allow an http:// hub that is not on this machine (the code and secret then cross the network in clear)")
+	hubCA := fs.String("hub-ca", "", "CA certificate (PEM) of the hub's HTTPS, when it is not signed by a public authority")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), enrollUsage); fs.PrintDefaults() }
 	if err := fs.Parse(reorderFlags(args)); err != nil {
 		return err
@@ -64,7 +67,11 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, err := fetchEnrollment(ctx, endpoint, code)
+	client, err := enrollClient(*hubCA)
+	if err != nil {
+		return err
+	}
+	e, err := fetchEnrollment(ctx, client, endpoint, code)
 	if err != nil {
 		return err
 	}
@@ -112,7 +119,7 @@ func reorderFlags(args []string) []string {
 			i = len(args)
 		case strings.HasPrefix(a, "-"):
 			flags = append(flags, a)
-			if name := strings.TrimLeft(a, "-"); name == "dir" && i+1 < len(args) {
+			if name := strings.TrimLeft(a, "-"); (name == "dir" || name == "hub-ca") && i+1 < len(args) {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -151,7 +158,26 @@ func loopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func fetchEnrollment(ctx context.Context, endpoint, code string) (*api.Enrollment, error) {
+// enrollClient is the HTTP client of enrollment: the system's authorities,
+// or those of the PEM file caFile.
+func enrollClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return http.DefaultClient, nil
+	}
+	b, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--hub-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("--hub-ca %s: no PEM certificate", caFile)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}, nil
+}
+
+func fetchEnrollment(ctx context.Context, client *http.Client, endpoint, code string) (*api.Enrollment, error) {
 	body, _ := json.Marshal(map[string]string{"code": strings.TrimSpace(code)})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -160,7 +186,7 @@ func fetchEnrollment(ctx context.Context, endpoint, code string) (*api.Enrollmen
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -171,5 +172,21 @@ func TestEnrollRefusesAHubAnswerItCannotWriteSafely(t *testing.T) {
 	defer srv.Close()
 	if out, err := exec.Command(binary, "enroll", "--dir", t.TempDir(), srv.URL, "7K3M-Q9XD-2B8F-WN4T").CombinedOutput(); err != nil {
 		t.Fatalf("the good answer: %v\n%s", err, out)
+	}
+}
+
+// A hub whose HTTPS certificate is its own: enroll refuses it, and trusts
+// it with --hub-ca.
+func TestEnrollTrustsAHubsOwnCertificateWithHubCA(t *testing.T) {
+	b, _ := json.Marshal(api.Enrollment{ID: "kiosk-1", Role: "kiosk", Site: "test", Secret: strings.Repeat("a", 43), MQTTURLs: []string{"tcp://hub:1883"}})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(b) }))
+	defer srv.Close()
+	if out, err := exec.Command(binary, "enroll", "--dir", t.TempDir(), srv.URL, "7K3M-Q9XD-2B8F-WN4T").CombinedOutput(); err == nil {
+		t.Fatalf("an unknown certificate was trusted:\n%s", out)
+	}
+	ca := filepath.Join(t.TempDir(), "hub.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644)
+	if out, err := exec.Command(binary, "enroll", "--hub-ca", ca, "--dir", t.TempDir(), srv.URL, "7K3M-Q9XD-2B8F-WN4T").CombinedOutput(); err != nil {
+		t.Fatalf("--hub-ca: %v\n%s", err, out)
 	}
 }
