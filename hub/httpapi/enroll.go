@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +19,8 @@ import (
 // its credentials.
 type Enrollment struct {
 	// MQTTURLs are the hub's brokers (tcp://…, ssl://…); a host left
-	// unspecified (0.0.0.0, ::, empty) is replaced by the host the device
-	// reached the API at.
+	// unspecified (0.0.0.0, ::, empty) or on loopback is replaced by the
+	// host the device reached the API at.
 	MQTTURLs []string
 	// CAPEM is the certificate (PEM) a device trusts the ssl:// broker with;
 	// empty without TLS.
@@ -62,10 +64,7 @@ func (s *Server) issueEnrollment(w http.ResponseWriter, r *http.Request) {
 func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	client := lockout.Client(s.auth.ClientAddr(r))
 	if ok, retry := s.enrollLimit.Allow(client); !ok {
-		w.Header().Set("Retry-After", strings.TrimSuffix(retry.Round(time.Second).String(), "s"))
-		if retry < time.Second {
-			w.Header().Set("Retry-After", "1")
-		}
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(retry.Seconds())))))
 		writeError(w, http.StatusTooManyRequests, api.CodeRateLimited, "too many wrong enrollment codes: wait")
 		return
 	}
@@ -95,15 +94,16 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// reachable replaces an unspecified host of broker URL u by host (the
-// API's host as the device reached it).
+// reachable replaces an unspecified or loopback host of broker URL u (a
+// device never reaches the hub's loopback) by host: the API's host as the
+// device reached it.
 func reachable(u, host string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		return u
 	}
 	h, port := p.Hostname(), p.Port()
-	if ip := net.ParseIP(h); h != "" && (ip == nil || !ip.IsUnspecified()) {
+	if ip := net.ParseIP(h); h != "" && h != "localhost" && (ip == nil || !ip.IsUnspecified() && !ip.IsLoopback()) {
 		return u
 	}
 	if hh, _, err := net.SplitHostPort(host); err == nil {
