@@ -170,3 +170,37 @@ func TestEnrollmentGivesTheTLSBrokerAndItsCA(t *testing.T) {
 		t.Fatalf("brokers %v, CA %.40q; want %s first and a PEM certificate", e.MQTTURLs, e.CAPEM, s.TLSURL)
 	}
 }
+
+// Two devices racing with the same code: one is enrolled, the other
+// refused.
+func TestACodeUsedTwiceAtOnceEnrollsOneDevice(t *testing.T) {
+	s := sitetest.Start(t, sitetest.Options{})
+	s.AddDevice("kiosk-1", "kiosk", "")
+	code := issueCode(t, s, "kiosk-1").Code
+	const n = 8
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, _, _ := enroll(t, s, code)
+			statuses <- st
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	ok := 0
+	for st := range statuses {
+		switch st {
+		case http.StatusOK:
+			ok++
+		case http.StatusNotFound:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d racing requests enrolled the device, want 1", ok, n)
+	}
+}
