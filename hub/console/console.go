@@ -29,6 +29,7 @@ import (
 	"guichet/hub/alerts"
 	"guichet/hub/api"
 	"guichet/hub/auth"
+	"guichet/hub/crm"
 	"guichet/hub/devices"
 	"guichet/hub/queue"
 	"guichet/hub/stats"
@@ -49,12 +50,18 @@ type Options struct {
 	StateChanges func() (<-chan struct{}, func())
 	Alerts       *alerts.Monitor   // nil: no alerts
 	Stats        *stats.Projection // nil: no statistics page
+	// Destinations tells how the hub's events reach the town's CRM and
+	// other destinations (cloud.Outbox.Destinations); nil: not shown.
+	Destinations func() []api.Destination
 	// AdminPath is the administration's home, linked for admins ("" for none).
 	AdminPath string
 	Log       *slog.Logger
 	// Poll is how often a stream's view is made again when nothing changed
 	// (waits grow with time): 5 s if zero.
 	Poll time.Duration
+	// Sectors: service → the citizen file's sector of its records
+	// (config.SectorOf); a service it does not name is in crm.SectorAccueil.
+	Sectors map[string]crm.Sector
 }
 
 // Pages are the staff's pages of one hub.
