@@ -109,6 +109,14 @@ paths["/api/v1/devices/{id}/enable"] = {"post": {"summary": "Enable a disabled d
     "responses": {"200": ok("Device", ref("Device")), **errs(400, 401, 404)}}}
 paths["/api/v1/devices/{id}/secret"] = {"post": {"summary": "Give a device a new secret (shown once); the old one stops working at once", "tags": ["devices"], "parameters": [device_id],
     "responses": {"200": ok("New secret", ref("NewDevice")), **errs(400, 401, 404)}}}
+paths["/api/v1/devices/{id}/enrollment"] = {"post": {"summary": "Give a device a one-time enrollment code (shown once; 80 bits, 24 h); a code it had before stops working", "tags": ["devices"], "parameters": [device_id],
+    "responses": {"201": ok("The code", {"type": "object", "properties": {"device": {"type": "string"},
+        "code": {"type": "string", "example": "7K3M-Q9XD-2B8F-WN4T", "description": "16 letters of Crockford's base32 in groups of four; shown once"},
+        "expires_at": dt}}), **errs(400, 401, 404)}}}
+paths["/api/v1/enroll"] = {"post": {"summary": "A device exchanges its one-time code for its settings and a new secret (its secret before stops working). No account: the code is the credential. An unknown, used or expired code get the same 404 unknown_enrollment_code; wrong codes count against the address (429)", "security": [], "tags": ["devices"],
+    "requestBody": {"required": True, "content": content({"type": "object", "additionalProperties": False, "required": ["code"], "properties": {
+        "code": {"type": "string", "maxLength": 64, "description": "Case, spaces and dashes ignored; O read as 0, I and L as 1"}}})},
+    "responses": {"200": ok("The device's settings", ref("Enrollment")), **errs(400, 404, 413, 415, 429)}}}
 
 code_param = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Appointment code"}
 paths["/api/v1/appointments"] = {
@@ -251,7 +259,7 @@ paths["/api/v1/agents/{id}/signout"] = {"post": change("Sign an agent out: their
 # Who may call what: the route table's access of every operation
 # (hub/httpapi/routes.go); a Go test checks both say the same.
 access = {
-  "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board"],
+  "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board", "POST /api/v1/enroll"],
   "integration": ["GET /api/v1/events", "GET /api/v1/cloudevents", "GET /api/v1/events/export"],
   "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout", "POST /api/v1/services/{id}/close",
                  "POST /api/v1/services/{id}/reopen", "PUT /api/v1/board/message", "POST /api/v1/tickets/{id}/transfer",
@@ -273,7 +281,7 @@ for p, ops in paths.items():
 
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-      "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, and the queue's: " +
+      "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, unknown_enrollment_code, and the queue's: " +
                "invalid_argument, unknown_service, unknown_counter, unknown_agent, agent_signed_out, unknown_ticket, unknown_appointment, already_checked_in, checkin_window, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
       "message": {"type": "string"}}}}},
   "Names": names,
@@ -332,6 +340,11 @@ schemas = {
   "NewDevice": {"type": "object", "properties": {"id": {"type": "string"}, "role": {"type": "string"}, "counter": {"type": "string"},
       "secret": {"type": "string", "description": "The MQTT password; shown once"},
       "mqtt": {"type": "object", "properties": {"username": {"type": "string"}, "topics": {"type": "string", "example": "guichet/v1/villeneuve/"}}}}},
+  "Enrollment": {"type": "object", "properties": {"id": {"type": "string"}, "role": {"type": "string"}, "counter": {"type": "string"},
+      "site": {"type": "string"}, "secret": {"type": "string", "description": "The device's new MQTT password; shown once"},
+      "mqtt": {"type": "object", "properties": {"username": {"type": "string"}, "topics": {"type": "string"}}},
+      "mqtt_urls": {"type": "array", "items": {"type": "string", "example": "ssl://hub.mairie.local:8883"}, "description": "The hub's brokers, ssl:// first"},
+      "ca_pem": {"type": "string", "description": "With an ssl:// broker: the certificate (PEM) a device trusts it with"}}},
   "Appointment": {"type": "object", "properties": {"code": {"type": "string"}, "service": {"type": "string"}, "at": dt,
       "citizen": {"type": "string"}, "ticket": {"type": "string", "description": "The ticket issued at check-in"}}},
   "Settings": {"type": "object", "additionalProperties": False, "required": ["name", "languages"], "properties": {

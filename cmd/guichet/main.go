@@ -27,6 +27,7 @@ Usage:
   guichet display --hub URL --site ID --device ID [--http ADDR] [--langs fr,en] [--quiet 19:00-08:30]
   guichet counter --hub URL --site ID --device ID --counter N [--buttons …] [--led PIN] [--screen SPEC]
   guichet device  add|list|disable|enable|secret …          manage devices (MQTT credentials)
+  guichet enroll  [--dir /etc/guichet] [--start] HUB_URL CODE   join a hub with a one-time code (writes ROLE.env, ROLE.secret)
   guichet account add|list|passwd|role|disable|enable|signout …   manage people's accounts
   guichet printer list | test --printer SPEC                printer models; print a test page
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
@@ -62,6 +63,8 @@ func main() {
 		err = runConfig(args, os.Stdout)
 	case "device":
 		err = runDevice(args, os.Stdout)
+	case "enroll":
+		err = runEnroll(ctx, args, os.Stdout)
 	case "account":
 		err = runAccount(ctx, args, os.Stdin, os.Stdout)
 	case "kiosk":

@@ -119,6 +119,7 @@ func (p *Pages) routes() []route {
 			route{"POST", "/admin/devices/{id}/disable", "disable a device", p.setDisabled(true)},
 			route{"POST", "/admin/devices/{id}/enable", "enable a device", p.setDisabled(false)},
 			route{"POST", "/admin/devices/{id}/secret", "a device's new secret", p.newSecret},
+			route{"POST", "/admin/devices/{id}/enrollment", "a device's one-time enrollment code (shown once)", p.newEnrollment},
 		)
 	}
 	return rs

@@ -20,6 +20,8 @@ const (
 	CodeRateLimited      = "rate_limited"           // too many failed attempts: wait (HTTP)
 	CodeMethodNotAllowed = "method_not_allowed"     // HTTP
 	CodeUnsupportedMedia = "unsupported_media_type" // HTTP: send application/json
+	// An enrollment code unknown, used or expired: one answer for all three.
+	CodeUnknownEnrollment = "unknown_enrollment_code"
 
 	// The queue's refusals.
 	CodeUnknownService  = "unknown_service"

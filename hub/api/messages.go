@@ -122,6 +122,19 @@ type NewDevice struct {
 	MQTT MQTTAccess `json:"mqtt"`
 }
 
+// Enrollment is the answer to a device's one-time enrollment code: what
+// it needs to join the hub, with its new secret (shown once).
+type Enrollment struct {
+	ID       string     `json:"id"`
+	Role     string     `json:"role"`
+	Counter  string     `json:"counter,omitempty"`
+	Site     string     `json:"site"`
+	Secret   string     `json:"secret"`
+	MQTT     MQTTAccess `json:"mqtt"`
+	MQTTURLs []string   `json:"mqtt_urls"`        // tcp://host:1883, ssl://host:8883
+	CAPEM    string     `json:"ca_pem,omitempty"` // the ssl:// broker's CA certificate, PEM
+}
+
 // MQTTAccess tells a new device where and how to connect.
 type MQTTAccess struct {
 	Username string `json:"username"`

@@ -48,6 +48,7 @@ type Registry struct {
 	st      *store.Store
 	counter func(id string) bool // reports whether a counter exists
 	log     *slog.Logger
+	clock   func() time.Time // of enrollment codes; time.Now if nil
 
 	mu       sync.Mutex
 	onChange []func(id string, revoked bool)

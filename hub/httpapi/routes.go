@@ -22,7 +22,9 @@ import (
 //   - supervisor: cancelling any ticket, signing an agent out; the
 //     statistics (the agents' work, by agent); the state of the connectors
 //     outward and their dead letters;
-//   - admin: devices and accounts, replaying dead letters.
+//   - admin: devices and accounts, replaying dead letters;
+//   - public too: enrolling a device, whose one-time code is the
+//     credential (rate-limited per address).
 func (s *Server) routes() {
 	type r = auth.Route
 	const (
@@ -66,6 +68,8 @@ func (s *Server) routes() {
 		add("POST", "/api/v1/devices/{id}/disable", admin, "disable a device", s.setDisabled(true))
 		add("POST", "/api/v1/devices/{id}/enable", admin, "enable a device", s.setDisabled(false))
 		add("POST", "/api/v1/devices/{id}/secret", admin, "give a device a new secret", s.rotateSecret)
+		add("POST", "/api/v1/devices/{id}/enrollment", admin, "give a device a one-time enrollment code (shown once)", s.issueEnrollment)
+		add("POST", "/api/v1/enroll", public, "a device's one-time code exchanged for its settings and a new secret (the code is the credential; wrong codes rate-limited)", s.enroll)
 	}
 	if s.stats != nil {
 		h := s.stats.Handlers()

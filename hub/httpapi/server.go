@@ -59,6 +59,8 @@ type Options struct {
 	// CRM is the citizen file and the telephony's screen pop
 	// (citizens.go); empty, their routes answer 404.
 	CRM CitizenFile
+	// Enrollment serves devices' one-time enrollment codes (enroll.go).
+	Enrollment Enrollment
 }
 
 // Server is the HTTP API, and the route table of every page beside it.
@@ -73,11 +75,18 @@ type Server struct {
 	outbox  Outbox
 	site    string
 	crm     CitizenFile
+
+	enrollment  Enrollment
+	enrollLimit *lockout.Limiter
 }
 
 // New returns the API server.
 func New(o Options) *Server {
-	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, stats: o.Stats, state: o.State, outbox: o.Outbox, crm: o.CRM}
+	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, stats: o.Stats, state: o.State, outbox: o.Outbox, crm: o.CRM,
+		enrollment: o.Enrollment, enrollLimit: o.Enrollment.Limiter}
+	if s.enrollLimit == nil {
+		s.enrollLimit = lockout.New(lockout.Options{})
+	}
 	o.Hub.Read(func(e *queue.Engine) { s.site = e.Site().ID })
 	if s.log == nil {
 		s.log = slog.Default()
@@ -212,6 +221,7 @@ var statuses = map[string]int{
 
 	api.CodeDeviceExists:       http.StatusConflict,
 	api.CodeUnknownDevice:      http.StatusNotFound,
+	api.CodeUnknownEnrollment:  http.StatusNotFound,
 	api.CodeUnknownDestination: http.StatusNotFound,
 
 	api.CodeAccountExists:  http.StatusConflict,

@@ -195,6 +195,9 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startOutbox(o); err != nil {
 		return nil, err
 	}
+	if o.AuthClock != nil {
+		s.Devices.SetClock(o.AuthClock)
+	}
 	s.Auth = auth.New(auth.Options{Store: s.Store, AdminToken: token, Log: o.Log, TrustedProxies: o.TrustedProxies, Clock: o.AuthClock})
 	if err := s.Auth.SyncAgents(site.Agents); err != nil {
 		return nil, err
@@ -207,7 +210,8 @@ func Start(o Options) (_ *Server, err error) {
 	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats, Outbox: s.Outbox,
 		CRM: httpapi.CitizenFile{Service: s.Citizens, Calls: func() *calls.Bridge { return s.Calls },
-			Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()}})
+			Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()},
+		Enrollment: s.enrollment(o)})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})

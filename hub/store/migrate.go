@@ -91,6 +91,15 @@ var migrations = []string{
 	// without reading the whole log (AlertEvents). IF NOT EXISTS: a
 	// database adopted from an older schema (dir_test.go) may have it.
 	`CREATE INDEX IF NOT EXISTS events_alerts ON events(seq) WHERE type GLOB 'alert.*';`,
+	// 6: one-time enrollment codes of devices (hub/devices): the SHA-256
+	// of the code only, at most one per device, used once. IF NOT EXISTS:
+	// see 5.
+	`CREATE TABLE IF NOT EXISTS enrollments (
+		code_hash  BLOB PRIMARY KEY,
+		device     TEXT NOT NULL UNIQUE REFERENCES devices(id),
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this build writes.
