@@ -50,6 +50,9 @@ type Service struct {
 	mu         sync.Mutex
 	tombstones []crm.Tombstone // erasures whose tombstone the log has not taken yet
 	lastPurge  PurgeReport
+
+	reqMu      sync.Mutex     // from a request's change in crm.db to its event in the log (requests.go)
+	reqPending []pendingEvent // request events the log has not taken yet, in order
 }
 
 // New returns the service; Run starts its goroutines.
