@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"guichet/hub/crm"
@@ -150,16 +151,60 @@ func requestEvent(typ queue.EventType, r crm.Request, origin string) queue.Event
 		Regime: string(r.Implicit.Regime), ClosedAt: r.ClosedAt, Source: r.Source, Origin: origin}}
 }
 
-// pendingEvent is a request event the log has not taken yet.
+// pendingEvent is a request event the log has not taken yet, and the
+// time of its change in crm.db.
 type pendingEvent struct {
-	actor string
-	ev    queue.Event
+	actor   string
+	ev      queue.Event
+	updated time.Time
+}
+
+// requestMark is the cursor (hub/store) holding the time, in milliseconds,
+// of the last request change whose event the log took.
+const requestMark = "crm-request-events"
+
+// repairRequests logs the request changes crm.db holds and the log does
+// not (the hub died between the two writes). The first start after the
+// feature came sets the mark to now: what was before is not sent.
+func (s *Service) repairRequests(ctx context.Context) error {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	mark, err := s.h.Store().Cursor(requestMark)
+	if err != nil {
+		return fmt.Errorf("read the requests' mark: %w", err)
+	}
+	if mark == 0 {
+		s.reqMark = s.h.Now().UnixMilli()
+		if err := s.h.Store().SetCursor(requestMark, s.reqMark); err != nil {
+			return fmt.Errorf("set the requests' mark: %w", err)
+		}
+		return nil
+	}
+	s.reqMark = mark
+	for {
+		rs, err := s.crm.ChangedSince(ctx, system, time.UnixMilli(s.reqMark), 500)
+		if err != nil {
+			return fmt.Errorf("requests changed since the mark: %w", err)
+		}
+		for _, r := range rs {
+			s.log.Warn("citizens: a request's change was not in the log (the hub stopped between the two); logged now", "request", r.ID)
+			s.reqPending = append(s.reqPending, pendingEvent{actor: system.ID, ev: requestEvent(queue.RequestStatusChanged, r, ""), updated: r.UpdatedAt})
+		}
+		before := s.reqMark
+		s.flushRequests(ctx)
+		if len(s.reqPending) > 0 {
+			return errors.New("the log refuses events")
+		}
+		if len(rs) < 500 || s.reqMark == before {
+			return nil
+		}
+	}
 }
 
 // logRequest writes a request's event after the ones still waiting; one
 // the log refuses waits in memory (reqMu held).
 func (s *Service) logRequest(ctx context.Context, actor string, typ queue.EventType, r crm.Request, origin string) {
-	s.reqPending = append(s.reqPending, pendingEvent{actor: actor, ev: requestEvent(typ, r, origin)})
+	s.reqPending = append(s.reqPending, pendingEvent{actor: actor, ev: requestEvent(typ, r, origin), updated: r.UpdatedAt})
 	s.flushRequests(ctx)
 }
 
@@ -177,6 +222,13 @@ func (s *Service) flushRequests(ctx context.Context) {
 			return
 		}
 		s.reqPending = s.reqPending[1:]
+		if m := p.updated.UnixMilli(); m > s.reqMark {
+			if err := s.h.Store().SetCursor(requestMark, m); err != nil {
+				s.log.Warn("citizens: save the requests' mark", "err", err)
+				continue
+			}
+			s.reqMark = m
+		}
 	}
 }
 

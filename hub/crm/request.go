@@ -411,3 +411,13 @@ func (s *Store) storeChange(tx *sql.Tx, n int64, r Request, at time.Time, v View
 		Step: &Step{Request: r.ID, Kind: r.Kind, Status: r.Status, Label: r.Step, No: r.StepNo, Of: r.MaxSteps}}, r.ID)
 	return r, err
 }
+
+// ChangedSince lists the requests changed (registered, moved on) after
+// since, oldest change first, at most limit: the hub's repair of the
+// request events a crash lost (hub/citizens). The system only.
+func (s *Store) ChangedSince(ctx context.Context, v Viewer, since time.Time, limit int) ([]Request, error) {
+	if err := s.systemOnly(ctx, v, "requests.changed_since"); err != nil {
+		return nil, err
+	}
+	return s.queryRequests(ctx, v, `r.updated_at > ?`, []any{ms(since)}, `r.updated_at, r.id`, limit)
+}
