@@ -62,7 +62,7 @@ func (s *Service) DocumentsReceived(ctx context.Context, v crm.Viewer, id string
 func (s *Service) change(ctx context.Context, v crm.Viewer, id string, fn func() (crm.Request, error)) (crm.Request, error) {
 	s.reqMu.Lock()
 	defer s.reqMu.Unlock()
-	before, err := s.crm.Request(ctx, system, id)
+	before, err := s.crm.RequestForLog(ctx, system, id)
 	if err != nil && !errors.Is(err, crm.ErrNotFound) {
 		return crm.Request{}, err
 	}
@@ -118,7 +118,7 @@ func (s *Service) logImported(ctx context.Context, actor string, res crm.ImportR
 	default:
 		return // unchanged, pending: nothing happened to a request
 	}
-	r, err := s.crm.Request(ctx, system, res.Request)
+	r, err := s.crm.RequestForLog(ctx, system, res.Request)
 	if err != nil {
 		s.log.Error("citizens: read an imported request for its event; not logged", "request", res.Request, "err", err)
 		return
