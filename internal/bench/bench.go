@@ -98,13 +98,16 @@ counters:
 }
 
 // seenScript records, in window.__seen, when each ticket number first
-// appears on the board: the browser's wall clock, in milliseconds since the
-// epoch, taken in a MutationObserver, so as soon as the page's script has
-// changed the DOM.
+// appears on the board: the browser's wall clock (Date.now, the system's
+// clock as Go's time.Now reads it, to the millisecond), taken in a
+// MutationObserver, so as soon as the page's script has changed the DOM.
+// performance.timeOrigin + performance.now() was finer but is the
+// browser's monotonic clock, which drifted from the system's by 8 ms within
+// a run: a call was seen "before" its press.
 const seenScript = `(() => {
   window.__seen = {};
   const note = () => {
-    const t = performance.timeOrigin + performance.now();
+    const t = Date.now();
     for (const e of document.querySelectorAll("#calls .ticket")) {
       const n = e.firstChild && e.firstChild.nodeValue;
       if (n && !(n in window.__seen)) window.__seen[n] = t;
@@ -159,7 +162,7 @@ func E2E(ctx context.Context, o E2EOptions) (E2EResult, error) {
 	// The two clocks are the machine's; check it, as the figures rest on it.
 	for range 5 {
 		before := time.Now()
-		ms, err := chromedp.Run(tab, chromedp.Evaluate[float64]("performance.timeOrigin + performance.now()"))
+		ms, err := chromedp.Run(tab, chromedp.Evaluate[float64]("Date.now()"))
 		after := time.Now()
 		if err != nil {
 			return res, err
