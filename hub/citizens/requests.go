@@ -23,11 +23,12 @@ import (
 // so the log has a request's changes in the order crm.db made them. If
 // the log refuses the event (the disk full), the event waits in memory and
 // is written, in order and before any later one, as soon as the log takes
-// events again. If the hub dies between the two writes, the change stays
-// in crm.db and its event is lost: the request's next event carries its
-// whole state (status, step, dates), so a consumer is brought up to date
-// by the next change, and only the intermediate step's notification is
-// missing (docs/crm.md).
+// events again. If the hub dies between the two writes, the change is in
+// crm.db and not in the log: the hub keeps, as a cursor in guichet.db
+// (requestMark), the time of the last change whose event the log took;
+// at start it logs request.status_changed, with the request as it now
+// stands, for every request crm.db changed after that mark
+// (repairRequests).
 
 // OpenRequest registers a request (at the counter, from a letter or an
 // e-mail) with its legal dates, and logs request.registered.
@@ -70,10 +71,20 @@ func (s *Service) change(ctx context.Context, v crm.Viewer, id string, fn func()
 	if err != nil {
 		return out, err
 	}
-	if !out.UpdatedAt.Equal(before.UpdatedAt) {
+	if moved(before, out) {
 		s.logRequest(ctx, v.ID, queue.RequestStatusChanged, out, "")
 	}
 	return out, nil
+}
+
+// moved tells whether a change made request a into b: its state, its
+// suspensions, or its last change's time (to the millisecond crm.db
+// keeps).
+func moved(a, b crm.Request) bool {
+	sa, _ := json.Marshal(a.Suspensions)
+	sb, _ := json.Marshal(b.Suspensions)
+	return a.Status != b.Status || a.Step != b.Step || a.StepNo != b.StepNo || a.MaxSteps != b.MaxSteps ||
+		!bytes.Equal(sa, sb) || a.UpdatedAt.UnixMilli() != b.UpdatedAt.UnixMilli()
 }
 
 // Import takes a request another platform pushes (our JSON or a Lutece GRU
