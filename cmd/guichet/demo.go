@@ -19,6 +19,7 @@ import (
 
 	"guichet/display"
 	"guichet/firmware/counter"
+	"guichet/firmware/health"
 	"guichet/firmware/link"
 	"guichet/hub"
 	"guichet/hub/api"
@@ -367,7 +368,8 @@ func (d *demo) link(id, role, counter string) (*link.Link, error) {
 		return nil, err
 	}
 	l, err := link.Open(link.Options{Broker: d.s.MQTTURL, Site: d.s.Topics.Site, Device: id, Secret: secret, Role: role,
-		Version: version, DataDir: filepath.Join(d.data, "devices", id), Log: d.log.With("device", id)})
+		Version: version, DataDir: filepath.Join(d.data, "devices", id), Log: d.log.With("device", id),
+		Health: health.Reader{DataDir: filepath.Join(d.data, "devices", id)}.Read})
 	if err != nil {
 		return nil, err
 	}

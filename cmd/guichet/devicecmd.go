@@ -14,6 +14,7 @@ import (
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/host/v3"
 
+	"guichet/firmware/health"
 	"guichet/firmware/link"
 )
 
@@ -54,7 +55,8 @@ func (f *deviceFlags) open(role string, log *slog.Logger) (*link.Link, error) {
 	if err := os.MkdirAll(f.data, 0o750); err != nil {
 		return nil, err
 	}
-	o := link.Options{Broker: f.hub, Site: f.site, Device: f.device, Secret: secret, Role: role, Version: version, DataDir: f.data, Log: log}
+	o := link.Options{Broker: f.hub, Site: f.site, Device: f.device, Secret: secret, Role: role, Version: version, DataDir: f.data, Log: log,
+		Health: health.Reader{DataDir: f.data}.Read}
 	if f.tlsCA != "" {
 		pem, err := os.ReadFile(f.tlsCA)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/google/uuid"
 
+	"guichet/firmware/health"
 	"guichet/hub/api"
 	"guichet/internal/pahostore"
 )
@@ -42,6 +43,13 @@ type Options struct {
 
 	ReplyTimeout time.Duration // an unanswered command is sent again after this; 5 s if zero
 	Window       int           // commands in flight at once; 32 if zero
+
+	// Health, if set, tells the board's health (firmware/health), sent in
+	// every state the link publishes; it is read again every HealthEvery
+	// (5 min if zero) and the state published again when it changed enough
+	// (health.Significant).
+	Health      func() *api.DeviceHealth `json:"-"`
+	HealthEvery time.Duration
 }
 
 // ErrTooLarge is returned for a command the hub would refuse for its size.
@@ -66,6 +74,7 @@ type Link struct {
 	closing bool       // under session: Close started, no new session
 
 	mu        sync.Mutex
+	health    *api.DeviceHealth // as last published
 	connected bool
 	inflight  map[string]time.Time // sent, unanswered: when last sent
 	retryAt   map[string]time.Time // answered "unavailable": not before
@@ -86,6 +95,9 @@ func Open(o Options) (*Link, error) {
 	}
 	if o.Window <= 0 {
 		o.Window = 32
+	}
+	if o.HealthEvery <= 0 {
+		o.HealthEvery = 5 * time.Minute
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -123,7 +135,8 @@ func Open(o Options) (*Link, error) {
 		opts.SetTLSConfig(o.TLS)
 	}
 	l.client = paho.NewClient(opts)
-	l.wg.Add(4)
+	l.wg.Add(5)
+	go l.healthLoop()
 	go l.sendLoop()
 	go l.replyLoop()
 	go l.messageLoop()
@@ -329,6 +342,12 @@ func (l *Link) publishState() {
 	}
 	st.Online = true
 	st.Outbox = l.box.count()
+	if l.o.Health != nil {
+		st.Health = l.o.Health()
+		l.mu.Lock()
+		l.health = st.Health
+		l.mu.Unlock()
+	}
 	b, _ := json.Marshal(st)
 	l.client.Publish(l.topics.DeviceState(l.o.Device), 1, true, b)
 }
@@ -449,6 +468,30 @@ func (l *Link) onMessage(_ paho.Client, m paho.Message) {
 	}
 	if n := l.in.state(m.Topic(), m.Payload()); n > 0 {
 		l.log.Warn("a follower is stuck: older retained messages dropped", "topic", m.Topic(), "dropped", n)
+	}
+}
+
+// healthLoop reads the board's health every HealthEvery and publishes the
+// state again when it changed enough.
+func (l *Link) healthLoop() {
+	defer l.wg.Done()
+	if l.o.Health == nil {
+		return
+	}
+	tick := time.NewTicker(l.o.HealthEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		l.mu.Lock()
+		last := l.health
+		l.mu.Unlock()
+		if health.Significant(last, l.o.Health()) {
+			l.publishState()
+		}
 	}
 }
 

@@ -251,7 +251,7 @@ func (m *Monitor) facts(ctx context.Context) (Facts, error) {
 			df := DeviceFacts{ID: d.ID, Disabled: d.Disabled}
 			if m.o.State != nil {
 				if st, ok := m.o.State(d.ID); ok {
-					df.Seen, df.Online, df.Printer = true, st.Online, st.Printer
+					df.Seen, df.Online, df.Printer, df.Health = true, st.Online, st.Printer, st.Health
 				}
 			}
 			f.Devices = append(f.Devices, df)

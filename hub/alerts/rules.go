@@ -37,10 +37,16 @@ const (
 	PrinterOffline   Kind = "printer_offline"    // a kiosk cannot reach its printer
 	DeviceOffline    Kind = "device_offline"     // a device is not connected
 	OfflineTickets   Kind = "offline_tickets"    // a kiosk printed numbers while cut off from the hub
+	Overheating      Kind = "overheating"        // a device's board is too hot
 )
 
+// HotC is the temperature from which a board overheats: a Raspberry Pi
+// slows itself down from 80 °C (85 °C on a Pi 4/5's firmware), so this is
+// the last warning before the kiosk or screen turns sluggish.
+const HotC = 80
+
 // Kinds lists the kinds, in the order the page shows them.
-var Kinds = []Kind{WaitPastTarget, PrinterPaperOut, PrinterCoverOpen, PrinterOffline, DeviceOffline, OfflineTickets}
+var Kinds = []Kind{WaitPastTarget, PrinterPaperOut, PrinterCoverOpen, PrinterOffline, DeviceOffline, OfflineTickets, Overheating}
 
 // Alert is one alert: a kind and its subject (a service, or a device).
 type Alert struct {
@@ -77,6 +83,7 @@ type DeviceFacts struct {
 	Seen     bool // it published a state since the hub started (or its will did)
 	Online   bool
 	Printer  *api.PrinterHealth
+	Health   *api.DeviceHealth
 }
 
 // Defaults of Rules' durations.
@@ -102,6 +109,8 @@ const (
 //  4. offline_tickets, per kiosk: holds for Recency after the hub received
 //     a ticket the kiosk printed from its lease of offline numbers (it
 //     could not reach the hub when it printed it).
+//  5. overheating, per device: holds while the device is online and the
+//     temperature it publishes is HotC or more.
 //
 // Each alert is raised once, when its rule starts to hold, and cleared
 // once, when the rule has not held for Hold without a break: one subject
@@ -169,6 +178,9 @@ func (r *Rules) holding(f Facts) map[string]Alert {
 				add(Alert{Kind: DeviceOffline, Device: d.ID})
 			}
 			continue
+		}
+		if h := d.Health; h != nil && h.TempC != nil && *h.TempC >= HotC {
+			add(Alert{Kind: Overheating, Device: d.ID})
 		}
 		if p := d.Printer; p != nil {
 			if p.PaperOut {

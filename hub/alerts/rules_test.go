@@ -34,6 +34,10 @@ func device(id string, online bool, p *api.PrinterHealth) Facts {
 	return Facts{Devices: []DeviceFacts{{ID: id, Seen: true, Online: online, Printer: p}}}
 }
 
+func hot(id string, online bool, c float64) Facts {
+	return Facts{Devices: []DeviceFacts{{ID: id, Seen: true, Online: online, Health: &api.DeviceHealth{TempC: &c}}}}
+}
+
 // Each rule, step by step in virtual time: what is raised and cleared, and
 // when. A blank "want" is "nothing changes".
 func TestEachRuleRaisesOnceAndClearsOnceAfterItsHold(t *testing.T) {
@@ -99,6 +103,13 @@ func TestEachRuleRaisesOnceAndClearsOnceAfterItsHold(t *testing.T) {
 			{2*time.Hour + time.Minute, device("old", false, nil), "+device_offline:old"},
 			{3 * time.Hour, Facts{Devices: []DeviceFacts{{ID: "old", Disabled: true, Seen: true}}}, ""},
 			{3*time.Hour + time.Minute, Facts{Devices: []DeviceFacts{{ID: "old", Disabled: true, Seen: true}}}, "-device_offline:old"},
+		}},
+		{"a board at 80 °C or more raises, cooler clears after the hold; an offline one's temperature is stale", []st{
+			{0, hot("screen", true, 79.9), ""},
+			{time.Second, hot("screen", true, 80), "+overheating:screen"},
+			{2 * time.Second, hot("screen", true, 70), ""},
+			{62 * time.Second, hot("screen", true, 70), "-overheating:screen"},
+			{63 * time.Second, hot("screen", false, 95), ""},
 		}},
 		{"offline tickets raise for ten minutes after the last one arrived", []st{
 			{0, Facts{OfflineTickets: map[string]time.Time{"kiosk": t0}}, "+offline_tickets:kiosk"},

@@ -25,7 +25,18 @@ type DeviceState struct {
 	Since   *time.Time     `json:"since,omitempty"`
 	Printer *PrinterHealth `json:"printer,omitempty"`
 	Outbox  int            `json:"outbox,omitempty"` // commands not yet answered
+	Health  *DeviceHealth  `json:"health,omitempty"`
 	Extra   map[string]any `json:"extra,omitempty"`
+}
+
+// DeviceHealth is what a device says of its board (firmware/health); a
+// field the board cannot tell is left out. The hub bounds every field
+// (devices.ParseState): the device's clock and files are its own.
+type DeviceHealth struct {
+	BootedAt   *time.Time `json:"booted_at,omitempty"`    // when the board started, by its clock: its uptime
+	TempC      *float64   `json:"temp_c,omitempty"`       // the CPU's temperature, °C
+	DiskFreeMB *int64     `json:"disk_free_mb,omitempty"` // free space where it keeps its data, MiB
+	WearPct    *int       `json:"wear_pct,omitempty"`     // life used of its eMMC or SD card, where the card says (110: past it)
 }
 
 // PrinterHealth is a kiosk printer's state.

@@ -49,6 +49,9 @@ type Options struct {
 	StateChanges func() (<-chan struct{}, func())
 	Alerts       *alerts.Monitor   // nil: no alerts
 	Stats        *stats.Projection // nil: no statistics page
+	// Destinations tells how the hub's events reach the town's CRM and
+	// other destinations (cloud.Outbox.Destinations); nil: not shown.
+	Destinations func() []api.Destination
 	// AdminPath is the administration's home, linked for admins ("" for none).
 	AdminPath string
 	Log       *slog.Logger

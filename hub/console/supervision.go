@@ -1,8 +1,11 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"guichet/hub/alerts"
@@ -25,8 +28,24 @@ type SupervisionView struct {
 	Unserved []LaneRef    `json:"unserved"`
 	Alerts   []AlertRef   `json:"alerts"`
 	Log      []AlertRef   `json:"log"`
-	Tickets  []TicketRef  `json:"tickets"` // waiting and called, oldest first
-	More     int          `json:"more"`    // tickets beyond those listed
+	Tickets  []TicketRef  `json:"tickets"`         // waiting and called, oldest first
+	More     int          `json:"more"`            // tickets beyond those listed
+	Phone    *PhoneView   `json:"phone,omitempty"` // when the site takes calls through its telephony link
+	// Destinations are where the hub's events go (the CRM, webhooks…),
+	// with what failed: a destination retrying or stopped, dead letters.
+	Destinations []api.Destination `json:"destinations"`
+}
+
+// PhoneView is the day's calls of the telephony link, beside the visitors:
+// how many wait, are in conversation, gave up, and the callbacks.
+type PhoneView struct {
+	Waiting          int        `json:"waiting"`
+	OldestWaiting    *time.Time `json:"oldest_waiting,omitempty"`
+	Talking          int        `json:"talking"`
+	Abandoned        int        `json:"abandoned"`         // today
+	CallbacksWaiting int        `json:"callbacks_waiting"` // "rappeler" tickets not yet done
+	CallbacksDone    int        `json:"callbacks_done"`    // today
+	LinesOpen        int        `json:"lines_open"`        // agents whose phone line may be offered a call
 }
 
 // CounterRow is a counter, its agent and its ticket.
@@ -35,7 +54,8 @@ type CounterRow struct {
 	Open        bool       `json:"open"`
 	Agent       string     `json:"agent,omitempty"`
 	AgentName   string     `json:"agent_name,omitempty"`
-	State       string     `json:"state"` // the agent's; offline when closed
+	State       string     `json:"state"`          // the agent's; offline when closed
+	Line        bool       `json:"line,omitempty"` // the agent's phone line is open: the PBX may offer them a call
 	PauseReason string     `json:"pause_reason,omitempty"`
 	Since       *time.Time `json:"since,omitempty"` // in this state since
 	Ticket      *TicketRef `json:"ticket,omitempty"`
@@ -52,6 +72,8 @@ type DeviceRow struct {
 	Version  string   `json:"version,omitempty"`
 	Printer  []string `json:"printer,omitempty"` // pr_ok, pr_paper_low, pr_paper_out, pr_cover_open, pr_offline
 	Outbox   int      `json:"outbox,omitempty"`
+	Board    string   `json:"board,omitempty"` // its board's health, in words (boardText)
+	Hot      bool     `json:"hot,omitempty"`   // its board overheats (alerts.HotC)
 }
 
 // LaneRef is a service on a channel that nobody can serve now.
@@ -140,6 +162,7 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			if a := e.Agent(cs.Agent); cs.Open && a != nil {
 				st, _ := e.AgentStatus(a.ID)
 				row.Agent, row.AgentName, row.State, row.PauseReason, row.Since = a.ID, agentName(a), string(st.State), st.PauseReason, at(e, st.Since)
+				row.Line = st.Line
 			}
 			if t, ok := e.Ticket(cs.Ticket); ok {
 				row.Ticket = ticketRef(e, t, lang)
@@ -154,6 +177,7 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 		for _, l := range e.UnservedNow() {
 			v.Unserved = append(v.Unserved, LaneRef{Service: l.Service, ServiceName: e.Service(l.Service).Name(lang), Channel: string(l.Channel)})
 		}
+		v.Phone = phoneView(e)
 		tickets := append(e.Tickets(queue.Waiting, ""), e.Tickets(queue.Called, "")...)
 		sort.SliceStable(tickets, func(i, j int) bool { return tickets[i].IssuedAt.Before(tickets[j].IssuedAt) })
 		for i, t := range tickets {
@@ -164,7 +188,11 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			v.Tickets = append(v.Tickets, *ticketRef(e, t, lang))
 		}
 	})
-	v.Devices = p.devices()
+	v.Devices = p.devices(lang)
+	v.Destinations = []api.Destination{}
+	if p.o.Destinations != nil {
+		v.Destinations = append(v.Destinations, p.o.Destinations()...)
+	}
 	if p.o.Alerts != nil {
 		for _, a := range p.o.Alerts.Active() {
 			v.Alerts = append(v.Alerts, alertRef(a, a.Since, false, v.Services, lang))
@@ -176,8 +204,46 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 	return v
 }
 
-// devices lists the registered devices with their last published state.
-func (p *Pages) devices() []DeviceRow {
+// phoneView counts the day's calls of the telephony link; nil when the
+// site has none today and no agent's line is open (no telephony link).
+func phoneView(e *queue.Engine) *PhoneView {
+	var v PhoneView
+	any := false
+	for _, t := range e.Tickets("", "") {
+		if t.Call == "" && t.Callback == "" {
+			continue
+		}
+		any = true
+		switch {
+		case t.Callback != "" && t.State.Terminal():
+			v.CallbacksDone++
+		case t.Callback != "":
+			v.CallbacksWaiting++
+		case t.State == queue.Waiting:
+			v.Waiting++
+			if v.OldestWaiting == nil || t.IssuedAt.Before(*v.OldestWaiting) {
+				v.OldestWaiting = at(e, t.IssuedAt)
+			}
+		case t.State == queue.Called || t.State == queue.Serving:
+			v.Talking++
+		case t.State == queue.Cancelled:
+			v.Abandoned++
+		}
+	}
+	for _, st := range e.Agents() {
+		if st.Line {
+			v.LinesOpen++
+			any = true
+		}
+	}
+	if !any {
+		return nil
+	}
+	return &v
+}
+
+// devices lists the registered devices with their last published state, in lang.
+func (p *Pages) devices(lang string) []DeviceRow {
 	out := []DeviceRow{}
 	if p.o.Devices == nil {
 		return out
@@ -193,11 +259,56 @@ func (p *Pages) devices() []DeviceRow {
 			if st, ok := p.o.State(d.ID); ok {
 				row.Seen, row.Online, row.Version, row.Outbox = true, st.Online, st.Version, st.Outbox
 				row.Printer = printer(st.Printer)
+				row.Board, row.Hot = boardText(st.Health, p.o.Hub.Now(), lang)
 			}
 		}
 		out = append(out, row)
 	}
 	return out
+}
+
+// boardText says a board's health in lang — "61,2 °C · allumé depuis 3 j
+// · 8,8 Gio libres · usure ≤ 30 %" — and whether it overheats. Its uptime
+// is counted from its boot by the hub's clock; a boot the device dates in
+// the future (its clock is its own) is not shown.
+func boardText(h *api.DeviceHealth, now time.Time, lang string) (string, bool) {
+	if h == nil {
+		return "", false
+	}
+	fr := lang != "en"
+	num := func(f float64, prec int) string {
+		s := strconv.FormatFloat(f, 'f', prec, 64)
+		if fr {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
+	}
+	var parts []string
+	hot := false
+	if h.TempC != nil {
+		parts = append(parts, num(*h.TempC, 1)+" °C")
+		hot = *h.TempC >= alerts.HotC
+	}
+	if h.BootedAt != nil && !h.BootedAt.After(now) {
+		up := now.Sub(*h.BootedAt)
+		var d string
+		switch {
+		case up >= 24*time.Hour:
+			d = fmt.Sprintf("%d %s", int(up.Hours()/24), map[bool]string{true: "j", false: "d"}[fr])
+		case up >= time.Hour:
+			d = fmt.Sprintf("%d h", int(up.Hours()))
+		default:
+			d = fmt.Sprintf("%d min", int(up.Minutes()))
+		}
+		parts = append(parts, map[bool]string{true: "allumé depuis ", false: "up "}[fr]+d)
+	}
+	if h.DiskFreeMB != nil {
+		parts = append(parts, num(float64(*h.DiskFreeMB)/1024, 1)+map[bool]string{true: " Gio libres", false: " GiB free"}[fr])
+	}
+	if h.WearPct != nil {
+		parts = append(parts, map[bool]string{true: "usure ≤ ", false: "wear ≤ "}[fr]+strconv.Itoa(*h.WearPct)+map[bool]string{true: " %", false: "%"}[fr])
+	}
+	return strings.Join(parts, " · "), hot
 }
 
 // printer names a printer's health as texts' keys.

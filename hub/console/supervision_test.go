@@ -56,6 +56,7 @@ func TestSupervisionShowsATicketIssuedAtTheKioskWithinASecond(t *testing.T) {
 		t.Logf("issued at the kiosk → on the supervision page: %s", took.Round(time.Millisecond))
 	}
 	browsertest.WaitText(t, ctx, "#services", "État civil", time.Second)
+	browsertest.WaitText(t, ctx, "#destinations", "à jour", 5*time.Second) // the hub's own MQTT bus, always there
 
 	// The kiosk's printer runs out of paper.
 	start = time.Now()
@@ -64,6 +65,12 @@ func TestSupervisionShowsATicketIssuedAtTheKioskWithinASecond(t *testing.T) {
 	browsertest.WaitText(t, ctx, "#devices", "Plus de papier", time.Second)
 	t.Logf("paper out → alert on the page: %s", time.Since(start).Round(time.Millisecond))
 	sitetest.Eventually(t, 5*time.Second, "the alert in the log", func() bool { return len(events(t, s, "alert.raised")) == 1 })
+
+	// Its board overheats.
+	hot := 85.0
+	kiosk.SetState(api.DeviceState{Printer: &api.PrinterHealth{PaperOut: true}, Health: &api.DeviceHealth{TempC: &hot}})
+	browsertest.WaitText(t, ctx, "#alerts", "kiosk-hall : le boîtier chauffe", 5*time.Second)
+	browsertest.WaitText(t, ctx, "#devices", "85,0 °C", time.Second)
 	axe.Serious(t, ctx, "supervision")
 	browsertest.Screenshot(t, ctx, "console-supervision-1920x1080")
 

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"guichet/hub/api"
 )
@@ -128,7 +129,29 @@ func ParseState(payload []byte) (api.DeviceState, error) {
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return st, fmt.Errorf("%w: %v", ErrNotAState, err)
 	}
+	if err := checkHealth(st.Health); err != nil {
+		return st, fmt.Errorf("%w: health: %v", ErrNotAState, err)
+	}
 	return st, nil
+}
+
+// checkHealth bounds what a device says of its board, so that nothing
+// accepted breaks a view or an alert later: a boot time a view can encode,
+// a temperature a CPU can have, sizes and a wear estimate in range.
+func checkHealth(h *api.DeviceHealth) error {
+	switch {
+	case h == nil:
+		return nil
+	case h.BootedAt != nil && (h.BootedAt.Year() < 2000 || h.BootedAt.Year() > 2200):
+		return fmt.Errorf("booted_at %s out of range", h.BootedAt.Format(time.RFC3339))
+	case h.TempC != nil && !(*h.TempC >= -60 && *h.TempC <= 150):
+		return fmt.Errorf("temp_c %g out of range", *h.TempC)
+	case h.DiskFreeMB != nil && (*h.DiskFreeMB < 0 || *h.DiskFreeMB > 1<<40):
+		return fmt.Errorf("disk_free_mb %d out of range", *h.DiskFreeMB)
+	case h.WearPct != nil && (*h.WearPct < 0 || *h.WearPct > 110):
+		return fmt.Errorf("wear_pct %d out of range", *h.WearPct)
+	}
+	return nil
 }
 
 // ClientIDSep separates a device id from the rest of an MQTT client id.

@@ -214,7 +214,7 @@ func Start(o Options) (_ *Server, err error) {
 	s.Admin.Register(s.API)
 	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
 	s.Console = console.New(console.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates,
-		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log, AdminPath: "/admin/"})
+		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log, AdminPath: "/admin/", Destinations: s.destinations})
 	s.Console.Register(s.API)
 	s.Pages.AddLink(web.Link{Name: "Console de l'agent", Href: "/agent", About: "Pour les agents : ouvrir un guichet ou un poste téléphonique, appeler, transférer, terminer."})
 	s.Pages.AddLink(web.Link{Name: "Supervision", Href: "/supervision", About: "Pour la responsable de l'accueil : files, agents, appareils et alertes, en direct."})
@@ -393,6 +393,14 @@ func (s *Server) startMQTT(o Options) error {
 	}
 	s.external, s.MQTTURL = x, o.MQTTURL
 	return nil
+}
+
+// destinations is the outbox's destinations, for supervision.
+func (s *Server) destinations() []api.Destination {
+	if s.Outbox == nil {
+		return nil
+	}
+	return s.Outbox.Destinations()
 }
 
 // Close stops the hub: HTTP, MQTT, then the queue (which saves a snapshot).

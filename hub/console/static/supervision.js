@@ -88,7 +88,7 @@
       const tr = el("tr", c.open ? "" : "closed");
       tr.appendChild(el("th", "", c.name)).scope = "row";
       cell(tr, c.open ? c.agent_name : t("dash"));
-      cell(tr, c.open ? t("state_" + c.state) + (c.pause_reason ? " — " + c.pause_reason : "") : t("closed"), "s-" + c.state);
+      cell(tr, c.open ? t("state_" + c.state) + (c.pause_reason ? " — " + c.pause_reason : "") + (c.line ? " · " + t("line_open") : "") : t("closed"), "s-" + c.state);
       const since = cell(tr, t("dash"), "n");
       if (c.open && c.since) since.dataset.since = c.since;
       const tk = cell(tr, c.ticket ? c.ticket.number + " · " + t("t_" + c.ticket.state) : t("dash"));
@@ -103,6 +103,44 @@
       return tr;
     }));
     $("agents-offline").textContent = v.agents_offline.length ? v.agents_offline.map((a) => a.name).join(", ") : t("dash");
+  }
+
+  // renderPhone shows the day's calls of the telephony link, if the site
+  // has one.
+  function renderPhone(v) {
+    const p = v.phone;
+    $("phone").hidden = !p;
+    if (!p) return;
+    const rows = [["ph_waiting", p.waiting], ["ph_talking", p.talking], ["ph_abandoned", p.abandoned],
+      ["ph_cb_waiting", p.callbacks_waiting], ["ph_cb_done", p.callbacks_done], ["ph_lines", p.lines_open]];
+    $("phone-figures").replaceChildren(...rows.map(([k, n]) => {
+      const d = el("div");
+      d.appendChild(el("dt", "", t(k)));
+      const dd = el("dd", "", String(n));
+      if (k === "ph_waiting" && p.oldest_waiting) {
+        const s = el("span", "n");
+        s.dataset.since = p.oldest_waiting;
+        dd.append(" · ", s);
+      }
+      d.appendChild(dd);
+      return d;
+    }));
+  }
+
+  // renderDestinations shows where the events go, and what fails.
+  function renderDestinations(v) {
+    const ds = v.destinations || [];
+    $("destinations-panel").hidden = !ds.length;
+    $("destinations").replaceChildren(...ds.map((d) => {
+      const tr = el("tr", d.state === "ok" ? "" : "bad");
+      tr.appendChild(el("th", "", d.name)).scope = "row";
+      cell(tr, d.kind);
+      cell(tr, t("dest_" + d.state));
+      cell(tr, String(d.behind), "n");
+      cell(tr, String(d.dead_letters), d.dead_letters ? "n bad" : "n");
+      cell(tr, d.last_error || t("dash"));
+      return tr;
+    }));
   }
 
   function renderTickets(v) {
@@ -140,12 +178,12 @@
   function renderDevices(v) {
     if (!v.devices.length) {
       const tr = el("tr");
-      cell(tr, t("no_devices"), "quiet").colSpan = 6;
+      cell(tr, t("no_devices"), "quiet").colSpan = 7;
       $("devices").replaceChildren(tr);
       return;
     }
     $("devices").replaceChildren(...v.devices.map((d) => {
-      const bad = d.disabled ? "" : !d.seen ? "" : !d.online ? "bad" : (d.printer || []).some((p) => p !== "pr_ok" && p !== "pr_paper_low") ? "bad" : (d.printer || []).includes("pr_paper_low") ? "warn" : "";
+      const bad = d.disabled ? "" : !d.seen ? "" : !d.online || d.hot ? "bad" : (d.printer || []).some((p) => p !== "pr_ok" && p !== "pr_paper_low") ? "bad" : (d.printer || []).includes("pr_paper_low") ? "warn" : "";
       const tr = el("tr", bad);
       tr.appendChild(el("th", "", d.id)).scope = "row";
       cell(tr, t("role_" + d.role) + (d.counter ? " · " + d.counter : ""));
@@ -153,6 +191,7 @@
       cell(tr, d.version || t("dash"));
       cell(tr, d.printer ? d.printer.map((p) => t(p)).join(", ") : t("dash"));
       cell(tr, d.outbox ? String(d.outbox) : t("dash"), "n");
+      cell(tr, d.board || t("dash"));
       return tr;
     }));
   }
@@ -164,9 +203,9 @@
     view = v;
     const parts = {
       alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
-      tickets: [v.tickets, v.more], devices: [v.devices],
+      tickets: [v.tickets, v.more], devices: [v.devices], phone: [v.phone], destinations: [v.destinations],
     };
-    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices };
+    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices, phone: renderPhone, destinations: renderDestinations };
     for (const [k, part] of Object.entries(parts)) {
       const j = JSON.stringify(part);
       if (shown[k] === j) continue;
@@ -179,7 +218,7 @@
   // tick moves the clocks: the waits (past target, highlighted) and the
   // time each agent has been in their state.
   function tick() {
-    for (const td of document.querySelectorAll("td[data-since]")) {
+    for (const td of document.querySelectorAll("[data-since]")) {
       const ms = now() - Date.parse(td.dataset.since);
       td.textContent = dur(ms);
       if (td.dataset.target !== undefined) {
