@@ -24,13 +24,17 @@ type hook struct {
 	accepted sync.Map // *mqtt.Client → struct{}: passed OnConnect, for OnConnectAuthenticate
 	parked   sync.Map // *mqtt.Client → parked (packetids.go)
 	gates    sync.Map // *mqtt.Client → *gate: a take-over holding the hub's publishes (takeover.go)
+
+	handMu      sync.Mutex
+	handed      map[string][]packets.Packet // client id → messages of its taken-over session, for its next connection
+	established map[*mqtt.Client]bool       // connections past OnSessionEstablished, until they end
 }
 
 func (h *hook) ID() string { return "guichet" }
 
 func (h *hook) Provides(b byte) bool {
 	return bytes.Contains([]byte{mqtt.OnConnect, mqtt.OnConnectAuthenticate, mqtt.OnACLCheck, mqtt.OnPublish, mqtt.OnDisconnect,
-		mqtt.OnPacketRead, mqtt.OnPublished, mqtt.OnQosPublish, mqtt.OnSessionEstablish, mqtt.OnPacketSent}, []byte{b})
+		mqtt.OnPacketRead, mqtt.OnPublished, mqtt.OnQosPublish, mqtt.OnSessionEstablish, mqtt.OnSessionEstablished, mqtt.OnPacketSent}, []byte{b})
 }
 
 // OnConnect accepts a device whose username is its id and password its
@@ -100,6 +104,9 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool {
 func (h *hook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
 	h.accepted.Delete(cl)
 	h.unparkAll(cl)
+	h.handMu.Lock()
+	delete(h.established, cl)
+	h.handMu.Unlock()
 }
 
 // OnACLCheck lets a device read what its role needs, when it subscribes

@@ -58,6 +58,12 @@ func (h *hook) unpark(cl *mqtt.Client, p parked, id uint16) {
 		return
 	}
 	delete(p, id)
+	if cl.IsTakenOver() {
+		// A new connection took the session over while this publish was
+		// handled: the message was not among those it copied.
+		h.handOver(cl.ID, out)
+		return
+	}
 	if _, taken := cl.State.Inflight.Get(id); taken {
 		h.b.log.Warn("mqtt message in flight lost: its packet id was reused", "client", cl.ID, "id", id, "topic", out.TopicName)
 		return

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -25,6 +26,11 @@ import (
 // to the new connection until the new connection's CONNACK is written —
 // microseconds on a healthy connection, at most takeoverHold. A device's
 // own publishes are not held: they carry no event of the log.
+
+// A message parked while the old connection's publish was handled
+// (packetids.go) is not among those mochi copies to the new connection:
+// it is handed over (handOver) — written to the new connection if it has
+// its CONNACK, or kept for it until then (OnSessionEstablished).
 
 // takeoverHold bounds how long the hub's publishes wait for a CONNACK.
 const takeoverHold = 2 * time.Second
@@ -53,6 +59,57 @@ func (h *hook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
 		})
 	}
 	h.gates.Store(cl, g)
+}
+
+// handOver gives a message of a taken-over session to the connection that
+// holds the session now: at once if it is established, else when it is.
+func (h *hook) handOver(client string, pk packets.Packet) {
+	h.handMu.Lock()
+	defer h.handMu.Unlock()
+	if cl, ok := h.b.srv.Clients.Get(client); ok && !cl.IsTakenOver() && h.established[cl] {
+		h.give(cl, pk)
+		return
+	}
+	if h.handed == nil {
+		h.handed = map[string][]packets.Packet{}
+	}
+	h.handed[client] = append(h.handed[client], pk)
+}
+
+// OnSessionEstablished marks cl established (it has its CONNACK and its
+// session's messages) and gives it what was handed over for its session.
+func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
+	if cl.Net.Inline {
+		return
+	}
+	h.handMu.Lock()
+	defer h.handMu.Unlock()
+	if h.established == nil {
+		h.established = map[*mqtt.Client]bool{}
+	}
+	h.established[cl] = true
+	for _, pk := range h.handed[cl.ID] {
+		h.give(cl, pk)
+	}
+	delete(h.handed, cl.ID)
+}
+
+// give puts pk in cl's session under a free packet id and writes it.
+func (h *hook) give(cl *mqtt.Client, pk packets.Packet) {
+	id, err := cl.NextPacketID()
+	if err != nil {
+		h.b.log.Warn("mqtt message of a session taken over lost: no packet id free", "client", cl.ID, "topic", pk.TopicName)
+		return
+	}
+	out := pk.Copy(false)
+	out.PacketID = uint16(id)
+	if cl.State.Inflight.Set(out) {
+		atomic.AddInt64(&h.b.srv.Info.Inflight, 1)
+	}
+	if h.b.sessions != nil && persistent(cl) {
+		h.b.sessions.queue(op{table: tMsg, client: cl.ID, id: out.PacketID, keep: true})
+	}
+	_ = cl.WritePacket(out) // a failed write leaves it in the session, sent at the next connection
 }
 
 // OnPacketSent lets the hub publish again once the new connection of a

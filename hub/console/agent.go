@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"guichet/hub/auth"
+	"guichet/hub/crm"
 	"guichet/hub/queue"
 	"guichet/internal/live"
 )
@@ -33,6 +34,10 @@ type AgentView struct {
 	Next     []NextRef    `json:"next"`
 	Services []ServiceRef `json:"services"`
 	Choices  []Choice     `json:"choices,omitempty"` // when no counter is open
+	// Sectors are the citizen file's sectors the agent writes notes in
+	// (those of the services they have skills in), the current ticket's
+	// service's first.
+	Sectors []crm.Sector `json:"sectors,omitempty"`
 }
 
 // Can are the console's actions, each possible now or not.
@@ -73,6 +78,12 @@ type TicketRef struct {
 	CounterName string     `json:"counter_name,omitempty"`
 	Note        string     `json:"note,omitempty"`
 	ForAgent    string     `json:"for_agent,omitempty"`
+	// Phone is "call" for a call of the telephone system, "callback" for
+	// a callback to make, "" otherwise: never the number (the call panel
+	// asks for the caller with GET /api/v1/tickets/{id}/caller).
+	Phone string `json:"phone,omitempty"`
+	// Citizen is the id of the citizen file the ticket is attached to.
+	Citizen string `json:"citizen,omitempty"`
 }
 
 // NextRef is a candidate of call next, with why, in the page's language.
@@ -171,6 +182,7 @@ func (p *Pages) agentView(agent, lang string) AgentView {
 			held = &t
 			v.Ticket = ticketRef(e, t, lang)
 		}
+		v.Sectors = p.sectors(e, a, held)
 		paused := st.State == queue.AgentPaused
 		called := held != nil && held.State == queue.Called
 		serving := held != nil && (held.State == queue.Called || held.State == queue.Serving)
@@ -261,7 +273,13 @@ func ticketRef(e *queue.Engine, t queue.Ticket, lang string) *TicketRef {
 // transfer's note (text, shown as text) and the agent it was transferred
 // to (held for them for the site's transfer hold, then anyone's).
 func ticketExtras(r *TicketRef, t queue.Ticket) {
-	r.Note, r.ForAgent = t.Note, t.ForAgent
+	r.Note, r.ForAgent, r.Citizen = t.Note, t.ForAgent, t.Citizen
+	switch {
+	case t.Callback != "":
+		r.Phone = "callback"
+	case t.Call != "":
+		r.Phone = "call"
+	}
 }
 
 // skilled reports whether agent a may serve some service at counter c.
@@ -383,4 +401,29 @@ func duration(lang string, d time.Duration) string {
 	default:
 		return T(lang, "h_min", m/60, m%60)
 	}
+}
+
+// sectors are the sectors agent a writes notes in: those of the services
+// they have skills in (crm.SectorAccueil for a service Options.Sectors
+// does not name), the sector of held's service first.
+func (p *Pages) sectors(e *queue.Engine, a *queue.Agent, held *queue.Ticket) []crm.Sector {
+	of := func(svc string) crm.Sector {
+		if s, ok := p.o.Sectors[svc]; ok {
+			return s
+		}
+		return crm.SectorAccueil
+	}
+	var out []crm.Sector
+	for _, s := range e.Site().Services {
+		if a.Skills[s.ID] > 0 && !slices.Contains(out, of(s.ID)) {
+			out = append(out, of(s.ID))
+		}
+	}
+	slices.Sort(out)
+	if held != nil {
+		if i := slices.Index(out, of(held.Service)); i > 0 {
+			out = append([]crm.Sector{out[i]}, slices.Delete(out, i, i+1)...)
+		}
+	}
+	return out
 }

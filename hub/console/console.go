@@ -29,6 +29,7 @@ import (
 	"guichet/hub/alerts"
 	"guichet/hub/api"
 	"guichet/hub/auth"
+	"guichet/hub/crm"
 	"guichet/hub/devices"
 	"guichet/hub/queue"
 	"guichet/hub/stats"
@@ -58,6 +59,9 @@ type Options struct {
 	// Poll is how often a stream's view is made again when nothing changed
 	// (waits grow with time): 5 s if zero.
 	Poll time.Duration
+	// Sectors: service → the citizen file's sector of its records
+	// (config.SectorOf); a service it does not name is in crm.SectorAccueil.
+	Sectors map[string]crm.Sector
 }
 
 // Pages are the staff's pages of one hub.

@@ -51,6 +51,15 @@ func tabTo(t *testing.T, ctx context.Context, want string) {
 func signIn(t *testing.T, ctx context.Context, login string) {
 	t.Helper()
 	browsertest.WaitText(t, ctx, "h1", "Connexion", 10*time.Second)
+	// The page puts the focus in the login field itself (autofocus): keys
+	// typed before that were lost now and then on a loaded machine.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.HasPrefix(focused(t, ctx), "INPUT#login") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sign-in page did not put the focus in its login field: %q", focused(t, ctx))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	browsertest.Do(t, ctx, 10*time.Second, keys(login), keys(kb.Tab), keys(sitetest.Password), keys(kb.Enter))
 }
 

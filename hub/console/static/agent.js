@@ -176,7 +176,7 @@
   // The ticket's history, from the log: read again when the ticket changes.
   async function renderHistory(v) {
     const tk = v.ticket;
-    const k = tk ? [tk.id, tk.state, tk.recalls, tk.transfers].join("/") : "";
+    const k = tk ? [tk.id, tk.state, tk.recalls, tk.transfers, tk.citizen].join("/") : "";
     if (k === shownHistory) return;
     shownHistory = k;
     if (!tk) { $("history").replaceChildren(); return; }
@@ -209,6 +209,7 @@
       case "ticket.noshow": return t("h_noshow");
       case "ticket.cancelled": return t("h_cancelled") + (ev.reason ? " — " + ev.reason : "");
       case "ticket.returned": return t("h_returned");
+      case "ticket.citizen_attached": return t("h_citizen_attached");
       case "ticket.transferred":
         if (ev.to_agent) return t("h_to_agent", n.agents[ev.to_agent] || ev.to_agent);
         return t("h_transferred", svc(ev.from), svc(ev.service));
@@ -252,6 +253,7 @@
     renderNext(v);
     renderWaits(v);
     renderHistory(v);
+    Panels.render(v);
     announceChanges(prev && prev.counter ? prev : null, v);
   }
 

@@ -85,7 +85,9 @@ const G = (() => {
     try { data = await res.json(); } catch (e) { data = null; }
     if (res.ok) return { ok: true, data };
     const code = (data && data.error && data.error.code) || (res.status === 404 ? "not_found" : String(res.status));
-    if (data && data.error) console.info("hub refused:", code, data.error.message);
+    // The refusal's code only: its message may repeat what was typed (a
+    // phone number, a name), which stays out of the browser's console.
+    if (data && data.error) console.info("hub refused:", code);
     return { ok: false, code, message: words(code) };
   }
 
