@@ -196,6 +196,8 @@ func (m *Mapper) subject(ev queue.Event) string {
 		return ev.Device
 	case ev.Counter != "":
 		return "counter/" + ev.Counter
+	case ev.Request != nil:
+		return "request/" + ev.Request.ID
 	case ev.Citizen != "" && m.purpose == CRM:
 		return "citizen/" + ev.Citizen
 	}
@@ -233,6 +235,12 @@ func (m *Mapper) Data(ctx context.Context, ev queue.Event) (api.EventData, error
 	}
 	d.ServiceName, d.FromName = m.site.Services[d.Service], m.site.Services[d.From]
 	d.CounterName, d.AgentName = m.site.Counters[d.Counter], m.site.Agents[d.Agent]
+	if r := ev.Request; r != nil {
+		d.Request = &api.RequestData{ID: r.ID, Kind: r.Kind, Sector: r.Sector, Channel: r.Channel, Status: r.Status,
+			Step: r.Step, StepNo: r.StepNo, MaxSteps: r.MaxSteps, ReceivedAt: timePtr(r.ReceivedAt, loc),
+			DecisionAt: timePtr(r.DecisionAt, loc), Regime: r.Regime, ClosedAt: timePtr(r.ClosedAt, loc),
+			Source: r.Source, Origin: r.Origin}
+	}
 	if m.purpose == CRM {
 		d.Citizen = ev.Citizen
 		if d.Citizen == "" && ev.Ticket != "" {

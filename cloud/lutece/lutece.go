@@ -84,9 +84,10 @@ func New(o Options) (*Lutece, error) {
 }
 
 // Types are the events the connector takes.
-var Types = []string{"ticket.served", "ticket.noshow", "ticket.cancelled"}
+var Types = []string{"ticket.served", "ticket.noshow", "ticket.cancelled", "request.registered", "request.status_changed"}
 
-// Send posts a notification for each ticket's end.
+// Send posts a notification for each ticket's end and each change of a
+// request of the citizen file.
 func (l *Lutece) Send(ctx context.Context, evs []cloud.Event) error {
 	for _, ev := range evs {
 		n, ok := Notification(ev.Data, l.o.DemandType)
@@ -100,9 +101,13 @@ func (l *Lutece) Send(ctx context.Context, evs []cloud.Event) error {
 	return nil
 }
 
-// Notification maps a ticket's end to its GRU notification; false for
-// other events.
+// Notification maps a ticket's end, or a request's change, to its GRU
+// notification; false for other events, and for a request's change that
+// came from a Lutece GRU (sent back, it would loop).
 func Notification(d api.EventData, demandType string) (crm.LuteceNotification, bool) {
+	if d.Request != nil {
+		return requestNotification(d)
+	}
 	status, text, step := 0, "", 0
 	switch d.Type {
 	case "ticket.served":

@@ -38,26 +38,48 @@ type EventData struct {
 	Day   string    `json:"day,omitempty"` // the site's day the ticket's number belongs to
 	Actor string    `json:"actor,omitempty"`
 
-	Ticket        string     `json:"ticket,omitempty"`
-	Number        string     `json:"number,omitempty"` // "A042"
-	Service       string     `json:"service,omitempty"`
-	ServiceName   string     `json:"service_name,omitempty"` // in French
-	From          string     `json:"from,omitempty"`         // the service a transfer left
-	FromName      string     `json:"from_name,omitempty"`
-	Channel       string     `json:"channel,omitempty"`  // visit, phone
-	Priority      string     `json:"priority,omitempty"` // none, priority, appointment
-	IssuedAt      *time.Time `json:"issued_at,omitempty"`
-	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
-	Counter       string     `json:"counter,omitempty"`
-	CounterName   string     `json:"counter_name,omitempty"`
-	Agent         string     `json:"agent,omitempty"`
-	AgentName     string     `json:"agent_name,omitempty"`
-	Device        string     `json:"device,omitempty"`
-	Lang          string     `json:"lang,omitempty"`
-	Reason        string     `json:"reason,omitempty"`
-	Recall        int        `json:"recall,omitempty"`
-	LeaseTo       int        `json:"lease_to,omitempty"` // a lease's last number (lease.granted: Number is its first)
-	Citizen       string     `json:"citizen,omitempty"`  // to CRM destinations only
+	Ticket        string       `json:"ticket,omitempty"`
+	Number        string       `json:"number,omitempty"` // "A042"
+	Service       string       `json:"service,omitempty"`
+	ServiceName   string       `json:"service_name,omitempty"` // in French
+	From          string       `json:"from,omitempty"`         // the service a transfer left
+	FromName      string       `json:"from_name,omitempty"`
+	Channel       string       `json:"channel,omitempty"`  // visit, phone
+	Priority      string       `json:"priority,omitempty"` // none, priority, appointment
+	IssuedAt      *time.Time   `json:"issued_at,omitempty"`
+	AppointmentAt *time.Time   `json:"appointment_at,omitempty"`
+	Counter       string       `json:"counter,omitempty"`
+	CounterName   string       `json:"counter_name,omitempty"`
+	Agent         string       `json:"agent,omitempty"`
+	AgentName     string       `json:"agent_name,omitempty"`
+	Device        string       `json:"device,omitempty"`
+	Lang          string       `json:"lang,omitempty"`
+	Reason        string       `json:"reason,omitempty"`
+	Recall        int          `json:"recall,omitempty"`
+	LeaseTo       int          `json:"lease_to,omitempty"` // a lease's last number (lease.granted: Number is its first)
+	Citizen       string       `json:"citizen,omitempty"`  // to CRM destinations only
+	Request       *RequestData `json:"request,omitempty"`  // request.registered, request.status_changed
+}
+
+// RequestData is a citizen's request ("demande") as a request event leaves
+// the hub: ids and facts — never the citizen's name or phone, the request's
+// title, the pieces asked for or a note. The citizen's opaque id is in
+// EventData.Citizen, for CRM destinations only.
+type RequestData struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Sector     string     `json:"sector,omitempty"`
+	Channel    string     `json:"channel,omitempty"` // guichet, courrier, courriel, telephone, plateforme
+	Status     string     `json:"status"`            // recue, incomplete, en_cours, acceptee, rejetee, terminee, annulee
+	Step       string     `json:"step,omitempty"`    // the step's label
+	StepNo     int        `json:"step_no,omitempty"`
+	MaxSteps   int        `json:"max_steps,omitempty"`
+	ReceivedAt *time.Time `json:"received_at,omitempty"`
+	DecisionAt *time.Time `json:"decision_at,omitempty"` // when silence becomes the implicit decision
+	Regime     string     `json:"regime,omitempty"`      // acceptation, rejet, aucun
+	ClosedAt   *time.Time `json:"closed_at,omitempty"`
+	Source     string     `json:"source,omitempty"` // the platform it came from
+	Origin     string     `json:"origin,omitempty"` // "lutece": this change came from a Lutece GRU
 }
 
 // CloudEventsPage is a page of the log in CloudEvents form

@@ -65,30 +65,9 @@ func (s *Service) AddNote(ctx context.Context, v crm.Viewer, citizen string, sec
 	return s.crm.AddNote(ctx, v, citizen, sector, text)
 }
 
-// OpenRequest registers a request (at the counter, from a letter or an
-// e-mail) with its legal dates.
-func (s *Service) OpenRequest(ctx context.Context, v crm.Viewer, citizen string, r crm.NewRequest) (crm.Request, error) {
-	return s.crm.OpenRequest(ctx, v, citizen, r)
-}
-
-// UpdateRequest moves a request on.
-func (s *Service) UpdateRequest(ctx context.Context, v crm.Viewer, id string, c crm.Change) (crm.Request, error) {
-	return s.crm.UpdateRequest(ctx, v, id, c)
-}
-
 // Requests returns a citizen's requests v may see.
 func (s *Service) Requests(ctx context.Context, v crm.Viewer, citizen string) ([]crm.Request, error) {
 	return s.crm.Requests(ctx, v, citizen)
-}
-
-// Import takes a request another platform pushes (our JSON or a Lutece GRU
-// notification); v is the platform's system identity. A body over
-// crm.MaxImportBody is refused unread.
-func (s *Service) Import(ctx context.Context, v crm.Viewer, platform string, body []byte) (crm.ImportResult, error) {
-	if len(body) > crm.MaxImportBody {
-		return crm.ImportResult{}, crm.ErrTooLarge
-	}
-	return s.crm.Import(ctx, v, platform, body)
 }
 
 // Attach attaches a ticket to a citizen's file: v must be able to read the
@@ -205,10 +184,4 @@ func (s *Service) Merge(ctx context.Context, v crm.Viewer, keep, away string) (c
 // PendingImports lists the imported requests no single citizen matched.
 func (s *Service) PendingImports(ctx context.Context, v crm.Viewer) ([]crm.PendingImport, error) {
 	return s.crm.PendingImports(ctx, v)
-}
-
-// ResolvePending files a pending import in the file an agent chose (a new
-// file from its identity when citizen is empty).
-func (s *Service) ResolvePending(ctx context.Context, v crm.Viewer, pending, citizen string) (crm.ImportResult, error) {
-	return s.crm.ResolvePending(ctx, v, pending, citizen)
 }

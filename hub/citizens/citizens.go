@@ -50,6 +50,10 @@ type Service struct {
 	mu         sync.Mutex
 	tombstones []crm.Tombstone // erasures whose tombstone the log has not taken yet
 	lastPurge  PurgeReport
+
+	reqMu      sync.Mutex     // from a request's change in crm.db to its event in the log (requests.go)
+	reqPending []pendingEvent // request events the log has not taken yet, in order
+	reqMark    int64          // the requests' mark (requests.go), in ms
 }
 
 // New returns the service; Run starts its goroutines.
@@ -68,6 +72,9 @@ func New(o Options) (*Service, error) {
 
 // Run follows the event log and runs the daily purge until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	if err := s.repairRequests(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("citizens: repair the request events a stop lost", "err", err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); s.follow(ctx) }()

@@ -48,6 +48,7 @@ func (s *Service) follow(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		s.retryTombstones(ctx)
+		s.retryRequests(ctx)
 		evs, err := st.Events(ctx, seq, 500)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("citizens: read the event log", "err", err)

@@ -411,3 +411,30 @@ func (s *Store) storeChange(tx *sql.Tx, n int64, r Request, at time.Time, v View
 		Step: &Step{Request: r.ID, Kind: r.Kind, Status: r.Status, Label: r.Step, No: r.StepNo, Of: r.MaxSteps}}, r.ID)
 	return r, err
 }
+
+// ChangedSince lists the requests changed (registered, moved on) after
+// since, oldest change first, at most limit: the hub's repair of the
+// request events a crash lost (hub/citizens). The system only.
+func (s *Store) ChangedSince(ctx context.Context, v Viewer, since time.Time, limit int) ([]Request, error) {
+	if err := s.systemOnly(ctx, v, "requests.changed_since"); err != nil {
+		return nil, err
+	}
+	return s.queryRequests(ctx, v, `r.updated_at > ?`, []any{ms(since)}, `r.updated_at, r.id`, limit)
+}
+
+// RequestForLog returns one request for the hub to write its event in the
+// log (hub/citizens): the system only, and not audited — the hub reads it
+// for its own bookkeeping, no one is shown it.
+func (s *Store) RequestForLog(ctx context.Context, v Viewer, id string) (Request, error) {
+	if err := s.systemOnly(ctx, v, "request.for_log"); err != nil {
+		return Request{}, err
+	}
+	r, _, err := s.scanRequest(s.db.R.QueryRowContext(ctx, `SELECT `+requestCols+` FROM requests r JOIN citizens c ON c.n = r.citizen WHERE r.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Request{}, fmt.Errorf("%w: request %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("request %s: %w", id, err)
+	}
+	return r, nil
+}

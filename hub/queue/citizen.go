@@ -1,5 +1,7 @@
 package queue
 
+import "time"
+
 // The citizen file's side of the queue. The engine knows a citizen only by
 // an opaque id (Ticket.Citizen): an agent attaches the ticket at the
 // counter to the person's file, and an erased file leaves a tombstone in
@@ -10,7 +12,39 @@ package queue
 const (
 	CitizenAttached EventType = "ticket.citizen_attached" // Ticket, Citizen: the ticket is that citizen's
 	CitizenErased   EventType = "citizen.erased"          // Citizen: the file was erased (a tombstone)
+
+	// A request ("demande") of the citizen file was registered, or its
+	// status or step changed (hub/citizens writes them once crm.db holds
+	// the change): Citizen, Request. The engine does not apply them
+	// (EventType.Queue is false): they are for the log's consumers — the
+	// central CRM, the GRU.
+	RequestRegistered    EventType = "request.registered"
+	RequestStatusChanged EventType = "request.status_changed"
 )
+
+// RequestFacts is what a request event says of the request as it now
+// stands: ids and facts, never a name, a phone number, the request's title,
+// the pieces asked for or a note.
+type RequestFacts struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	Sector     string    `json:"sector,omitempty"`
+	Channel    string    `json:"channel,omitempty"` // guichet, courrier, courriel, telephone, plateforme
+	Status     string    `json:"status"`
+	Step       string    `json:"step,omitempty"` // the step's label
+	StepNo     int       `json:"step_no,omitempty"`
+	MaxSteps   int       `json:"max_steps,omitempty"`
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	DecisionAt time.Time `json:"decision_at,omitzero"` // when silence becomes the implicit decision
+	Regime     string    `json:"regime,omitempty"`     // what silence means: acceptation, rejet
+	ClosedAt   time.Time `json:"closed_at,omitzero"`
+	// Source is the platform the request came from (empty for the town's
+	// own), and Origin the format the change came in from it: "lutece"
+	// when a Lutece GRU notified it, which the Lutece connector does not
+	// send back.
+	Source string `json:"source,omitempty"`
+	Origin string `json:"origin,omitempty"`
+}
 
 // AttachCitizen attaches a ticket to a citizen's file (an opaque id of the
 // citizen file), in whatever state the ticket is: at the counter, or after

@@ -63,28 +63,29 @@ type Event struct {
 	Ticket string    `json:"ticket,omitempty"` // ticket id
 	Actor  string    `json:"actor,omitempty"`  // device, agent or API user
 
-	Service       string    `json:"service,omitempty"`
-	From          string    `json:"from,omitempty"` // previous service on transfer
-	Number        int       `json:"number,omitempty"`
-	Day           string    `json:"day,omitempty"`
-	Channel       Channel   `json:"channel,omitempty"`
-	Priority      Priority  `json:"priority,omitempty"`
-	AppointmentAt time.Time `json:"appointment_at,omitzero"`
-	IssuedAt      time.Time `json:"issued_at,omitzero"`  // printed offline: its place in the queue (offline.go)
-	PrintedAt     time.Time `json:"printed_at,omitzero"` // printed offline: when the kiosk says it printed it
-	Device        string    `json:"device,omitempty"`
-	Citizen       string    `json:"citizen,omitempty"`
-	Call          string    `json:"call,omitempty"`     // a phone call's PBX id (calls.go)
-	ByPBX         bool      `json:"by_pbx,omitempty"`   // the PBX hands that call to an agent itself
-	Callback      string    `json:"callback,omitempty"` // a callback's abandoned ticket
-	Token         string    `json:"token,omitempty"`
-	Lang          string    `json:"lang,omitempty"`
-	Counter       string    `json:"counter,omitempty"`
-	Agent         string    `json:"agent,omitempty"`
-	Reason        string    `json:"reason,omitempty"`
-	Recall        int       `json:"recall,omitempty"`
-	To            int       `json:"to,omitempty"`   // last number of a lease
-	Code          string    `json:"code,omitempty"` // appointment code
+	Service       string        `json:"service,omitempty"`
+	From          string        `json:"from,omitempty"` // previous service on transfer
+	Number        int           `json:"number,omitempty"`
+	Day           string        `json:"day,omitempty"`
+	Channel       Channel       `json:"channel,omitempty"`
+	Priority      Priority      `json:"priority,omitempty"`
+	AppointmentAt time.Time     `json:"appointment_at,omitzero"`
+	IssuedAt      time.Time     `json:"issued_at,omitzero"`  // printed offline: its place in the queue (offline.go)
+	PrintedAt     time.Time     `json:"printed_at,omitzero"` // printed offline: when the kiosk says it printed it
+	Device        string        `json:"device,omitempty"`
+	Citizen       string        `json:"citizen,omitempty"`
+	Request       *RequestFacts `json:"request,omitempty"`  // request.* (citizen.go)
+	Call          string        `json:"call,omitempty"`     // a phone call's PBX id (calls.go)
+	ByPBX         bool          `json:"by_pbx,omitempty"`   // the PBX hands that call to an agent itself
+	Callback      string        `json:"callback,omitempty"` // a callback's abandoned ticket
+	Token         string        `json:"token,omitempty"`
+	Lang          string        `json:"lang,omitempty"`
+	Counter       string        `json:"counter,omitempty"`
+	Agent         string        `json:"agent,omitempty"`
+	Reason        string        `json:"reason,omitempty"`
+	Recall        int           `json:"recall,omitempty"`
+	To            int           `json:"to,omitempty"`   // last number of a lease
+	Code          string        `json:"code,omitempty"` // appointment code
 	// An account event's (hub/auth) account, and the address the request
 	// came from: an agent's address is personal data, kept in the log and
 	// never published (hub/bus leaves account events out).
