@@ -414,6 +414,19 @@ for methods in paths.values():
     if op.get("security") != [] and "401" in op["responses"]:
       op["responses"]["429"] = {"$ref": "#/components/responses/E429"}
 
+# The citizen file's and the telephony's routes and schemas, kept as JSON
+# beside this script (they were first written as JSON).
+with open(os.path.join(os.path.dirname(__file__), "openapi-citizens.json")) as f:
+  extra = json.load(f)
+for p, ops in extra["paths"].items():
+  if p in paths:
+    raise SystemExit(f"openapi-citizens.json: {p} is defined here too")
+  paths[p] = ops
+for k, v in extra["schemas"].items():
+  if k in schemas:
+    raise SystemExit(f"openapi-citizens.json: schema {k} is defined here too")
+  schemas[k] = v
+
 doc = {
   "openapi": "3.1.0",
   "info": {"title": "Guichet hub API", "version": "1.0.0",
@@ -421,7 +434,7 @@ doc = {
            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"}},
   "servers": [{"url": "/"}],
   "security": [{"bearer": []}, {"session": []}],
-  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "site", "supervision", "accounts", "events", "ops"]],
+  "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "site", "supervision", "accounts", "events", "ops"]] + extra["tags"],
   "paths": paths,
   "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The admin token (GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory), or a personal token (POST /api/v1/tokens)"},
                                      "session": {"type": "apiKey", "in": "cookie", "name": "guichet_session", "description": "A browser signed in at /login; a state-changing request also sends the session's CSRF token in X-CSRF-Token"}},
