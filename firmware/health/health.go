@@ -142,7 +142,7 @@ func Significant(a, b *api.DeviceHealth) bool {
 		return true
 	case a.DiskFreeMB != nil:
 		d := abs(float64(*a.DiskFreeMB - *b.DiskFreeMB))
-		return d >= 100 || d >= 0.05*float64(*a.DiskFreeMB)
+		return d >= min(100, max(1, 0.05*float64(*a.DiskFreeMB))) // a full disk (0 MiB) is not a change at every read
 	}
 	return false
 }

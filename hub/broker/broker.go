@@ -54,6 +54,7 @@ type Broker struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	takeover sync.RWMutex // held by a session's take-over; the hub's publishes wait for it (takeover.go)
+	hook     *hook
 
 	mu   sync.Mutex
 	devs map[string]*devices.Device // by id, as last read from the registry; nil: unknown or disabled
@@ -77,7 +78,8 @@ func Start(o Options) (_ *Broker, err error) {
 	caps.MaximumClientWritesPending = int32(o.MaxQueued) + 1024
 	srv := mqtt.New(&mqtt.Options{InlineClient: true, Capabilities: caps, Logger: o.Log.With("part", "broker")})
 	b := &Broker{srv: srv, bus: o.Bus, log: o.Log, devs: map[string]*devices.Device{}, gen: map[string]int{}, done: make(chan struct{})}
-	if err := srv.AddHook(&hook{b: b}, nil); err != nil {
+	b.hook = &hook{b: b}
+	if err := srv.AddHook(b.hook, nil); err != nil {
 		return nil, err
 	}
 	if o.Sessions != "" {
@@ -226,6 +228,7 @@ func (b *Broker) changed(id string, revoked bool) {
 			if b.sessions != nil {
 				b.sessions.forget(cl.ID)
 			}
+			b.hook.forgetHanded(cl.ID)
 		}
 	}
 }

@@ -72,6 +72,11 @@ func (h *hook) unpark(cl *mqtt.Client, p parked, id uint16) {
 	if h.b.sessions != nil && persistent(cl) {
 		h.b.sessions.queue(op{table: tMsg, client: cl.ID, id: id, keep: true})
 	}
+	if cl.IsTakenOver() {
+		// Taken over between the check above and the Set: the new
+		// connection may not have it (at least once: twice at worst).
+		h.handOver(cl.ID, out)
+	}
 }
 
 // unparkAll puts back whatever is parked, when cl's connection ends.

@@ -49,31 +49,46 @@ func (h *hook) OnSessionEstablish(cl *mqtt.Client, _ packets.Packet) {
 	}
 	h.b.takeover.Lock()
 	var once sync.Once
-	g := &gate{}
-	timer := time.AfterFunc(takeoverHold, func() { g.release() })
-	g.release = func() {
+	g := &gate{release: func() {
 		once.Do(func() {
-			timer.Stop()
 			h.gates.Delete(cl)
 			h.b.takeover.Unlock()
 		})
-	}
+	}}
 	h.gates.Store(cl, g)
+	time.AfterFunc(takeoverHold, g.release) // a late fire does nothing (once)
 }
 
 // handOver gives a message of a taken-over session to the connection that
 // holds the session now: at once if it is established, else when it is.
 func (h *hook) handOver(client string, pk packets.Packet) {
 	h.handMu.Lock()
-	defer h.handMu.Unlock()
-	if cl, ok := h.b.srv.Clients.Get(client); ok && !cl.IsTakenOver() && h.established[cl] {
-		h.give(cl, pk)
+	cl, ok := h.b.srv.Clients.Get(client)
+	if !ok || cl.IsTakenOver() || !h.established[cl] {
+		h.keep(client, pk)
+		h.handMu.Unlock()
 		return
 	}
+	out, ok := h.give(cl, pk)
+	h.handMu.Unlock()
+	if ok {
+		_ = cl.WritePacket(out) // a failed write leaves it in the session, sent at the next connection
+	}
+}
+
+// keep holds pk for the next connection of client's session; handMu held.
+func (h *hook) keep(client string, pk packets.Packet) {
 	if h.handed == nil {
 		h.handed = map[string][]packets.Packet{}
 	}
 	h.handed[client] = append(h.handed[client], pk)
+}
+
+// forgetHanded drops what was kept for client's session (it ended for good).
+func (h *hook) forgetHanded(client string) {
+	h.handMu.Lock()
+	delete(h.handed, client)
+	h.handMu.Unlock()
 }
 
 // OnSessionEstablished marks cl established (it has its CONNACK and its
@@ -83,23 +98,37 @@ func (h *hook) OnSessionEstablished(cl *mqtt.Client, _ packets.Packet) {
 		return
 	}
 	h.handMu.Lock()
-	defer h.handMu.Unlock()
 	if h.established == nil {
 		h.established = map[*mqtt.Client]bool{}
 	}
 	h.established[cl] = true
-	for _, pk := range h.handed[cl.ID] {
-		h.give(cl, pk)
-	}
+	kept := h.handed[cl.ID]
 	delete(h.handed, cl.ID)
+	var outs []packets.Packet
+	if persistent(cl) { // a clean start takes nothing of the session before
+		for _, pk := range kept {
+			if out, ok := h.give(cl, pk); ok {
+				outs = append(outs, out)
+			}
+		}
+	}
+	h.handMu.Unlock()
+	for _, out := range outs { // not under handMu: a consumer that does not read must not hold the others up
+		if cl.WritePacket(out) != nil {
+			break // left in the session, sent at the next connection
+		}
+	}
 }
 
-// give puts pk in cl's session under a free packet id and writes it.
-func (h *hook) give(cl *mqtt.Client, pk packets.Packet) {
+// give puts pk in cl's session under a free packet id, for the caller to
+// write once handMu is released; handMu held. If cl is taken over in the
+// meantime, pk is kept for the next connection too (at least once: it may
+// then arrive twice, never not at all).
+func (h *hook) give(cl *mqtt.Client, pk packets.Packet) (packets.Packet, bool) {
 	id, err := cl.NextPacketID()
 	if err != nil {
 		h.b.log.Warn("mqtt message of a session taken over lost: no packet id free", "client", cl.ID, "topic", pk.TopicName)
-		return
+		return pk, false
 	}
 	out := pk.Copy(false)
 	out.PacketID = uint16(id)
@@ -109,7 +138,11 @@ func (h *hook) give(cl *mqtt.Client, pk packets.Packet) {
 	if h.b.sessions != nil && persistent(cl) {
 		h.b.sessions.queue(op{table: tMsg, client: cl.ID, id: out.PacketID, keep: true})
 	}
-	_ = cl.WritePacket(out) // a failed write leaves it in the session, sent at the next connection
+	if cl.IsTakenOver() {
+		h.keep(cl.ID, pk)
+		return out, false
+	}
+	return out, true
 }
 
 // OnPacketSent lets the hub publish again once the new connection of a
