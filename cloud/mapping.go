@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/queue"
 )
 
@@ -43,8 +43,8 @@ func SiteOf(s *queue.Site) Site {
 
 // Personal reports whether an event never leaves the hub: the identity
 // layer's account.* events carry agents' addresses and comings and goings
-// (kept in the log for the audit only).
-func Personal(ev queue.Event) bool { return strings.HasPrefix(string(ev.Type), "account.") }
+// (kept in the log for the audit only). The identity layer says which.
+func Personal(ev queue.Event) bool { return auth.Personal(ev) }
 
 // TicketLog reads one ticket's history (hub/store's TicketEvents).
 type TicketLog interface {

@@ -127,6 +127,15 @@ func (s *Server) bridge(w http.ResponseWriter) *calls.Bridge {
 
 // refuseCRM answers an error of the citizen file or of the telephony. Its
 // message is the caller's own input at most: errors name no citizen.
+// answerCRM answers v with status, or the citizen file's refusal err.
+func (s *Server) answerCRM(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.refuseCRM(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
 func (s *Server) refuseCRM(w http.ResponseWriter, r *http.Request, err error) {
 	var qe *queue.Error
 	switch {
@@ -185,13 +194,9 @@ func (s *Server) searchCitizens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := f.Search(r.Context(), s.viewer(r), q, limit)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Matches []crm.Match `json:"matches"`
-	}{nonNil(m)})
+	}{nonNil(m)}, err)
 }
 
 func (s *Server) createCitizen(w http.ResponseWriter, r *http.Request) {
@@ -205,14 +210,10 @@ func (s *Server) createCitizen(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ID = ""
 	got, dups, err := f.CreateCitizen(r.Context(), s.viewer(r), c)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, struct {
+	s.answerCRM(w, r, http.StatusCreated, struct {
 		Citizen    crm.Citizen     `json:"citizen"`
 		Duplicates []crm.Duplicate `json:"duplicates"`
-	}{got, nonNil(dups)})
+	}{got, nonNil(dups)}, err)
 }
 
 func (s *Server) citizenFile(w http.ResponseWriter, r *http.Request) {
@@ -243,13 +244,9 @@ func (s *Server) citizenTimeline(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := f.Timeline(r.Context(), s.viewer(r), r.PathValue("id"), limit)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Timeline []crm.Entry `json:"timeline"`
-	}{nonNil(t)})
+	}{nonNil(t)}, err)
 }
 
 func (s *Server) addNote(w http.ResponseWriter, r *http.Request) {
@@ -265,11 +262,7 @@ func (s *Server) addNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, err := f.AddNote(r.Context(), s.viewer(r), r.PathValue("id"), body.Sector, body.Text)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+	s.answerCRM(w, r, http.StatusCreated, e, err)
 }
 
 func (s *Server) citizenRequests(w http.ResponseWriter, r *http.Request) {
@@ -278,13 +271,9 @@ func (s *Server) citizenRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reqs, err := f.Requests(r.Context(), s.viewer(r), r.PathValue("id"))
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Requests []crm.Request `json:"requests"`
-	}{nonNil(reqs)})
+	}{nonNil(reqs)}, err)
 }
 
 func (s *Server) openRequest(w http.ResponseWriter, r *http.Request) {
@@ -303,11 +292,7 @@ func (s *Server) openRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := f.OpenRequest(r.Context(), s.viewer(r), r.PathValue("id"),
 		crm.NewRequest{Kind: body.Kind, Title: body.Title, Channel: body.Channel, ReceivedAt: body.ReceivedAt})
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, req)
+	s.answerCRM(w, r, http.StatusCreated, req, err)
 }
 
 func (s *Server) requestStep(w http.ResponseWriter, r *http.Request) {
@@ -327,11 +312,7 @@ func (s *Server) requestStep(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := f.UpdateRequest(r.Context(), s.viewer(r), r.PathValue("id"),
 		crm.Change{Status: body.Status, Step: body.Step, StepNo: body.StepNo, MaxSteps: body.MaxSteps, At: body.At})
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, req)
+	s.answerCRM(w, r, http.StatusOK, req, err)
 }
 
 // acknowledgement answers the printable page (text/html), or the PDF with
@@ -380,14 +361,10 @@ func (s *Server) requestsDue(w http.ResponseWriter, r *http.Request) {
 		days = n
 	}
 	reqs, err := f.DueWithin(r.Context(), s.viewer(r), time.Duration(days)*crm.Day)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Days     int           `json:"days"`
 		Requests []crm.Request `json:"requests"`
-	}{days, nonNil(reqs)})
+	}{days, nonNil(reqs)}, err)
 }
 
 // importRequest takes a request another platform pushes. The platform
@@ -410,11 +387,7 @@ func (s *Server) importRequest(w http.ResponseWriter, r *http.Request) {
 	v := s.viewer(r)
 	v.Role = crm.RoleSystem
 	res, err := f.Import(r.Context(), v, platform, body)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	s.answerCRM(w, r, http.StatusOK, res, err)
 }
 
 func (s *Server) exportCitizen(w http.ResponseWriter, r *http.Request) {
@@ -437,11 +410,7 @@ func (s *Server) eraseCitizen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := f.Erase(r.Context(), s.viewer(r), r.PathValue("id"))
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	s.answerCRM(w, r, http.StatusOK, t, err)
 }
 
 func (s *Server) purgeCRM(w http.ResponseWriter, r *http.Request) {
@@ -460,11 +429,7 @@ func (s *Server) purgeCRM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := f.Purge(r.Context(), v)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
+	s.answerCRM(w, r, http.StatusOK, rep, err)
 }
 
 func (s *Server) attachCitizen(w http.ResponseWriter, r *http.Request) {
@@ -498,13 +463,9 @@ func (s *Server) presentCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cs, err := b.Calls(r.Context())
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Calls []calls.Present `json:"calls"`
-	}{nonNil(cs)})
+	}{nonNil(cs)}, err)
 }
 
 func (s *Server) caller(w http.ResponseWriter, r *http.Request) {
@@ -513,11 +474,7 @@ func (s *Server) caller(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := b.Caller(r.Context(), s.viewer(r), r.PathValue("id"))
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.answerCRM(w, r, http.StatusOK, c, err)
 }
 
 // callBack rings the agent's phone for the callback ticket their counter
@@ -544,13 +501,9 @@ func (s *Server) callBack(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ref, err := b.CallBack(r.Context(), s.viewer(r), counter)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, struct {
+	s.answerCRM(w, r, http.StatusAccepted, struct {
 		Ref string `json:"ref"`
-	}{ref})
+	}{ref}, err)
 }
 
 func (s *Server) callBackResult(w http.ResponseWriter, r *http.Request) {

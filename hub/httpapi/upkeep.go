@@ -31,11 +31,7 @@ func (s *Server) updateCitizen(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ID = r.PathValue("id")
 	got, err := f.UpdateCitizen(r.Context(), s.viewer(r), c)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, got)
+	s.answerCRM(w, r, http.StatusOK, got, err)
 }
 
 func (s *Server) citizenDuplicates(w http.ResponseWriter, r *http.Request) {
@@ -44,13 +40,9 @@ func (s *Server) citizenDuplicates(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := f.Duplicates(r.Context(), s.viewer(r), r.PathValue("id"))
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Duplicates []crm.Duplicate `json:"duplicates"`
-	}{nonNil(d)})
+	}{nonNil(d)}, err)
 }
 
 func (s *Server) mergeCitizen(w http.ResponseWriter, r *http.Request) {
@@ -69,11 +61,7 @@ func (s *Server) mergeCitizen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := f.Merge(r.Context(), s.viewer(r), r.PathValue("id"), body.Away)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	s.answerCRM(w, r, http.StatusOK, c, err)
 }
 
 func (s *Server) pendingImports(w http.ResponseWriter, r *http.Request) {
@@ -82,13 +70,9 @@ func (s *Server) pendingImports(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := f.PendingImports(r.Context(), s.viewer(r))
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	s.answerCRM(w, r, http.StatusOK, struct {
 		Pending []crm.PendingImport `json:"pending"`
-	}{nonNil(p)})
+	}{nonNil(p)}, err)
 }
 
 func (s *Server) resolvePending(w http.ResponseWriter, r *http.Request) {
@@ -103,9 +87,5 @@ func (s *Server) resolvePending(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := f.ResolvePending(r.Context(), s.viewer(r), r.PathValue("id"), body.Citizen)
-	if err != nil {
-		s.refuseCRM(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	s.answerCRM(w, r, http.StatusOK, res, err)
 }
