@@ -129,6 +129,9 @@ func ParseState(payload []byte) (api.DeviceState, error) {
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return st, fmt.Errorf("%w: %v", ErrNotAState, err)
 	}
+	if st.Since != nil && (st.Since.UTC().Year() < 2000 || st.Since.UTC().Year() > 2200) {
+		return st, fmt.Errorf("%w: since %s out of range", ErrNotAState, st.Since.Format(time.RFC3339))
+	}
 	if err := checkHealth(st.Health); err != nil {
 		return st, fmt.Errorf("%w: health: %v", ErrNotAState, err)
 	}
@@ -142,7 +145,7 @@ func checkHealth(h *api.DeviceHealth) error {
 	switch {
 	case h == nil:
 		return nil
-	case h.BootedAt != nil && (h.BootedAt.Year() < 2000 || h.BootedAt.Year() > 2200):
+	case h.BootedAt != nil && (h.BootedAt.UTC().Year() < 2000 || h.BootedAt.UTC().Year() > 2200):
 		return fmt.Errorf("booted_at %s out of range", h.BootedAt.Format(time.RFC3339))
 	case h.TempC != nil && !(*h.TempC >= -60 && *h.TempC <= 150):
 		return fmt.Errorf("temp_c %g out of range", *h.TempC)

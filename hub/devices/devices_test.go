@@ -264,6 +264,7 @@ func TestPublishedStateIsBounded(t *testing.T) {
 		{tp.DeviceState("k1"), `{"online":true,"health":{"booted_at":"2026-12-02T09:00:00+01:00","temp_c":61.2,"disk_free_mb":9000,"wear_pct":30}}`, nil},
 		{tp.DeviceState("k1"), `{"online":true,"health":{"booted_at":"9999-12-31T23:59:59-14:00"}}`, ErrNotAState}, // year 10000 in UTC: no view could encode it
 		{tp.DeviceState("k1"), `{"online":true,"health":{"temp_c":1e308}}`, ErrNotAState},
+		{tp.DeviceState("k1"), `{"online":true,"since":"9999-12-31T23:59:59-14:00"}`, ErrNotAState}, // the device's clock: year 10000 once in UTC
 		{tp.DeviceState("k1"), `{"online":true,"health":{"disk_free_mb":-1}}`, ErrNotAState},
 		{tp.DeviceState("k1"), `{"online":true,"health":{"wear_pct":1000}}`, ErrNotAState},
 		{tp.DeviceState("k1"), `{"online":true,"extra":{"x":"` + strings.Repeat("x", MaxState) + `"}}`, ErrTooLarge},
