@@ -53,8 +53,11 @@ func TestServedTicketBecomesACallOnTheContactFoundByAPhoneWrittenDifferently(t *
 		!strings.Contains(fmt.Sprint(c["name"]), tk.Number) || !strings.Contains(fmt.Sprint(c["description"]), "Guichet 1") {
 		t.Fatalf("call: %v", c)
 	}
-	if len(f.rels) != 1 || !strings.HasPrefix(f.rels[0], "Contacts/"+jean+"/Calls/") {
-		t.Fatalf("relationships: %v", f.rels)
+	// The relationship is posted after the Call: wait for it, under the fake's lock.
+	rels := func() []string { f.mu.Lock(); defer f.mu.Unlock(); return append([]string(nil), f.rels...) }
+	sitetest.Eventually(t, 5*time.Second, "the Call related to the Contact", func() bool { return len(rels()) >= 1 })
+	if r := rels(); len(r) != 1 || !strings.HasPrefix(r[0], "Contacts/"+jean+"/Calls/") {
+		t.Fatalf("relationships: %v", r)
 	}
 	if logs := s.Logs.String(); strings.Contains(logs, "Dupont") || strings.Contains(logs, "01.02.03") {
 		t.Fatal("the citizen is in the logs")
