@@ -16,6 +16,7 @@ import (
 	"time"
 
 	tel "guichet/hub/telephony"
+	"guichet/hub/telephony/redial"
 )
 
 // Config sets an Adapter up.
@@ -148,40 +149,19 @@ func New(cfg Config) (*Adapter, error) {
 // in the connection's queue and are applied after the Resync; those the
 // snapshot already holds change nothing (see tracker).
 func (a *Adapter) Run(ctx context.Context, emit func(tel.Event)) error {
-	failures := 0
-	for {
-		up, err := a.session(ctx, emit)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if up {
-			failures = 0
-		}
-		delay := a.backoff(failures)
-		failures++
+	session := func(ctx context.Context) (bool, error) { return a.session(ctx, emit) }
+	return redial.Run(ctx, a.backoff(), session, func(err error, wait time.Duration) {
 		level := slog.LevelWarn
 		if errors.Is(err, ErrLogin) {
 			level = slog.LevelError
 		}
-		a.log.Log(ctx, level, "ami: connection to Asterisk lost or refused; retrying", "addr", a.cfg.Addr, "err", err, "in", delay)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+		a.log.Log(ctx, level, "ami: connection to Asterisk lost or refused; retrying", "addr", a.cfg.Addr, "err", err, "in", wait)
+	})
 }
 
-// backoff returns the wait before attempt n+1: Min·2ⁿ capped at Max, of
-// which the second half is random.
-func (a *Adapter) backoff(n int) time.Duration {
-	d := a.cfg.MaxBackoff
-	if n < 30 {
-		d = min(a.cfg.MinBackoff<<n, a.cfg.MaxBackoff)
-	}
-	return d/2 + time.Duration(a.cfg.Jitter()*float64(d/2))
+// backoff is the wait between two connection attempts, from the Config.
+func (a *Adapter) backoff() redial.Backoff {
+	return redial.Backoff{Min: a.cfg.MinBackoff, Max: a.cfg.MaxBackoff, Jitter: a.cfg.Jitter}
 }
 
 // session runs one connection; up reports whether it got as far as the
