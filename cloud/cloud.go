@@ -75,6 +75,36 @@ func Gone(format string, args ...any) error {
 	return &failure{gone: true, reason: fmt.Sprintf(format, args...)}
 }
 
+// Said adds to err what the destination answered, in its own words (an
+// excerpt of its body). Those words may echo the personal data the events
+// carried (a CRM's "contact DUPONT Marie already exists"): the follower keeps
+// them with the dead letters, which an admin reads beside the events
+// themselves, and never writes them in its log nor in the destination's
+// state that supervision shows. err's own text must hold neither.
+func Said(err error, words string) error {
+	if err == nil || words == "" {
+		return err
+	}
+	return &said{err: err, words: words}
+}
+
+type said struct {
+	err   error
+	words string
+}
+
+func (s *said) Error() string { return s.err.Error() }
+func (s *said) Unwrap() error { return s.err }
+
+// Words returns what the destination said with err (see Said), or "".
+func Words(err error) string {
+	var s *said
+	if errors.As(err, &s) {
+		return s.words
+	}
+	return ""
+}
+
 // classify says what an error of Send means.
 func classify(err error) (rejected, gone bool) {
 	var f *failure

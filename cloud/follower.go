@@ -287,7 +287,7 @@ func (f *follower) deliver(ctx context.Context, batch []Event) bool {
 			return true
 		}
 		rejected, gone := classify(err)
-		reason := err.Error()
+		reason, words := err.Error(), Words(err) // words: for the dead letters only
 		switch {
 		case rejected && len(batch) > 1:
 			f.log.Warn("a batch was refused: its events are sent one by one", "events", len(batch), "reason", reason)
@@ -298,7 +298,7 @@ func (f *follower) deliver(ctx context.Context, batch []Event) bool {
 			}
 			return true
 		case rejected || gone:
-			if f.bury(batch, attempt, reason) {
+			if f.bury(batch, attempt, reason, words) {
 				if gone {
 					f.setGone(reason)
 				} else {
@@ -309,7 +309,7 @@ func (f *follower) deliver(ctx context.Context, batch []Event) bool {
 		default:
 			since := f.failing(reason, attempt)
 			if f.d.DeadLetterAfter >= 0 && time.Since(since) >= f.d.DeadLetterAfter {
-				if f.bury(batch, attempt, fmt.Sprintf("failing for %s: %s", time.Since(since).Round(time.Second), reason)) {
+				if f.bury(batch, attempt, fmt.Sprintf("failing for %s: %s", time.Since(since).Round(time.Second), reason), words) {
 					return sleep(ctx, f.backoff(attempt)) // the next batch, after the wait
 				}
 			}
@@ -331,10 +331,15 @@ func (f *follower) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// bury files batch as dead letters; false if it could not (it is tried
-// again, so nothing is lost).
-func (f *follower) bury(batch []Event, attempts int, reason string) bool {
-	if err := f.o.opts.DeadLetters.Add(f.d.Name, batch, time.Now(), attempts, reason); err != nil {
+// bury files batch as dead letters with the reason and the destination's
+// own words (see Said), and logs the reason alone; false if it could not
+// (it is tried again, so nothing is lost).
+func (f *follower) bury(batch []Event, attempts int, reason, words string) bool {
+	filed := reason
+	if words != "" {
+		filed = fmt.Sprintf("%s: %q", reason, words)
+	}
+	if err := f.o.opts.DeadLetters.Add(f.d.Name, batch, time.Now(), attempts, filed); err != nil {
 		f.log.Error("file dead letters; the events are tried again", "err", err)
 		return false
 	}

@@ -178,18 +178,24 @@ func (l *Lutece) post(ctx context.Context, n crm.LuteceNotification) error {
 		Message   string `json:"message"`
 	}
 	json.Unmarshal(b, &ans)
-	why := strings.TrimSpace(ans.ErrorCode + " " + ans.Message)
-	if len(why) > 300 {
-		why = why[:300] + "…"
+	// The error code is Lutece's vocabulary (UNKNOWN_DEMAND_TYPE); its
+	// message may echo the notification: the dead letters' only (cloud.Said).
+	code := ans.ErrorCode
+	if len(code) > 64 || strings.ContainsFunc(code, func(r rune) bool { return !(r == '_' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+		code = ""
+	}
+	message := strings.TrimSpace(ans.Message)
+	if len(message) > 300 {
+		message = message[:300] + "…"
 	}
 	switch st := res.StatusCode; {
 	case st >= 200 && st < 300 && !strings.EqualFold(ans.Status, "error"):
 		return nil
 	case st >= 200 && st < 300:
-		return cloud.Rejected("lutece %s: refused: %s", l.host, why)
+		return cloud.Said(cloud.Rejected("lutece %s: refused: %s", l.host, code), message)
 	case st == http.StatusRequestTimeout || st == http.StatusTooManyRequests || st >= 500 || st == http.StatusUnauthorized:
-		return fmt.Errorf("lutece %s: %d %s", l.host, st, why)
+		return cloud.Said(fmt.Errorf("lutece %s: %d %s", l.host, st, code), message)
 	default:
-		return cloud.Rejected("lutece %s: %d %s", l.host, st, why)
+		return cloud.Said(cloud.Rejected("lutece %s: %d %s", l.host, st, code), message)
 	}
 }

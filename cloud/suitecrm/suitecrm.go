@@ -271,9 +271,9 @@ func (c *SuiteCRM) do(ctx context.Context, method, path string, body, out any) e
 			}
 			return nil
 		case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500 || status == http.StatusUnauthorized:
-			return fmt.Errorf("suitecrm %s: %s %s: %d%s", c.host, method, strings.SplitN(path, "?", 2)[0], status, apiError(b))
+			return cloud.Said(fmt.Errorf("suitecrm %s: %s %s: %d", c.host, method, strings.SplitN(path, "?", 2)[0], status), apiError(b))
 		default:
-			return cloud.Rejected("suitecrm %s: %s %s: %d%s", c.host, method, strings.SplitN(path, "?", 2)[0], status, apiError(b))
+			return cloud.Said(cloud.Rejected("suitecrm %s: %s %s: %d", c.host, method, strings.SplitN(path, "?", 2)[0], status), apiError(b))
 		}
 	}
 }
@@ -378,7 +378,7 @@ func apiError(b []byte) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	s := ": " + strings.Join(parts, "; ")
+	s := strings.Join(parts, "; ")
 	if len(s) > 300 {
 		s = s[:300] + "…"
 	}

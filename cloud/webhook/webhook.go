@@ -162,11 +162,11 @@ func (w *Webhook) Send(ctx context.Context, evs []cloud.Event) error {
 	case st >= 200 && st < 300:
 		return nil
 	case st == http.StatusGone:
-		return cloud.Gone("%s answered 410 Gone: the endpoint says it no longer exists%s", w.host, show(excerpt))
+		return cloud.Said(cloud.Gone("%s answered 410 Gone: the endpoint says it no longer exists", w.host), show(excerpt))
 	case st == http.StatusRequestTimeout || st == http.StatusTooManyRequests || st >= 500:
-		return fmt.Errorf("%s answered %d %s%s", w.host, st, http.StatusText(st), show(excerpt))
+		return cloud.Said(fmt.Errorf("%s answered %d %s", w.host, st, http.StatusText(st)), show(excerpt))
 	default:
-		return cloud.Rejected("%s answered %d %s%s", w.host, st, http.StatusText(st), show(excerpt))
+		return cloud.Said(cloud.Rejected("%s answered %d %s", w.host, st, http.StatusText(st)), show(excerpt))
 	}
 }
 
@@ -183,14 +183,11 @@ func cause(err error) string {
 	return err.Error()
 }
 
-// show quotes the start of a body in a reason.
+// show is the start of a body, for the dead letters (see cloud.Said).
 func show(b []byte) string {
 	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return ""
-	}
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}
-	return fmt.Sprintf(": %q", s)
+	return s
 }

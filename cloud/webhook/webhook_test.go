@@ -217,7 +217,7 @@ func TestRefusedEventGoesToDeadLettersAndIsReplayed(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		if req.Header.Get("ce-id") == refuse {
-			http.Error(w, `{"error":"unknown service"}`, 422)
+			http.Error(w, `{"error":"unknown service","contact":"DUPONT Marie"}`, 422)
 			return true
 		}
 		return false
@@ -240,6 +240,14 @@ func TestRefusedEventGoesToDeadLettersAndIsReplayed(t *testing.T) {
 	if len(dl.DeadLetters) != 1 || dl.DeadLetters[0].ID != refuse || !strings.Contains(dl.DeadLetters[0].Reason, "422") ||
 		!strings.Contains(dl.DeadLetters[0].Reason, "unknown service") {
 		t.Fatalf("dead letters: %+v", dl.DeadLetters)
+	}
+	// What the receiver said may echo personal data: kept with the dead
+	// letters for an admin, never in the log nor in supervision's view.
+	if strings.Contains(s.Logs.String(), "DUPONT") {
+		t.Error("the receiver's words reached the hub's log")
+	}
+	if d := destinations(t, s)["crm"]; strings.Contains(d.LastError, "DUPONT") {
+		t.Errorf("the receiver's words reached the destination's state: %q", d.LastError)
 	}
 	if st, _ := s.Call("GET", "/api/v1/destinations/nope/dead-letters", ""); st != 404 {
 		t.Fatalf("unknown destination: %d", st)
@@ -271,7 +279,7 @@ func TestGoneStopsTheDestinationUntilResumed(t *testing.T) {
 	gone.Store(true)
 	r.Behave(func(w http.ResponseWriter, _ *http.Request, n int) bool {
 		if gone.Load() {
-			http.Error(w, "this hook was deleted", 410)
+			http.Error(w, "the hook of DUPONT Marie was deleted", 410)
 			return true
 		}
 		return false
@@ -287,8 +295,12 @@ func TestGoneStopsTheDestinationUntilResumed(t *testing.T) {
 	if r.Requests() != before {
 		t.Fatal("a gone destination was sent to")
 	}
-	if d := destinations(t, s)["crm"]; d.DeadLetters != 1 || !strings.Contains(d.LastError, "410") || d.Behind == 0 {
+	if d := destinations(t, s)["crm"]; d.DeadLetters != 1 || !strings.Contains(d.LastError, "410") || d.Behind == 0 ||
+		strings.Contains(d.LastError, "DUPONT") {
 		t.Fatalf("gone: %+v", d)
+	}
+	if strings.Contains(s.Logs.String(), "DUPONT") {
+		t.Error("the receiver's words reached the hub's log")
 	}
 	gone.Store(false)
 	s.Must("POST", "/api/v1/destinations/crm/resume", ``, 200, nil)
