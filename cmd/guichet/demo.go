@@ -28,6 +28,7 @@ import (
 	"guichet/hub/devices"
 	"guichet/hub/queue"
 	"guichet/hub/server"
+	"guichet/hub/store"
 	"guichet/hub/web"
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
@@ -74,7 +75,13 @@ func runDemo(ctx context.Context, args []string) error {
 		// One clock for the simulated day: the hub records its events at
 		// its time, so the waits, service times and estimates are the
 		// day's, whatever the speed.
-		f.clock = clock.New(site.Location, *speed)
+		// A kept directory (--data) goes on from the morning after its
+		// log's last event: the simulated time never goes back.
+		last, err := store.LastEventAt(f.data)
+		if err != nil {
+			return err
+		}
+		f.clock = clock.NewAfter(site.Location, *speed, last)
 	}
 	if *authFile != "" {
 		data, err := os.ReadFile(*authFile)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // The files of a data directory.
@@ -398,4 +400,27 @@ func (s *Store) checkSnapshots() error {
 			"Restore the last backup (see docs/operations.md, \"Backup and restore\")", ErrDamaged, s.path, snap, last)
 	}
 	return nil
+}
+
+// LastEventAt returns the time of the last event in the log of the data
+// directory dir, read without a lock beside a hub that may not run; zero
+// when dir holds no database or an empty log.
+func LastEventAt(dir string) (time.Time, error) {
+	path := filepath.Join(dir, DBFile)
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		return time.Time{}, nil
+	}
+	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer db.Close()
+	var at sql.NullInt64
+	if err := db.QueryRow(`SELECT max(at) FROM events`).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("store: the last event of %s: %w", path, err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(at.Int64), nil
 }

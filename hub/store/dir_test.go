@@ -308,3 +308,19 @@ func TestAReadOnlyDataDirectoryIsRefusedAtOnce(t *testing.T) {
 	}
 	mustRefuse(t, dir, DirOptions{Site: "s"}, ErrReadOnly, "not writable", "read-write")
 }
+
+// The demo's simulated day goes on from a kept directory's last event: read
+// from the log without a hub, zero for a directory without a database.
+func TestLastEventAtReadsTheLogsLastTime(t *testing.T) {
+	if at, err := LastEventAt(t.TempDir()); err != nil || !at.IsZero() {
+		t.Fatalf("an empty directory: %v, %v", at, err)
+	}
+	dir := newSiteDir(t, 3)
+	at, err := LastEventAt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC); !at.Equal(want) {
+		t.Fatalf("last event at %v, want %v", at, want)
+	}
+}

@@ -40,6 +40,20 @@ func New(loc *time.Location, speed float64) *Day {
 		day0: time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc).Add(Opening)}
 }
 
+// NewAfter is New, unless the simulated day would open at or before last
+// (a kept data directory whose log already holds that day, or later ones):
+// then the first day is the one after last's, so that the simulated time
+// never goes back behind what the log holds.
+func NewAfter(loc *time.Location, speed float64, last time.Time) *Day {
+	c := New(loc, speed)
+	if last.IsZero() || c.day0.After(last) {
+		return c
+	}
+	l := last.In(loc)
+	c.day0 = time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, loc).Add(Opening)
+	return c
+}
+
 // Speed is how many times faster than real time the days run.
 func (c *Day) Speed() float64 { return c.speed }
 

@@ -40,3 +40,30 @@ func TestTheDayRunsAtItsSpeedAndSkipsTheNight(t *testing.T) {
 		}
 	})
 }
+
+// A kept data directory's log may hold today's simulated day, or later ones:
+// the next simulated day opens the morning after the last event, never
+// before it.
+func TestADayStartedAfterALogOpensTheMorningAfterItsLastEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		paris, err := time.LoadLocation("Europe/Paris")
+		if err != nil {
+			t.Skip("no time zone data:", err)
+		}
+		today := New(paris, 60).Now()
+		if got := NewAfter(paris, 60, time.Time{}).Now(); !got.Equal(today) {
+			t.Fatalf("with an empty log the day opens at %s, want %s", got, today)
+		}
+		if got := NewAfter(paris, 60, today.Add(-time.Hour)).Now(); !got.Equal(today) {
+			t.Fatalf("after a log that ends yesterday evening the day opens at %s, want %s", got, today)
+		}
+		last := today.AddDate(0, 0, 2).Add(7 * time.Hour) // 15:30, two days on
+		got := NewAfter(paris, 60, last).Now()
+		if want := today.AddDate(0, 0, 3); !got.Equal(want) {
+			t.Fatalf("after a log that ends %s the day opens at %s, want %s", last, got, want)
+		}
+		if got.Format("15:04") != "08:30" {
+			t.Fatalf("opens at %s", got.Format("15:04"))
+		}
+	})
+}
