@@ -3,14 +3,20 @@ package crm
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"guichet/hub"
+	"guichet/hub/api"
 	"guichet/hub/audit"
+	"guichet/hub/queue"
+	"guichet/hub/store"
 	"guichet/internal/measure"
 )
 
@@ -210,12 +216,19 @@ func BenchmarkPurgeYear200k(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := f.citizen(b, Citizen{FamilyName: "Présent", FirstNames: "Agent"})
+		desk := newBenchDesk(b, f.dir)
 		b.StartTimer()
-		// An agent keeps writing notes meanwhile: how long do they wait?
+		// An agent keeps writing notes meanwhile, and another keeps calling
+		// the next citizen at the counter (the hub's own database, beside
+		// crm.db on the same disk): how long do they wait?
 		done := make(chan struct{})
-		var lat measure.Latencies
+		var lat, calls measure.Latencies
 		var wg sync.WaitGroup
-		wg.Add(1)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			calls = desk.callEvery(ctx, b, 20*time.Millisecond, done)
+		}()
 		go func() {
 			defer wg.Done()
 			tick := time.NewTicker(20 * time.Millisecond)
@@ -243,10 +256,68 @@ func BenchmarkPurgeYear200k(b *testing.B) {
 		close(done)
 		wg.Wait()
 		lat.Report(b, "note-during-purge-")
+		calls.Report(b, "call-next-during-purge-")
 		removed := 0
 		for _, it := range plan.Items {
 			removed += it.Count + it.Entries
 		}
 		b.ReportMetric(float64(removed), "rows-removed")
+	}
+}
+
+// benchDesk is a hub with its own database and one counter, to measure what
+// call next costs while the citizen file works.
+type benchDesk struct{ h *hub.Hub }
+
+func newBenchDesk(b *testing.B, dir string) *benchDesk {
+	b.Helper()
+	st, err := store.Open(filepath.Join(dir, "guichet.db"), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	site := queue.Site{ID: "bench", Location: time.UTC, Policy: queue.DefaultPolicy(),
+		Services: []queue.Service{{ID: "A", SLA: 20 * time.Minute, Channels: []queue.Channel{queue.Visit}, ServiceTime: 5 * time.Minute}},
+		Counters: []queue.Counter{{ID: "1"}}, Agents: []queue.Agent{{ID: "a1", Skills: map[string]int{"A": 1}}}}
+	site.Policy.IgnoreHours = true
+	h, err := hub.New(hub.Options{Site: site, Store: st, Log: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close(); st.Close() })
+	d := &benchDesk{h: h}
+	open, _ := hub.CounterAction("open", "1", &api.OpenArgs{Agent: "a1"})
+	d.do(b, open)
+	return d
+}
+
+func (d *benchDesk) do(b *testing.B, act hub.Action) {
+	rep, err := d.h.Do(context.Background(), "", "bench", act, func(hub.Outcome, json.RawMessage) []byte { return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !rep.Done() {
+		b.Fatalf("the desk's operation was refused: %s %s", rep.Code, rep.Message)
+	}
+}
+
+// callEvery issues a ticket, calls it and finishes it every period until
+// done, and returns how long each call next took to be durable.
+func (d *benchDesk) callEvery(ctx context.Context, b *testing.B, period time.Duration, done <-chan struct{}) measure.Latencies {
+	var lat measure.Latencies
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	next, _ := hub.CounterAction("call_next", "1", nil)
+	finish, _ := hub.CounterAction("finish", "1", nil)
+	for {
+		select {
+		case <-done:
+			return lat
+		case <-tick.C:
+		}
+		d.do(b, hub.IssueTicket(api.IssueArgs{Service: "A"}, ""))
+		t0 := time.Now()
+		d.do(b, next)
+		lat = append(lat, time.Since(t0))
+		d.do(b, finish)
 	}
 }
