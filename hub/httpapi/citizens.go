@@ -59,6 +59,9 @@ func (s *Server) citizenRoutes(add addRoute) {
 	add("POST", "/api/v1/citizens/{id}/erase", agent, "erase a citizen's file (the DPO only)", s.eraseCitizen)
 	add("POST", "/api/v1/tickets/{id}/citizen", agent, "attach a ticket to a citizen's file", s.attachCitizen)
 	add("POST", "/api/v1/requests/{id}/steps", agent, "move a request on (status, step)", s.requestStep)
+	add("GET", "/api/v1/requests/kinds", agent, "the kinds of request the caller may register, with their regime and delay", s.requestKinds)
+	add("POST", "/api/v1/requests/{id}/documents", agent, "ask for missing documents by a day (suspends the request, CRPA L114-5)", s.askDocuments)
+	add("POST", "/api/v1/requests/{id}/documents/received", agent, "the missing documents came (ends the suspension)", s.documentsReceived)
 	add("GET", "/api/v1/requests/{id}/acknowledgement", agent, "a request's acknowledgement of receipt (HTML; ?format=pdf)", s.acknowledgement)
 	add("GET", "/api/v1/requests/due", supervisor, "open requests whose implicit decision comes within ?days=N", s.requestsDue)
 	add("POST", "/api/v1/citizens/import", admin, "a request another platform pushes (?platform=; our JSON or Lutece GRU)", s.importRequest)
@@ -286,9 +289,22 @@ func (s *Server) openRequest(w http.ResponseWriter, r *http.Request) {
 		Title      string    `json:"title"`
 		Channel    string    `json:"channel"`
 		ReceivedAt time.Time `json:"received_at"`
+		ReceivedOn string    `json:"received_on"` // YYYY-MM-DD in the site's zone, instead of received_at
 	}
 	if !decode(w, r, &body) {
 		return
+	}
+	if body.ReceivedOn != "" {
+		if !body.ReceivedAt.IsZero() {
+			writeError(w, http.StatusBadRequest, api.CodeInvalid, "give received_at or received_on, not both")
+			return
+		}
+		at, err := crm.OnDay(body.ReceivedOn, f.Location(), s.hub.Now())
+		if err != nil {
+			s.refuseCRM(w, r, err)
+			return
+		}
+		body.ReceivedAt = at
 	}
 	req, err := f.OpenRequest(r.Context(), s.viewer(r), r.PathValue("id"),
 		crm.NewRequest{Kind: body.Kind, Title: body.Title, Channel: body.Channel, ReceivedAt: body.ReceivedAt})
