@@ -53,6 +53,7 @@ const Panels = (() => {
 
   // openFile reads a file (an audited read) and shows it.
   async function openFile(id, focus) {
+    Requests.prime();
     const r = await api("GET", "/api/v1/citizens/" + encodeURIComponent(id) + "?limit=50");
     if (!r.ok) { msg(r.message); return; }
     file = r.data;
@@ -79,28 +80,11 @@ const Panels = (() => {
     }));
     const open = file.requests.filter((q) => OPEN.has(q.status));
     $("citizen-requests-none").hidden = open.length > 0;
-    $("citizen-requests").replaceChildren(...open.map(requestItem));
+    $("citizen-requests").replaceChildren(...open.map(Requests.item));
     $("citizen-timeline-none").hidden = file.timeline.length > 0;
     $("citizen-timeline").replaceChildren(...file.timeline.map(entryItem));
     drawAttach();
     drawSectors();
-  }
-
-  function requestItem(q) {
-    const li = el("li");
-    li.appendChild(el("strong", "", q.title || q.kind));
-    li.appendChild(el("span", "", " — " + t("rq_" + q.status) + " · " + t("rq_received", day.format(new Date(q.received_at)))));
-    const im = q.implicit_decision || {};
-    let d = "";
-    if (im.pending) d = t("rq_pending");
-    else if (im.regime && im.regime !== "aucun" && im.day) d = t("rq_implicit_" + im.regime, day.format(new Date(im.day))) + (im.provisional ? " " + t("rq_provisional") : "");
-    if (d) li.appendChild(el("span", "deadline", d));
-    const a = el("a", "", t("rq_ack"));
-    a.href = "/api/v1/requests/" + encodeURIComponent(q.id) + "/acknowledgement";
-    a.target = "_blank";
-    a.rel = "noopener";
-    li.appendChild(a);
-    return li;
   }
 
   function entryItem(e) {
@@ -290,6 +274,7 @@ const Panels = (() => {
   $("b-attach").addEventListener("click", attach);
   $("note-form").addEventListener("submit", addNote);
   $("b-callback").addEventListener("click", callBack);
+  Requests.init({ file: () => file, ticket: () => view && view.ticket, reload: () => file && openFile(file.citizen.id, false) });
 
   return { render };
 })();
