@@ -185,3 +185,9 @@ func (s *Service) Merge(ctx context.Context, v crm.Viewer, keep, away string) (c
 func (s *Service) PendingImports(ctx context.Context, v crm.Viewer) ([]crm.PendingImport, error) {
 	return s.crm.PendingImports(ctx, v)
 }
+
+// WrapUpCall writes the wrap-up of the call of ticket (outcome, note) as
+// v, the site agent agent ("" for none): see crm.Store.WrapUpCall.
+func (s *Service) WrapUpCall(ctx context.Context, v crm.Viewer, agent, ticket string, w crm.WrapUp, note string) (crm.CallRecord, error) {
+	return s.crm.WrapUpCall(ctx, v, agent, ticket, w, note)
+}

@@ -68,6 +68,7 @@ func (s *Server) citizenRoutes(add addRoute) {
 	add("POST", "/api/v1/crm/purge", agent, "apply the retention rules now (the DPO only; ?dry_run=true lists)", s.purgeCRM)
 	add("GET", "/api/v1/calls", agent, "the calls present at the telephone system (no numbers)", s.presentCalls)
 	add("GET", "/api/v1/tickets/{id}/caller", agent, "a phone ticket's caller and their files: the screen pop (audited)", s.caller)
+	add("POST", "/api/v1/tickets/{id}/wrapup", agent, "the wrap-up of a phone ticket's call: outcome and note (the agent who took it; a supervisor any)", s.wrapUpCall)
 	add("POST", "/api/v1/counters/{id}/callback", agent, "call back the caller of the counter's callback ticket (click-to-call)", s.callBack)
 	add("GET", "/api/v1/callbacks/{id}", agent, "the outcome of a click-to-call", s.callBackResult)
 }

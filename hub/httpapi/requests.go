@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"guichet/hub/api"
+	"guichet/hub/auth"
 	"guichet/hub/crm"
 )
 
@@ -77,4 +78,31 @@ func (s *Server) documentsReceived(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := f.DocumentsReceived(r.Context(), s.viewer(r), r.PathValue("id"), body.At)
 	s.answerCRM(w, r, http.StatusOK, req, err)
+}
+
+// WrapUpAnswer is what the wrap-up's route answers: the call's ticket,
+// the outcome kept and the file the call is filed in ("" when it is kept
+// with the number alone). Neither the number nor the note comes back.
+type WrapUpAnswer struct {
+	Ticket  string     `json:"ticket"`
+	Outcome crm.WrapUp `json:"outcome"`
+	Citizen string     `json:"citizen,omitempty"`
+}
+
+// wrapUpCall writes what came of a call, after hanging up. The note is
+// the agent's words about a citizen: it is never logged.
+func (s *Server) wrapUpCall(w http.ResponseWriter, r *http.Request) {
+	f := s.file(w)
+	if f == nil {
+		return
+	}
+	var body struct {
+		Outcome crm.WrapUp `json:"outcome"`
+		Note    string     `json:"note"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	rec, err := f.WrapUpCall(r.Context(), s.viewer(r), auth.From(r.Context()).Agent, r.PathValue("id"), body.Outcome, body.Note)
+	s.answerCRM(w, r, http.StatusOK, WrapUpAnswer{Ticket: rec.Ticket, Outcome: rec.WrapUp, Citizen: rec.Citizen}, err)
 }
