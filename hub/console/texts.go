@@ -263,6 +263,20 @@ var texts = map[string]map[string]string{
 		"rq_step_nothing":          "Rien n'a changé : choisissez un autre état ou indiquez une étape.",
 		"rq_moved":                 "Demande mise à jour : %s.",
 
+		// The wrap-up after a call (issue 13).
+		"wu_title":            "Suite de l'appel %s",
+		"wu_outcome":          "Suite donnée",
+		"wu_note":             "Note (facultative, 500 caractères au plus)",
+		"wu_save":             "Enregistrer la suite",
+		"wu_saved":            "Suite enregistrée dans l'historique du dossier.",
+		"wu_saved_alone":      "Suite enregistrée avec l'appel (aucun dossier ne porte ce numéro).",
+		"wu_renseigne":        "Renseigné",
+		"wu_transfere":        "Transféré",
+		"wu_rappel_a_prevoir": "Rappel à prévoir",
+		"wu_message_pris":     "Message pris",
+		"wu_sans_suite":       "Sans suite",
+		"tl_wrapup":           "suite : %s",
+
 		// The hub's refusals, by code.
 		"e_queue_empty":        "Personne n'attend pour ce guichet.",
 		"e_agent_paused":       "Vous êtes en pause : reprenez d'abord.",
@@ -678,6 +692,20 @@ var texts = map[string]map[string]string{
 		"rq_move":                  "Save",
 		"rq_step_nothing":          "Nothing changed: choose another status or give a step.",
 		"rq_moved":                 "Request updated: %s.",
+
+		// The wrap-up after a call (issue 13).
+		"wu_title":            "Wrap-up of call %s",
+		"wu_outcome":          "Outcome",
+		"wu_note":             "Note (optional, at most 500 characters)",
+		"wu_save":             "Save the wrap-up",
+		"wu_saved":            "Wrap-up saved in the file's history.",
+		"wu_saved_alone":      "Wrap-up saved with the call (no file holds this number).",
+		"wu_renseigne":        "Answered the question",
+		"wu_transfere":        "Transferred",
+		"wu_rappel_a_prevoir": "Call back later",
+		"wu_message_pris":     "Message taken",
+		"wu_sans_suite":       "No follow-up",
+		"tl_wrapup":           "outcome: %s",
 
 		"e_queue_empty":        "Nobody is waiting for this counter.",
 		"e_agent_paused":       "You are paused: resume first.",

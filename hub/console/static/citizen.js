@@ -92,6 +92,7 @@ const Panels = (() => {
     li.appendChild(el("span", "at", dayTime.format(new Date(e.at))));
     li.appendChild(el("span", "what", entryText(e)));
     if (e.note) li.appendChild(el("span", "note", e.note.text));
+    else if (e.call && e.call.wrapup_note) li.appendChild(el("span", "note", e.call.wrapup_note));
     if (e.agent) li.appendChild(el("span", "who", t("cz_by_agent", e.agent)));
     return li;
   }
@@ -103,7 +104,8 @@ const Panels = (() => {
       case "call": {
         const c = e.call || {};
         const said = t("co_" + c.outcome);
-        return t("tl_call", said.startsWith("co_") ? c.outcome || "" : said, dur(ns(c.wait)), dur(ns(c.talk)));
+        const line = t("tl_call", said.startsWith("co_") ? c.outcome || "" : said, dur(ns(c.wait)), dur(ns(c.talk)));
+        return c.wrapup ? line + " — " + t("tl_wrapup", t("wu_" + c.wrapup)) : line;
       }
       case "note": return t("tl_note", t("sec_" + e.sector));
       case "mail": return t("tl_mail_" + (e.mail && e.mail.channel), (e.mail && e.mail.subject) || "");
@@ -182,6 +184,7 @@ const Panels = (() => {
   // caller, and their file when exactly one matches (or the ticket is
   // already attached).
   async function popFor(tk) {
+    wrapUpFor(null);
     caller = null;
     file = null; // a new caller: the last one's file closes
     drawFile();
@@ -242,6 +245,29 @@ const Panels = (() => {
     st.textContent = t("cb_unknown");
   }
 
+  // wrapUpFor offers the wrap-up of the call of ticket tk, which ended
+  // (null: none is offered).
+  let wrapping = null;
+  function wrapUpFor(tk) {
+    wrapping = tk;
+    const f = $("wrapup-form");
+    f.hidden = !tk;
+    if (!tk) return;
+    f.reset();
+    $("wrapup-state").textContent = "";
+    $("wrapup-h").textContent = t("wu_title", tk.number);
+  }
+
+  async function wrapUp(e) {
+    e.preventDefault();
+    if (!wrapping) return;
+    const r = await api("POST", "/api/v1/tickets/" + encodeURIComponent(wrapping.id) + "/wrapup",
+      { outcome: $("wrapup-outcome").value, note: $("wrapup-note").value.trim() });
+    if (!r.ok) { $("wrapup-state").textContent = r.message; return; }
+    $("wrapup-state").textContent = t(r.data.citizen ? "wu_saved" : "wu_saved_alone");
+    if (file && r.data.citizen === file.citizen.id) openFile(file.citizen.id, false);
+  }
+
   // render follows the console's view.
   function render(v) {
     const prev = view;
@@ -256,6 +282,7 @@ const Panels = (() => {
       if (lastPhone && (!tk || tk.id !== lastPhone.id)) {
         // The call ended: the hub files it in the caller's timeline.
         $("call-wrapup").textContent = t("call_ended", lastPhone.number);
+        if (lastPhone.phone === "call") wrapUpFor(lastPhone);
         lastPhone = null;
         caller = null;
         if (file) { const id = file.citizen.id; openFile(id, false); setTimeout(() => file && file.citizen.id === id && openFile(id, false), 1500); }
@@ -274,6 +301,7 @@ const Panels = (() => {
   $("b-attach").addEventListener("click", attach);
   $("note-form").addEventListener("submit", addNote);
   $("b-callback").addEventListener("click", callBack);
+  $("wrapup-form").addEventListener("submit", wrapUp);
   Requests.init({ file: () => file, ticket: () => view && view.ticket, reload: () => file && openFile(file.citizen.id, false) });
 
   return { render };
