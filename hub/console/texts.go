@@ -276,6 +276,7 @@ var texts = map[string]map[string]string{
 		"wu_message_pris":     "Message pris",
 		"wu_sans_suite":       "Sans suite",
 		"tl_wrapup":           "suite : %s",
+		"cz_export":           "Données détenues sur cette personne (page lisible, pour le délégué à la protection des données)",
 
 		// The hub's refusals, by code.
 		"e_queue_empty":        "Personne n'attend pour ce guichet.",
@@ -706,6 +707,7 @@ var texts = map[string]map[string]string{
 		"wu_message_pris":     "Message taken",
 		"wu_sans_suite":       "No follow-up",
 		"tl_wrapup":           "outcome: %s",
+		"cz_export":           "Data held on this person (readable page, for the data protection officer)",
 
 		"e_queue_empty":        "Nobody is waiting for this counter.",
 		"e_agent_paused":       "You are paused: resume first.",

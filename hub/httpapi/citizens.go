@@ -55,7 +55,7 @@ func (s *Server) citizenRoutes(add addRoute) {
 	add("POST", "/api/v1/citizens/{id}/notes", agent, "write a note in one of the caller's sectors", s.addNote)
 	add("GET", "/api/v1/citizens/{id}/requests", agent, "a citizen's requests (audited)", s.citizenRequests)
 	add("POST", "/api/v1/citizens/{id}/requests", agent, "register a request with its legal dates", s.openRequest)
-	add("GET", "/api/v1/citizens/{id}/export", agent, "everything held about a citizen (the DPO only)", s.exportCitizen)
+	add("GET", "/api/v1/citizens/{id}/export", agent, "everything held about a citizen, with who read it when (the DPO only; ?format=html: the readable page)", s.exportCitizen)
 	add("POST", "/api/v1/citizens/{id}/erase", agent, "erase a citizen's file (the DPO only)", s.eraseCitizen)
 	add("POST", "/api/v1/tickets/{id}/citizen", agent, "attach a ticket to a citizen's file", s.attachCitizen)
 	add("POST", "/api/v1/requests/{id}/steps", agent, "move a request on (status, step)", s.requestStep)
@@ -412,9 +412,24 @@ func (s *Server) exportCitizen(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "html" {
+		writeError(w, http.StatusBadRequest, api.CodeInvalid, "format is json or html")
+		return
+	}
 	x, err := f.Export(r.Context(), s.viewer(r), r.PathValue("id"))
 	if err != nil {
 		s.refuseCRM(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "html" {
+		// The readable page, in French, printable: for the DPO to read and
+		// to send the citizen.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := crm.WriteExportHTML(w, x); err != nil {
+			s.log.Error("write a citizen's export page", "err", err)
+		}
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="citoyen-`+x.Citizen.ID+`.json"`)

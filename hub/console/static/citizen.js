@@ -67,6 +67,8 @@ const Panels = (() => {
     if (!file) return;
     const c = file.citizen;
     $("citizen-name").textContent = fullName(c);
+    const x = $("citizen-export"); // the DPO's only
+    if (x) x.href = "/api/v1/citizens/" + encodeURIComponent(c.id) + "/export?format=html";
     const facts = [];
     if (c.birth_date) facts.push([t("cz_birth_date"), day.format(new Date(c.birth_date + "T12:00:00Z"))]);
     if (c.phones && c.phones.length) facts.push([t("cz_phone"), c.phones.join(", ")]);
