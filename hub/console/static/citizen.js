@@ -53,8 +53,8 @@ const Panels = (() => {
 
   // openFile reads a file (an audited read) and shows it.
   async function openFile(id, focus) {
-    Requests.prime();
-    const r = await api("GET", "/api/v1/citizens/" + encodeURIComponent(id) + "?limit=50");
+    // The kinds' labels, asked once, with the first file.
+    const [r] = await Promise.all([api("GET", "/api/v1/citizens/" + encodeURIComponent(id) + "?limit=50"), Requests.prime()]);
     if (!r.ok) { msg(r.message); return; }
     file = r.data;
     drawFile();

@@ -173,8 +173,9 @@ const Requests = (() => {
     $("b-request-new").addEventListener("click", register);
   }
 
-  // seen lets the kinds' labels be used before the first registration.
-  function prime() { if (!kinds) loadKinds(); }
+  // prime asks for the kinds (once), so that a request without a title
+  // shows its kind's label; it resolves when they are known or refused.
+  function prime() { return kinds ? Promise.resolve(true) : loadKinds(); }
 
   return { init, item, prime };
 })();
