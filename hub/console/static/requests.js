@@ -40,13 +40,14 @@ const Requests = (() => {
   const awaited = (q) => (q.suspensions || []).filter((s) => !s.received).pop();
 
   // deadline says the implicit decision's date, or why there is none now.
+  // (Pieces asked for after the decision was born change nothing: the
+  // date is then neither pending nor provisional.)
   function deadline(q) {
     const im = q.implicit_decision || {};
-    const sp = awaited(q);
     if (im.pending) return t("rq_suspended_pending");
     if (!im.regime || im.regime === "aucun" || !im.day) return "";
     let d = t("rq_implicit_" + im.regime, shown(im.day));
-    if (im.provisional || sp) d += " " + t("rq_suspended_provisional");
+    if (im.provisional) d += " " + t("rq_suspended_provisional");
     return d;
   }
 
