@@ -1,12 +1,15 @@
 package citizens
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"guichet/hub"
+	"guichet/hub/audit"
 	"guichet/hub/crm"
 	"guichet/hub/queue"
 )
@@ -85,9 +88,42 @@ func (s *Service) Attach(ctx context.Context, v crm.Viewer, ticket, citizen stri
 	return err
 }
 
-// Export returns everything held about a citizen (the DPO).
+// Export returns everything held about a citizen (the DPO), with the
+// audit log's entries about the file, the files merged into it, its
+// requests and its calls: who read or changed what, when (this export
+// included).
 func (s *Service) Export(ctx context.Context, v crm.Viewer, citizen string) (crm.Export, error) {
-	return s.crm.Export(ctx, v, citizen)
+	x, err := s.crm.Export(ctx, v, citizen)
+	if err != nil {
+		return x, err
+	}
+	objects := append([]string{x.Citizen.ID}, x.Merged...)
+	for _, r := range x.Requests {
+		objects = append(objects, r.ID)
+	}
+	for _, c := range x.Calls {
+		objects = append(objects, c.Ticket)
+	}
+	seen := map[int64]bool{}
+	var all []audit.Entry
+	for _, id := range objects {
+		es, err := s.o.Audit.Entries(ctx, audit.Filter{ObjectID: id, Limit: 10_000})
+		if err != nil {
+			return crm.Export{}, fmt.Errorf("export %s: its audit entries: %w", x.Citizen.ID, err)
+		}
+		for _, e := range es {
+			if !seen[e.Seq] {
+				seen[e.Seq] = true
+				all = append(all, e)
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b audit.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, e := range all {
+		x.Accesses = append(x.Accesses, crm.Access{At: e.At, Actor: e.Actor, Role: e.Role, Action: e.Action,
+			Object: e.Object, ObjectID: e.ObjectID, Outcome: string(e.Outcome)})
+	}
+	return x, nil
 }
 
 // Erase erases a citizen's file (the DPO) and records its tombstone in the
@@ -184,4 +220,10 @@ func (s *Service) Merge(ctx context.Context, v crm.Viewer, keep, away string) (c
 // PendingImports lists the imported requests no single citizen matched.
 func (s *Service) PendingImports(ctx context.Context, v crm.Viewer) ([]crm.PendingImport, error) {
 	return s.crm.PendingImports(ctx, v)
+}
+
+// WrapUpCall writes the wrap-up of the call of ticket (outcome, note) as
+// v, the site agent agent ("" for none): see crm.Store.WrapUpCall.
+func (s *Service) WrapUpCall(ctx context.Context, v crm.Viewer, agent, ticket string, w crm.WrapUp, note string) (crm.CallRecord, error) {
+	return s.crm.WrapUpCall(ctx, v, agent, ticket, w, note)
 }

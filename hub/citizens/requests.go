@@ -59,6 +59,13 @@ func (s *Service) DocumentsReceived(ctx context.Context, v crm.Viewer, id string
 	return s.change(ctx, v, id, func() (crm.Request, error) { return s.crm.DocumentsReceived(ctx, v, id, at) })
 }
 
+// Kinds lists the kinds of request v may register (their sectors'), with
+// their regime and delay: the console's choice.
+func (s *Service) Kinds(v crm.Viewer) []crm.Kind { return s.crm.KindsFor(v) }
+
+// Location is the site's time zone: the civil days of the legal dates.
+func (s *Service) Location() *time.Location { return s.crm.Site().Location }
+
 // change runs a change of request id and logs it if the request moved.
 func (s *Service) change(ctx context.Context, v crm.Viewer, id string, fn func() (crm.Request, error)) (crm.Request, error) {
 	s.reqMu.Lock()

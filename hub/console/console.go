@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +63,9 @@ type Options struct {
 	// Sectors: service → the citizen file's sector of its records
 	// (config.SectorOf); a service it does not name is in crm.SectorAccueil.
 	Sectors map[string]crm.Sector
+	// DPO are the accounts of the data protection officer: the agent
+	// console offers them the readable export of the open file.
+	DPO []string
 }
 
 // Pages are the staff's pages of one hub.
@@ -168,6 +172,7 @@ type frame struct {
 	Now                         int64  // the hub's clock, Unix ms, when the page was made
 	Path                        string // the page's path and query, for the language link
 	OtherLang                   string // the same page in the other language
+	DPO                         bool   // the signed-in account is the data protection officer's
 }
 
 func (p *Pages) frame(r *http.Request, page, title string) frame {
@@ -177,6 +182,7 @@ func (p *Pages) frame(r *http.Request, page, title string) frame {
 	if pr != nil {
 		f.CSRF = pr.CSRF
 		f.Supervisor, f.Admin = pr.Role.AtLeast(auth.RoleSupervisor), pr.Role.AtLeast(auth.RoleAdmin)
+		f.DPO = slices.Contains(p.o.DPO, pr.Account)
 	}
 	var sd SiteData
 	p.o.Hub.Read(func(e *queue.Engine) { f.Site, f.TZ, sd = e.Site().Name, e.Site().Location.String(), siteData(e, l) })

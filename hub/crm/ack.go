@@ -42,7 +42,7 @@ import (
 type Ack struct {
 	Town      string   `json:"town"`
 	Reference string   `json:"reference"`
-	Kind      string   `json:"kind"` // the kind's label
+	Kind      string   `json:"kind"` // the kind's label, and the request's title when it has its own
 	To        string   `json:"to"`   // the citizen's name
 	Address   []string `json:"address,omitempty"`
 	Issued    string   `json:"issued"` // the day it is written, in French
@@ -95,7 +95,11 @@ func (s *Store) ack(r Request, k Kind, c Citizen, now time.Time) Ack {
 	if o.Name == "" {
 		o.Name = string(k.Sector)
 	}
-	a := Ack{Town: s.site.Town, Reference: r.ID, Kind: k.Label, To: strings.TrimSpace(c.FirstNames + " " + c.FamilyName),
+	label := k.Label
+	if r.Title != "" && r.Title != k.Label {
+		label += " : " + r.Title // what the agent wrote it is about
+	}
+	a := Ack{Town: s.site.Town, Reference: r.ID, Kind: label, To: strings.TrimSpace(c.FirstNames + " " + c.FamilyName),
 		Issued: day(r.AckedAt)}
 	if c.Address != "" {
 		a.Address = strings.Split(c.Address, "\n")

@@ -43,6 +43,11 @@ type CallRecord struct {
 	Inferred    bool          `json:"inferred,omitempty"` // its end was not seen (the link was down)
 	Citizen     string        `json:"citizen,omitempty"`  // the file it is filed in
 	Callback    string        `json:"callback,omitempty"` // its callback ticket
+	// The agent's wrap-up (wrapup.go): what came of it, a short note.
+	WrapUp     WrapUp    `json:"wrapup,omitempty"`
+	WrapUpNote string    `json:"wrapup_note,omitempty"`
+	WrapUpBy   string    `json:"wrapup_by,omitempty"`
+	WrapUpAt   time.Time `json:"wrapup_at,omitzero"`
 }
 
 // CallEnd is how a call ended.
@@ -65,14 +70,14 @@ type CallEnd struct {
 var ErrCallUnknown = errors.New("no record of this call")
 
 const callCols = `ticket, call_id, number, e164, queue, service, display, joined_at, connected_at, ended_at, agent, outcome,
-	wait_ms, talk_ms, inferred, citizen, callback`
+	wait_ms, talk_ms, inferred, citizen, callback, wrapup, wrapup_note, wrapup_by, wrapup_at`
 
 func scanCall(r interface{ Scan(...any) error }) (CallRecord, error) {
 	var c CallRecord
-	var joined, connected, ended, wait, talk int64
+	var joined, connected, ended, wait, talk, wrapped int64
 	err := r.Scan(&c.Ticket, &c.CallID, &c.Number, &c.E164, &c.Queue, &c.Service, &c.Display, &joined, &connected, &ended,
-		&c.Agent, &c.Outcome, &wait, &talk, &c.Inferred, &c.Citizen, &c.Callback)
-	c.JoinedAt, c.ConnectedAt, c.EndedAt = fromMS(joined), fromMS(connected), fromMS(ended)
+		&c.Agent, &c.Outcome, &wait, &talk, &c.Inferred, &c.Citizen, &c.Callback, &c.WrapUp, &c.WrapUpNote, &c.WrapUpBy, &wrapped)
+	c.JoinedAt, c.ConnectedAt, c.EndedAt, c.WrapUpAt = fromMS(joined), fromMS(connected), fromMS(ended), fromMS(wrapped)
 	c.Wait, c.Talk = time.Duration(wait)*time.Millisecond, time.Duration(talk)*time.Millisecond
 	return c, err
 }
@@ -183,6 +188,10 @@ func (s *Store) EndCall(ctx context.Context, v Viewer, ticket string, end CallEn
 			return nil
 		}
 		rec.Agent, rec.Display = cmpOr(end.Agent, rec.Agent), cmpOr(end.Display, rec.Display)
+		// A wrap-up written before the end (the agent was quick) goes with it.
+		if err := tx.QueryRow(`SELECT wrapup, wrapup_note FROM calls WHERE ticket = ?`, ticket).Scan(&rec.WrapUp, &rec.WrapUpNote); err != nil {
+			return err
+		}
 		_, err = insertContact(tx, n, callEntry(rec, end, citizen), ticket)
 		return err
 	})
@@ -203,7 +212,7 @@ func cmpOr(a, b string) string {
 // callEntry is the timeline entry of an ended call.
 func callEntry(rec CallRecord, end CallEnd, citizen string) Entry {
 	return Entry{Citizen: citizen, Kind: EntryCall, Sector: end.Sector, At: rec.JoinedAt.UTC(), Agent: rec.Agent,
-		Call: &Call{Number: rec.Display, Wait: end.Wait, Talk: end.Talk, Outcome: end.Outcome}}
+		Call: &Call{Number: rec.Display, Wait: end.Wait, Talk: end.Talk, Outcome: end.Outcome, WrapUp: rec.WrapUp, WrapUpNote: rec.WrapUpNote}}
 }
 
 // AttachCall files an ended call that went to no file in the timeline of

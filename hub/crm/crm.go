@@ -43,11 +43,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/hub/audit"
 	"guichet/internal/privdb"
 )
@@ -303,12 +303,10 @@ func (s *Store) SetSupervisorSeesAll(ctx context.Context, v Viewer, on bool) err
 	return err
 }
 
-var citizenIDRe = regexp.MustCompile(`^c-[a-z2-7]{16}$`)
-
 // IsCitizenID reports whether s is the id of a file of the citizen file
-// (newID("c-")): a ticket's citizen field holds one once attached, or
-// whatever the town's records call the citizen when typed at issue.
-func IsCitizenID(s string) bool { return citizenIDRe.MatchString(s) }
+// (newID("c-")), a form hub/api reserves for them on a ticket: see
+// api.IsCitizenID.
+func IsCitizenID(s string) bool { return api.IsCitizenID(s) }
 
 // newID returns a random identifier with a prefix: "c-" citizens, "r-"
 // requests. 80 random bits, base32, lower case.

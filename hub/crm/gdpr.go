@@ -27,6 +27,25 @@ type Export struct {
 	// Calls are the call records filed in the file or from one of its
 	// numbers, with the number as the telephone system sent it.
 	Calls []CallRecord `json:"calls,omitempty"`
+	// Accesses are the audit log's entries about the file, its requests
+	// and its calls, oldest first: who read or changed what, when (the
+	// hub's side fills them: hub/citizens).
+	Accesses []Access `json:"accesses,omitempty"`
+	// Kinds names the kinds of the requests, in French, for the page.
+	Kinds map[string]string `json:"-"`
+}
+
+// Access is one entry of the audit log about a citizen's file, as the
+// export shows it: when, who (account and role), what, on which object,
+// allowed or denied.
+type Access struct {
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Role     string    `json:"role"`
+	Action   string    `json:"action"`
+	Object   string    `json:"object"`
+	ObjectID string    `json:"object_id"`
+	Outcome  string    `json:"outcome"`
 }
 
 // Export gathers everything held about a citizen, for the DPO answering a
@@ -46,7 +65,10 @@ func (s *Store) Export(ctx context.Context, v Viewer, citizen string) (Export, e
 	if err := s.record(ctx, v, "citizen.export", "citizen", id, audit.Allowed, ""); err != nil {
 		return Export{}, err
 	}
-	x := Export{GeneratedAt: s.clock().UTC(), Town: s.site.Town}
+	x := Export{GeneratedAt: s.clock().UTC(), Town: s.site.Town, Kinds: map[string]string{}}
+	for _, k := range s.site.Kinds {
+		x.Kinds[k.ID] = k.Label
+	}
 	if x.Citizen, err = loadCitizen(s.db.R, n); err != nil {
 		return Export{}, fmt.Errorf("export %s: %w", id, err)
 	}
@@ -93,6 +115,14 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return t.In(paris()).Format("02/01/2006 15:04")
 	},
 	"lines": func(s string) []string { return strings.Split(s, "\n") },
+	"fr":    func(table string, key any) string { return frenchWord(table, fmt.Sprint(key)) },
+	"dur":   func(d time.Duration) string { return frenchDuration(d) },
+	"day": func(ymd string) string { // YYYY-MM-DD → DD/MM/YYYY
+		if d, err := time.Parse(time.DateOnly, ymd); err == nil {
+			return d.Format("02/01/2006")
+		}
+		return ymd
+	},
 }).ParseFS(templates, "templates/*.html"))
 
 // WriteExportHTML writes an export as a page a citizen can read, in French.

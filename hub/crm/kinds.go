@@ -169,3 +169,48 @@ func (s *Site) kind(id string) (Kind, bool) {
 	}
 	return Kind{}, false
 }
+
+// KindsFor returns the kinds of request v may register: those of the
+// sectors v sees, in the site file's order, the platforms' KindExternal
+// left out (it is for imported requests).
+func (s *Store) KindsFor(v Viewer) []Kind {
+	var out []Kind
+	for _, k := range s.site.Kinds {
+		if k.ID != KindExternal && s.sees(v, k.Sector) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// OnDay returns the time a request received on day (YYYY-MM-DD, a civil
+// day in loc) is registered at: now when day is today, noon of that day
+// when it is past. A day ahead of today, or no day, is refused.
+func OnDay(day string, loc *time.Location, now time.Time) (time.Time, error) {
+	d, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %q is not a day (YYYY-MM-DD)", ErrInvalid, day)
+	}
+	today := now.In(loc).Format(time.DateOnly)
+	switch {
+	case day == today:
+		return now, nil
+	case day > today:
+		return time.Time{}, fmt.Errorf("%w: day %s is after today", ErrInvalid, day)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 12, 0, 0, 0, loc), nil
+}
+
+// DueDay returns the time a deadline set for day (YYYY-MM-DD, a civil
+// day in loc) stands for: the end of that day. A day that is not after
+// today is refused: missing pieces are asked for by a day to come.
+func DueDay(day string, loc *time.Location, now time.Time) (time.Time, error) {
+	d, err := time.ParseInLocation(time.DateOnly, day, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %q is not a day (YYYY-MM-DD)", ErrInvalid, day)
+	}
+	if day <= now.In(loc).Format(time.DateOnly) {
+		return time.Time{}, fmt.Errorf("%w: the day for the documents must be after today", ErrInvalid)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 0, 0, loc), nil
+}

@@ -131,4 +131,9 @@ var migrations = []string{
 	CREATE INDEX calls_e164 ON calls(e164) WHERE e164 != '';
 	CREATE INDEX calls_citizen ON calls(citizen) WHERE citizen != '';
 	CREATE INDEX entries_ref ON entries(ref) WHERE ref != '';`,
+	// 3: the wrap-up an agent writes after a call (wrapup.go).
+	`ALTER TABLE calls ADD COLUMN wrapup TEXT NOT NULL DEFAULT '';      -- the agent's outcome: renseigne, transfere…
+	ALTER TABLE calls ADD COLUMN wrapup_note TEXT NOT NULL DEFAULT ''; -- their short note
+	ALTER TABLE calls ADD COLUMN wrapup_by TEXT NOT NULL DEFAULT '';   -- the account that wrote it
+	ALTER TABLE calls ADD COLUMN wrapup_at INTEGER NOT NULL DEFAULT 0;`,
 }

@@ -65,6 +65,9 @@ type Call struct {
 	Wait    time.Duration `json:"wait"`
 	Talk    time.Duration `json:"talk"`
 	Outcome string        `json:"outcome"` // "answered", "abandoned", "transferred", "callback"…
+	// WrapUp and WrapUpNote are what the agent wrote after it (wrapup.go).
+	WrapUp     WrapUp `json:"wrapup,omitempty"`
+	WrapUpNote string `json:"wrapup_note,omitempty"`
 	// Agent is who took it, when the hub records it on their behalf (the
 	// entry's agent); Ticket is its ticket's id, which files it once.
 	Agent  string `json:"-"`

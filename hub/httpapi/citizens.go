@@ -55,16 +55,20 @@ func (s *Server) citizenRoutes(add addRoute) {
 	add("POST", "/api/v1/citizens/{id}/notes", agent, "write a note in one of the caller's sectors", s.addNote)
 	add("GET", "/api/v1/citizens/{id}/requests", agent, "a citizen's requests (audited)", s.citizenRequests)
 	add("POST", "/api/v1/citizens/{id}/requests", agent, "register a request with its legal dates", s.openRequest)
-	add("GET", "/api/v1/citizens/{id}/export", agent, "everything held about a citizen (the DPO only)", s.exportCitizen)
+	add("GET", "/api/v1/citizens/{id}/export", agent, "everything held about a citizen, with who read it when (the DPO only; ?format=html: the readable page)", s.exportCitizen)
 	add("POST", "/api/v1/citizens/{id}/erase", agent, "erase a citizen's file (the DPO only)", s.eraseCitizen)
 	add("POST", "/api/v1/tickets/{id}/citizen", agent, "attach a ticket to a citizen's file", s.attachCitizen)
 	add("POST", "/api/v1/requests/{id}/steps", agent, "move a request on (status, step)", s.requestStep)
+	add("GET", "/api/v1/requests/kinds", agent, "the kinds of request the caller may register, with their regime and delay", s.requestKinds)
+	add("POST", "/api/v1/requests/{id}/documents", agent, "ask for missing documents by a day (suspends the request, CRPA L114-5)", s.askDocuments)
+	add("POST", "/api/v1/requests/{id}/documents/received", agent, "the missing documents came (ends the suspension)", s.documentsReceived)
 	add("GET", "/api/v1/requests/{id}/acknowledgement", agent, "a request's acknowledgement of receipt (HTML; ?format=pdf)", s.acknowledgement)
 	add("GET", "/api/v1/requests/due", supervisor, "open requests whose implicit decision comes within ?days=N", s.requestsDue)
 	add("POST", "/api/v1/citizens/import", admin, "a request another platform pushes (?platform=; our JSON or Lutece GRU)", s.importRequest)
 	add("POST", "/api/v1/crm/purge", agent, "apply the retention rules now (the DPO only; ?dry_run=true lists)", s.purgeCRM)
 	add("GET", "/api/v1/calls", agent, "the calls present at the telephone system (no numbers)", s.presentCalls)
 	add("GET", "/api/v1/tickets/{id}/caller", agent, "a phone ticket's caller and their files: the screen pop (audited)", s.caller)
+	add("POST", "/api/v1/tickets/{id}/wrapup", agent, "the wrap-up of a phone ticket's call: outcome and note (the agent who took it; a supervisor any)", s.wrapUpCall)
 	add("POST", "/api/v1/counters/{id}/callback", agent, "call back the caller of the counter's callback ticket (click-to-call)", s.callBack)
 	add("GET", "/api/v1/callbacks/{id}", agent, "the outcome of a click-to-call", s.callBackResult)
 }
@@ -286,9 +290,22 @@ func (s *Server) openRequest(w http.ResponseWriter, r *http.Request) {
 		Title      string    `json:"title"`
 		Channel    string    `json:"channel"`
 		ReceivedAt time.Time `json:"received_at"`
+		ReceivedOn string    `json:"received_on"` // YYYY-MM-DD in the site's zone, instead of received_at
 	}
 	if !decode(w, r, &body) {
 		return
+	}
+	if body.ReceivedOn != "" {
+		if !body.ReceivedAt.IsZero() {
+			writeError(w, http.StatusBadRequest, api.CodeInvalid, "give received_at or received_on, not both")
+			return
+		}
+		at, err := crm.OnDay(body.ReceivedOn, f.Location(), s.hub.Now())
+		if err != nil {
+			s.refuseCRM(w, r, err)
+			return
+		}
+		body.ReceivedAt = at
 	}
 	req, err := f.OpenRequest(r.Context(), s.viewer(r), r.PathValue("id"),
 		crm.NewRequest{Kind: body.Kind, Title: body.Title, Channel: body.Channel, ReceivedAt: body.ReceivedAt})
@@ -395,9 +412,24 @@ func (s *Server) exportCitizen(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "html" {
+		writeError(w, http.StatusBadRequest, api.CodeInvalid, "format is json or html")
+		return
+	}
 	x, err := f.Export(r.Context(), s.viewer(r), r.PathValue("id"))
 	if err != nil {
 		s.refuseCRM(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "html" {
+		// The readable page, in French, printable: for the DPO to read and
+		// to send the citizen.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := crm.WriteExportHTML(w, x); err != nil {
+			s.log.Error("write a citizen's export page", "err", err)
+		}
 		return
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="citoyen-`+x.Citizen.ID+`.json"`)

@@ -33,6 +33,8 @@ func (e *Engine) BookAppointment(by By, a api.AppointmentArgs) ([]Event, error) 
 		return nil, refuse(ErrInvalid, "an appointment is booked from %s ago to %s ahead", human(BookBehind), human(BookAhead))
 	case !validText(a.Citizen, MaxTextLen):
 		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxTextLen)
+	case api.IsCitizenID(a.Citizen):
+		return nil, refuse(ErrInvalid, citizenReserved)
 	case !validID(a.Service):
 		return nil, refuse(ErrInvalid, "service must be 1 to %d characters", MaxIDLen)
 	}

@@ -319,24 +319,49 @@ func TestLiveCallsSurviveASnapshot(t *testing.T) {
 func TestAttachingACitizenAndErasingTheirFile(t *testing.T) {
 	h := newHarness(t, callSite())
 	h.issue(issueReq{ID: "v1", Service: "A"})
-	h.must(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "v1", "c-abc") })
-	if got := h.ticket("v1").Citizen; got != "c-abc" {
+	h.must(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "v1", "c-abcdefghijklmnop") })
+	if got := h.ticket("v1").Citizen; got != "c-abcdefghijklmnop" {
 		t.Fatalf("citizen %q", got)
 	}
-	evs, err := h.e.AttachCitizen(h.by(), "v1", "c-abc")
+	evs, err := h.e.AttachCitizen(h.by(), "v1", "c-abcdefghijklmnop")
 	if err != nil || len(evs) != 0 {
 		t.Fatalf("attached again: %v %v", evs, err)
 	}
-	err = h.do(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "nope", "c-abc") })
+	err = h.do(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "nope", "c-abcdefghijklmnop") })
 	wantCode(t, err, api.CodeUnknownTicket)
 	err = h.do(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "v1", "Jean\nDupont") })
 	wantCode(t, err, api.CodeInvalid)
-	h.must(func(b By) ([]Event, error) { return h.e.EraseCitizen(b, "c-abc") })
+	h.must(func(b By) ([]Event, error) { return h.e.EraseCitizen(b, "c-abcdefghijklmnop") })
 	if got := h.ticket("v1").Citizen; got != "" {
 		t.Fatalf("erased citizen still on the ticket: %q", got)
 	}
 	last := h.log[len(h.log)-1]
-	if last.Type != CitizenErased || last.Citizen != "c-abc" || last.Ticket != "" {
+	if last.Type != CitizenErased || last.Citizen != "c-abcdefghijklmnop" || last.Ticket != "" {
 		t.Fatalf("tombstone %+v", last)
 	}
+}
+
+// A ticket's citizen holds a file's id only when an agent attached it:
+// issued or booked with a citizen of that form (a kiosk, a connector), it
+// is refused, so that the two kinds of value are never mistaken; free
+// text of any other form is taken, and an attachment takes a file's id
+// only.
+func TestACitizenShapedLikeAFileIDIsRefusedAtIssueAndBooking(t *testing.T) {
+	h := newHarness(t, callSite())
+	const file = "c-abcdefghijklmnop"
+	wantCode(t, h.do(func(b By) ([]Event, error) {
+		return h.e.Issue(b, issueReq{ID: "v1", Service: "A", Citizen: file}.request())
+	}), api.CodeInvalid)
+	if _, ok := h.e.Ticket("v1"); ok {
+		t.Fatal("a ticket was issued with a file's id as its citizen")
+	}
+	wantCode(t, h.do(func(b By) ([]Event, error) {
+		return h.e.BookAppointment(b, api.AppointmentArgs{Code: "RDV-1234", Service: "A", At: h.now.Add(time.Hour), Citizen: file})
+	}), api.CodeInvalid)
+	for _, text := range []string{"Jean Dupont, " + file, "C-ABCDEFGHIJKLMNOP", "c-abcdefghijklmno", "c-abcdefghijklmnop1"} {
+		h.issue(issueReq{Service: "A", Citizen: text})
+	}
+	h.issue(issueReq{ID: "v2", Service: "A"})
+	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "v2", "Jean Dupont") }), api.CodeInvalid)
+	h.must(func(b By) ([]Event, error) { return h.e.AttachCitizen(b, "v2", file) })
 }

@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"guichet/hub/api"
+)
 
 // The citizen file's side of the queue. The engine knows a citizen only by
 // an opaque id (Ticket.Citizen): an agent attaches the ticket at the
@@ -46,6 +50,10 @@ type RequestFacts struct {
 	Origin string `json:"origin,omitempty"`
 }
 
+// citizenReserved refuses a free-text citizen that has the form of a
+// file's id (api.IsCitizenID): only AttachCitizen sets one.
+const citizenReserved = "citizen: the form c- and 16 letters or digits is reserved for the citizen file's ids; an agent attaches the ticket to the file"
+
 // AttachCitizen attaches a ticket to a citizen's file (an opaque id of the
 // citizen file), in whatever state the ticket is: at the counter, or after
 // it ended (the agent files the visit during wrap-up). Attaching it again
@@ -54,8 +62,8 @@ func (e *Engine) AttachCitizen(by By, ticket, citizen string) ([]Event, error) {
 	if !validID(ticket) {
 		return nil, refuse(ErrInvalid, "ticket must be a ticket id of 1 to %d characters", MaxIDLen)
 	}
-	if citizen == "" || !validText(citizen, MaxTextLen) {
-		return nil, refuse(ErrInvalid, "citizen must be an id of 1 to %d characters, without control characters", MaxTextLen)
+	if !api.IsCitizenID(citizen) {
+		return nil, refuse(ErrInvalid, "citizen must be the id of a file of the citizen file (c- and 16 letters or digits)")
 	}
 	t := e.tickets[ticket]
 	if t == nil {

@@ -73,6 +73,8 @@ func (e *Engine) Issue(by By, r IssueRequest) ([]Event, error) {
 		return nil, refuse(ErrInvalid, "an appointment ticket's slot is within %s of now", human(SlotWindow))
 	case !validText(a.Citizen, MaxTextLen):
 		return nil, refuse(ErrInvalid, "citizen must be an id of at most %d characters, without control characters", MaxTextLen)
+	case api.IsCitizenID(a.Citizen):
+		return nil, refuse(ErrInvalid, citizenReserved)
 	case !validLang(a.Lang):
 		return nil, refuse(ErrInvalid, "lang must be a language tag such as fr or pt-BR")
 	case r.Device != "" && !validID(r.Device):

@@ -53,7 +53,8 @@ const Panels = (() => {
 
   // openFile reads a file (an audited read) and shows it.
   async function openFile(id, focus) {
-    const r = await api("GET", "/api/v1/citizens/" + encodeURIComponent(id) + "?limit=50");
+    // The kinds' labels, asked once, with the first file.
+    const [r] = await Promise.all([api("GET", "/api/v1/citizens/" + encodeURIComponent(id) + "?limit=50"), Requests.prime()]);
     if (!r.ok) { msg(r.message); return; }
     file = r.data;
     drawFile();
@@ -66,6 +67,8 @@ const Panels = (() => {
     if (!file) return;
     const c = file.citizen;
     $("citizen-name").textContent = fullName(c);
+    const x = $("citizen-export"); // the DPO's only
+    if (x) x.href = "/api/v1/citizens/" + encodeURIComponent(c.id) + "/export?format=html";
     const facts = [];
     if (c.birth_date) facts.push([t("cz_birth_date"), day.format(new Date(c.birth_date + "T12:00:00Z"))]);
     if (c.phones && c.phones.length) facts.push([t("cz_phone"), c.phones.join(", ")]);
@@ -79,28 +82,11 @@ const Panels = (() => {
     }));
     const open = file.requests.filter((q) => OPEN.has(q.status));
     $("citizen-requests-none").hidden = open.length > 0;
-    $("citizen-requests").replaceChildren(...open.map(requestItem));
+    $("citizen-requests").replaceChildren(...open.map(Requests.item));
     $("citizen-timeline-none").hidden = file.timeline.length > 0;
     $("citizen-timeline").replaceChildren(...file.timeline.map(entryItem));
     drawAttach();
     drawSectors();
-  }
-
-  function requestItem(q) {
-    const li = el("li");
-    li.appendChild(el("strong", "", q.title || q.kind));
-    li.appendChild(el("span", "", " — " + t("rq_" + q.status) + " · " + t("rq_received", day.format(new Date(q.received_at)))));
-    const im = q.implicit_decision || {};
-    let d = "";
-    if (im.pending) d = t("rq_pending");
-    else if (im.regime && im.regime !== "aucun" && im.day) d = t("rq_implicit_" + im.regime, day.format(new Date(im.day))) + (im.provisional ? " " + t("rq_provisional") : "");
-    if (d) li.appendChild(el("span", "deadline", d));
-    const a = el("a", "", t("rq_ack"));
-    a.href = "/api/v1/requests/" + encodeURIComponent(q.id) + "/acknowledgement";
-    a.target = "_blank";
-    a.rel = "noopener";
-    li.appendChild(a);
-    return li;
   }
 
   function entryItem(e) {
@@ -108,6 +94,7 @@ const Panels = (() => {
     li.appendChild(el("span", "at", dayTime.format(new Date(e.at))));
     li.appendChild(el("span", "what", entryText(e)));
     if (e.note) li.appendChild(el("span", "note", e.note.text));
+    else if (e.call && e.call.wrapup_note) li.appendChild(el("span", "note", e.call.wrapup_note));
     if (e.agent) li.appendChild(el("span", "who", t("cz_by_agent", e.agent)));
     return li;
   }
@@ -119,7 +106,8 @@ const Panels = (() => {
       case "call": {
         const c = e.call || {};
         const said = t("co_" + c.outcome);
-        return t("tl_call", said.startsWith("co_") ? c.outcome || "" : said, dur(ns(c.wait)), dur(ns(c.talk)));
+        const line = t("tl_call", said.startsWith("co_") ? c.outcome || "" : said, dur(ns(c.wait)), dur(ns(c.talk)));
+        return c.wrapup ? line + " — " + t("tl_wrapup", t("wu_" + c.wrapup)) : line;
       }
       case "note": return t("tl_note", t("sec_" + e.sector));
       case "mail": return t("tl_mail_" + (e.mail && e.mail.channel), (e.mail && e.mail.subject) || "");
@@ -198,6 +186,7 @@ const Panels = (() => {
   // caller, and their file when exactly one matches (or the ticket is
   // already attached).
   async function popFor(tk) {
+    wrapUpFor(null);
     caller = null;
     file = null; // a new caller: the last one's file closes
     drawFile();
@@ -258,6 +247,29 @@ const Panels = (() => {
     st.textContent = t("cb_unknown");
   }
 
+  // wrapUpFor offers the wrap-up of the call of ticket tk, which ended
+  // (null: none is offered).
+  let wrapping = null;
+  function wrapUpFor(tk) {
+    wrapping = tk;
+    const f = $("wrapup-form");
+    f.hidden = !tk;
+    if (!tk) return;
+    f.reset();
+    $("wrapup-state").textContent = "";
+    $("wrapup-h").textContent = t("wu_title", tk.number);
+  }
+
+  async function wrapUp(e) {
+    e.preventDefault();
+    if (!wrapping) return;
+    const r = await api("POST", "/api/v1/tickets/" + encodeURIComponent(wrapping.id) + "/wrapup",
+      { outcome: $("wrapup-outcome").value, note: $("wrapup-note").value.trim() });
+    if (!r.ok) { $("wrapup-state").textContent = r.message; return; }
+    $("wrapup-state").textContent = t(r.data.citizen ? "wu_saved" : "wu_saved_alone");
+    if (file && r.data.citizen === file.citizen.id) openFile(file.citizen.id, false);
+  }
+
   // render follows the console's view.
   function render(v) {
     const prev = view;
@@ -272,6 +284,7 @@ const Panels = (() => {
       if (lastPhone && (!tk || tk.id !== lastPhone.id)) {
         // The call ended: the hub files it in the caller's timeline.
         $("call-wrapup").textContent = t("call_ended", lastPhone.number);
+        if (lastPhone.phone === "call") wrapUpFor(lastPhone);
         lastPhone = null;
         caller = null;
         if (file) { const id = file.citizen.id; openFile(id, false); setTimeout(() => file && file.citizen.id === id && openFile(id, false), 1500); }
@@ -290,6 +303,8 @@ const Panels = (() => {
   $("b-attach").addEventListener("click", attach);
   $("note-form").addEventListener("submit", addNote);
   $("b-callback").addEventListener("click", callBack);
+  $("wrapup-form").addEventListener("submit", wrapUp);
+  Requests.init({ file: () => file, ticket: () => view && view.ticket, reload: () => file && openFile(file.citizen.id, false) });
 
   return { render };
 })();
