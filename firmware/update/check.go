@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"guichet/internal/release"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -65,23 +66,23 @@ func (c *Checker) Check(ctx context.Context) (bool, error) {
 	}
 	res, err := c.get(ctx, "/api/v1/updates/"+d.arch())
 	if err != nil {
-		return false, &Error{ReasonDownload, err}
+		return false, release.Fail(release.ReasonDownload, err)
 	}
 	b, err := io.ReadAll(io.LimitReader(res.Body, maxManifest))
 	res.Body.Close()
 	switch {
 	case err != nil:
-		return false, &Error{ReasonDownload, err}
+		return false, release.Fail(release.ReasonDownload, err)
 	case res.StatusCode == http.StatusNotFound:
 		return false, nil // nothing published
 	case res.StatusCode != http.StatusOK:
-		return false, refuse(ReasonDownload, "the hub answered %s", res.Status)
+		return false, release.Refuse(release.ReasonDownload, "the hub answered %s", res.Status)
 	}
 	var m api.UpdateManifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return false, refuse(ReasonDownload, "the hub's manifest: %w", err)
+		return false, release.Refuse(release.ReasonDownload, "the hub's manifest: %w", err)
 	}
-	hint, _, err := PeekManifest([]byte(m.Signature))
+	hint, _, err := release.PeekManifest([]byte(m.Signature))
 	if err != nil {
 		return false, c.fail(hint, err)
 	}
@@ -90,38 +91,38 @@ func (c *Checker) Check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	if err := d.Decide(st, hint); err != nil {
-		if Reason(err) == ReasonOldVersion {
+		if release.Reason(err) == release.ReasonOldVersion {
 			return false, nil // the usual answer: nothing newer
 		}
 		c.refused = key
 		return false, c.fail(hint, err)
 	}
 	if !strings.HasPrefix(m.Download, "/") {
-		return false, c.fail(hint, refuse(ReasonDownload, "the manifest's download path %.60q", m.Download))
+		return false, c.fail(hint, release.Refuse(release.ReasonDownload, "the manifest's download path %.60q", m.Download))
 	}
 	d.record(Status{State: StateDownloading, Version: hint.Version})
 	d.Log.Info("update: downloading", "version", hint.Version, "size", hint.Size)
 	res, err = c.get(ctx, m.Download)
 	if err != nil {
-		return false, c.fail(hint, &Error{ReasonDownload, err})
+		return false, c.fail(hint, release.Fail(release.ReasonDownload, err))
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return false, c.fail(hint, refuse(ReasonDownload, "the hub answered %s for the binary", res.Status))
+		return false, c.fail(hint, release.Refuse(release.ReasonDownload, "the hub answered %s for the binary", res.Status))
 	}
-	if _, err := d.Install(io.LimitReader(res.Body, MaxBinary+1), []byte(m.Signature)); err != nil {
-		if Reason(err) != ReasonDownload {
+	if _, err := d.Install(io.LimitReader(res.Body, release.MaxBinary+1), []byte(m.Signature)); err != nil {
+		if release.Reason(err) != release.ReasonDownload {
 			c.refused = key
 		}
-		d.Log.Warn("update refused", "version", hint.Version, "reason", Reason(err), "err", err)
+		d.Log.Warn("update refused", "version", hint.Version, "reason", release.Reason(err), "err", err)
 		return false, err
 	}
 	return true, nil
 }
 
-func (c *Checker) fail(m Manifest, err error) error {
-	c.Device.record(Status{State: StateFailed, Version: m.Version, Reason: Reason(err)})
-	c.Device.Log.Warn("update refused", "version", m.Version, "reason", Reason(err), "err", err)
+func (c *Checker) fail(m release.Manifest, err error) error {
+	c.Device.record(Status{State: StateFailed, Version: m.Version, Reason: release.Reason(err)})
+	c.Device.Log.Warn("update refused", "version", m.Version, "reason", release.Reason(err), "err", err)
 	return err
 }
 
@@ -152,7 +153,7 @@ func (c *Checker) Run(ctx context.Context, every time.Duration, installed func()
 func (d *Device) Status() *api.DeviceUpdate {
 	st, err := d.State()
 	if err != nil {
-		return &api.DeviceUpdate{State: StateFailed, Reason: ReasonDisk}
+		return &api.DeviceUpdate{State: StateFailed, Reason: release.ReasonDisk}
 	}
 	s := st.Last
 	if st.Trial != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"guichet/internal/release"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -26,7 +27,7 @@ const (
 type Device struct {
 	Dir     string             // DATA/update
 	Key     minisign.PublicKey // the hub's update key, written at enrollment
-	Arch    string             // HostArch() if empty
+	Arch    string             // release.HostArch() if empty
 	Version string             // the version of the running binary
 	Now     func() time.Time   // time.Now if nil
 	Log     *slog.Logger
@@ -43,7 +44,7 @@ func (d *Device) arch() string {
 	if d.Arch != "" {
 		return d.Arch
 	}
-	return HostArch()
+	return release.HostArch()
 }
 
 // State reads the device's update state.
@@ -52,7 +53,7 @@ func (d *Device) State() (State, error) { return LoadState(d.Dir) }
 // link reads the version a link (current, prev) points to; "" if none.
 func (d *Device) link(name string) string {
 	v, err := os.Readlink(filepath.Join(d.Dir, name))
-	if err != nil || ValidVersion(v) != nil {
+	if err != nil || release.ValidVersion(v) != nil {
 		return ""
 	}
 	return v
@@ -80,22 +81,22 @@ func (d *Device) setLink(name, v string) error {
 
 // Decide says why a manifest is refused (nil: it may be installed), before
 // or after its signature is checked.
-func (d *Device) Decide(st State, m Manifest) error {
+func (d *Device) Decide(st State, m release.Manifest) error {
 	floor := d.Version
-	if Compare(st.Highest, floor) > 0 {
+	if release.Compare(st.Highest, floor) > 0 {
 		floor = st.Highest
 	}
 	switch {
 	case m.Arch != d.arch():
-		return refuse(ReasonWrongArch, "built for %s, this device is %s", m.Arch, d.arch())
+		return release.Refuse(release.ReasonWrongArch, "built for %s, this device is %s", m.Arch, d.arch())
 	case st.IsBad(m.Version):
-		return refuse(ReasonBadVersion, "%s was rolled back on this device before", m.Version)
-	case Compare(m.Version, floor) <= 0:
-		return refuse(ReasonOldVersion, "%s is not above %s, the highest this device ran", m.Version, floor)
-	case m.MinVersion != "" && Compare(d.Version, m.MinVersion) < 0:
-		return refuse(ReasonTooOld, "%s needs at least %s to update from; this device runs %s", m.Version, m.MinVersion, d.Version)
+		return release.Refuse(release.ReasonBadVersion, "%s was rolled back on this device before", m.Version)
+	case release.Compare(m.Version, floor) <= 0:
+		return release.Refuse(release.ReasonOldVersion, "%s is not above %s, the highest this device ran", m.Version, floor)
+	case m.MinVersion != "" && release.Compare(d.Version, m.MinVersion) < 0:
+		return release.Refuse(release.ReasonTooOld, "%s needs at least %s to update from; this device runs %s", m.Version, m.MinVersion, d.Version)
 	case st.Trial != nil:
-		return refuse(StateTrial, "%s is on trial", st.Trial.Version)
+		return release.Refuse(StateTrial, "%s is on trial", st.Trial.Version)
 	}
 	return nil
 }
@@ -104,23 +105,23 @@ func (d *Device) Decide(st State, m Manifest) error {
 // then swaps it in: the new version is current, on trial, and the process
 // should exit for the launcher to start it. A refusal leaves everything as
 // it was, and is recorded as the last outcome.
-func (d *Device) Install(binary io.Reader, sig []byte) (Manifest, error) {
+func (d *Device) Install(binary io.Reader, sig []byte) (release.Manifest, error) {
 	m, err := d.install(binary, sig)
 	if err != nil {
-		d.record(Status{State: StateFailed, Version: m.Version, Reason: Reason(err)})
+		d.record(Status{State: StateFailed, Version: m.Version, Reason: release.Reason(err)})
 	}
 	return m, err
 }
 
-func (d *Device) install(binary io.Reader, sig []byte) (Manifest, error) {
+func (d *Device) install(binary io.Reader, sig []byte) (release.Manifest, error) {
 	if err := os.MkdirAll(d.Dir, 0o750); err != nil {
-		return Manifest{}, &Error{ReasonDisk, err}
+		return release.Manifest{}, release.Fail(release.ReasonDisk, err)
 	}
 	st, err := d.State()
 	if err != nil {
-		return Manifest{}, &Error{ReasonDisk, err}
+		return release.Manifest{}, release.Fail(release.ReasonDisk, err)
 	}
-	hint, _, err := PeekManifest(sig)
+	hint, _, err := release.PeekManifest(sig)
 	if err != nil {
 		return hint, err
 	}
@@ -130,18 +131,18 @@ func (d *Device) install(binary io.Reader, sig []byte) (Manifest, error) {
 	incoming := filepath.Join(d.Dir, ".incoming")
 	os.RemoveAll(incoming)
 	if err := os.Mkdir(incoming, 0o750); err != nil {
-		return hint, &Error{ReasonDisk, err}
+		return hint, release.Fail(release.ReasonDisk, err)
 	}
 	defer os.RemoveAll(incoming)
 	f, err := os.OpenFile(filepath.Join(incoming, BinaryName), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o750)
 	if err != nil {
-		return hint, &Error{ReasonDisk, err}
+		return hint, release.Fail(release.ReasonDisk, err)
 	}
 	w := &errWriter{w: f}
-	m, verr := Verify(d.Key, io.TeeReader(binary, w), sig)
+	m, verr := release.Verify(d.Key, io.TeeReader(binary, w), sig)
 	if w.err != nil {
 		f.Close()
-		return hint, &Error{ReasonDisk, w.err}
+		return hint, release.Fail(release.ReasonDisk, w.err)
 	}
 	if verr != nil {
 		f.Close()
@@ -153,23 +154,23 @@ func (d *Device) install(binary io.Reader, sig []byte) (Manifest, error) {
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	if err := f.Close(); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	if err := writeAtomic(incoming, SigName, sig); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	final := filepath.Join(d.Dir, m.Version)
 	if err := os.RemoveAll(final); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	if err := os.Rename(incoming, final); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	if err := syncDir(d.Dir); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	// The trial is recorded before the swap: a power cut between the two
 	// leaves a trial whose version is not current, which Launch undoes.
@@ -177,13 +178,13 @@ func (d *Device) install(binary io.Reader, sig []byte) (Manifest, error) {
 	st.Trial = &Trial{Version: m.Version, Prev: cur, Since: d.now().UTC()}
 	st.Last = Status{State: StateTrial, Version: m.Version, At: d.now().UTC()}
 	if err := st.save(d.Dir); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	if err := d.setLink("prev", cur); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	if err := d.setLink("current", m.Version); err != nil {
-		return m, &Error{ReasonDisk, err}
+		return m, release.Fail(release.ReasonDisk, err)
 	}
 	d.prune(m.Version, cur)
 	d.Log.Info("update installed: the new version starts on trial", "version", m.Version, "prev", orPackaged(cur))
@@ -206,7 +207,7 @@ func (e *errWriter) Write(p []byte) (int, error) {
 func (d *Device) prune(keep ...string) {
 	ents, _ := os.ReadDir(d.Dir)
 	for _, e := range ents {
-		if !e.IsDir() || ValidVersion(e.Name()) != nil {
+		if !e.IsDir() || release.ValidVersion(e.Name()) != nil {
 			continue
 		}
 		if !contains(keep, e.Name()) {
@@ -274,9 +275,9 @@ func (d *Device) Launch() (string, error) {
 		switch {
 		case cur != t.Version:
 			st.Trial = nil
-			st.Last = Status{State: StateFailed, Version: t.Version, Reason: ReasonDisk, At: d.now().UTC()}
+			st.Last = Status{State: StateFailed, Version: t.Version, Reason: release.ReasonDisk, At: d.now().UTC()}
 			if st.IsBad(t.Version) {
-				st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: ReasonUnhealthy, At: d.now().UTC()}
+				st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: release.ReasonUnhealthy, At: d.now().UTC()}
 			}
 			d.Log.Warn("update: the swap to a new version was interrupted; running the previous", "version", t.Version)
 			if err := st.save(d.Dir); err != nil {
@@ -298,7 +299,7 @@ func (d *Device) Launch() (string, error) {
 		return "", nil
 	}
 	dir := filepath.Join(d.Dir, cur)
-	m, err := VerifyFile(d.Key, filepath.Join(dir, BinaryName), filepath.Join(dir, SigName))
+	m, err := release.VerifyFile(d.Key, filepath.Join(dir, BinaryName), filepath.Join(dir, SigName))
 	switch {
 	case err != nil:
 		d.Log.Error("update: the installed version does not verify; running the packaged one", "version", cur, "err", err)
@@ -306,9 +307,9 @@ func (d *Device) Launch() (string, error) {
 	case m.Version != cur || m.Arch != d.arch():
 		d.Log.Error("update: the installed version is not what its folder says; running the packaged one", "folder", cur, "version", m.Version, "arch", m.Arch)
 		return "", nil
-	case Compare(m.Version, d.Version) <= 0:
+	case release.Compare(m.Version, d.Version) <= 0:
 		return "", nil // the package was upgraded past it
-	case st.IsBad(m.Version) || Compare(m.Version, st.Highest) < 0 && st.Trial == nil:
+	case st.IsBad(m.Version) || release.Compare(m.Version, st.Highest) < 0 && st.Trial == nil:
 		d.Log.Error("update: the installed version is bad or below the highest; running the packaged one", "version", m.Version)
 		return "", nil
 	}
@@ -335,7 +336,7 @@ func (d *Device) rollback(st *State) error {
 		return err
 	}
 	st.Trial = nil
-	st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: ReasonUnhealthy, At: d.now().UTC()}
+	st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: release.ReasonUnhealthy, At: d.now().UTC()}
 	if err := st.save(d.Dir); err != nil {
 		return err
 	}
@@ -347,7 +348,7 @@ func (d *Device) rollback(st *State) error {
 // WatchTrial, in a process whose version is on trial, waits for healthy
 // to answer true (checked every interval) and commits the version: it is
 // the new floor. It returns nil at once when nothing is on trial, and an
-// *Error (ReasonUnhealthy) when deadline passes first: the process should
+// *release.Error (release.ReasonUnhealthy) when deadline passes first: the process should
 // then exit, and the launcher rolls back at its next start.
 func (d *Device) WatchTrial(ctx context.Context, healthy func() bool, every, deadline time.Duration) error {
 	st, err := d.State()
@@ -365,7 +366,7 @@ func (d *Device) WatchTrial(ctx context.Context, healthy func() bool, every, dea
 			return ctx.Err()
 		case <-end.C:
 			d.Log.Error("update: this version did not report healthy in time; exiting for the launcher to roll it back", "version", d.Version, "deadline", deadline)
-			return refuse(ReasonUnhealthy, "%s not healthy within %s", d.Version, deadline)
+			return release.Refuse(release.ReasonUnhealthy, "%s not healthy within %s", d.Version, deadline)
 		case <-t.C:
 		}
 	}
@@ -381,7 +382,7 @@ func (d *Device) commit() error {
 	if st.Trial == nil || st.Trial.Version != d.Version {
 		return nil
 	}
-	if Compare(d.Version, st.Highest) > 0 {
+	if release.Compare(d.Version, st.Highest) > 0 {
 		st.Highest = d.Version
 	}
 	st.Trial = nil

@@ -49,7 +49,7 @@ type Trial struct {
 type Status struct {
 	State   string    `json:"state"`
 	Version string    `json:"version,omitempty"` // the version it concerns
-	Reason  string    `json:"reason,omitempty"`  // a Reason* code, with failed and rolled_back
+	Reason  string    `json:"reason,omitempty"`  // a release.Reason* code, with failed and rolled_back
 	At      time.Time `json:"at,omitzero"`
 }
 

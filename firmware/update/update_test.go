@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"guichet/internal/release"
 	"io"
 	"log/slog"
 	"os"
@@ -27,15 +28,15 @@ type keys struct {
 
 func newKeys(t *testing.T) keys {
 	t.Helper()
-	pb, sb, err := GenerateKey("")
+	pb, sb, err := release.GenerateKey("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := ParsePublicKey(pb)
+	pub, err := release.ParsePublicKey(pb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec, err := ParseSecretKey(sb, "")
+	sec, err := release.ParseSecretKey(sb, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func newKeys(t *testing.T) keys {
 // bundle signs binary as version for arch.
 func bundle(t *testing.T, k keys, binary []byte, version, arch string) []byte {
 	t.Helper()
-	sig, _, err := Sign(k.sec, bytes.NewReader(binary), Manifest{Version: version, Arch: arch})
+	sig, _, err := release.Sign(k.sec, bytes.NewReader(binary), release.Manifest{Version: version, Arch: arch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func newDevice(t *testing.T, k keys, version string) *Device {
 
 func wantReason(t *testing.T, err error, reason string) {
 	t.Helper()
-	if err == nil || Reason(err) != reason {
+	if err == nil || release.Reason(err) != reason {
 		t.Fatalf("want a refusal %q, got %v", reason, err)
 	}
 }
@@ -72,19 +73,19 @@ func TestCompareOrdersSemver(t *testing.T) {
 		{"v1.3.0-rc.1", "v1.3.0", -1}, {"v1.3.0-rc.2", "v1.3.0-rc.10", -1}, {"v1.3.0-alpha", "v1.3.0-rc.1", -1},
 		{"dev", "v0.0.1", -1}, {"", "v1.0.0", -1}, {"dev", "", 0},
 	} {
-		if got := Compare(c.a, c.b); got != c.want {
-			t.Errorf("Compare(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		if got := release.Compare(c.a, c.b); got != c.want {
+			t.Errorf("release.Compare(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }
 
 func TestVersionsBetweenTagsAreNoReleases(t *testing.T) {
 	for _, v := range []string{"dev", "380eca1", "v1.2.0-5-g380eca1", "v1.2.0-dirty", "v1.2", "v01.2.3"} {
-		if ValidVersion(v) == nil {
+		if release.ValidVersion(v) == nil {
 			t.Errorf("%q accepted as a release version", v)
 		}
 	}
-	if err := ValidVersion("v1.5.0-rc.1"); err != nil {
+	if err := release.ValidVersion("v1.5.0-rc.1"); err != nil {
 		t.Error(err)
 	}
 }
@@ -116,11 +117,11 @@ func TestTamperedBinaryIsRefused(t *testing.T) {
 	bad := bytes.Clone(bin)
 	bad[3] ^= 1
 	_, err := d.Install(bytes.NewReader(bad), sig)
-	wantReason(t, err, ReasonBadSignature)
+	wantReason(t, err, release.ReasonBadSignature)
 	if d.link("current") != "" {
 		t.Fatal("a refused bundle was swapped in")
 	}
-	if s := d.Status(); s.State != StateFailed || s.Reason != ReasonBadSignature {
+	if s := d.Status(); s.State != StateFailed || s.Reason != release.ReasonBadSignature {
 		t.Fatalf("status %+v", s)
 	}
 }
@@ -136,7 +137,7 @@ func TestTamperedManifestIsRefused(t *testing.T) {
 		t.Fatal("no trusted comment to forge")
 	}
 	_, err := d.Install(bytes.NewReader(bin), forged)
-	wantReason(t, err, ReasonBadSignature)
+	wantReason(t, err, release.ReasonBadSignature)
 }
 
 func TestBundleSignedByAnotherKeyIsRefused(t *testing.T) {
@@ -144,7 +145,7 @@ func TestBundleSignedByAnotherKeyIsRefused(t *testing.T) {
 	d := newDevice(t, k, "v1.0.0")
 	bin := []byte("#!binary v1.1.0")
 	_, err := d.Install(bytes.NewReader(bin), bundle(t, other, bin, "v1.1.0", "arm64"))
-	wantReason(t, err, ReasonOtherKey)
+	wantReason(t, err, release.ReasonOtherKey)
 }
 
 func TestOlderOrEqualVersionIsRefused(t *testing.T) {
@@ -153,7 +154,7 @@ func TestOlderOrEqualVersionIsRefused(t *testing.T) {
 	for _, v := range []string{"v1.1.0", "v1.2.0", "v1.2.0-rc.1"} {
 		bin := []byte("#!binary " + v)
 		_, err := d.Install(bytes.NewReader(bin), bundle(t, k, bin, v, "arm64"))
-		wantReason(t, err, ReasonOldVersion)
+		wantReason(t, err, release.ReasonOldVersion)
 	}
 }
 
@@ -170,7 +171,7 @@ func TestVersionBelowTheHighestEverInstalledIsRefused(t *testing.T) {
 	}
 	bin := []byte("#!binary v1.2.0")
 	_, err := d.Install(bytes.NewReader(bin), bundle(t, k, bin, "v1.2.0", "arm64"))
-	wantReason(t, err, ReasonOldVersion)
+	wantReason(t, err, release.ReasonOldVersion)
 }
 
 func TestWrongArchIsRefused(t *testing.T) {
@@ -178,19 +179,19 @@ func TestWrongArchIsRefused(t *testing.T) {
 	d := newDevice(t, k, "v1.0.0")
 	bin := []byte("#!binary v1.1.0")
 	_, err := d.Install(bytes.NewReader(bin), bundle(t, k, bin, "v1.1.0", "armv7"))
-	wantReason(t, err, ReasonWrongArch)
+	wantReason(t, err, release.ReasonWrongArch)
 }
 
 func TestDeviceBelowMinVersionIsRefused(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
 	bin := []byte("#!binary v2.0.0")
-	sig, _, err := Sign(k.sec, bytes.NewReader(bin), Manifest{Version: "v2.0.0", Arch: "arm64", MinVersion: "v1.5.0"})
+	sig, _, err := release.Sign(k.sec, bytes.NewReader(bin), release.Manifest{Version: "v2.0.0", Arch: "arm64", MinVersion: "v1.5.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = d.Install(bytes.NewReader(bin), sig)
-	wantReason(t, err, ReasonTooOld)
+	wantReason(t, err, release.ReasonTooOld)
 }
 
 // launchTrial installs version as a trial on d and returns its binary.
@@ -217,12 +218,12 @@ func TestTrialThatStartsAgainWithoutCommittingIsRolledBackAndNeverRetried(t *tes
 	if err != nil || path != "" {
 		t.Fatalf("second start: %q, %v (want the packaged binary)", path, err)
 	}
-	if s := d.Status(); s.State != StateRolledBack || s.Version != "v1.1.0" || s.Reason != ReasonUnhealthy {
+	if s := d.Status(); s.State != StateRolledBack || s.Version != "v1.1.0" || s.Reason != release.ReasonUnhealthy {
 		t.Fatalf("status %+v", s)
 	}
 	bin := []byte("#!binary v1.1.0")
 	_, err = d.Install(bytes.NewReader(bin), bundle(t, k, bin, "v1.1.0", "arm64"))
-	wantReason(t, err, ReasonBadVersion)
+	wantReason(t, err, release.ReasonBadVersion)
 }
 
 func TestRollbackReturnsToThePreviousInstalledVersion(t *testing.T) {
@@ -257,7 +258,7 @@ func TestTrialNotHealthyByItsDeadlineFails(t *testing.T) {
 	v11 := *d
 	v11.Version = "v1.1.0"
 	err := v11.WatchTrial(context.Background(), func() bool { return false }, time.Millisecond, 20*time.Millisecond)
-	wantReason(t, err, ReasonUnhealthy)
+	wantReason(t, err, release.ReasonUnhealthy)
 	if path, _ := d.Launch(); path != "" {
 		t.Fatalf("the unhealthy trial runs again: %q", path)
 	}
@@ -365,15 +366,15 @@ func TestBundleSignedWithMinisignCLIVerifies(t *testing.T) {
 	}
 	content := []byte("#!binary signed by the minisign tool")
 	os.WriteFile(bin, content, 0o755)
-	m := Manifest{Version: "v1.1.0", Arch: "arm64", SHA256: sha256hex(content), Size: int64(len(content))}
+	m := release.Manifest{Version: "v1.1.0", Arch: "arm64", SHA256: sha256hex(content), Size: int64(len(content))}
 	if out, err := exec.Command(cli, "-S", "-s", secFile, "-m", bin, "-t", m.Comment()).CombinedOutput(); err != nil {
 		t.Fatalf("minisign -S: %v\n%s", err, out)
 	}
-	pub, err := ReadPublicKey(pubFile)
+	pub, err := release.ReadPublicKey(pubFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := VerifyFile(pub, bin, bin+".minisig")
+	got, err := release.VerifyFile(pub, bin, bin+".minisig")
 	if err != nil || got != m {
 		t.Fatalf("%+v, %v", got, err)
 	}
@@ -394,7 +395,7 @@ func TestOurSignatureVerifiesWithMinisignCLI(t *testing.T) {
 	os.WriteFile(bin, content, 0o755)
 	sig := bundle(t, k, content, "v1.1.0", "arm64")
 	os.WriteFile(bin+".minisig", sig, 0o644)
-	os.WriteFile(filepath.Join(dir, "k.pub"), []byte(PublicKeyText(k.pub)), 0o644)
+	os.WriteFile(filepath.Join(dir, "k.pub"), []byte(release.PublicKeyText(k.pub)), 0o644)
 	out, err := exec.Command(cli, "-V", "-p", filepath.Join(dir, "k.pub"), "-m", bin).CombinedOutput()
 	if err != nil {
 		t.Fatalf("minisign -V refuses our signature: %v\n%s", err, out)
@@ -410,7 +411,7 @@ func TestOurSignatureVerifiesWithMinisignCLI(t *testing.T) {
 }
 
 func TestReasonOfAnotherErrorIsDownload(t *testing.T) {
-	if Reason(errors.New("connection reset")) != ReasonDownload {
+	if release.Reason(errors.New("connection reset")) != release.ReasonDownload {
 		t.Fatal()
 	}
 }

@@ -1,4 +1,4 @@
-package update
+package release
 
 import (
 	"bytes"
@@ -47,7 +47,8 @@ func Reason(err error) string {
 	return ReasonDownload
 }
 
-func refuse(reason, format string, args ...any) error {
+// Refuse returns an *Error with reason.
+func Refuse(reason, format string, args ...any) error {
 	return &Error{Reason: reason, Err: fmt.Errorf(format, args...)}
 }
 
@@ -146,29 +147,29 @@ func Sign(key minisign.PrivateKey, binary io.Reader, m Manifest) ([]byte, Manife
 func Verify(key minisign.PublicKey, binary io.Reader, sig []byte) (Manifest, error) {
 	var s minisign.Signature
 	if err := s.UnmarshalText(sig); err != nil {
-		return Manifest{}, refuse(ReasonBadSignature, "not a minisign signature: %v", err)
+		return Manifest{}, Refuse(ReasonBadSignature, "not a minisign signature: %v", err)
 	}
 	if s.KeyID != key.ID() {
-		return Manifest{}, refuse(ReasonOtherKey, "signed by key %X, this device trusts %X", s.KeyID, key.ID())
+		return Manifest{}, Refuse(ReasonOtherKey, "signed by key %X, this device trusts %X", s.KeyID, key.ID())
 	}
 	if s.Algorithm != minisign.HashEdDSA {
-		return Manifest{}, refuse(ReasonBadSignature, "legacy signature (minisign -l): sign with minisign -S")
+		return Manifest{}, Refuse(ReasonBadSignature, "legacy signature (minisign -l): sign with minisign -S")
 	}
 	h := sha256.New()
 	r := minisign.NewReader(binary)
 	n, err := io.Copy(h, io.LimitReader(r, MaxBinary+1))
 	if err != nil {
-		return Manifest{}, refuse(ReasonDownload, "read the binary: %w", err)
+		return Manifest{}, Refuse(ReasonDownload, "read the binary: %w", err)
 	}
 	if !r.Verify(key, sig) {
-		return Manifest{}, refuse(ReasonBadSignature, "the signature does not match the binary and its manifest: changed since signed")
+		return Manifest{}, Refuse(ReasonBadSignature, "the signature does not match the binary and its manifest: changed since signed")
 	}
 	m, err := ParseComment(s.TrustedComment)
 	if err != nil {
-		return m, refuse(ReasonBadSignature, "signed, but %w", err)
+		return m, Refuse(ReasonBadSignature, "signed, but %w", err)
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); m.SHA256 != sum || m.Size != n {
-		return m, refuse(ReasonBadSignature, "signed, but the manifest's hash or size is not the binary's")
+		return m, Refuse(ReasonBadSignature, "signed, but the manifest's hash or size is not the binary's")
 	}
 	return m, nil
 }
@@ -177,11 +178,11 @@ func Verify(key minisign.PublicKey, binary io.Reader, sig []byte) (Manifest, err
 func VerifyFile(key minisign.PublicKey, binary, sigFile string) (Manifest, error) {
 	sig, err := os.ReadFile(sigFile)
 	if err != nil {
-		return Manifest{}, refuse(ReasonBadSignature, "signature: %w", err)
+		return Manifest{}, Refuse(ReasonBadSignature, "signature: %w", err)
 	}
 	f, err := os.Open(binary)
 	if err != nil {
-		return Manifest{}, refuse(ReasonDisk, "binary: %w", err)
+		return Manifest{}, Refuse(ReasonDisk, "binary: %w", err)
 	}
 	defer f.Close()
 	return Verify(key, f, sig)
@@ -193,8 +194,11 @@ func VerifyFile(key minisign.PublicKey, binary, sigFile string) (Manifest, error
 func PeekManifest(sig []byte) (Manifest, uint64, error) {
 	var s minisign.Signature
 	if err := s.UnmarshalText(sig); err != nil {
-		return Manifest{}, 0, refuse(ReasonBadSignature, "not a minisign signature: %v", err)
+		return Manifest{}, 0, Refuse(ReasonBadSignature, "not a minisign signature: %v", err)
 	}
 	m, err := ParseComment(s.TrustedComment)
 	return m, s.KeyID, err
 }
+
+// Fail wraps err with a reason code.
+func Fail(reason string, err error) error { return &Error{Reason: reason, Err: err} }

@@ -1,26 +1,12 @@
-// Package update is how a device replaces its own binary, safely: release
-// bundles signed in minisign's format (a binary and its .minisig, whose
-// trusted comment is the bundle's manifest), verified against the public
-// key the device got at enrollment, installed beside the running one and
-// swapped atomically, then tried: the new binary must report healthy
-// within a deadline, else it is rolled back and never tried again.
+// Package release is the format of Guichet's update bundles, shared by the
+// hub that serves them, the devices that install them (firmware/update)
+// and the commands that sign them: a binary and its signature in
+// minisign's format, whose trusted comment — signed with the binary — is
+// the bundle's manifest (version, architecture, hash, size, min version).
 //
 // Why minisign and not The Update Framework: docs/install.md (« Mises à
 // jour signées »).
-//
-// On disk, under the device's data directory (DIR/update):
-//
-//	v1.4.0/guichet, v1.4.0/guichet.minisig   one folder per installed version
-//	current -> v1.4.0                        the version the launcher runs
-//	prev    -> v1.3.0                        the one before, for a roll-back
-//	state.json                               highest version, bad versions, trial, last outcome
-//
-// The packaged binary (/usr/bin/guichet, read-only under systemd's
-// ProtectSystem=strict) is the launcher: at each start it settles a trial
-// (Launch), verifies the signature of current again and runs it in its
-// place (exec, same process for systemd). A binary that crashes before it
-// can say anything is thus rolled back by the launcher, which is known good.
-package update
+package release
 
 import (
 	"errors"
