@@ -18,8 +18,8 @@ import (
 
 // BinaryName and SigName are a version folder's files.
 const (
-	BinaryName = "guichet"
-	SigName    = "guichet.minisig"
+	BinaryName = release.BinaryName
+	SigName    = release.SigName
 )
 
 // Device is one device's updates: its folder, the key it trusts, what it

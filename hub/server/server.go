@@ -45,6 +45,7 @@ import (
 	"guichet/hub/stats"
 	"guichet/hub/store"
 	"guichet/hub/telephony"
+	"guichet/hub/updates"
 	"guichet/hub/web"
 	"guichet/internal/entropy"
 )
@@ -95,6 +96,7 @@ type Server struct {
 	Outbox      *cloud.Outbox // the connectors outward: the bus's events, webhooks, CRM…
 	Auth        *auth.Service
 	API         *httpapi.Server
+	Updates     *updates.Shelf // the signed update bundles served (DATA/updates); nil without a data directory
 	Pages       *web.Pages
 	Admin       *admin.Pages
 	Console     *console.Pages
@@ -208,10 +210,13 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startSupervision(ctx, o, site); err != nil {
 		return nil, err
 	}
+	if o.Data != "" {
+		s.Updates = &updates.Shelf{Dir: filepath.Join(o.Data, "updates")}
+	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats, Outbox: s.Outbox,
 		CRM: httpapi.CitizenFile{Service: s.Citizens, Calls: func() *calls.Bridge { return s.Calls },
 			Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()},
-		Enrollment: s.enrollment(o)})
+		Enrollment: s.enrollment(o), Updates: s.Updates})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})

@@ -200,5 +200,12 @@ func PeekManifest(sig []byte) (Manifest, uint64, error) {
 	return m, s.KeyID, err
 }
 
+// BinaryName and SigName are a bundle's files in a version's folder, on
+// the hub and on a device.
+const (
+	BinaryName = "guichet"
+	SigName    = "guichet.minisig"
+)
+
 // Fail wraps err with a reason code.
 func Fail(reason string, err error) error { return &Error{Reason: reason, Err: err} }
