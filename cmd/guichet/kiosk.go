@@ -66,7 +66,7 @@ func runKiosk(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	svc := newRoleService(log)
+	svc := f.service(log)
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: f.data, Log: log, Timeout: *timeout,
 		Layout: kiosk.Layout{Format: sp.Format}, Beat: svc.Beat})
 	if err != nil {

@@ -91,8 +91,8 @@ func (c *Checker) Check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	if err := d.Decide(st, hint); err != nil {
-		if release.Reason(err) == release.ReasonOldVersion {
-			return false, nil // the usual answer: nothing newer
+		if r := release.Reason(err); r == release.ReasonOldVersion || r == release.ReasonBadVersion {
+			return false, nil // the usual answer (nothing newer), or a version already rolled back (said then)
 		}
 		c.refused = key
 		return false, c.fail(hint, err)

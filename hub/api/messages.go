@@ -153,9 +153,12 @@ type UpdateManifest struct {
 	Download   string `json:"download"`  // the binary's path on the hub
 }
 
-// DeviceUpdate is a device's update state (firmware/update): idle,
-// downloading, trial, rolled_back or failed, the version it concerns, and
-// a reason code with failed and rolled_back.
+// UpdateStates are the states of a device's updates (firmware/update).
+var UpdateStates = []string{"idle", "downloading", "trial", "rolled_back", "failed"}
+
+// DeviceUpdate is a device's update state (firmware/update): one of
+// UpdateStates, the version it concerns, and a reason code with failed and
+// rolled_back.
 type DeviceUpdate struct {
 	State   string `json:"state"`
 	Version string `json:"version,omitempty"`
