@@ -62,6 +62,9 @@ type Options struct {
 	// Sectors: service → the citizen file's sector of its records
 	// (config.SectorOf); a service it does not name is in crm.SectorAccueil.
 	Sectors map[string]crm.Sector
+	// NewestUpdate reads the newest update version published (hub/updates);
+	// nil: no rollout shown.
+	NewestUpdate func() string
 }
 
 // Pages are the staff's pages of one hub.
@@ -71,6 +74,7 @@ type Pages struct {
 	tmpl    *template.Template
 	version map[string]string // static file → hash of its content, for caching
 	sum     summaries
+	newest  newestCache // the rollout's newest version
 }
 
 // New returns the pages.

@@ -224,7 +224,7 @@ func Start(o Options) (_ *Server, err error) {
 	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
 	s.Console = console.New(console.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates,
 		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log, AdminPath: "/admin/", Destinations: s.destinations,
-		Sectors: o.Config.SectorOf(&o.Site)})
+		Sectors: o.Config.SectorOf(&o.Site), NewestUpdate: s.newestUpdate})
 	s.Console.Register(s.API)
 	s.Pages.AddLink(web.Link{Name: "Console de l'agent", Href: "/agent", About: "Pour les agents : ouvrir un guichet ou un poste téléphonique, appeler, transférer, terminer."})
 	s.Pages.AddLink(web.Link{Name: "Supervision", Href: "/supervision", About: "Pour la responsable de l'accueil : files, agents, appareils et alertes, en direct."})

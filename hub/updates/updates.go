@@ -174,6 +174,18 @@ func (s Shelf) Newests() map[string]string {
 	return out
 }
 
+// NewestVersion is the newest version published for any architecture; ""
+// when none.
+func (s Shelf) NewestVersion() string {
+	newest := ""
+	for _, v := range s.Newests() {
+		if release.Compare(v, newest) > 0 {
+			newest = v
+		}
+	}
+	return newest
+}
+
 func validArch(a string) bool {
 	for _, x := range release.Arches {
 		if a == x {
