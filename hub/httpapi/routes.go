@@ -71,10 +71,8 @@ func (s *Server) routes() {
 		add("POST", "/api/v1/devices/{id}/enable", admin, "enable a device", s.setDisabled(false))
 		add("POST", "/api/v1/devices/{id}/secret", admin, "give a device a new secret", s.rotateSecret)
 		add("POST", "/api/v1/devices/{id}/enrollment", admin, "give a device a one-time enrollment code (shown once)", s.issueEnrollment)
-		if s.updates != nil {
-			add("GET", "/api/v1/updates/{arch}", device, "the newest signed update bundle for an architecture (amd64, arm64, armv7): its manifest and signature", s.newestUpdate)
-			add("GET", "/api/v1/updates/{arch}/{version}", device, "an update bundle's binary (verified by the device against its signature)", s.updateBinary)
-		}
+		add("GET", "/api/v1/updates/{arch}", device, "the newest signed update bundle for an architecture (amd64, arm64, armv7): its manifest and signature", s.newestUpdate)
+		add("GET", "/api/v1/updates/{arch}/{version}", device, "an update bundle's binary (verified by the device against its signature)", s.updateBinary)
 		add("POST", "/api/v1/enroll", public, "a device's one-time code exchanged for its settings and a new secret (the code is the credential; wrong codes rate-limited)", s.enroll)
 	}
 	if s.stats != nil {

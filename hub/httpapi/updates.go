@@ -13,6 +13,10 @@ import (
 // architecture: its manifest and signature, and where its binary is.
 func (s *Server) newestUpdate(w http.ResponseWriter, r *http.Request) {
 	arch := r.PathValue("arch")
+	if s.updates == nil {
+		writeError(w, http.StatusNotFound, api.CodeNoUpdate, "this hub serves no updates")
+		return
+	}
 	b, ok, err := s.updates.Newest(arch)
 	if err != nil {
 		s.log.Error("read the update shelf", "err", err)
@@ -32,7 +36,7 @@ func (s *Server) newestUpdate(w http.ResponseWriter, r *http.Request) {
 // device on a poor link may resume).
 func (s *Server) updateBinary(w http.ResponseWriter, r *http.Request) {
 	arch, version := r.PathValue("arch"), r.PathValue("version")
-	if release.ValidVersion(version) != nil {
+	if s.updates == nil || release.ValidVersion(version) != nil {
 		writeError(w, http.StatusNotFound, api.CodeNoUpdate, "no such update")
 		return
 	}
