@@ -28,6 +28,9 @@ func openPrinter(spec string) (printer.Printer, printer.Spec, error) {
 	}
 	if sp.Kind == "virtual" {
 		p, err := virtual.NewFormat(sp.Addr, sp.Format)
+		if err == nil {
+			p.SetKeep(0) // the pages are on disk; none kept in memory
+		}
 		return p, sp, err
 	}
 	p, err := printer.Open(sp)
