@@ -46,7 +46,7 @@ var (
 	enrollSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{32,128}$`)
 	// connFlags are the flags of GUICHET_ARGS that enroll writes; the
 	// others (printer, buttons…) are kept from the file already there.
-	connFlags = []string{"hub", "site", "device", "secret-file", "tls-ca", "counter", "update-url", "update-key"}
+	connFlags = []string{"hub", "site", "device", "secret-file", "tls-ca", "counter", "update-url", "update-key", "update-ca"}
 )
 
 // runEnroll enrolls this device with a one-time code.
@@ -82,7 +82,13 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkEnrollment(e); err != nil {
 		return fmt.Errorf("the hub's answer: %w", err)
 	}
-	written, err := writeEnrollment(*dir, e, hubURL)
+	var hubCAPEM []byte
+	if *hubCA != "" {
+		if hubCAPEM, err = os.ReadFile(*hubCA); err != nil {
+			return fmt.Errorf("--hub-ca: %w", err)
+		}
+	}
+	written, err := writeEnrollment(*dir, e, hubURL, hubCAPEM)
 	if err != nil {
 		return err
 	}
@@ -306,8 +312,9 @@ func brokerFor(e *api.Enrollment) string {
 // key updates are signed with, when the hub serves them) and ROLE.env
 // (0640) in dir, group guichet when run as root and the group exists (the
 // services run as guichet). The flags of the role already in ROLE.env are
-// kept; the connection's are replaced. hubURL is where updates are fetched.
-func writeEnrollment(dir string, e *api.Enrollment, hubURL string) ([]string, error) {
+// kept; the connection's are replaced. hubURL is where updates are fetched,
+// trusted with hubCA (PEM; nil: the system's authorities).
+func writeEnrollment(dir string, e *api.Enrollment, hubURL string, hubCA []byte) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -337,6 +344,14 @@ func writeEnrollment(dir string, e *api.Enrollment, hubURL string) ([]string, er
 		}
 		written = append(written, keyFile)
 		args = append(args, "--update-url", strings.TrimSuffix(strings.TrimSpace(hubURL), "/"), "--update-key", keyFile)
+		if len(hubCA) > 0 {
+			caFile := filepath.Join(dir, "update-ca.pem")
+			if err := writeFileAtomic(caFile, hubCA, 0o644); err != nil {
+				return nil, err
+			}
+			written = append(written, caFile)
+			args = append(args, "--update-ca", caFile)
+		}
 	}
 	envFile := filepath.Join(dir, e.Role+".env")
 	old, _ := os.ReadFile(envFile)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -26,7 +27,7 @@ var exitCode atomic.Int32
 
 // updateFlags are a device's update settings (docs/install.md).
 type updateFlags struct {
-	url, key         string
+	url, key, ca     string
 	every, deadline  time.Duration
 	dev              *update.Device
 	checker          *update.Checker
@@ -41,6 +42,7 @@ func (u *updateFlags) register(fs interface {
 }) {
 	fs.StringVar(&u.url, "update-url", "", "the hub's web address, where signed updates are fetched (https://hub.mairie.local; empty: no updates)")
 	fs.StringVar(&u.key, "update-key", "", "the public key updates must be signed with (minisign's format; written at enrollment)")
+	fs.StringVar(&u.ca, "update-ca", "", "CA certificate (PEM) of the hub's HTTPS, when no public authority signs it (written at enrollment with --hub-ca)")
 	fs.DurationVar(&u.every, "update-every", time.Hour, "how often to ask the hub for an update")
 	fs.DurationVar(&u.deadline, "update-deadline", 3*time.Minute, "a new version must be connected to the hub and turning within this, or it is rolled back")
 }
@@ -59,7 +61,15 @@ func (u *updateFlags) launch(data, device, secret string, log *slog.Logger) erro
 	u.log = log
 	u.dev = &update.Device{Dir: data + "/update", Key: key, Version: version, Log: log}
 	if u.url != "" {
-		u.checker = &update.Checker{Device: u.dev, Hub: u.url, DeviceID: device, Secret: secret}
+		client, err := enrollClient(u.ca) // the system's authorities, or the hub's own
+		if err != nil {
+			return fmt.Errorf("--update-ca: %w", err)
+		}
+		if client == http.DefaultClient {
+			client = &http.Client{}
+		}
+		client.Timeout = 15 * time.Minute // a whole binary on a slow link; a hung hub does not hold the checks forever
+		u.checker = &update.Checker{Device: u.dev, Hub: u.url, DeviceID: device, Secret: secret, Client: client}
 	}
 	if update.Launched() {
 		return nil
