@@ -301,6 +301,14 @@ func (d *Device) Launch() (string, error) {
 	dir := filepath.Join(d.Dir, cur)
 	m, err := release.VerifyFile(d.Key, filepath.Join(dir, BinaryName), filepath.Join(dir, SigName))
 	switch {
+	case err != nil && st.Trial != nil && st.Trial.Version == cur:
+		// The version on trial no longer verifies (the card, or someone,
+		// changed it): rolled back now, and what was before runs.
+		d.Log.Error("update: the version on trial does not verify; rolling back", "version", cur, "err", err)
+		if err := d.rollback(&st); err != nil {
+			return "", err
+		}
+		return d.Launch()
 	case err != nil:
 		d.Log.Error("update: the installed version does not verify; running the packaged one", "version", cur, "err", err)
 		return "", nil

@@ -420,3 +420,24 @@ func sha256hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }
+
+func TestTrialVersionChangedOnDiskIsRolledBackToThePrevious(t *testing.T) {
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	launchTrial(t, d, k, "v1.1.0")
+	d.Launch()
+	v11 := *d
+	v11.Version = "v1.1.0"
+	if err := v11.WatchTrial(context.Background(), func() bool { return true }, time.Millisecond, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	launchTrial(t, &v11, k, "v1.2.0")
+	os.WriteFile(filepath.Join(d.Dir, "v1.2.0", BinaryName), []byte("#!evil"), 0o750)
+	path, err := d.Launch()
+	if err != nil || path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
+		t.Fatalf("%q, %v: want v1.1.0 back", path, err)
+	}
+	if st, _ := d.State(); !st.IsBad("v1.2.0") || st.Trial != nil {
+		t.Fatalf("state %+v", st)
+	}
+}
