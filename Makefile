@@ -44,6 +44,8 @@ lint:
 
 # Binaries for linux/amd64, arm64 and armv7 (cgo, Debian's cross compilers),
 # reproducible, and their Debian packages, in bin/release (docs/install.md).
+# With GUICHET_SIGNING_KEY=FILE, each binary's signed update bundle too
+# (BINARY.minisig; the version must be a tag, v1.4.0).
 release:
 	scripts/release.sh bin/release
 	scripts/package.sh bin/release

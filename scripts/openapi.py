@@ -118,6 +118,14 @@ paths["/api/v1/enroll"] = {"post": {"summary": "A device exchanges its one-time 
         "code": {"type": "string", "maxLength": 64, "description": "Case, spaces and dashes ignored; O read as 0, I and L as 1"}}})},
     "responses": {"200": ok("The device's settings", ref("Enrollment")), **errs(400, 404, 413, 415, 429)}}}
 
+arch_param = {"name": "arch", "in": "path", "required": True, "schema": {"type": "string", "enum": ["amd64", "arm64", "armv7"]}, "description": "The device's architecture"}
+paths["/api/v1/updates/{arch}"] = {"get": {"summary": "The newest signed update bundle published for an architecture: its manifest and minisign signature (whose trusted comment is the manifest). A device verifies the binary against the key it got at enrollment before it runs it, and refuses an older version (docs/install.md)",
+    "tags": ["devices"], "security": [{"device": []}, {"bearer": []}], "parameters": [arch_param],
+    "responses": {"200": ok("The newest bundle", ref("UpdateManifest")), **errs(401, 404, 429)}}}
+paths["/api/v1/updates/{arch}/{version}"] = {"get": {"summary": "An update bundle's binary (Range requests allowed)", "tags": ["devices"], "security": [{"device": []}, {"bearer": []}],
+    "parameters": [arch_param, {"name": "version", "in": "path", "required": True, "schema": {"type": "string", "example": "v1.4.0"}}],
+    "responses": {"200": {"description": "The binary", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}, **errs(401, 404, 429)}}}
+
 code_param = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Appointment code"}
 paths["/api/v1/appointments"] = {
   "post": {"summary": "Record an appointment booked on the town's booking platform", "tags": ["appointments"], "parameters": [idem],
@@ -260,6 +268,7 @@ paths["/api/v1/agents/{id}/signout"] = {"post": change("Sign an agent out: their
 # (hub/httpapi/routes.go); a Go test checks both say the same.
 access = {
   "public": ["GET /healthz", "GET /metrics", "GET /api/v1/", "GET /api/v1/openapi.json", "GET /api/v1/services", "GET /api/v1/queue", "GET /api/v1/board", "POST /api/v1/enroll"],
+  "device": ["GET /api/v1/updates/{arch}", "GET /api/v1/updates/{arch}/{version}"],
   "integration": ["GET /api/v1/events", "GET /api/v1/cloudevents", "GET /api/v1/events/export"],
   "supervisor": ["POST /api/v1/tickets/{id}/cancel", "POST /api/v1/accounts/{id}/signout", "POST /api/v1/services/{id}/close",
                  "POST /api/v1/services/{id}/reopen", "PUT /api/v1/board/message", "POST /api/v1/tickets/{id}/transfer",
@@ -281,7 +290,7 @@ for p, ops in paths.items():
 
 schemas = {
   "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-      "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, unknown_enrollment_code, and the queue's: " +
+      "code": {"type": "string", "description": "Stable code, the same as in MQTT replies (hub/api/codes.go): bad_request, unknown_field, invalid_argument (also for text that is not valid Unicode: invalid UTF-8, a lone surrogate escape), too_large, unsupported_media_type, unauthorized, forbidden, rate_limited, not_found, method_not_allowed, unavailable, internal, superseded, unknown_device, device_exists, unknown_enrollment_code, no_update, and the queue's: " +
                "invalid_argument, unknown_service, unknown_counter, unknown_agent, agent_signed_out, unknown_ticket, unknown_appointment, already_checked_in, checkin_window, channel_not_taken, service_closed, service_full, counter_closed, counter_busy, agent_busy, agent_paused, agent_not_paused, agent_lacks_skill, no_current_ticket, ticket_not_waiting, invalid_transition, queue_empty, invalid_lease"},
       "message": {"type": "string"}}}}},
   "Names": names,
@@ -344,7 +353,12 @@ schemas = {
       "site": {"type": "string"}, "secret": {"type": "string", "description": "The device's new MQTT password; shown once"},
       "mqtt": {"type": "object", "properties": {"username": {"type": "string"}, "topics": {"type": "string"}}},
       "mqtt_urls": {"type": "array", "items": {"type": "string", "example": "ssl://hub.mairie.local:8883"}, "description": "The hub's brokers, ssl:// first"},
-      "ca_pem": {"type": "string", "description": "With an ssl:// broker: the certificate (PEM) a device trusts it with"}}},
+      "ca_pem": {"type": "string", "description": "With an ssl:// broker: the certificate (PEM) a device trusts it with"},
+      "update_key": {"type": "string", "description": "The public key (minisign's format) update bundles are signed with; absent when the hub serves none"}}},
+  "UpdateManifest": {"type": "object", "properties": {"version": {"type": "string", "example": "v1.4.0"}, "arch": {"type": "string", "enum": ["amd64", "arm64", "armv7"]},
+      "sha256": {"type": "string"}, "size": {"type": "integer"}, "min_version": {"type": "string"},
+      "signature": {"type": "string", "description": "The .minisig file: its trusted comment is the manifest, signed with the binary"},
+      "download": {"type": "string", "example": "/api/v1/updates/arm64/v1.4.0"}}},
   "Appointment": {"type": "object", "properties": {"code": {"type": "string"}, "service": {"type": "string"}, "at": dt,
       "citizen": {"type": "string"}, "ticket": {"type": "string", "description": "The ticket issued at check-in"}}},
   "Settings": {"type": "object", "additionalProperties": False, "required": ["name", "languages"], "properties": {
@@ -437,6 +451,7 @@ doc = {
   "tags": [{"name": n} for n in ["queue", "tickets", "counters", "appointments", "devices", "site", "supervision", "accounts", "events", "ops"]] + extra["tags"],
   "paths": paths,
   "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "The admin token (GUICHET_ADMIN_TOKEN, or the admin-token file in the data directory), or a personal token (POST /api/v1/tokens)"},
+                                     "device": {"type": "http", "scheme": "basic", "description": "A registered device: its id and secret (the MQTT credentials)"},
                                      "session": {"type": "apiKey", "in": "cookie", "name": "guichet_session", "description": "A browser signed in at /login; a state-changing request also sends the session's CSRF token in X-CSRF-Token"}},
                  "schemas": schemas, "responses": responses},
 }

@@ -8,6 +8,13 @@
 # Reproducible: the same source gives the same bytes — no paths (-trimpath),
 # no VCS stamp, no build id, the version from git (or $VERSION).
 #
+# Signed: with GUICHET_SIGNING_KEY=FILE (a minisign secret key, guichet
+# release keygen; its password in GUICHET_SIGNING_PASSWORD when encrypted),
+# each binary gets its .minisig, the update bundle devices install
+# (docs/install.md, « Mises à jour signées »). The version must then be a
+# release tag (v1.4.0). Ed25519 signs deterministically and the trusted
+# comment holds no date: the same binary and key give the same .minisig.
+#
 #   scripts/release.sh [OUT_DIR [ARCH...]]    (default: bin/release amd64 arm64 armv7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +40,11 @@ for a in "${arches[@]}"; do
     -o "$out/guichet-linux-$a" ./cmd/guichet
   echo "$out/guichet-linux-$a"
 done
+if [ -n "${GUICHET_SIGNING_KEY:-}" ]; then
+  signer="$out/.guichet-signer"
+  GOFLAGS= "$GO" build -o "$signer" ./cmd/guichet
+  for a in "${arches[@]}"; do
+    "$signer" release sign --key "$GUICHET_SIGNING_KEY" --version "$VERSION" --arch "$a" "$out/guichet-linux-$a"
+  done
+  rm -f "$signer"
+fi

@@ -6,7 +6,8 @@
 # hw/printer/judge/package-lock.json). LibreOffice Calc (headless) opens the
 # statistics CSV files in hub/stats tests. The cross compilers (their libc6-dev
 # come with them), qemu-user-static, dpkg and systemd-analyze serve the
-# release and packaging tests (packaging/).
+# release and packaging tests (packaging/). minisign (the reference tool of the
+# signature format signed updates use) judges firmware/update's signatures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +15,7 @@ need=()
 have() { command -v "$1" >/dev/null 2>&1; }
 # command → Debian package
 declare -A pkg=([mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients [mosquitto_sub]=mosquitto-clients [chromium]=chromium [espeak-ng]=espeak-ng [sox]=sox [node]=nodejs [npm]=npm [sqlite3]=sqlite3 [pdftotext]=poppler-utils [curl]=curl [openssl]=openssl [soffice]=libreoffice-calc-nogui
-  [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [arm-linux-gnueabihf-gcc]=gcc-arm-linux-gnueabihf [qemu-aarch64-static]=qemu-user-static [dpkg-deb]=dpkg [systemd-analyze]=systemd)
+  [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu [arm-linux-gnueabihf-gcc]=gcc-arm-linux-gnueabihf [qemu-aarch64-static]=qemu-user-static [dpkg-deb]=dpkg [systemd-analyze]=systemd [minisign]=minisign)
 for cmd in "${!pkg[@]}"; do
   have "$cmd" || need+=("${pkg[$cmd]}")
 done

@@ -15,13 +15,18 @@ import (
 	"guichet/hub/api"
 	"guichet/hw/printer/virtual"
 	"guichet/internal/bench"
+	"guichet/internal/sitetest"
 )
 
 // rss reads a process's resident memory from /proc, in bytes.
-func rss(pid int) int64 {
+func rss(pid int) int64 { return procStatus(pid, "VmRSS:") }
+
+// procStatus reads a size field of /proc/PID/status (VmRSS:, RssAnon:,
+// RssFile:), in bytes.
+func procStatus(pid int, field string) int64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(l, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024
 		}
@@ -105,5 +110,56 @@ func BenchmarkDisplayPageOverASimulatedHour(b *testing.B) {
 		b.ReportMetric(last.Nodes, "dom-nodes-end")
 		b.ReportMetric(100*float64(last.Task-first.Task)/float64(last.At-first.At), "main-thread-busy-%")
 		b.ReportMetric(float64(last.Calls), "calls")
+	}
+}
+
+// BenchmarkKioskMemoryVirtualPrinter: the resident memory (VmRSS) of a
+// guichet kiosk process on its default printer, the virtual one, once
+// online, and after 20 tickets (target < 25 MB). GUICHET_BENCH_ENV adds
+// environment variables to the kiosk (GOGC=50 GOMEMLIMIT=16MiB) to compare
+// the runtime's settings; GUICHET_BENCH_BINARY runs another build of
+// guichet as the kiosk (a release binary: scripts/release.sh).
+func BenchmarkKioskMemoryVirtualPrinter(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		hub := startHubProcess(b, dir)
+		_, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var nd api.NewDevice
+		json.Unmarshal(body, &nd)
+		for _, kv := range strings.Fields(os.Getenv("GUICHET_BENCH_ENV")) {
+			k, v, _ := strings.Cut(kv, "=")
+			b.Setenv(k, v)
+		}
+		data := filepath.Join(dir, "kiosk")
+		built := binary
+		if alt := os.Getenv("GUICHET_BENCH_BINARY"); alt != "" {
+			binary = alt
+		}
+		k := startKioskProcessArgs(b, hub, nd.Secret, data)
+		binary = built
+		sitetest.Eventually(b, 20*time.Second, "the kiosk online", func() bool {
+			_, _, body, _ := hub.call(context.Background(), "GET", "/api/v1/devices/kiosk-1", "")
+			return strings.Contains(string(body), `"online":true`)
+		})
+		before := rss(k.cmd.Process.Pid)
+		for j := 0; j < 20; j++ {
+			if _, err := k.press([]string{"A", "E"}[j%2]); err != nil {
+				b.Fatalf("ticket %d: %v", j, err)
+			}
+		}
+		sitetest.Eventually(b, 20*time.Second, "20 tickets on paper", func() bool {
+			m, _ := filepath.Glob(filepath.Join(data, "tickets", "*.png"))
+			return len(m) == 20
+		})
+		after := rss(k.cmd.Process.Pid)
+		b.ReportMetric(float64(before)/1e6, "rss-online-MB")
+		b.ReportMetric(float64(after)/1e6, "rss-after-20-MB")
+		b.ReportMetric(float64(procStatus(k.cmd.Process.Pid, "RssAnon:"))/1e6, "anon-after-20-MB")
+		b.ReportMetric(float64(procStatus(k.cmd.Process.Pid, "RssFile:"))/1e6, "file-after-20-MB")
+		k.cmd.Process.Kill()
+		hub.kill()
 	}
 }

@@ -83,7 +83,7 @@ func runCounter(ctx context.Context, args []string) error {
 			return err
 		}
 		log.Info("counter terminal ready", "device", f.device, "counter", *counterID)
-		svc := newRoleService(log)
+		svc := f.service(log)
 		svc.ready(ctx, "counter terminal ready", func(context.Context) error { l.Pending(); return nil }) // pings while the outbox answers
 		defer svc.stop()
 		return t.Run(ctx)
@@ -103,7 +103,7 @@ func runCounter(ctx context.Context, args []string) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	log.Info("counter terminal ready", "device", f.device, "counter", *counterID, "page", "http://"+ln.Addr().String()+"/")
-	svc := newRoleService(log)
+	svc := f.service(log)
 	svc.ready(ctx, "counter terminal ready", watchdog.HandlerAnswers(page, "/")) // pings while the desk page answers
 	defer svc.stop()
 	return v.Run(ctx)

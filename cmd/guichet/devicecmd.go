@@ -21,6 +21,7 @@ import (
 // deviceFlags are the flags every device role takes.
 type deviceFlags struct {
 	hub, site, device, secretFile, data, tlsCA, logLevel, version string
+	updates                                                       updateFlags
 }
 
 func (f *deviceFlags) register(fs *flag.FlagSet, role string) {
@@ -31,6 +32,15 @@ func (f *deviceFlags) register(fs *flag.FlagSet, role string) {
 	fs.StringVar(&f.data, "data", "data-"+role, "data directory: outbox, cache, journal")
 	fs.StringVar(&f.tlsCA, "tls-ca", "", "CA certificate (PEM) of the hub, for ssl:// brokers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.updates.register(fs)
+}
+
+// service is the role's link with systemd, which also starts the device's
+// updates once the role serves.
+func (f *deviceFlags) service(log *slog.Logger) *roleService {
+	s := newRoleService(log)
+	s.updates = &f.updates
+	return s
 }
 
 // open checks the flags and opens the device's link to the hub.
@@ -55,8 +65,11 @@ func (f *deviceFlags) open(role string, log *slog.Logger) (*link.Link, error) {
 	if err := os.MkdirAll(f.data, 0o750); err != nil {
 		return nil, err
 	}
+	if err := f.updates.launch(f.data, f.device, secret, log); err != nil {
+		return nil, err
+	}
 	o := link.Options{Broker: f.hub, Site: f.site, Device: f.device, Secret: secret, Role: role, Version: version, DataDir: f.data, Log: log,
-		Health: health.Reader{DataDir: f.data}.Read}
+		Health: health.Reader{DataDir: f.data, Update: f.updates.status}.Read}
 	if f.tlsCA != "" {
 		pem, err := os.ReadFile(f.tlsCA)
 		if err != nil {
@@ -68,7 +81,9 @@ func (f *deviceFlags) open(role string, log *slog.Logger) (*link.Link, error) {
 		}
 		o.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return link.Open(o)
+	l, err := link.Open(o)
+	f.updates.link = l
+	return l, err
 }
 
 var hostOnce struct {

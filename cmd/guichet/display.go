@@ -104,7 +104,7 @@ func runDisplay(ctx context.Context, args []string) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	log.Info("display ready", "device", f.device, "page", "http://"+ln.Addr().String()+"/", "sound", ann != nil)
-	svc := newRoleService(log)
+	svc := f.service(log)
 	svc.ready(ctx, "display ready", watchdog.HandlerAnswers(page, "/")) // pings while the board page answers
 	defer svc.stop()
 	<-ctx.Done()

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"guichet/hub/api"
+	"guichet/internal/release"
 )
 
 const enrollUsage = `usage: guichet enroll [--dir /etc/guichet] [--start] [--insecure] [--hub-ca FILE] HUB_URL CODE
@@ -45,7 +46,7 @@ var (
 	enrollSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{32,128}$`)
 	// connFlags are the flags of GUICHET_ARGS that enroll writes; the
 	// others (printer, buttons…) are kept from the file already there.
-	connFlags = []string{"hub", "site", "device", "secret-file", "tls-ca", "counter"}
+	connFlags = []string{"hub", "site", "device", "secret-file", "tls-ca", "counter", "update-url", "update-key", "update-ca"}
 )
 
 // runEnroll enrolls this device with a one-time code.
@@ -63,6 +64,9 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New(enrollUsage)
 	}
 	hubURL, code := fs.Arg(0), fs.Arg(1)
+	if strings.ContainsAny(strings.TrimSpace(hubURL), "\r\n\t \"'\\$`") {
+		return fmt.Errorf("hub address %q: no spaces or quotes", sanitize(hubURL, 80))
+	}
 	endpoint, err := enrollEndpoint(hubURL, *insecure)
 	if err != nil {
 		return err
@@ -78,7 +82,13 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 	if err := checkEnrollment(e); err != nil {
 		return fmt.Errorf("the hub's answer: %w", err)
 	}
-	written, err := writeEnrollment(*dir, e)
+	var hubCAPEM []byte
+	if *hubCA != "" {
+		if hubCAPEM, err = os.ReadFile(*hubCA); err != nil {
+			return fmt.Errorf("--hub-ca: %w", err)
+		}
+	}
+	written, err := writeEnrollment(*dir, e, hubURL, hubCAPEM)
 	if err != nil {
 		return err
 	}
@@ -248,6 +258,13 @@ func checkEnrollment(e *api.Enrollment) error {
 		return errors.New("no MQTT address")
 	case len(e.CAPEM) > maxCAPEM:
 		return fmt.Errorf("the CA certificate is over %d bytes", maxCAPEM)
+	case len(e.UpdateKey) > 1024:
+		return errors.New("the update key is over 1 KiB")
+	}
+	if e.UpdateKey != "" {
+		if _, err := release.ParsePublicKey([]byte(e.UpdateKey)); err != nil {
+			return err
+		}
 	}
 	for _, u := range e.MQTTURLs {
 		if err := checkBrokerURL(u); err != nil {
@@ -291,11 +308,13 @@ func brokerFor(e *api.Enrollment) string {
 	return e.MQTTURLs[0]
 }
 
-// writeEnrollment writes ROLE.secret (0640), ROLE-ca.pem and ROLE.env
+// writeEnrollment writes ROLE.secret (0640), ROLE-ca.pem, update.pub (the
+// key updates are signed with, when the hub serves them) and ROLE.env
 // (0640) in dir, group guichet when run as root and the group exists (the
 // services run as guichet). The flags of the role already in ROLE.env are
-// kept; the connection's are replaced.
-func writeEnrollment(dir string, e *api.Enrollment) ([]string, error) {
+// kept; the connection's are replaced. hubURL is where updates are fetched,
+// trusted with hubCA (PEM; nil: the system's authorities).
+func writeEnrollment(dir string, e *api.Enrollment, hubURL string, hubCA []byte) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -317,6 +336,22 @@ func writeEnrollment(dir string, e *api.Enrollment) ([]string, error) {
 		}
 		written = append(written, caFile)
 		args = append(args, "--tls-ca", caFile)
+	}
+	if e.UpdateKey != "" {
+		keyFile := filepath.Join(dir, "update.pub")
+		if err := writeFileAtomic(keyFile, []byte(e.UpdateKey), 0o644); err != nil {
+			return nil, err
+		}
+		written = append(written, keyFile)
+		args = append(args, "--update-url", strings.TrimSuffix(strings.TrimSpace(hubURL), "/"), "--update-key", keyFile)
+		if len(hubCA) > 0 {
+			caFile := filepath.Join(dir, "update-ca.pem")
+			if err := writeFileAtomic(caFile, hubCA, 0o644); err != nil {
+				return nil, err
+			}
+			written = append(written, caFile)
+			args = append(args, "--update-ca", caFile)
+		}
 	}
 	envFile := filepath.Join(dir, e.Role+".env")
 	old, _ := os.ReadFile(envFile)

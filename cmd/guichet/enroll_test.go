@@ -60,6 +60,15 @@ func TestAKioskEnrolledWithACodeConnectsAndPrints(t *testing.T) {
 	var code struct{ Code string }
 	json.Unmarshal(body, &code)
 
+	// The hub serves signed updates: enrollment gives the key.
+	keys := filepath.Join(dir, "keys")
+	if out, err := exec.Command(binary, "release", "keygen", "--out", keys).CombinedOutput(); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(binary, "release", "publish", "--data", filepath.Join(dir, "data"), "--key", filepath.Join(keys, "guichet-update.pub")).CombinedOutput(); err != nil {
+		t.Fatalf("publish --key: %v\n%s", err, out)
+	}
+
 	etc := filepath.Join(dir, "etc")
 	tickets := filepath.Join(dir, "tickets")
 	os.MkdirAll(etc, 0o755)
@@ -83,6 +92,12 @@ func TestAKioskEnrolledWithACodeConnectsAndPrints(t *testing.T) {
 	if !strings.Contains(joined, "--hub "+hub.mqtt) || !strings.Contains(joined, "--device kiosk-1") || strings.Contains(joined, "old") ||
 		!strings.Contains(joined, "--printer virtual:"+tickets) {
 		t.Fatalf("GUICHET_ARGS %q: want the hub's broker, the device, and the printer kept", joined)
+	}
+	if !strings.Contains(joined, "--update-url "+hub.url) || !strings.Contains(joined, "--update-key "+filepath.Join(etc, "update.pub")) {
+		t.Fatalf("GUICHET_ARGS %q: want the hub's address and key for updates", joined)
+	}
+	if got, _ := os.ReadFile(filepath.Join(etc, "update.pub")); string(got) != string(must(os.ReadFile(filepath.Join(keys, "guichet-update.pub")))) {
+		t.Fatalf("update.pub %q is not the hub's key", got)
 	}
 
 	// The kiosk, with what enroll wrote only (no secret in its environment).
@@ -189,4 +204,11 @@ func TestEnrollTrustsAHubsOwnCertificateWithHubCA(t *testing.T) {
 	if out, err := exec.Command(binary, "enroll", "--hub-ca", ca, "--dir", t.TempDir(), srv.URL, "7K3M-Q9XD-2B8F-WN4T").CombinedOutput(); err != nil {
 		t.Fatalf("--hub-ca: %v\n%s", err, out)
 	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -28,6 +28,9 @@ func openPrinter(spec string) (printer.Printer, printer.Spec, error) {
 	}
 	if sp.Kind == "virtual" {
 		p, err := virtual.NewFormat(sp.Addr, sp.Format)
+		if err == nil {
+			p.SetKeep(0) // the pages are on disk; none kept in memory
+		}
 		return p, sp, err
 	}
 	p, err := printer.Open(sp)
@@ -66,7 +69,7 @@ func runKiosk(ctx context.Context, args []string) error {
 		return err
 	}
 	defer l.Close()
-	svc := newRoleService(log)
+	svc := f.service(log)
 	k, err := kiosk.New(kiosk.Options{Link: l, Printer: pr, DataDir: f.data, Log: log, Timeout: *timeout,
 		Layout: kiosk.Layout{Format: sp.Format}, Beat: svc.Beat})
 	if err != nil {

@@ -30,6 +30,7 @@ Usage:
   guichet enroll  [--dir /etc/guichet] [--start] HUB_URL CODE   join a hub with a one-time code (writes ROLE.env, ROLE.secret)
   guichet account add|list|passwd|role|disable|enable|signout …   manage people's accounts
   guichet printer list | test --printer SPEC                printer models; print a test page
+  guichet release keygen|sign|verify|publish …              signed updates: keys, bundles, the hub's shelf
   guichet mosquitto --config FILE [--out DIR]               files for an external Mosquitto
   guichet backup  [--data DIR] OUT                          copy the hub's database, while it runs
   guichet restore [--data DIR] BACKUP                       put a backup in place, the hub stopped
@@ -75,6 +76,8 @@ func main() {
 		err = runCounter(ctx, args)
 	case "printer":
 		err = runPrinter(ctx, args, os.Stdout)
+	case "release":
+		err = runRelease(args, os.Stdout)
 	case "bench":
 		err = runBench(ctx, args, os.Stdout)
 	case "mosquitto":
@@ -104,6 +107,9 @@ func main() {
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "guichet:", err)
 		os.Exit(1)
+	}
+	if c := exitCode.Load(); c != 0 {
+		os.Exit(int(c)) // stopped for an update: systemd starts it again
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"guichet/firmware/watchdog"
@@ -13,9 +14,12 @@ import (
 // READY=1 once the role serves, then watchdog pings while it lives. Outside
 // systemd it does nothing.
 type roleService struct {
-	wd     *watchdog.Watchdog
-	wg     sync.WaitGroup
-	cancel context.CancelFunc
+	wd      *watchdog.Watchdog
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+	turns   atomic.Int64 // Beat calls, for alive
+	seen    int64        // turns at the last alive
+	updates *updateFlags // started by ready; nil: none
 }
 
 // newRoleService reads systemd's environment (NOTIFY_SOCKET, WATCHDOG_USEC).
@@ -24,7 +28,21 @@ func newRoleService(log *slog.Logger) *roleService {
 }
 
 // Beat is for a role with a main loop: call it at each turn.
-func (s *roleService) Beat() { s.wd.Beat() }
+func (s *roleService) Beat() { s.wd.Beat(); s.turns.Add(1) }
+
+// alive reports whether the role's main loop turned since the last call
+// (a role with a check: whether it answers).
+func (s *roleService) alive(ctx context.Context, check func(context.Context) error) bool {
+	if check != nil {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return check(ctx) == nil
+	}
+	n := s.turns.Load()
+	ok := n > s.seen
+	s.seen = n
+	return ok
+}
 
 // ready tells systemd the role serves, and starts the pings. With a check,
 // the pings go on while check answers (a role without one main loop);
@@ -37,6 +55,9 @@ func (s *roleService) ready(ctx context.Context, status string, check func(conte
 		s.wg.Go(func() { s.wd.Probe(ctx, every, t/3, check) })
 	}
 	s.wd.Ready(status)
+	if s.updates != nil && s.updates.link != nil {
+		s.updates.start(ctx, s.updates.link, func(ctx context.Context) bool { return s.alive(ctx, check) })
+	}
 }
 
 // stop tells systemd the role stops, and ends the pings.

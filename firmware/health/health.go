@@ -27,6 +27,8 @@ type Reader struct {
 	Root    string           // "/" if empty: where proc/ and sys/ are
 	DataDir string           // the device's data directory: its free space
 	Now     func() time.Time // time.Now if nil
+	// Update is the device's update state (firmware/update); nil: none said.
+	Update func() *api.DeviceUpdate
 }
 
 // Read returns what the board says of itself now.
@@ -53,6 +55,9 @@ func (r Reader) Read() *api.DeviceHealth {
 	}
 	if w, ok := wear(root); ok {
 		h.WearPct = &w
+	}
+	if r.Update != nil {
+		h.Update = r.Update()
 	}
 	return h
 }
@@ -123,7 +128,7 @@ func wear(root string) (int, bool) {
 
 // Significant reports whether b differs from a enough to publish the state
 // again: a change of boot, of 3 °C, of 5 % of the free space (or 100 MiB),
-// or of the wear estimate — not every tenth of a degree.
+// of the wear estimate or of the update state — not every tenth of a degree.
 func Significant(a, b *api.DeviceHealth) bool {
 	if (a == nil) != (b == nil) {
 		return true
@@ -139,6 +144,8 @@ func Significant(a, b *api.DeviceHealth) bool {
 	case (a.WearPct == nil) != (b.WearPct == nil) || a.WearPct != nil && *a.WearPct != *b.WearPct:
 		return true
 	case (a.DiskFreeMB == nil) != (b.DiskFreeMB == nil):
+		return true
+	case (a.Update == nil) != (b.Update == nil) || a.Update != nil && *a.Update != *b.Update:
 		return true
 	case a.DiskFreeMB != nil:
 		d := abs(float64(*a.DiskFreeMB - *b.DiskFreeMB))

@@ -112,6 +112,7 @@ func Open(o Options) (*Link, error) {
 		inflight: map[string]time.Time{}, retryAt: map[string]time.Time{},
 		waiters: map[string]chan api.Reply{}, follows: map[string][]func([]byte){},
 		state: api.DeviceState{Role: o.Role, Version: o.Version}}
+	box.setLazy(l.topics.Queue()) // republished as waits grow: advisory for the next boot
 	will, _ := json.Marshal(api.DeviceState{Online: false, Role: o.Role, Version: o.Version})
 	opts := paho.NewClientOptions().AddBroker(o.Broker).
 		SetClientID(o.Device).SetUsername(o.Device).SetPassword(o.Secret).

@@ -1,6 +1,7 @@
 package link
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -20,6 +21,11 @@ import (
 // its own goroutine, the latest payload per topic in one transaction: it is
 // for the next boot, and its fsync must not hold up what the device shows
 // nor the command it is journaling (one connection serves both).
+//
+// An SD card wears with every write: a payload the same as the last is not
+// written again, and a lazy topic (the queue summary, which the hub
+// republishes as waits grow) is written at most every lazyEvery — and at
+// close. What a device shows comes from memory either way.
 type outbox struct {
 	db  *sql.DB
 	log *slog.Logger
@@ -28,10 +34,15 @@ type outbox struct {
 	mu        sync.Mutex
 	latest    map[string][]byte // the newest payload per topic seen since start
 	unwritten map[string]bool   // topics whose newest payload is not yet written
+	lazy      map[string]bool   // topics written at most every lazyEvery
+	lazyEvery time.Duration
 	wake      chan struct{}
 	stop      chan struct{}
 	stopped   chan struct{}
 }
+
+// lazyCacheEvery is how often a lazy topic's newest payload is written.
+const lazyCacheEvery = 10 * time.Minute
 
 // Entry is a command in the outbox.
 type Entry struct {
@@ -62,7 +73,7 @@ func openOutbox(path string, log *slog.Logger) (*outbox, error) {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
-	o := &outbox{db: db, log: log, latest: map[string][]byte{}, unwritten: map[string]bool{}, wake: make(chan struct{}, 1),
+	o := &outbox{db: db, log: log, latest: map[string][]byte{}, unwritten: map[string]bool{}, lazy: map[string]bool{}, lazyEvery: lazyCacheEvery, wake: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	var n int64
 	if err := db.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil {
@@ -157,11 +168,29 @@ func (o *outbox) get(id string) (Entry, error) {
 // count returns how many commands the journal holds, without reading it.
 func (o *outbox) count() int { return int(o.n.Load()) }
 
-// cache keeps payload as the last seen on topic; it is written soon.
+// setLazy makes topics lazy: written at most every lazyEvery.
+func (o *outbox) setLazy(topics ...string) {
+	o.mu.Lock()
+	for _, t := range topics {
+		o.lazy[t] = true
+	}
+	o.mu.Unlock()
+}
+
+// cache keeps payload as the last seen on topic; it is written soon (a lazy
+// topic: within lazyEvery), unless it is the payload already kept.
 func (o *outbox) cache(topic string, payload []byte) {
 	o.mu.Lock()
+	if old, ok := o.latest[topic]; ok && bytes.Equal(old, payload) {
+		o.mu.Unlock()
+		return
+	}
 	o.latest[topic], o.unwritten[topic] = payload, true
+	lazy := o.lazy[topic]
 	o.mu.Unlock()
+	if lazy {
+		return
+	}
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -170,12 +199,16 @@ func (o *outbox) cache(topic string, payload []byte) {
 
 func (o *outbox) writeBehind() {
 	defer close(o.stopped)
+	tick := time.NewTicker(o.lazyEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case <-o.stop:
 			o.flush()
 			return
 		case <-o.wake:
+			o.flush()
+		case <-tick.C:
 			o.flush()
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // The outbox counts its journal in memory, and writes its cache of retained
@@ -66,5 +67,50 @@ func TestOutboxCountsItsJournalAndWritesItsCacheBehind(t *testing.T) {
 	}
 	if n := o.count(); n != 1 {
 		t.Errorf("%d commands in the journal after a reboot, want 1", n)
+	}
+}
+
+// An SD card wears with every write: a retained payload the same as the
+// last is not written again, and a lazy topic (the queue summary) waits
+// for the lazy tick or close — then it is there after a reboot.
+func TestCacheSkipsARepeatedPayloadAndDefersALazyTopic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "link.db")
+	o, err := openOutbox(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.setLazy("q")
+	o.cache("cfg", []byte("v1"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		o.mu.Lock()
+		pending := len(o.unwritten)
+		o.mu.Unlock()
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cache was not written")
+		}
+		time.Sleep(time.Millisecond) // polling with a deadline
+	}
+	o.cache("cfg", []byte("v1"))
+	o.cache("q", []byte("3 waiting"))
+	o.mu.Lock()
+	cfgAgain, q, woken := o.unwritten["cfg"], o.unwritten["q"], len(o.wake)
+	o.mu.Unlock()
+	if cfgAgain || !q || woken != 0 {
+		t.Fatalf("repeated payload to write %v, lazy topic kept %v, writer woken %d", cfgAgain, q, woken)
+	}
+	if err := o.close(); err != nil {
+		t.Fatal(err)
+	}
+	o, err = openOutbox(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.close()
+	if p, ok := o.cached("q"); !ok || string(p) != "3 waiting" {
+		t.Fatalf("the lazy topic after a reboot: %q %v", p, ok)
 	}
 }

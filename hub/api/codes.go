@@ -50,6 +50,8 @@ const (
 	// The device registry's.
 	CodeDeviceExists  = "device_exists"
 	CodeUnknownDevice = "unknown_device"
+	// CodeNoUpdate: no update bundle published for this architecture or version.
+	CodeNoUpdate = "no_update"
 
 	// The outbox's (cloud/).
 	CodeUnknownDestination = "unknown_destination"

@@ -33,10 +33,11 @@ type DeviceState struct {
 // field the board cannot tell is left out. The hub bounds every field
 // (devices.ParseState): the device's clock and files are its own.
 type DeviceHealth struct {
-	BootedAt   *time.Time `json:"booted_at,omitempty"`    // when the board started, by its clock: its uptime
-	TempC      *float64   `json:"temp_c,omitempty"`       // the CPU's temperature, °C
-	DiskFreeMB *int64     `json:"disk_free_mb,omitempty"` // free space where it keeps its data, MiB
-	WearPct    *int       `json:"wear_pct,omitempty"`     // life used of its eMMC or SD card, where the card says (110: past it)
+	BootedAt   *time.Time    `json:"booted_at,omitempty"`    // when the board started, by its clock: its uptime
+	TempC      *float64      `json:"temp_c,omitempty"`       // the CPU's temperature, °C
+	DiskFreeMB *int64        `json:"disk_free_mb,omitempty"` // free space where it keeps its data, MiB
+	WearPct    *int          `json:"wear_pct,omitempty"`     // life used of its eMMC or SD card, where the card says (110: past it)
+	Update     *DeviceUpdate `json:"update,omitempty"`       // its updates' state
 }
 
 // PrinterHealth is a kiosk printer's state.
@@ -133,6 +134,35 @@ type Enrollment struct {
 	MQTT     MQTTAccess `json:"mqtt"`
 	MQTTURLs []string   `json:"mqtt_urls"`        // tcp://host:1883, ssl://host:8883
 	CAPEM    string     `json:"ca_pem,omitempty"` // the ssl:// broker's CA certificate, PEM
+	// UpdateKey is the public key (minisign's format) the device checks
+	// the hub's update bundles with; empty when the hub serves none.
+	UpdateKey string `json:"update_key,omitempty"`
+}
+
+// UpdateManifest is the newest update bundle the hub serves for an
+// architecture (GET /api/v1/updates/{arch}). Its fields repeat the
+// signature's trusted comment to be read without parsing it; a device
+// decides on the signature's, once verified, never on these.
+type UpdateManifest struct {
+	Version    string `json:"version"`
+	Arch       string `json:"arch"`
+	SHA256     string `json:"sha256"`
+	Size       int64  `json:"size"`
+	MinVersion string `json:"min_version,omitempty"`
+	Signature  string `json:"signature"` // the .minisig file
+	Download   string `json:"download"`  // the binary's path on the hub
+}
+
+// UpdateStates are the states of a device's updates (firmware/update).
+var UpdateStates = []string{"idle", "downloading", "trial", "rolled_back", "failed"}
+
+// DeviceUpdate is a device's update state (firmware/update): one of
+// UpdateStates, the version it concerns, and a reason code with failed and
+// rolled_back.
+type DeviceUpdate struct {
+	State   string `json:"state"`
+	Version string `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // MQTTAccess tells a new device where and how to connect.

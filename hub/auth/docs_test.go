@@ -26,6 +26,7 @@ var who = map[auth.Access]string{
 	auth.Agent:       "agent, supervisor, admin",
 	auth.Supervisor:  "supervisor, admin",
 	auth.Admin:       "admin (and the admin token)",
+	auth.Device:      "a registered device (its id and secret), admin",
 }
 
 // docs/accounts.md shows who may use every route, as the route table

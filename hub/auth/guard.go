@@ -66,7 +66,12 @@ func (g *Guard) wrap(rt Route) http.Handler {
 		s := g.s
 		var p *Principal
 		stale := false
-		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && rt.Access != Public {
+		if id, secret, ok := r.BasicAuth(); ok && rt.Access == Device {
+			var refused bool
+			if p, refused = g.device(w, r, id, secret); refused {
+				return
+			}
+		} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && rt.Access != Public {
 			client := lockout.Client(s.ClientAddr(r))
 			if ok, retry := s.addresses.Allow(client); !ok {
 				secs := int(math.Ceil(retry.Seconds()))
@@ -129,6 +134,31 @@ func (g *Guard) wrap(rt Route) http.Handler {
 		}
 		rt.Handler.ServeHTTP(w, r.WithContext(With(r.Context(), p)))
 	})
+}
+
+// device authenticates a device by its id and secret (HTTP Basic), on a
+// Device route: a wrong one counts against the client's address, as a
+// wrong bearer token does. It answers the refusal itself (refused true).
+func (g *Guard) device(w http.ResponseWriter, r *http.Request, id, secret string) (p *Principal, refused bool) {
+	s := g.s
+	client := lockout.Client(s.ClientAddr(r))
+	if ok, retry := s.addresses.Allow(client); !ok {
+		secs := int(math.Ceil(retry.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		refuseAPI(w, http.StatusTooManyRequests, api.CodeRateLimited,
+			fmt.Sprintf("too many failed authentications from this address: retry in %d s", secs))
+		return nil, true
+	}
+	if s.devices == nil || s.devices(id, secret) != nil {
+		if s.addresses.Fail(client) {
+			s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", LogPath(r.URL.Path))
+		}
+		s.log.Info("device authentication refused", "client", client, "path", LogPath(r.URL.Path))
+		w.Header().Set("WWW-Authenticate", `Basic realm="guichet devices"`)
+		refuseAPI(w, http.StatusUnauthorized, api.CodeUnauthorized, "a registered device's id and secret are required")
+		return nil, true
+	}
+	return &Principal{Account: id, Name: "device " + id, Via: ViaDevice}, false
 }
 
 // forged says why a state-changing request made with p's session cookie

@@ -11,13 +11,15 @@ const (
 	ViaSSO        Via = "sso"         // an external Provider, at the sign-in page
 	ViaToken      Via = "token"       // a personal API token
 	ViaAdminToken Via = "admin-token" // the hub's admin token (automation)
+	ViaDevice     Via = "device"      // a registered device's id and secret (HTTP Basic), on Device routes only
 )
 
 // AdminTokenID is the account id under which the admin token acts.
 const AdminTokenID = "admin-token"
 
 // Principal is who is calling: an account through a session or one of its
-// personal tokens, or the admin token.
+// personal tokens, or the admin token; on a Device route, a device (Account
+// is then its id, Role empty: it passes no other access).
 type Principal struct {
 	Account string // the account's login; AdminTokenID for the admin token
 	Name    string // to show, never to decide on

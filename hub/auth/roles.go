@@ -79,10 +79,11 @@ const (
 	Agent                         // any person signed in
 	Supervisor                    // a supervisor or an admin
 	Admin                         // an admin, or the admin token
+	Device                        // a registered device (HTTP Basic: its id and secret), or an admin
 )
 
 // Accesses lists the accesses, in the order of the documentation's table.
-var Accesses = []Access{Public, Integration, Agent, Supervisor, Admin}
+var Accesses = []Access{Public, Integration, Agent, Supervisor, Admin, Device}
 
 // String names the access as docs/accounts.md does.
 func (a Access) String() string {
@@ -97,6 +98,8 @@ func (a Access) String() string {
 		return "supervisor"
 	case Admin:
 		return "admin"
+	case Device:
+		return "device"
 	}
 	return "undeclared"
 }
@@ -123,6 +126,8 @@ func (a Access) Allows(p *Principal) bool {
 	switch {
 	case a == Public:
 		return true
+	case a == Device && p != nil:
+		return p.Via == ViaDevice || p.Role.AtLeast(RoleAdmin)
 	case a.role() == "" || p == nil:
 		return false
 	}

@@ -59,7 +59,7 @@ var methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 // know, or a route declared twice.
 func (t *Table) Add(r Route) {
 	switch {
-	case r.Access < Public || r.Access > Admin:
+	case r.Access < Public || r.Access > Device:
 		panic(fmt.Sprintf("auth: route %s %s declares no access: every route names who may use it", r.Method, r.Pattern))
 	case r.Kind != API && r.Kind != Page:
 		panic(fmt.Sprintf("auth: route %s %s declares no kind (API or Page)", r.Method, r.Pattern))

@@ -23,7 +23,7 @@ type caller struct {
 // samples gives a path parameter a value that reaches the handler without
 // touching anyone else's work: counter 1 (the agent's own), accounts and
 // tokens that are nobody's.
-var samples = map[string]string{"id": "1", "code": "nope", "token": "nope", "provider": "nope", "name": "mqtt", "file": "console.css", "chart": "hours.svg"}
+var samples = map[string]string{"id": "1", "arch": "arm64", "version": "v1.0.0", "code": "nope", "token": "nope", "provider": "nope", "name": "mqtt", "file": "console.css", "chart": "hours.svg"}
 
 var param = regexp.MustCompile(`\{([a-z]+)(\.\.\.)?\}`)
 

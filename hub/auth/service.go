@@ -85,7 +85,13 @@ type Service struct {
 
 	purgeMu  sync.Mutex
 	purgedAt time.Time
+
+	devices func(id, secret string) error // SetDevices
 }
+
+// SetDevices gives the guard how to check a device's id and secret (HTTP
+// Basic) on Device routes; without it, only admins pass them.
+func (s *Service) SetDevices(check func(id, secret string) error) { s.devices = check }
 
 // New returns the identity layer kept in o.Store.
 func New(o Options) *Service {

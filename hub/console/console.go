@@ -66,6 +66,9 @@ type Options struct {
 	// DPO are the accounts of the data protection officer: the agent
 	// console offers them the readable export of the open file.
 	DPO []string
+	// NewestUpdate reads the newest update version published (hub/updates);
+	// nil: no rollout shown.
+	NewestUpdate func() string
 }
 
 // Pages are the staff's pages of one hub.
@@ -75,6 +78,7 @@ type Pages struct {
 	tmpl    *template.Template
 	version map[string]string // static file → hash of its content, for caching
 	sum     summaries
+	newest  newestCache // the rollout's newest version
 }
 
 // New returns the pages.

@@ -25,6 +25,7 @@ type SupervisionView struct {
 	Counters []CounterRow `json:"counters"`
 	Offline  []Ref        `json:"agents_offline"` // agents not signed in
 	Devices  []DeviceRow  `json:"devices"`
+	Rollout  *Rollout     `json:"rollout,omitempty"` // the newest update among the devices (rollout.go)
 	Unserved []LaneRef    `json:"unserved"`
 	Alerts   []AlertRef   `json:"alerts"`
 	Log      []AlertRef   `json:"log"`
@@ -72,8 +73,9 @@ type DeviceRow struct {
 	Version  string   `json:"version,omitempty"`
 	Printer  []string `json:"printer,omitempty"` // pr_ok, pr_paper_low, pr_paper_out, pr_cover_open, pr_offline
 	Outbox   int      `json:"outbox,omitempty"`
-	Board    string   `json:"board,omitempty"` // its board's health, in words (boardText)
-	Hot      bool     `json:"hot,omitempty"`   // its board overheats (alerts.HotC)
+	Board    string   `json:"board,omitempty"`  // its board's health, in words (boardText)
+	Hot      bool     `json:"hot,omitempty"`    // its board overheats (alerts.HotC)
+	Update   string   `json:"update,omitempty"` // its update under way or last failed, in words (updateText)
 }
 
 // LaneRef is a service on a channel that nobody can serve now.
@@ -188,7 +190,9 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			v.Tickets = append(v.Tickets, *ticketRef(e, t, lang))
 		}
 	})
-	v.Devices = p.devices(lang)
+	var updates map[string]*api.DeviceUpdate
+	v.Devices, updates = p.devices(lang)
+	v.Rollout = p.rollout(now, v.Devices, updates, lang)
 	v.Destinations = []api.Destination{}
 	if p.o.Destinations != nil {
 		v.Destinations = append(v.Destinations, p.o.Destinations()...)
@@ -242,16 +246,18 @@ func phoneView(e *queue.Engine) *PhoneView {
 	return &v
 }
 
-// devices lists the registered devices with their last published state, in lang.
-func (p *Pages) devices(lang string) []DeviceRow {
+// devices lists the registered devices with their last published state, in
+// lang, and their update states by id.
+func (p *Pages) devices(lang string) ([]DeviceRow, map[string]*api.DeviceUpdate) {
 	out := []DeviceRow{}
+	updates := map[string]*api.DeviceUpdate{}
 	if p.o.Devices == nil {
-		return out
+		return out, updates
 	}
 	devs, err := p.o.Devices.List()
 	if err != nil {
 		p.log.Warn("supervision: devices", "err", err)
-		return out
+		return out, updates
 	}
 	for _, d := range devs {
 		row := DeviceRow{ID: d.ID, Role: d.Role, Counter: d.Counter, Disabled: d.Disabled}
@@ -260,11 +266,15 @@ func (p *Pages) devices(lang string) []DeviceRow {
 				row.Seen, row.Online, row.Version, row.Outbox = true, st.Online, st.Version, st.Outbox
 				row.Printer = printer(st.Printer)
 				row.Board, row.Hot = boardText(st.Health, p.o.Hub.Now(), lang)
+				if st.Health != nil && st.Health.Update != nil {
+					updates[d.ID] = st.Health.Update
+					row.Update = updateText(st.Health.Update, lang)
+				}
 			}
 		}
 		out = append(out, row)
 	}
-	return out
+	return out, updates
 }
 
 // boardText says a board's health in lang — "61,2 °C · allumé depuis 3 j

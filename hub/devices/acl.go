@@ -153,9 +153,22 @@ func checkHealth(h *api.DeviceHealth) error {
 		return fmt.Errorf("disk_free_mb %d out of range", *h.DiskFreeMB)
 	case h.WearPct != nil && (*h.WearPct < 0 || *h.WearPct > 110):
 		return fmt.Errorf("wear_pct %d out of range", *h.WearPct)
+	case h.Update != nil && !slices.Contains(api.UpdateStates, h.Update.State):
+		return fmt.Errorf("update state %.20q unknown", h.Update.State)
+	case h.Update != nil && h.Update.Version != "" && !updateVersionRe.MatchString(h.Update.Version):
+		return fmt.Errorf("update version %.20q: not a version", h.Update.Version)
+	case h.Update != nil && h.Update.Reason != "" && !updateReasonRe.MatchString(h.Update.Reason):
+		return fmt.Errorf("update reason %.20q: not a reason code", h.Update.Reason)
 	}
 	return nil
 }
+
+// What a device's update state may say: a version as releases name them,
+// a reason code as firmware/update gives them.
+var (
+	updateVersionRe = regexp.MustCompile(`^v?[0-9][0-9A-Za-z.+-]{0,63}$`)
+	updateReasonRe  = regexp.MustCompile(`^[a-z_]{1,32}$`)
+)
 
 // ClientIDSep separates a device id from the rest of an MQTT client id.
 // It cannot appear in a device id, so a client id names one device only.

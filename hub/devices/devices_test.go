@@ -267,6 +267,10 @@ func TestPublishedStateIsBounded(t *testing.T) {
 		{tp.DeviceState("k1"), `{"online":true,"since":"9999-12-31T23:59:59-14:00"}`, ErrNotAState}, // the device's clock: year 10000 once in UTC
 		{tp.DeviceState("k1"), `{"online":true,"health":{"disk_free_mb":-1}}`, ErrNotAState},
 		{tp.DeviceState("k1"), `{"online":true,"health":{"wear_pct":1000}}`, ErrNotAState},
+		{tp.DeviceState("k1"), `{"online":true,"health":{"update":{"state":"rolled_back","version":"v1.2.0","reason":"unhealthy"}}}`, nil},
+		{tp.DeviceState("k1"), `{"online":true,"health":{"update":{"state":"<b>hacked</b>"}}}`, ErrNotAState},
+		{tp.DeviceState("k1"), `{"online":true,"health":{"update":{"state":"failed","version":"v1.2.0 <script>"}}}`, ErrNotAState},
+		{tp.DeviceState("k1"), `{"online":true,"health":{"update":{"state":"failed","reason":"` + strings.Repeat("a", 33) + `"}}}`, ErrNotAState},
 		{tp.DeviceState("k1"), `{"online":true,"extra":{"x":"` + strings.Repeat("x", MaxState) + `"}}`, ErrTooLarge},
 		{tp.Cmd("k1"), strings.Repeat("x", MaxPayload+1), ErrTooLarge},
 		{"guichet/v1/s/device/k1/photo", `x`, ErrNotYours},

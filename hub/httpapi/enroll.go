@@ -87,6 +87,9 @@ func (s *Server) enroll(w http.ResponseWriter, r *http.Request) {
 	}
 	out := api.Enrollment{ID: d.ID, Role: d.Role, Counter: d.Counter, Site: s.site, Secret: secret,
 		MQTT: api.MQTTAccess{Username: d.ID, Topics: api.Root + "/" + s.site + "/"}, CAPEM: string(s.enrollment.CAPEM)}
+	if s.updates != nil {
+		out.UpdateKey = s.updates.KeyText()
+	}
 	for _, u := range s.enrollment.MQTTURLs {
 		out.MQTTURLs = append(out.MQTTURLs, reachable(u, r.Host))
 	}

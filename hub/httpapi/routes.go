@@ -24,12 +24,14 @@ import (
 //     outward and their dead letters;
 //   - admin: devices and accounts, replaying dead letters;
 //   - public too: enrolling a device, whose one-time code is the
-//     credential (rate-limited per address).
+//     credential (rate-limited per address);
+//   - device: the signed update bundles, which devices fetch with their id
+//     and secret (and admins may read).
 func (s *Server) routes() {
 	type r = auth.Route
 	const (
 		public, integration, agent = auth.Public, auth.Integration, auth.Agent
-		supervisor, admin          = auth.Supervisor, auth.Admin
+		supervisor, admin, device  = auth.Supervisor, auth.Admin, auth.Device
 	)
 	add := func(method, pattern string, access auth.Access, about string, h http.HandlerFunc) {
 		s.table.Add(r{Method: method, Pattern: pattern, Access: access, Kind: auth.API, About: about, Handler: h})
@@ -69,6 +71,8 @@ func (s *Server) routes() {
 		add("POST", "/api/v1/devices/{id}/enable", admin, "enable a device", s.setDisabled(false))
 		add("POST", "/api/v1/devices/{id}/secret", admin, "give a device a new secret", s.rotateSecret)
 		add("POST", "/api/v1/devices/{id}/enrollment", admin, "give a device a one-time enrollment code (shown once)", s.issueEnrollment)
+		add("GET", "/api/v1/updates/{arch}", device, "the newest signed update bundle for an architecture (amd64, arm64, armv7): its manifest and signature", s.newestUpdate)
+		add("GET", "/api/v1/updates/{arch}/{version}", device, "an update bundle's binary (verified by the device against its signature)", s.updateBinary)
 		add("POST", "/api/v1/enroll", public, "a device's one-time code exchanged for its settings and a new secret (the code is the credential; wrong codes rate-limited)", s.enroll)
 	}
 	if s.stats != nil {

@@ -25,6 +25,7 @@ import (
 	"guichet/hub/lockout"
 	"guichet/hub/queue"
 	"guichet/hub/stats"
+	"guichet/hub/updates"
 )
 
 // MaxBody is the largest request body accepted.
@@ -61,6 +62,9 @@ type Options struct {
 	CRM CitizenFile
 	// Enrollment serves devices' one-time enrollment codes (enroll.go).
 	Enrollment Enrollment
+	// Updates is the shelf of signed update bundles devices fetch
+	// (updates.go); nil: no update routes, and enrollment gives no key.
+	Updates *updates.Shelf
 }
 
 // Server is the HTTP API, and the route table of every page beside it.
@@ -78,12 +82,13 @@ type Server struct {
 
 	enrollment  Enrollment
 	enrollLimit *lockout.Limiter
+	updates     *updates.Shelf
 }
 
 // New returns the API server.
 func New(o Options) *Server {
 	s := &Server{hub: o.Hub, auth: o.Auth, log: o.Log, devices: o.Devices, stats: o.Stats, state: o.State, outbox: o.Outbox, crm: o.CRM,
-		enrollment: o.Enrollment, enrollLimit: o.Enrollment.Limiter}
+		enrollment: o.Enrollment, enrollLimit: o.Enrollment.Limiter, updates: o.Updates}
 	if s.enrollLimit == nil {
 		s.enrollLimit = lockout.New(lockout.Options{})
 	}
@@ -94,6 +99,9 @@ func New(o Options) *Server {
 	if s.auth == nil {
 		s.auth = auth.New(auth.Options{Store: o.Hub.Store(), AdminToken: o.AdminToken, Log: s.log, Addresses: o.Lockout,
 			TrustedProxies: o.TrustedProxies})
+	}
+	if s.devices != nil {
+		s.auth.SetDevices(func(id, secret string) error { _, err := s.devices.Authenticate(id, secret); return err })
 	}
 	s.table = s.auth.Table()
 	s.routes()
@@ -221,6 +229,7 @@ var statuses = map[string]int{
 
 	api.CodeDeviceExists:       http.StatusConflict,
 	api.CodeUnknownDevice:      http.StatusNotFound,
+	api.CodeNoUpdate:           http.StatusNotFound,
 	api.CodeUnknownEnrollment:  http.StatusNotFound,
 	api.CodeUnknownDestination: http.StatusNotFound,
 

@@ -22,3 +22,12 @@ func (s *Server) enrollment(o Options) httpapi.Enrollment {
 	e.MQTTURLs = append(e.MQTTURLs, s.MQTTURL)
 	return e
 }
+
+// newestUpdate is the newest version on the update shelf, any
+// architecture; "" when none.
+func (s *Server) newestUpdate() string {
+	if s.Updates == nil {
+		return ""
+	}
+	return s.Updates.NewestVersion()
+}

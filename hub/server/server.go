@@ -45,6 +45,7 @@ import (
 	"guichet/hub/stats"
 	"guichet/hub/store"
 	"guichet/hub/telephony"
+	"guichet/hub/updates"
 	"guichet/hub/web"
 	"guichet/internal/entropy"
 )
@@ -95,6 +96,7 @@ type Server struct {
 	Outbox      *cloud.Outbox // the connectors outward: the bus's events, webhooks, CRM…
 	Auth        *auth.Service
 	API         *httpapi.Server
+	Updates     *updates.Shelf // the signed update bundles served (DATA/updates); nil without a data directory
 	Pages       *web.Pages
 	Admin       *admin.Pages
 	Console     *console.Pages
@@ -208,10 +210,13 @@ func Start(o Options) (_ *Server, err error) {
 	if err := s.startSupervision(ctx, o, site); err != nil {
 		return nil, err
 	}
+	if o.Data != "" {
+		s.Updates = &updates.Shelf{Dir: filepath.Join(o.Data, "updates")}
+	}
 	s.API = httpapi.New(httpapi.Options{Hub: s.Hub, Auth: s.Auth, Log: o.Log, Devices: s.Devices, State: s.Bus.State, Stats: s.Stats, Outbox: s.Outbox,
 		CRM: httpapi.CitizenFile{Service: s.Citizens, Calls: func() *calls.Bridge { return s.Calls },
 			Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()},
-		Enrollment: s.enrollment(o)})
+		Enrollment: s.enrollment(o), Updates: s.Updates})
 	s.Pages = web.New(s.Hub, o.Log)
 	s.Admin = admin.New(admin.Options{Hub: s.Hub, Devices: s.Devices, Log: o.Log, MQTTURL: s.MQTTURL,
 		State: func(id string) bool { st, ok := s.Bus.State(id); return ok && st.Online }})
@@ -219,7 +224,7 @@ func Start(o Options) (_ *Server, err error) {
 	s.Pages.AddLink(web.Link{Name: "Administration", Href: "/admin/", About: "Services, guichets, agents, motifs de pause, appareils et réglages du site (compte admin)."})
 	s.Console = console.New(console.Options{Hub: s.Hub, Devices: s.Devices, State: s.Bus.State, StateChanges: s.Bus.WatchStates,
 		Alerts: s.Alerts, Stats: s.Stats, Log: o.Log, AdminPath: "/admin/", Destinations: s.destinations,
-		Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts()})
+		Sectors: o.Config.SectorOf(&o.Site), DPO: o.Config.DPOAccounts(), NewestUpdate: s.newestUpdate})
 	s.Console.Register(s.API)
 	s.Pages.AddLink(web.Link{Name: "Console de l'agent", Href: "/agent", About: "Pour les agents : ouvrir un guichet ou un poste téléphonique, appeler, transférer, terminer."})
 	s.Pages.AddLink(web.Link{Name: "Supervision", Href: "/supervision", About: "Pour la responsable de l'accueil : files, agents, appareils et alertes, en direct."})

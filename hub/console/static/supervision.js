@@ -176,6 +176,8 @@
   }
 
   function renderDevices(v) {
+    $("rollout").textContent = v.rollout ? v.rollout.text : "";
+    $("rollout").hidden = !v.rollout;
     if (!v.devices.length) {
       const tr = el("tr");
       cell(tr, t("no_devices"), "quiet").colSpan = 7;
@@ -188,7 +190,7 @@
       tr.appendChild(el("th", "", d.id)).scope = "row";
       cell(tr, t("role_" + d.role) + (d.counter ? " · " + d.counter : ""));
       cell(tr, d.disabled ? t("disabled") : !d.seen ? t("never_seen") : d.online ? t("online") : t("offline"));
-      cell(tr, d.version || t("dash"));
+      cell(tr, (d.version || t("dash")) + (d.update ? " · " + d.update : ""));
       cell(tr, d.printer ? d.printer.map((p) => t(p)).join(", ") : t("dash"));
       cell(tr, d.outbox ? String(d.outbox) : t("dash"), "n");
       cell(tr, d.board || t("dash"));
@@ -203,7 +205,7 @@
     view = v;
     const parts = {
       alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
-      tickets: [v.tickets, v.more], devices: [v.devices], phone: [v.phone], destinations: [v.destinations],
+      tickets: [v.tickets, v.more], devices: [v.devices, v.rollout], phone: [v.phone], destinations: [v.destinations],
     };
     const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices, phone: renderPhone, destinations: renderDestinations };
     for (const [k, part] of Object.entries(parts)) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,8 +24,14 @@ type Printer struct {
 	status printer.Status
 	seq    int
 	pages  []Page // the last pages printed, newest last
+	keep   int    // how many pages Pages keeps (SetKeep)
 	onPage func(path string, p Page)
 }
+
+// DefaultKeep is how many printed pages a virtual printer keeps in memory
+// for Pages, unless SetKeep says otherwise: a page of 80 mm paper is a
+// 576-dot-wide grey image, ~0.5 MB.
+const DefaultKeep = 50
 
 // New returns a virtual generic printer writing into dir, on paper paperMM
 // wide.
@@ -41,7 +48,7 @@ func NewFormat(dir string, f printer.Format) (*Printer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	p := &Printer{dir: dir, format: f}
+	p := &Printer{dir: dir, format: f, keep: DefaultKeep}
 	// Go on numbering after what is already there.
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.png")); len(m) > 0 {
 		fmt.Sscanf(filepath.Base(m[len(m)-1]), "%06d.png", &p.seq)
@@ -77,9 +84,11 @@ func (p *Printer) Print(ctx context.Context, job []byte) error {
 		if err != nil {
 			return err
 		}
-		p.pages = append(p.pages, pg)
-		if len(p.pages) > 50 {
-			p.pages = p.pages[1:]
+		if p.keep > 0 {
+			p.pages = append(p.pages, pg)
+			if len(p.pages) > p.keep {
+				p.pages = slices.Delete(p.pages, 0, len(p.pages)-p.keep) // the old pages' images freed
+			}
 		}
 		if p.onPage != nil {
 			p.onPage(base+".png", pg)
@@ -104,6 +113,17 @@ func (p *Printer) SetStatus(s printer.Status) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.status = s
+}
+
+// SetKeep sets how many printed pages Pages keeps; 0 keeps none (a
+// device: its pages are on disk as PNG, and its memory is the board's).
+func (p *Printer) SetKeep(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keep = max(0, n)
+	if len(p.pages) > p.keep {
+		p.pages = slices.Delete(p.pages, 0, len(p.pages)-p.keep)
+	}
 }
 
 // Pages returns the last pages printed, newest last.

@@ -121,3 +121,37 @@ func BenchmarkRenderTicket(b *testing.B) {
 		}
 	}
 }
+
+// A device's virtual printer keeps no page in memory (they are on disk): a
+// page is a ~0.5 MB image, and a kiosk kept 50 of them (+30 MB of RSS).
+// Tests keep the last DefaultKeep.
+func TestPrinterKeepsOnlyThePagesItIsAskedTo(t *testing.T) {
+	dir := t.TempDir()
+	p, err := New(dir, 80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 3 {
+		if err := p.Print(ctx, []byte("A001\n\x1dVB\x00")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(p.Pages()); n != 3 {
+		t.Fatalf("%d pages kept by default, want 3", n)
+	}
+	p.SetKeep(1)
+	if n := len(p.Pages()); n != 1 {
+		t.Fatalf("%d pages kept after SetKeep(1)", n)
+	}
+	p.SetKeep(0)
+	if err := p.Print(ctx, []byte("A004\n\x1dVB\x00")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.Pages()); n != 0 {
+		t.Fatalf("%d pages kept after SetKeep(0)", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "000004.png")); err != nil {
+		t.Fatal("the page kept nowhere:", err)
+	}
+}

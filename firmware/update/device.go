@@ -1,0 +1,410 @@
+package update
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"guichet/internal/release"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"aead.dev/minisign"
+)
+
+// BinaryName and SigName are a version folder's files.
+const (
+	BinaryName = release.BinaryName
+	SigName    = release.SigName
+)
+
+// Device is one device's updates: its folder, the key it trusts, what it
+// runs.
+type Device struct {
+	Dir     string             // DATA/update
+	Key     minisign.PublicKey // the hub's update key, written at enrollment
+	Arch    string             // release.HostArch() if empty
+	Version string             // the version of the running binary
+	Now     func() time.Time   // time.Now if nil
+	Log     *slog.Logger
+}
+
+func (d *Device) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Device) arch() string {
+	if d.Arch != "" {
+		return d.Arch
+	}
+	return release.HostArch()
+}
+
+// State reads the device's update state.
+func (d *Device) State() (State, error) { return LoadState(d.Dir) }
+
+// link reads the version a link (current, prev) points to; "" if none.
+func (d *Device) link(name string) string {
+	v, err := os.Readlink(filepath.Join(d.Dir, name))
+	if err != nil || release.ValidVersion(v) != nil {
+		return ""
+	}
+	return v
+}
+
+// setLink points link name at version v atomically ("" removes it).
+func (d *Device) setLink(name, v string) error {
+	p := filepath.Join(d.Dir, name)
+	if v == "" {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return syncDir(d.Dir)
+	}
+	tmp := p + ".tmp"
+	os.Remove(tmp)
+	if err := os.Symlink(v, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return err
+	}
+	return syncDir(d.Dir)
+}
+
+// Decide says why a manifest is refused (nil: it may be installed), before
+// or after its signature is checked.
+func (d *Device) Decide(st State, m release.Manifest) error {
+	floor := d.Version
+	if release.Compare(st.Highest, floor) > 0 {
+		floor = st.Highest
+	}
+	switch {
+	case m.Arch != d.arch():
+		return release.Refuse(release.ReasonWrongArch, "built for %s, this device is %s", m.Arch, d.arch())
+	case st.IsBad(m.Version):
+		return release.Refuse(release.ReasonBadVersion, "%s was rolled back on this device before", m.Version)
+	case release.Compare(m.Version, floor) <= 0:
+		return release.Refuse(release.ReasonOldVersion, "%s is not above %s, the highest this device ran", m.Version, floor)
+	case m.MinVersion != "" && release.Compare(d.Version, m.MinVersion) < 0:
+		return release.Refuse(release.ReasonTooOld, "%s needs at least %s to update from; this device runs %s", m.Version, m.MinVersion, d.Version)
+	case st.Trial != nil:
+		return release.Refuse(StateTrial, "%s is on trial", st.Trial.Version)
+	}
+	return nil
+}
+
+// Install verifies a bundle as it writes it beside the running version,
+// then swaps it in: the new version is current, on trial, and the process
+// should exit for the launcher to start it. A refusal leaves everything as
+// it was, and is recorded as the last outcome.
+func (d *Device) Install(binary io.Reader, sig []byte) (release.Manifest, error) {
+	m, err := d.install(binary, sig)
+	if err != nil {
+		d.record(Status{State: StateFailed, Version: m.Version, Reason: release.Reason(err)})
+	}
+	return m, err
+}
+
+func (d *Device) install(binary io.Reader, sig []byte) (release.Manifest, error) {
+	if err := os.MkdirAll(d.Dir, 0o750); err != nil {
+		return release.Manifest{}, release.Fail(release.ReasonDisk, err)
+	}
+	st, err := d.State()
+	if err != nil {
+		return release.Manifest{}, release.Fail(release.ReasonDisk, err)
+	}
+	hint, _, err := release.PeekManifest(sig)
+	if err != nil {
+		return hint, err
+	}
+	if err := d.Decide(st, hint); err != nil {
+		return hint, err
+	}
+	incoming := filepath.Join(d.Dir, ".incoming")
+	os.RemoveAll(incoming)
+	if err := os.Mkdir(incoming, 0o750); err != nil {
+		return hint, release.Fail(release.ReasonDisk, err)
+	}
+	defer os.RemoveAll(incoming)
+	f, err := os.OpenFile(filepath.Join(incoming, BinaryName), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o750)
+	if err != nil {
+		return hint, release.Fail(release.ReasonDisk, err)
+	}
+	w := &errWriter{w: f}
+	m, verr := release.Verify(d.Key, io.TeeReader(binary, w), sig)
+	if w.err != nil {
+		f.Close()
+		return hint, release.Fail(release.ReasonDisk, w.err)
+	}
+	if verr != nil {
+		f.Close()
+		return hint, verr
+	}
+	if err := d.Decide(st, m); err != nil { // the signed manifest, this time
+		f.Close()
+		return m, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	if err := f.Close(); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	if err := writeAtomic(incoming, SigName, sig); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	final := filepath.Join(d.Dir, m.Version)
+	if err := os.RemoveAll(final); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	if err := os.Rename(incoming, final); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	if err := syncDir(d.Dir); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	// The trial is recorded before the swap: a power cut between the two
+	// leaves a trial whose version is not current, which Launch undoes.
+	cur := d.link("current")
+	st.Trial = &Trial{Version: m.Version, Prev: cur, Since: d.now().UTC()}
+	st.Last = Status{State: StateTrial, Version: m.Version, At: d.now().UTC()}
+	if err := st.save(d.Dir); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	if err := d.setLink("prev", cur); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	if err := d.setLink("current", m.Version); err != nil {
+		return m, release.Fail(release.ReasonDisk, err)
+	}
+	d.prune(m.Version, cur)
+	d.Log.Info("update installed: the new version starts on trial", "version", m.Version, "prev", orPackaged(cur))
+	return m, nil
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err == nil {
+		_, e.err = e.w.Write(p)
+	}
+	return len(p), nil // the verifier reads on; the write error is reported after
+}
+
+// prune removes the version folders but keep.
+func (d *Device) prune(keep ...string) {
+	ents, _ := os.ReadDir(d.Dir)
+	for _, e := range ents {
+		if !e.IsDir() || release.ValidVersion(e.Name()) != nil {
+			continue
+		}
+		if !contains(keep, e.Name()) {
+			os.RemoveAll(filepath.Join(d.Dir, e.Name()))
+		}
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x != "" && y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func orPackaged(v string) string {
+	if v == "" {
+		return "packaged"
+	}
+	return v
+}
+
+// record saves the last outcome, unless it is the one already saved (a
+// device that refuses the same bundle every hour writes nothing).
+func (d *Device) record(s Status) {
+	st, err := d.State()
+	if err != nil {
+		d.Log.Warn("update state unreadable", "err", err)
+		return
+	}
+	if st.Last.State == s.State && st.Last.Version == s.Version && st.Last.Reason == s.Reason {
+		return
+	}
+	s.At = d.now().UTC()
+	st.Last = s
+	if err := os.MkdirAll(d.Dir, 0o750); err == nil {
+		err = st.save(d.Dir)
+	}
+	if err != nil {
+		d.Log.Warn("save the update state", "err", err)
+	}
+}
+
+// Launch settles a trial and returns the binary to run in place of the
+// packaged one ("" : run the packaged one). The packaged binary calls it
+// at each start:
+//
+//   - a trial started before and not committed (it crashed, hung, or did
+//     not report healthy in time) is rolled back: current goes back to
+//     prev, its version is marked bad;
+//   - a trial whose swap a power cut interrupted is dropped;
+//   - else a trial's start is counted, and current runs if its signature
+//     verifies again (the data directory is writable by the service: what
+//     runs is checked each time), it is above the packaged version, above
+//     or at the highest, and not bad.
+func (d *Device) Launch() (string, error) {
+	st, err := d.State()
+	if err != nil {
+		return "", err
+	}
+	cur := d.link("current")
+	if t := st.Trial; t != nil {
+		switch {
+		case cur != t.Version:
+			st.Trial = nil
+			st.Last = Status{State: StateFailed, Version: t.Version, Reason: release.ReasonDisk, At: d.now().UTC()}
+			if st.IsBad(t.Version) {
+				st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: release.ReasonUnhealthy, At: d.now().UTC()}
+			}
+			d.Log.Warn("update: the swap to a new version was interrupted; running the previous", "version", t.Version)
+			if err := st.save(d.Dir); err != nil {
+				return "", err
+			}
+		case t.Boots >= 1:
+			if err := d.rollback(&st); err != nil {
+				return "", err
+			}
+			cur = d.link("current")
+		default:
+			t.Boots++
+			if err := st.save(d.Dir); err != nil {
+				return "", err
+			}
+		}
+	}
+	if cur == "" {
+		return "", nil
+	}
+	dir := filepath.Join(d.Dir, cur)
+	m, err := release.VerifyFile(d.Key, filepath.Join(dir, BinaryName), filepath.Join(dir, SigName))
+	switch {
+	case err != nil && st.Trial != nil && st.Trial.Version == cur:
+		// The version on trial no longer verifies (the card, or someone,
+		// changed it): rolled back now, and what was before runs.
+		d.Log.Error("update: the version on trial does not verify; rolling back", "version", cur, "err", err)
+		if err := d.rollback(&st); err != nil {
+			return "", err
+		}
+		return d.Launch()
+	case err != nil:
+		d.Log.Error("update: the installed version does not verify; running the packaged one", "version", cur, "err", err)
+		return "", nil
+	case m.Version != cur || m.Arch != d.arch():
+		d.Log.Error("update: the installed version is not what its folder says; running the packaged one", "folder", cur, "version", m.Version, "arch", m.Arch)
+		return "", nil
+	case release.Compare(m.Version, d.Version) <= 0:
+		return "", nil // the package was upgraded past it
+	case st.IsBad(m.Version) || release.Compare(m.Version, st.Highest) < 0 && st.Trial == nil:
+		d.Log.Error("update: the installed version is bad or below the highest; running the packaged one", "version", m.Version)
+		return "", nil
+	}
+	return filepath.Join(dir, BinaryName), nil
+}
+
+// rollback undoes the trial: its version is bad, current is prev again.
+// Each step is idempotent: a power cut in the middle is finished by the
+// next start.
+func (d *Device) rollback(st *State) error {
+	t := st.Trial
+	st.markBad(t.Version)
+	if err := st.save(d.Dir); err != nil {
+		return err
+	}
+	prev := d.link("prev")
+	if prev == t.Version {
+		prev = ""
+	}
+	if err := d.setLink("current", prev); err != nil {
+		return err
+	}
+	if err := d.setLink("prev", ""); err != nil {
+		return err
+	}
+	st.Trial = nil
+	st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: release.ReasonUnhealthy, At: d.now().UTC()}
+	if err := st.save(d.Dir); err != nil {
+		return err
+	}
+	d.prune(prev)
+	d.Log.Warn("update rolled back: the new version did not report healthy", "version", t.Version, "back_to", orPackaged(prev))
+	return nil
+}
+
+// WatchTrial, in a process whose version is on trial, waits for healthy
+// to answer true (checked every interval) and commits the version: it is
+// the new floor. It returns nil at once when nothing is on trial, and an
+// *release.Error (release.ReasonUnhealthy) when deadline passes first: the process should
+// then exit, and the launcher rolls back at its next start.
+func (d *Device) WatchTrial(ctx context.Context, healthy func() bool, every, deadline time.Duration) error {
+	st, err := d.State()
+	if err != nil || st.Trial == nil || st.Trial.Version != d.Version {
+		return err
+	}
+	d.Log.Info("update: this version is on trial", "version", d.Version, "deadline", deadline)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	end := time.NewTimer(deadline)
+	defer end.Stop()
+	for !healthy() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-end.C:
+			d.Log.Error("update: this version did not report healthy in time; exiting for the launcher to roll it back", "version", d.Version, "deadline", deadline)
+			return release.Refuse(release.ReasonUnhealthy, "%s not healthy within %s", d.Version, deadline)
+		case <-t.C:
+		}
+	}
+	return d.commit()
+}
+
+// commit makes the version on trial the device's own.
+func (d *Device) commit() error {
+	st, err := d.State()
+	if err != nil {
+		return err
+	}
+	if st.Trial == nil || st.Trial.Version != d.Version {
+		return nil
+	}
+	if release.Compare(d.Version, st.Highest) > 0 {
+		st.Highest = d.Version
+	}
+	st.Trial = nil
+	st.Last = Status{State: StateIdle, Version: d.Version, At: d.now().UTC()}
+	if err := st.save(d.Dir); err != nil {
+		return fmt.Errorf("commit update %s: %w", d.Version, err)
+	}
+	d.Log.Info("update: this version is healthy, kept", "version", d.Version)
+	return nil
+}
+
+// LaunchedEnv marks a process the launcher started, which must not launch
+// in turn.
+const LaunchedEnv = "GUICHET_UPDATE_LAUNCHED"
+
+// Launched reports whether this process was started by the launcher.
+func Launched() bool { return strings.TrimSpace(os.Getenv(LaunchedEnv)) == "1" }

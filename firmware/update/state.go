@@ -1,0 +1,132 @@
+package update
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// The states a device's update is in, as it reports them.
+const (
+	StateIdle        = "idle"        // running its newest version; nothing under way
+	StateDownloading = "downloading" // fetching and verifying a bundle
+	StateTrial       = "trial"       // a new version runs, not yet healthy
+	StateRolledBack  = "rolled_back" // the last new version failed and was undone
+	StateFailed      = "failed"      // the last bundle was refused or could not be fetched
+)
+
+// maxBad bounds the versions remembered as bad (the oldest are forgotten:
+// they are below the highest anyway).
+const maxBad = 32
+
+// State is what a device keeps of its updates, in DIR/update/state.json.
+type State struct {
+	// Highest is the highest version ever installed and found healthy: the
+	// floor of every later update (a rollback attack offers an older one).
+	Highest string `json:"highest,omitempty"`
+	// Bad are the versions rolled back: never tried again.
+	Bad []string `json:"bad,omitempty"`
+	// Trial is the version being tried, until it reports healthy.
+	Trial *Trial `json:"trial,omitempty"`
+	// Last is the last outcome, for the device's state.
+	Last Status `json:"last"`
+}
+
+// Trial is a new version on trial.
+type Trial struct {
+	Version string    `json:"version"`
+	Prev    string    `json:"prev,omitempty"` // the version it replaced ("" : the packaged one)
+	Since   time.Time `json:"since"`
+	Boots   int       `json:"boots"` // starts of it so far; a second start without a commit rolls it back
+}
+
+// Status is an update's outcome, as a device reports it.
+type Status struct {
+	State   string    `json:"state"`
+	Version string    `json:"version,omitempty"` // the version it concerns
+	Reason  string    `json:"reason,omitempty"`  // a release.Reason* code, with failed and rolled_back
+	At      time.Time `json:"at,omitzero"`
+}
+
+func statePath(dir string) string { return filepath.Join(dir, "state.json") }
+
+// LoadState reads dir's state; a missing file is the zero state. A file
+// that does not parse is an error: the floor it kept must not be lost
+// silently.
+func LoadState(dir string) (State, error) {
+	var s State
+	b, err := os.ReadFile(statePath(dir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{Last: Status{State: StateIdle}}, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("update state: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("update state %s: %w", statePath(dir), err)
+	}
+	return s, nil
+}
+
+// save writes the state whole or not at all (temporary file, fsync,
+// rename, fsync of the folder).
+func (s *State) save(dir string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(dir, "state.json", b)
+}
+
+// markBad remembers v as bad.
+func (s *State) markBad(v string) {
+	if v == "" || slices.Contains(s.Bad, v) {
+		return
+	}
+	s.Bad = append(s.Bad, v)
+	if len(s.Bad) > maxBad {
+		s.Bad = s.Bad[len(s.Bad)-maxBad:]
+	}
+}
+
+// IsBad reports whether v was rolled back before.
+func (s *State) IsBad(v string) bool { return slices.Contains(s.Bad, v) }
+
+// writeAtomic writes dir/name whole or not at all.
+func writeAtomic(dir, name string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a folder's renames durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
