@@ -199,7 +199,8 @@ func (e *Engine) EstimateWith(p Predictor, now time.Time, id string) (ahead int,
 	if p == PredictQueueLength {
 		return people(n), e.estimateQL(s, t.Channel, n)
 	}
-	return people(n), withSpan(e.estimatePace(s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	est = withSpan(e.estimatePace(s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	return people(n), e.calibrated(Lane{s.ID, t.Channel}, est)
 }
 
 // countAhead counts the tickets of lane l (of priority class) that are
@@ -256,7 +257,8 @@ func (e *Engine) newTicket(p Predictor, now time.Time, s *Service, ch Channel) (
 	if p == PredictQueueLength {
 		return ahead, e.estimateQL(s, ch, ahead)
 	}
-	return ahead, withSpan(e.estimatePace(s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
+	est = withSpan(e.estimatePace(s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
+	return ahead, e.calibrated(Lane{s.ID, ch}, est)
 }
 
 // NewTicketEstimate is the people ahead of, and the estimate of, a new
