@@ -43,6 +43,7 @@ type pace struct {
 	shares  map[Lane]float64 // moving shares of the lanes called; nil until the first call
 	lastEnd time.Time        // when the agent's last ticket ended
 	occ     time.Duration    // the occupation of that ticket, waiting for its wrap-up
+	counter string           // the counter the agent last opened or called at (schedule.go)
 }
 
 // learn updates the paces from an event, before Apply changes the state
@@ -50,11 +51,16 @@ type pace struct {
 func (e *Engine) learn(ev Event) {
 	t := e.tickets[ev.Ticket]
 	switch ev.Type {
+	case CounterOpened:
+		if ev.Agent != "" && e.counters[ev.Counter] != nil {
+			e.paceOf(ev.Agent).counter = ev.Counter
+		}
 	case TicketCalled:
 		if t == nil || ev.Agent == "" {
 			return
 		}
 		p := e.paceOf(ev.Agent)
+		p.counter = ev.Counter
 		if p.occ > 0 {
 			wrap := min(max(ev.At.Sub(p.lastEnd), 0), WrapUpCap)
 			e.addCycle(p, p.occ+wrap)
