@@ -69,7 +69,7 @@ func (e *Engine) noteIssued(t *Ticket, at time.Time) {
 	if t == nil || t.State != Waiting || t.ByPBX {
 		return
 	}
-	_, est := e.EstimateWith(PredictPace, at, t.ID)
+	_, est := e.estimateWith(PredictPace, at, t.ID, false)
 	if est.Known && est.Wait > 0 {
 		e.issueEst[t.ID] = est.Wait
 	}

@@ -47,6 +47,7 @@ type Engine struct {
 	// estimate at issue, and the recent ratios of real wait to estimate.
 	issueEst map[string]time.Duration
 	calib    map[calibKey]*ratios
+	priors   map[[2]string]map[Lane]float64 // priorShares by counter and agent: the site's alone, rebuilt with it
 }
 
 type numKey struct{ prefix, day string }
@@ -81,6 +82,7 @@ func New(site Site) (*Engine, error) {
 
 // index rebuilds the site's indices.
 func (e *Engine) index() {
+	e.priors = map[[2]string]map[Lane]float64{}
 	e.services = make(map[string]*Service, len(e.site.Services))
 	e.counters = make(map[string]*Counter, len(e.site.Counters))
 	e.agents = make(map[string]*Agent, len(e.site.Agents))
