@@ -47,11 +47,28 @@ type calibKey struct {
 }
 
 // ratios are a bucket's recent ratios of real wait to estimate, in a ring,
-// and their sorted copy (nil when stale).
+// and the same kept sorted (updated as they come: the estimate only reads
+// them, readers share the engine).
 type ratios struct {
 	ring   []float64
 	next   int
 	sorted []float64
+}
+
+// add puts x in the ring, in place of the oldest when it is full, and in
+// the sorted copy.
+func (r *ratios) add(x float64) {
+	if len(r.ring) < CalibrationSize {
+		r.ring = append(r.ring, x)
+	} else {
+		old := r.ring[r.next]
+		r.ring[r.next] = x
+		r.next = (r.next + 1) % CalibrationSize
+		i, _ := slices.BinarySearch(r.sorted, old)
+		r.sorted = slices.Delete(r.sorted, i, i+1)
+	}
+	i, _ := slices.BinarySearch(r.sorted, x)
+	r.sorted = slices.Insert(r.sorted, i, x)
 }
 
 func bucketOf(wait time.Duration) int {
@@ -89,14 +106,7 @@ func (e *Engine) noteCalled(t *Ticket, at time.Time) {
 		r = &ratios{}
 		e.calib[k] = r
 	}
-	x := float64(at.Sub(t.IssuedAt)) / float64(est)
-	if len(r.ring) < CalibrationSize {
-		r.ring = append(r.ring, x)
-	} else {
-		r.ring[r.next] = x
-		r.next = (r.next + 1) % CalibrationSize
-	}
-	r.sorted = nil
+	r.add(float64(at.Sub(t.IssuedAt)) / float64(est))
 }
 
 // calibrated gives est, on lane l, the range its bucket's ratios have
@@ -108,10 +118,6 @@ func (e *Engine) calibrated(l Lane, est Estimate) Estimate {
 	r := e.calib[calibKey{l, bucketOf(est.Wait)}]
 	if r == nil || len(r.ring) < CalibrationMin {
 		return est
-	}
-	if r.sorted == nil {
-		r.sorted = slices.Clone(r.ring)
-		slices.Sort(r.sorted)
 	}
 	lo, hi := quantile(r.sorted, 0.1), quantile(r.sorted, 0.9)
 	w := float64(est.Wait)

@@ -76,3 +76,38 @@ func TestTheRangeIsTheLanesPastRatiosPercentiles(t *testing.T) {
 		t.Errorf("another lane's estimate became %+v", got)
 	}
 }
+
+// The hub lets several readers estimate at once (a read lock): the
+// estimate, the summary and the range write nothing in the engine, even the
+// first time a lane's ratios or an agent's shares are read after they
+// changed (run with -race).
+func TestReadersEstimateTogetherWithoutWriting(t *testing.T) {
+	h := newHarness(t, testSite())
+	for i := range 10 {
+		h.issue(issueReq{ID: "w" + string(rune('a'+i)), Service: "A"})
+		h.tick(time.Minute)
+	}
+	for i := range 2 * CalibrationMin { // a lane's ratios just learnt
+		id := "r" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		h.e.issueEst[id] = 10 * time.Minute
+		h.e.noteCalled(&Ticket{ID: id, Service: "A", Channel: Visit, IssuedAt: day0}, day0.Add(time.Duration(5+i%10)*time.Minute))
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "ana"}) })
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "2", api.OpenArgs{Agent: "carl"}) })
+	waiting := h.e.Tickets(Waiting, "A")
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 5 {
+				h.e.Summary(h.now)
+				for _, tk := range waiting {
+					h.e.Estimate(h.now, tk.ID)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}

@@ -82,7 +82,6 @@ func New(site Site) (*Engine, error) {
 
 // index rebuilds the site's indices.
 func (e *Engine) index() {
-	e.priors = map[[2]string]map[Lane]float64{}
 	e.services = make(map[string]*Service, len(e.site.Services))
 	e.counters = make(map[string]*Counter, len(e.site.Counters))
 	e.agents = make(map[string]*Agent, len(e.site.Agents))
@@ -97,6 +96,14 @@ func (e *Engine) index() {
 	for i := range e.site.Agents {
 		a := &e.site.Agents[i]
 		e.agents[a.ID] = a
+	}
+	e.priors = make(map[[2]string]map[Lane]float64, len(e.site.Counters)*len(e.site.Agents))
+	for _, c := range e.site.Counters {
+		for _, a := range e.site.Agents {
+			if m := e.computePriorShares(c.ID, a.ID); len(m) > 0 {
+				e.priors[[2]string{c.ID, a.ID}] = m
+			}
+		}
 	}
 }
 

@@ -110,16 +110,14 @@ func (e *Engine) addCycle(p *pace, d time.Duration) {
 // priorShares is an agent's lane shares at counter before any call: each
 // service it may serve there in proportion to its skill level, split evenly
 // between the channels both the counter and the service take. They depend
-// on the site alone and are kept until it changes: the map is shared, read
-// it only.
+// on the site alone: index computes them all when the site changes, and
+// the estimate only reads them (readers share the engine: nothing here may
+// write). The map is shared: read it only.
 func (e *Engine) priorShares(counter, agent string) map[Lane]float64 {
-	k := [2]string{counter, agent}
-	if m, ok := e.priors[k]; ok {
+	if m, ok := e.priors[[2]string{counter, agent}]; ok {
 		return m
 	}
-	m := e.computePriorShares(counter, agent)
-	e.priors[k] = m
-	return m
+	return e.computePriorShares(counter, agent)
 }
 
 func (e *Engine) computePriorShares(counter, agent string) map[Lane]float64 {
