@@ -25,7 +25,8 @@ Prévision des besoins en agents : les tickets attendus par service et par
 heure pour les --days jours à partir de --from (lundi prochain par défaut),
 appris des --weeks semaines du journal du hub jusqu'à --until (hier), et les agents qu'il
 faut à chaque heure pour servir --share des usagers dans le délai cible du
-service (Erlang C). --period (répétable) déclare une période du calendrier de
+service (Erlang A : la patience des usagers, apprise des abandons du journal ;
+Erlang C pour un service qui en a trop peu). --period (répétable) déclare une période du calendrier de
 la commune : vacances scolaires de la zone, saison des passeports, élections ;
 les périodes d'un même TYPE partagent un facteur appris de l'historique.
 The staffing forecast: tickets per service and hour, agents needed per hour.`
@@ -84,17 +85,18 @@ func runForecast(ctx context.Context, args []string, out io.Writer) error {
 		histTo = last.AddDate(0, 0, 1)
 	}
 	histFrom := histTo.AddDate(0, 0, -7**weeks)
-	arrivals, err := readArrivals(ctx, st, histFrom, histTo)
+	arrivals, waits, err := readArrivals(ctx, st, histFrom, histTo)
 	if err != nil {
 		return err
 	}
+	patience := forecast.Patience(waits)
 	m, err := forecast.Learn(arrivals, histFrom, histTo, loc, ps)
 	if err != nil {
 		return err
 	}
 	var needs []forecast.Need
 	for _, s := range site.Services {
-		needs = append(needs, forecast.Need{Service: s.ID, Mean: s.ServiceTime, Target: s.SLA})
+		needs = append(needs, forecast.Need{Service: s.ID, Mean: s.ServiceTime, Target: s.SLA, Patience: patience[s.ID]})
 	}
 	plan, err := m.Plan(start, *days, needs, *share)
 	if err != nil {
@@ -102,6 +104,17 @@ func runForecast(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Prévision du %s, %d jours, apprise de %d tickets (%s – %s) ; agents pour servir %.0f %% dans le délai cible.\n",
 		start.Format(time.DateOnly), *days, len(arrivals), histFrom.Format(time.DateOnly), histTo.AddDate(0, 0, -1).Format(time.DateOnly), 100**share)
+	var ps2 []string
+	for _, s := range site.Services {
+		if p, ok := patience[s.ID]; ok {
+			ps2 = append(ps2, fmt.Sprintf("%s %.0f min", s.ID, p.Minutes()))
+		}
+	}
+	if len(ps2) > 0 {
+		fmt.Fprintf(out, "Patience moyenne apprise des abandons (Erlang A) : %s ; les autres services : Erlang C.\n", strings.Join(ps2, ", "))
+	} else {
+		fmt.Fprintf(out, "Trop peu d'abandons dans le journal (moins de %d par service) : Erlang C.\n", forecast.MinGaveUp)
+	}
 	printPlan(out, plan, site)
 	return nil
 }
@@ -156,27 +169,52 @@ func printPlan(out io.Writer, plan []forecast.Slot, site queue.Site) {
 	w.Flush()
 }
 
-// readArrivals reads the tickets issued in [from, to) from the log.
-func readArrivals(ctx context.Context, st *store.Store, from, to time.Time) ([]forecast.Arrival, error) {
+// readArrivals reads the tickets issued in [from, to) from the log, and
+// the citizens' waits: until their first call, or until they gave up (a
+// ticket cancelled before any call, or a no-show at its first call).
+func readArrivals(ctx context.Context, st *store.Store, from, to time.Time) ([]forecast.Arrival, []forecast.Wait, error) {
 	var out []forecast.Arrival
+	var waits []forecast.Wait
+	type open struct {
+		service string
+		at      time.Time
+		called  time.Time
+	}
+	tickets := map[string]*open{}
 	var after int64
 	for {
 		evs, err := st.EventsBetween(ctx, from, to, after, 5000)
 		if err != nil {
-			return nil, fmt.Errorf("read the log: %w", err)
+			return nil, nil, fmt.Errorf("read the log: %w", err)
 		}
 		for _, e := range evs {
-			if e.Type == queue.TicketIssued && e.Service != "" {
+			switch t := tickets[e.Ticket]; {
+			case e.Type == queue.TicketIssued && e.Service != "":
 				at := e.At
 				if !e.IssuedAt.IsZero() {
 					at = e.IssuedAt // printed offline: when the citizen came
 				}
 				out = append(out, forecast.Arrival{Service: e.Service, At: at})
+				tickets[e.Ticket] = &open{service: e.Service, at: at}
+			case t == nil:
+			case e.Type == queue.TicketCalled && t.called.IsZero():
+				t.called = e.At
+			case e.Type == queue.TicketCancelled && t.called.IsZero():
+				waits = append(waits, forecast.Wait{Service: t.service, Waited: e.At.Sub(t.at), GaveUp: true})
+				delete(tickets, e.Ticket)
+			case e.Type == queue.TicketNoShow:
+				waits = append(waits, forecast.Wait{Service: t.service, Waited: t.called.Sub(t.at), GaveUp: true})
+				delete(tickets, e.Ticket)
+			case e.Type == queue.TicketServed || e.Type == queue.TicketTransferred:
+				if !t.called.IsZero() {
+					waits = append(waits, forecast.Wait{Service: t.service, Waited: t.called.Sub(t.at)})
+				}
+				delete(tickets, e.Ticket)
 			}
 			after = e.Seq
 		}
 		if len(evs) < 5000 {
-			return out, nil
+			return out, waits, nil
 		}
 	}
 }

@@ -15,12 +15,14 @@ import (
 	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/config"
+	"guichet/hub/queue"
 	"guichet/hub/store"
 )
 
 // The manager's forecast reads the hub's log: three Mondays with six
 // passport tickets at 09:00 forecast six for the next Monday at 09:00, and
-// the agents Erlang C gives for them; a bad --period is refused.
+// the agents Erlang A gives for them, with the patience of the 24 citizens
+// who gave up after 10 minutes on a Tuesday; a bad --period is refused.
 func TestForecastCommandPlansNextMondayFromTheLog(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "site.yaml")
@@ -55,6 +57,28 @@ func TestForecastCommandPlansNextMondayFromTheLog(t *testing.T) {
 			}
 		}
 	}
+	now = time.Date(2026, 3, 3, 10, 0, 0, 0, site.Location)
+	do := func(act hub.Action) {
+		t.Helper()
+		if _, err := h.Do(context.Background(), "", "test", act, func(hub.Outcome, json.RawMessage) []byte { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 24 {
+		do(hub.IssueTicket(api.IssueArgs{Service: "P"}, ""))
+	}
+	now = now.Add(10 * time.Minute)
+	var gone []string
+	h.Read(func(e *queue.Engine) {
+		for _, tk := range e.Tickets(queue.Waiting, "P") {
+			if tk.IssuedAt.Day() == 3 {
+				gone = append(gone, tk.ID)
+			}
+		}
+	})
+	for _, id := range gone {
+		do(hub.CancelTicket(api.CancelArgs{Ticket: id, Reason: "parti"}))
+	}
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +97,8 @@ func TestForecastCommandPlansNextMondayFromTheLog(t *testing.T) {
 			row = l
 		}
 	}
-	if !strings.Contains(out.String(), "18 tickets") || !strings.Contains(row, "6.0") {
+	if len(gone) != 24 || !strings.Contains(out.String(), "42 tickets") || !strings.Contains(row, "6.0") ||
+		!strings.Contains(out.String(), "Patience moyenne apprise des abandons (Erlang A) : P 10 min") {
 		t.Fatalf("forecast:\n%s", out.String())
 	}
 	if err := runForecast(context.Background(), []string{"--data", data, "--config", cfgPath, "--period", "vacances:2026-04-19:2026-04-04"}, io.Discard); err == nil ||

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"image/png"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 
 	"guichet/display"
 	"guichet/firmware/link"
+	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/auth"
 	"guichet/hub/queue"
@@ -199,11 +201,24 @@ func TestAnAdminAddsAServiceAndTheKioskPageShowsIt(t *testing.T) {
 	}
 	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/?lang=fr"))
 
-	// An agent gets the new service's skill; a pause reason list.
+	// An agent gets the new service's skill, and keeps the working hours
+	// the site file gave (the page does not edit them); a pause reason list.
+	var ana queue.Agent
+	s.Hub.Read(func(e *queue.Engine) { ana = e.Agent("ana").Clone() })
+	var days [7][]queue.Span
+	days[time.Monday] = []queue.Span{{From: 8*60 + 30, To: 12 * 60}, {From: 13 * 60, To: 17*60 + 30}}
+	ana.Hours = queue.NewHours(days, nil)
+	if _, err := s.Hub.Do(context.Background(), "", "dsi", hub.SaveAgent(ana), func(hub.Outcome, json.RawMessage) []byte { return nil }); err != nil {
+		t.Fatal(err)
+	}
 	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana"))
 	browsertest.Do(t, b, 5*time.Second, chromedp.SetValue(chromedp.CSS("#skill_U"), "4"))
 	submit(t, b, "form[action='/admin/agents']")
 	browsertest.WaitText(t, b, "table", "U 4", 5*time.Second)
+	s.Hub.Read(func(e *queue.Engine) { ana = e.Agent("ana").Clone() })
+	if got := queue.FormatSpans(ana.Hours.Week[time.Monday]); ana.Skills["U"] != 4 || got != "08:30-12:00 13:00-17:30" {
+		t.Fatalf("ana after the page saved her: skills %v, Monday's hours %q", ana.Skills, got)
+	}
 	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/pauses"))
 	fill(t, b, map[string]string{"#reasons": "Déjeuner\nRéunion\n"})
 	submit(t, b, "form[action='/admin/pauses']")

@@ -175,13 +175,15 @@ func (p *Pages) saveAgent(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.Agent, f.CanDelete = a, !f.New
-	if f.New {
-		exists := false
-		p.o.Hub.Read(func(e *queue.Engine) { exists = e.Agent(a.ID) != nil })
-		if exists {
-			p.refused(w, r, "agent", "agents", T(l, "exists_agent", a.ID), f)
-			return
+	exists := false
+	p.o.Hub.Read(func(e *queue.Engine) {
+		if old := e.Agent(a.ID); old != nil {
+			exists, a.Hours = true, old.Hours.Clone() // the page does not edit the hours: the site file's stay
 		}
+	})
+	if f.New && exists {
+		p.refused(w, r, "agent", "agents", T(l, "exists_agent", a.ID), f)
+		return
 	}
 	if msg, ok := p.do(r, hub.SaveAgent(a)); !ok {
 		p.refused(w, r, "agent", "agents", msg, f)

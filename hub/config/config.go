@@ -110,6 +110,10 @@ type AgentConf struct {
 	ID     string         `yaml:"id"`
 	Name   string         `yaml:"name,omitempty"`
 	Skills map[string]int `yaml:"skills"`
+	// Hours are the agent's working hours, as a service's:
+	// {"mon-fri": "08:30-12:00 13:00-17:30"}; the estimated wait counts on
+	// them (lunch turns, the end of the day).
+	Hours HoursMap `yaml:"hours,omitempty"`
 }
 
 // Names are texts by language; a plain string is French.
@@ -386,8 +390,15 @@ func (c *Config) site(l *locator) (queue.Site, error) {
 		}
 		s.Counters = append(s.Counters, ct)
 	}
-	for _, ac := range c.Agents {
-		s.Agents = append(s.Agents, queue.Agent{ID: ac.ID, Name: ac.Name, Skills: ac.Skills})
+	for i, ac := range c.Agents {
+		a := queue.Agent{ID: ac.ID, Name: ac.Name, Skills: ac.Skills}
+		if len(ac.Hours) > 0 {
+			var err error
+			if a.Hours, err = parseHours(l, []any{"agents", i, "hours"}, ac.Hours, nil); err != nil {
+				return s, err
+			}
+		}
+		s.Agents = append(s.Agents, a)
 	}
 	if err := s.Check(); err != nil {
 		var se *queue.SiteError

@@ -54,6 +54,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad channel", "channels: [phone] }", "channels: [fax] }", `counters[7].channels[0]: unknown channel "fax"`},
 		{"bad tier", "tiers: [appointment_due, priority, overdue]", "tiers: [appointment_due, vip]", `policy.tiers[1]: unknown tier "vip"`},
 		{"bad hours", `sat: "09:00-12:00"`, `sat: "9h-12h"`, `site.hours.sat: "9h-12h" is not a period`},
+		{"bad agent hours", `mon-fri: "08:30-12:00 13:00-17:30" }`, `mon-fri: "08:30-12:00 13:00-25:00" }`, `agents[0].hours.mon-fri: "13:00-25:00" is not a period`},
+		{"agent hours on no day", `hours: { mon-fri: "08:30-12:00 13:00-17:30" }`, `hours: { lundi: "08:30-12:00" }`, `agents[0].hours.lundi:`},
 		{"bad time zone", "timezone: Europe/Paris", "timezone: Europe/Lutece", `site.timezone: unknown time zone`},
 		{"service id not a letter", "- id: A\n", "- id: AB\n", `services[0].id: a service id is one capital letter`},
 		{"wrong type", "board_size: 10", "board_size: dix", "policy.board_size: cannot unmarshal"},

@@ -77,7 +77,19 @@ func Export(s queue.Site, header string) ([]byte, error) {
 		c.Counters = append(c.Counters, cc)
 	}
 	for _, a := range s.Agents {
-		c.Agents = append(c.Agents, AgentConf{ID: a.ID, Name: a.Name, Skills: a.Skills})
+		ac := AgentConf{ID: a.ID, Name: a.Name, Skills: a.Skills}
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			if spans := a.Hours.Week[d]; len(spans) > 0 {
+				if ac.Hours == nil {
+					ac.Hours = HoursMap{}
+				}
+				ac.Hours[queue.DayKey(d)] = queue.FormatSpans(spans)
+			}
+		}
+		if a.Hours.Set() && ac.Hours == nil {
+			return nil, fmt.Errorf("agent %s: working hours the file cannot write", a.ID)
+		}
+		c.Agents = append(c.Agents, ac)
 	}
 	var buf bytes.Buffer
 	for _, l := range strings.Split(strings.TrimSpace(header), "\n") {

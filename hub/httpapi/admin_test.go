@@ -22,7 +22,11 @@ func TestTheSiteIsChangedOverHTTPAndTheLogSaysWho(t *testing.T) {
 		t.Fatalf("hours with an unknown day: %d %s", r.status, r.body)
 	}
 	e.must("PUT", "/api/v1/site/counters/12", `{"name":"Guichet 12","services":["X"]}`, 200)
-	e.must("PUT", "/api/v1/site/agents/zoe", `{"name":"Zoé","skills":{"X":3}}`, 200)
+	e.must("PUT", "/api/v1/site/agents/zoe", `{"name":"Zoé","skills":{"X":3},"hours":{"week":{"mon":"08:30-12:00 13:00-17:30"}}}`, 200)
+	r = e.call("PUT", "/api/v1/site/agents/zoe", `{"name":"Zoé","skills":{"X":3},"hours":{"week":{"mon":"13:00-25:00"}}}`)
+	if r.status != 400 || !strings.Contains(string(r.body), "not a period") {
+		t.Fatalf("an agent's hours past midnight: %d %s", r.status, r.body)
+	}
 	e.must("PUT", "/api/v1/site/pause-reasons", `{"pause_reasons":["Déjeuner","Réunion"]}`, 200)
 	e.must("PUT", "/api/v1/board/message", `{"message":{"fr":"<b>Fermeture</b> à 16 h"}}`, 200)
 	e.must("POST", "/api/v1/services/X/close", `{"message":{"fr":"Revenez lundi"}}`, 200)

@@ -43,6 +43,11 @@ type Engine struct {
 	calls    map[string]*Ticket   // the live tickets of PBX calls, by call id (calls.go)
 	clamped  int64                // times from the log held within bounds (see clamp)
 	paces    map[string]*pace     // what the engine learnt of each agent (pace.go)
+	// The range's calibration (calibrate.go): each waiting ticket's
+	// estimate at issue, and the recent ratios of real wait to estimate.
+	issueEst map[string]time.Duration
+	calib    map[calibKey]*ratios
+	priors   map[[2]string]map[Lane]float64 // priorShares by counter and agent: the site's alone, rebuilt with it
 }
 
 type numKey struct{ prefix, day string }
@@ -92,6 +97,14 @@ func (e *Engine) index() {
 		a := &e.site.Agents[i]
 		e.agents[a.ID] = a
 	}
+	e.priors = make(map[[2]string]map[Lane]float64, len(e.site.Counters)*len(e.site.Agents))
+	for _, c := range e.site.Counters {
+		for _, a := range e.site.Agents {
+			if m := e.computePriorShares(c.ID, a.ID); len(m) > 0 {
+				e.priors[[2]string{c.ID, a.ID}] = m
+			}
+		}
+	}
 }
 
 func (e *Engine) reset() {
@@ -113,6 +126,8 @@ func (e *Engine) reset() {
 	e.recent = map[string][]*Ticket{}
 	e.calls = map[string]*Ticket{}
 	e.paces = map[string]*pace{}
+	e.issueEst = map[string]time.Duration{}
+	e.calib = map[calibKey]*ratios{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}
 	}
@@ -170,9 +185,13 @@ func (e *Engine) Apply(ev Event) {
 	switch ev.Type {
 	case TicketIssued:
 		e.applyIssued(ev)
+		e.noteIssued(e.tickets[ev.Ticket], ev.At)
 	case TicketCalled:
 		if t == nil {
 			return
+		}
+		if t.CalledAt.IsZero() {
+			e.noteCalled(t, ev.At)
 		}
 		e.unlane(t)
 		t.State, t.Counter, t.Agent, t.CalledAt, t.Recalls = Called, ev.Counter, ev.Agent, ev.At, 0
@@ -399,6 +418,7 @@ func (e *Engine) end(t *Ticket, s State, at time.Time) {
 		e.release(t.Counter, t.ID, at)
 	}
 	t.State, t.EndedAt = s, at
+	delete(e.issueEst, t.ID)
 	e.unindexCall(t)
 	e.retired = append(e.retired, t.ID)
 	if len(e.retired) > MaxRetained {

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -172,6 +173,12 @@ func (e *Engine) Estimate(now time.Time, id string) (ahead int, est Estimate, ok
 
 // EstimateWith is Estimate by predictor p (the benchmark compares them).
 func (e *Engine) EstimateWith(p Predictor, now time.Time, id string) (ahead int, est Estimate) {
+	return e.estimateWith(p, now, id, true)
+}
+
+// estimateWith is EstimateWith, its range calibrated or not (the wait is
+// the same).
+func (e *Engine) estimateWith(p Predictor, now time.Time, id string, calibrate bool) (ahead int, est Estimate) {
 	t := e.tickets[id]
 	if t == nil || t.State != Waiting {
 		return 0, Estimate{}
@@ -199,7 +206,11 @@ func (e *Engine) EstimateWith(p Predictor, now time.Time, id string) (ahead int,
 	if p == PredictQueueLength {
 		return people(n), e.estimateQL(s, t.Channel, n)
 	}
-	return people(n), withSpan(e.estimatePace(s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	est = withSpan(e.estimatePace(now, s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	if !calibrate {
+		return people(n), est
+	}
+	return people(n), e.calibrated(Lane{s.ID, t.Channel}, est)
 }
 
 // countAhead counts the tickets of lane l (of priority class) that are
@@ -256,7 +267,8 @@ func (e *Engine) newTicket(p Predictor, now time.Time, s *Service, ch Channel) (
 	if p == PredictQueueLength {
 		return ahead, e.estimateQL(s, ch, ahead)
 	}
-	return ahead, withSpan(e.estimatePace(s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
+	est = withSpan(e.estimatePace(now, s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
+	return ahead, e.calibrated(Lane{s.ID, ch}, est)
 }
 
 // NewTicketEstimate is the people ahead of, and the estimate of, a new
@@ -284,20 +296,25 @@ func (e *Engine) estimateQL(s *Service, ch Channel, ahead float64) Estimate {
 
 // estimatePace is rules 4 and 5: the wait, on channel ch, of a ticket with
 // ahead people before it, share the blended share of the other channel.
-func (e *Engine) estimatePace(s *Service, ch Channel, ahead, share float64) Estimate {
+func (e *Engine) estimatePace(now time.Time, s *Service, ch Channel, ahead, share float64) Estimate {
 	rate, idle := e.laneRate(Lane{s.ID, ch})
 	if rate <= 0 {
 		return Estimate{}
 	}
+	changes := e.rateAhead(Lane{s.ID, ch}, now)
 	if share > 0 {
-		other, _ := e.laneRate(Lane{s.ID, other(ch)})
-		rate += share * other
+		o, _ := e.laneRate(Lane{s.ID, other(ch)})
+		rate += share * o
+		for _, c := range e.rateAhead(Lane{s.ID, other(ch)}, now) {
+			changes = append(changes, rateChange{c.at, share * c.delta})
+		}
+		slices.SortStableFunc(changes, func(x, y rateChange) int { return x.at.Compare(y.at) })
 	}
 	calls := ahead + 1 - idle // the calls before this ticket's, itself included
 	if calls <= 0 {
 		return Estimate{Known: true, High: RangeFloor}
 	}
-	wait := time.Duration((calls - 0.5) / rate)
+	wait := reachCalls(now, rate, changes, calls-0.5)
 	// The wait to the n-th call is spread like a gamma law of shape n; the
 	// rate's own uncertainty keeps a long wait's range from narrowing to nothing.
 	shape := 1 / (1/(RangeShape*calls) + RangeSpread*RangeSpread)

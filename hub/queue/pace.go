@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"maps"
 	"time"
 )
 
@@ -43,6 +44,7 @@ type pace struct {
 	shares  map[Lane]float64 // moving shares of the lanes called; nil until the first call
 	lastEnd time.Time        // when the agent's last ticket ended
 	occ     time.Duration    // the occupation of that ticket, waiting for its wrap-up
+	counter string           // the counter the agent last opened or called at (schedule.go)
 }
 
 // learn updates the paces from an event, before Apply changes the state
@@ -50,11 +52,16 @@ type pace struct {
 func (e *Engine) learn(ev Event) {
 	t := e.tickets[ev.Ticket]
 	switch ev.Type {
+	case CounterOpened:
+		if ev.Agent != "" && e.counters[ev.Counter] != nil {
+			e.paceOf(ev.Agent).counter = ev.Counter
+		}
 	case TicketCalled:
 		if t == nil || ev.Agent == "" {
 			return
 		}
 		p := e.paceOf(ev.Agent)
+		p.counter = ev.Counter
 		if p.occ > 0 {
 			wrap := min(max(ev.At.Sub(p.lastEnd), 0), WrapUpCap)
 			e.addCycle(p, p.occ+wrap)
@@ -62,7 +69,7 @@ func (e *Engine) learn(ev Event) {
 		}
 		l := Lane{t.Service, t.Channel}
 		if p.shares == nil {
-			p.shares = e.priorShares(ev.Counter, ev.Agent)
+			p.shares = maps.Clone(e.priorShares(ev.Counter, ev.Agent))
 		}
 		for k := range p.shares {
 			p.shares[k] *= 1 - PaceWeight
@@ -102,8 +109,18 @@ func (e *Engine) addCycle(p *pace, d time.Duration) {
 
 // priorShares is an agent's lane shares at counter before any call: each
 // service it may serve there in proportion to its skill level, split evenly
-// between the channels both the counter and the service take.
+// between the channels both the counter and the service take. They depend
+// on the site alone: index computes them all when the site changes, and
+// the estimate only reads them (readers share the engine: nothing here may
+// write). The map is shared: read it only.
 func (e *Engine) priorShares(counter, agent string) map[Lane]float64 {
+	if m, ok := e.priors[[2]string{counter, agent}]; ok {
+		return m
+	}
+	return e.computePriorShares(counter, agent)
+}
+
+func (e *Engine) computePriorShares(counter, agent string) map[Lane]float64 {
 	out := map[Lane]float64{}
 	c, a := e.counters[counter], e.agents[agent]
 	if c == nil || a == nil {
@@ -160,29 +177,25 @@ func (e *Engine) laneRate(l Lane) (rate, idle float64) {
 func (e *Engine) shareAndCycle(c *Counter, a *Agent, l Lane) (float64, time.Duration) {
 	prior := e.priorShares(c.ID, a.ID)
 	p := e.paces[a.ID]
-	shares := prior
-	if p != nil && p.shares != nil {
-		learnt, sum := map[Lane]float64{}, 0.0
+	share, inPrior := prior[l]
+	if p != nil && p.shares != nil && inPrior {
+		sum := 0.0
 		for k := range prior {
-			learnt[k] = p.shares[k]
 			sum += p.shares[k]
 		}
 		if sum > 0 {
 			// Learnt, but never far from what the skills say: an agent whose
 			// colleagues took a lane so far takes it when they leave.
-			for k := range learnt {
-				learnt[k] = (1-PriorShare)*learnt[k]/sum + PriorShare*prior[k]
-			}
-			shares = learnt
+			share = (1-PriorShare)*p.shares[l]/sum + PriorShare*prior[l]
 		}
 	}
 	if p != nil && p.cycles > 0 {
-		return shares[l], p.cycle
+		return share, p.cycle
 	}
 	// Not measured yet: the services' mean times, weighted by share.
 	var cycle float64
 	for k, sh := range prior {
 		cycle += sh * float64(e.meanService(e.services[k.Service]))
 	}
-	return shares[l], time.Duration(cycle)
+	return share, time.Duration(cycle)
 }

@@ -187,6 +187,10 @@ type Agent struct {
 	ID     string         `json:"id"`
 	Name   string         `json:"name,omitempty"`
 	Skills map[string]int `json:"skills"`
+	// Hours are the agent's working hours (lunch is the gap between two
+	// periods), which the estimate counts on (schedule.go); unset: the
+	// agent counts as they are now.
+	Hours Hours `json:"hours,omitzero"`
 }
 
 // Site is everything the engine needs to know about one town hall. The

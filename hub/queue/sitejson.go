@@ -169,11 +169,23 @@ func (h *Hours) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// IsZero reports whether the hours say nothing (an agent's unset hours are
+// left out of the site's JSON).
+func (h Hours) IsZero() bool { return !h.set }
+
 // Set reports whether the hours say anything (else the service is always open).
 func (h *Hours) Set() bool { return h.set }
 
 // ClosedDates lists the closed dates, in order.
 func (h *Hours) ClosedDates() []string { return sortedKeys(h.Closed) }
+
+// Clone returns a deep copy of the hours (unset hours stay the zero value).
+func (h Hours) Clone() Hours {
+	if !h.set {
+		return Hours{}
+	}
+	return h.clone()
+}
 
 func (h Hours) clone() Hours {
 	var week [7][]Span
@@ -221,6 +233,9 @@ func (c Counter) Clone() Counter {
 // Clone returns a deep copy of the agent.
 func (a Agent) Clone() Agent {
 	a.Skills = maps.Clone(a.Skills)
+	if a.Hours.Set() {
+		a.Hours = a.Hours.clone()
+	}
 	return a
 }
 

@@ -8,14 +8,20 @@ import (
 
 // BenchmarkEstimateAccuracy plays 20 days of every scenario in virtual time
 // and prints the table of docs/benchmarks.md: today's estimator (queue
-// length) and the chosen one (pace) side by side.
+// length) and the chosen one (pace) side by side, and the oracle's noise
+// floor (OracleFutures futures of the day at every ticket's issue).
 //
-//	go test -run '^$' -bench EstimateAccuracy -benchtime 1x ./internal/waitsim/
+//	go test -run '^$' -bench EstimateAccuracy -benchtime 1x -timeout 30m ./internal/waitsim/
+
+// OracleFutures is how many futures the oracle plays at each issue: its
+// median moves by a few seconds between 20 and more.
+const OracleFutures = 20
+
 func BenchmarkEstimateAccuracy(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var results []*Result
 		for k, sc := range Scenarios() {
-			r, err := Run(sc, 20, uint64(1000+k))
+			r, err := RunWith(sc, 20, uint64(1000+k), Options{Oracle: OracleFutures})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -28,6 +34,7 @@ func BenchmarkEstimateAccuracy(b *testing.B) {
 			all := Measure(results[0].AtIssue(Pace, ""))
 			b.ReportMetric(all.MAE.Minutes(), "ordinary-MAE-min")
 			b.ReportMetric(100*all.InRange, "ordinary-in-range-%")
+			b.ReportMetric(Measure(results[0].AtIssue(Oracle, "")).MAE.Minutes(), "ordinary-oracle-MAE-min")
 		}
 	}
 }

@@ -39,6 +39,7 @@ type Record struct {
 	// arrival with each of the engine's predictors (the site runs with it
 	// off, so that every citizen's fate is seen).
 	WouldRefuse map[string]bool
+	replayed    time.Time // Options.checkForks: when a fork called it
 }
 
 // Wait is the real wait, false if the ticket was never called.
@@ -70,6 +71,21 @@ const SampleEvery = 5 * time.Minute
 // Run plays days of scenario sc, each a week after the last (the same
 // weekday), on one engine, with the random seed given.
 func Run(sc Scenario, days int, seed uint64) (*Result, error) {
+	return RunWith(sc, days, seed, Options{})
+}
+
+// Options are what a run measures besides the engine's predictors.
+type Options struct {
+	// Oracle is how many futures the oracle plays for every ticket at its
+	// issue (oracle.go); 0: no oracle.
+	Oracle int
+	// checkForks replays every ticket's future with the day's own chances
+	// (Record.replayed), to check that a fork plays what the day plays.
+	checkForks bool
+}
+
+// RunWith is Run with options.
+func RunWith(sc Scenario, days int, seed uint64, opt Options) (*Result, error) {
 	loc, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		return nil, fmt.Errorf("waitsim: %w", err)
@@ -81,10 +97,12 @@ func Run(sc Scenario, days int, seed uint64) (*Result, error) {
 	res := &Result{Scenario: sc}
 	first := time.Date(2026, 3, 2, 0, 0, 0, 0, loc) // a Monday
 	first = first.AddDate(0, 0, int(sc.Weekday-time.Monday))
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	rng := rand.New(pcg)
 	for i := 0; i < days; i++ {
-		d := &day{sc: sc, e: e, rng: rng, res: res, n: i, date: first.AddDate(0, 0, 7*i),
-			agents: map[string]*agent{}, recs: map[string]*Record{}, waiting: map[queue.Lane][]*Record{}, les: map[queue.Lane]time.Duration{}}
+		d := &day{sc: sc, e: e, pcg: pcg, rng: rng, res: res, n: i, date: first.AddDate(0, 0, 7*i), opt: opt, seed: seed,
+			agents: map[string]*agent{}, recs: map[string]*Record{}, waiting: map[queue.Lane][]*Record{}, les: map[queue.Lane]time.Duration{},
+			fates: map[string]*fate{}, calls: map[string]int{}}
 		if err := d.play(); err != nil {
 			return res, fmt.Errorf("waitsim: %s day %d: %w", sc.Name, i+1, err)
 		}
@@ -96,7 +114,10 @@ func Run(sc Scenario, days int, seed uint64) (*Result, error) {
 type day struct {
 	sc   Scenario
 	e    *queue.Engine
+	pcg  *rand.PCG // rng's source, copied by a fork that replays the day
 	rng  *rand.Rand
+	opt  Options
+	seed uint64
 	res  *Result
 	n    int
 	date time.Time // local midnight
@@ -110,6 +131,28 @@ type day struct {
 	waiting map[queue.Lane][]*Record // in issue order, for HOL
 	les     map[queue.Lane]time.Duration
 	issued  int
+	// fates are the tickets' own chances, drawn with the arrivals (by
+	// ticket ID): what the oracle knows of the future; calls counts each
+	// ticket's calls so far.
+	fates map[string]*fate
+	calls map[string]int
+	// fork is set on a day the oracle plays from a ticket's issue on.
+	fork *fork
+}
+
+// fate is what chance decides for a ticket: its priority, and for each of
+// its calls (a transferred ticket is called again) whether the citizen
+// comes, how long they take to reach the desk, the service time's normal
+// draw and whether the visit is transferred.
+type fate struct {
+	priority bool
+	calls    [3]callFate
+}
+
+type callFate struct {
+	noShow, transfer bool
+	walk             time.Duration
+	z                float64
 }
 
 type agent struct {
@@ -122,9 +165,9 @@ type agent struct {
 func (d *day) at(minute int) time.Time { return d.date.Add(time.Duration(minute) * time.Minute) }
 
 // after schedules f at d.now + delay.
-func (d *day) after(delay time.Duration, f func()) { d.schedule(d.now.Add(delay), f) }
+func (d *day) after(delay time.Duration, f func(*day)) { d.schedule(d.now.Add(delay), f) }
 
-func (d *day) schedule(t time.Time, f func()) {
+func (d *day) schedule(t time.Time, f func(*day)) {
 	d.seq++
 	heap.Push(&d.events, event{at: t, seq: d.seq, do: f})
 }
@@ -146,24 +189,30 @@ func (d *day) play() error {
 			a.lunch = lunchTurn[id]
 		}
 		d.agents[id] = a
-		d.schedule(d.at(Opening), func() { d.open(a) })
+		d.schedule(d.at(Opening), func(d *day) { d.open(d.agents[id]) })
 		if a.lunch > 0 {
-			d.schedule(d.at(a.lunch), func() { d.lunchDue(a) })
+			d.schedule(d.at(a.lunch), func(d *day) { d.lunchDue(d.agents[id]) })
 		}
 	}
 	for _, s := range d.e.Site().Services {
 		d.arrivals(s.ID, s.Takes(queue.Phone))
 	}
 	for t := d.at(Opening).Add(SampleEvery); t.Before(d.at(Closing)); t = t.Add(SampleEvery) {
-		d.schedule(t, d.sample)
+		d.schedule(t, (*day).sample)
 	}
-	d.schedule(d.at(Closing).Add(time.Hour), d.endOfDay)
-	for d.events.Len() > 0 && d.err == nil {
+	d.schedule(d.at(Closing).Add(time.Hour), (*day).endOfDay)
+	d.run()
+	return d.err
+}
+
+// run plays the events in order until none is left, an error, or (in a
+// fork) the ticket watched is called.
+func (d *day) run() {
+	for d.events.Len() > 0 && d.err == nil && (d.fork == nil || d.fork.calledAt.IsZero()) {
 		ev := heap.Pop(&d.events).(event)
 		d.now = ev.at
-		ev.do()
+		ev.do(d)
 	}
-	return d.err
 }
 
 // arrivals schedules the day's citizens of a service: a Poisson process
@@ -188,12 +237,21 @@ func (d *day) arrivals(service string, phone bool) {
 		if phone && d.rng.Float64() < d.sc.Phone {
 			ch = queue.Phone
 		}
+		f := &fate{priority: ch == queue.Visit && d.rng.Float64() < 0.05}
+		for k := range f.calls {
+			f.calls[k] = callFate{noShow: d.rng.Float64() < d.sc.NoShow, transfer: d.rng.Float64() < d.sc.Transfer,
+				walk: d.between(15*time.Second, 60*time.Second), z: d.rng.NormFloat64()}
+		}
 		at := d.date.Add(time.Duration(t * float64(time.Minute)))
-		d.schedule(at, func() { d.arrive(service, ch) })
+		d.schedule(at, func(d *day) { d.arrive(service, ch, f) })
 	}
 }
 
-func (d *day) arrive(service string, ch queue.Channel) {
+func (d *day) arrive(service string, ch queue.Channel, f *fate) {
+	if d.fork != nil {
+		d.forkArrive(service, ch, f)
+		return
+	}
 	rec := &Record{Day: d.n, Service: service, Channel: ch, IssuedAt: d.now, Est: map[string]queue.Estimate{}, WouldRefuse: map[string]bool{}}
 	left := d.at(Closing).Sub(d.now)
 	for _, p := range []string{Pace, QueueLength} {
@@ -202,13 +260,20 @@ func (d *day) arrive(service string, ch queue.Channel) {
 	}
 	d.issued++
 	rec.Ticket = fmt.Sprintf("d%02d-%05d", d.n, d.issued)
+	d.fates[rec.Ticket] = f
 	args := api.IssueArgs{Service: service, Channel: string(ch)}
-	if ch == queue.Visit && d.rng.Float64() < 0.05 {
+	if f.priority {
 		args.Priority = string(queue.PriorityPublic)
 	}
 	if _, err := d.e.Issue(d.by(), queue.IssueRequest{ID: rec.Ticket, Args: args}); err != nil {
 		d.res.Refused++
 		return
+	}
+	if d.opt.Oracle > 0 {
+		rec.Est[Oracle] = d.oracle(rec.Ticket, service, ch)
+	}
+	if d.opt.checkForks {
+		rec.replayed, _ = d.future(d.e.Snapshot(), rec.Ticket, service, ch, nil)
 	}
 	for _, p := range []string{Pace, QueueLength} {
 		_, rec.Est[p] = d.e.EstimateWith(predictor(p), d.now, rec.Ticket)
@@ -247,7 +312,7 @@ func (d *day) wake(service string, ch queue.Channel) {
 			continue
 		}
 		a.idle = false
-		d.after(d.between(5*time.Second, 30*time.Second), func() { d.ready(a) })
+		d.after(d.between(5*time.Second, 30*time.Second), func(d *day) { d.ready(d.agents[id]) })
 	}
 }
 
@@ -273,7 +338,8 @@ func (d *day) leaveForLunch(a *agent) {
 	a.idle, a.away, a.lunch = false, true, -a.lunch
 	_, err := d.e.CloseCounter(d.by(), a.counter)
 	d.fail("lunch "+a.counter, err)
-	d.after(time.Hour, func() { d.open(a) })
+	id := a.id
+	d.after(time.Hour, func(d *day) { d.open(d.agents[id]) })
 }
 
 // ready is an agent free to call: lunch, the end of the day, a pause, or
@@ -292,13 +358,14 @@ func (d *day) ready(a *agent) {
 		d.fail("close "+a.counter, err)
 		return
 	}
+	id, counter := a.id, a.counter
 	if d.rng.Float64() < 0.01 {
 		_, err := d.e.Pause(d.by(), a.counter, api.PauseArgs{Reason: "pause"})
 		d.fail("pause", err)
-		d.after(d.between(5*time.Minute, 12*time.Minute), func() {
-			_, err := d.e.Resume(d.by(), a.counter)
+		d.after(d.between(5*time.Minute, 12*time.Minute), func(d *day) {
+			_, err := d.e.Resume(d.by(), counter)
 			d.fail("resume", err)
-			d.ready(a)
+			d.ready(d.agents[id])
 		})
 		return
 	}
@@ -314,33 +381,44 @@ func (d *day) ready(a *agent) {
 	called := evs[len(evs)-1].Ticket
 	d.called(called)
 	t, _ := d.e.Ticket(called)
-	if d.rng.Float64() < d.sc.NoShow {
-		d.after(time.Minute, func() { _, err := d.e.Recall(d.by(), a.counter); d.fail("recall", err) })
-		d.after(2*time.Minute, func() {
-			_, err := d.e.NoShow(d.by(), a.counter)
+	k := d.calls[called]
+	d.calls[called] = k + 1
+	cf := d.fates[called].calls[min(k, len(d.fates[called].calls)-1)]
+	if cf.noShow {
+		d.after(time.Minute, func(d *day) { _, err := d.e.Recall(d.by(), counter); d.fail("recall", err) })
+		d.after(2*time.Minute, func(d *day) {
+			_, err := d.e.NoShow(d.by(), counter)
 			d.fail("no-show", err)
-			d.after(10*time.Second, func() { d.ready(a) })
+			d.after(10*time.Second, func(d *day) { d.ready(d.agents[id]) })
 		})
 		return
 	}
-	walk := d.between(15*time.Second, 60*time.Second)
-	d.after(walk, func() { _, err := d.e.Start(d.by(), a.counter); d.fail("start", err) })
+	d.after(cf.walk, func(d *day) { _, err := d.e.Start(d.by(), counter); d.fail("start", err) })
 	mean := d.e.Service(t.Service).ServiceTime
 	if t.Channel == queue.Phone {
 		mean = mean * 2 / 3
 	}
-	d.after(walk+d.serviceTime(mean), func() { d.finish(a, t) })
+	dur := serviceTime(mean, cf.z)
+	if d.fork != nil && d.fork.world != nil {
+		dur = serviceTime(mean, d.fork.world.NormFloat64())
+	}
+	d.seq++
+	heap.Push(&d.events, event{at: d.now.Add(cf.walk + dur), seq: d.seq, do: func(d *day) { d.finish(d.agents[id], t, cf) },
+		service: &inService{start: d.now.Add(cf.walk), mean: mean}})
 }
 
-// serviceTime draws a log-normal time of the given mean (σ 0.5).
-func (d *day) serviceTime(mean time.Duration) time.Duration {
-	const sigma = 0.5
-	mu := math.Log(float64(mean)) - sigma*sigma/2
-	return time.Duration(math.Exp(mu + sigma*d.rng.NormFloat64()))
+// Sigma is the spread of the log-normal service times.
+const Sigma = 0.5
+
+// serviceTime is the log-normal time of the given mean (σ Sigma) at the
+// normal draw z.
+func serviceTime(mean time.Duration, z float64) time.Duration {
+	mu := math.Log(float64(mean)) - Sigma*Sigma/2
+	return time.Duration(math.Exp(mu + Sigma*z))
 }
 
-func (d *day) finish(a *agent, t queue.Ticket) {
-	if t.Channel == queue.Visit && d.rng.Float64() < d.sc.Transfer {
+func (d *day) finish(a *agent, t queue.Ticket, cf callFate) {
+	if t.Channel == queue.Visit && cf.transfer {
 		for _, s := range d.e.Site().Services {
 			if s.ID != t.Service && s.Takes(queue.Visit) {
 				_, err := d.e.Transfer(d.by(), a.counter, api.TransferArgs{Service: s.ID})
@@ -357,12 +435,19 @@ func (d *day) finish(a *agent, t queue.Ticket) {
 		d.ready(a) // "next" at once
 		return
 	}
-	d.after(d.between(10*time.Second, 45*time.Second), func() { d.ready(a) })
+	id := a.id
+	d.after(d.between(10*time.Second, 45*time.Second), func(d *day) { d.ready(d.agents[id]) })
 }
 
 // called records a ticket's first call: its real wait, the lane's last
 // wait (LES) and its leaving the lane's line (HOL).
 func (d *day) called(id string) {
+	if d.fork != nil {
+		if id == d.fork.watch && d.fork.calledAt.IsZero() {
+			d.fork.calledAt = d.now
+		}
+		return
+	}
 	rec := d.recs[id]
 	if rec == nil || !rec.CalledAt.IsZero() {
 		return // a transferred ticket called again
@@ -381,6 +466,9 @@ func (d *day) called(id string) {
 
 // sample records what the mobile page of every waiting ticket shows.
 func (d *day) sample() {
+	if d.fork != nil {
+		return
+	}
 	for _, ws := range d.waiting {
 		for _, rec := range ws {
 			s := Sample{Rec: rec, At: d.now, Est: map[string]queue.Estimate{}}
@@ -402,11 +490,21 @@ func (d *day) endOfDay() {
 }
 
 // event is something that happens at a moment of the day; seq keeps events
-// of the same moment in the order they were scheduled.
+// of the same moment in the order they were scheduled. do reads nothing but
+// the day it is given, so that a fork of the day can play it; service is
+// set on the end of a service, whose moment a fork draws again.
 type event struct {
-	at  time.Time
-	seq int
-	do  func()
+	at      time.Time
+	seq     int
+	do      func(*day)
+	service *inService
+}
+
+// inService is a service under way: when the citizen reached the desk, and
+// the mean time of the service.
+type inService struct {
+	start time.Time
+	mean  time.Duration
 }
 
 type events []event

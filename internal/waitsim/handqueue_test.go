@@ -115,3 +115,51 @@ func TestEveryScenarioPlaysOnTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// A fork of the day that replays its own chances calls every ticket when
+// the day did: the oracle's futures differ from the day by nothing but the
+// service times drawn again.
+func TestAForkWithTheDaysOwnChancesCallsEveryTicketWhenTheDayDid(t *testing.T) {
+	for _, k := range []int{0, 2} { // ordinary, lunch
+		sc := Scenarios()[k]
+		r, err := RunWith(sc, 1, 11, Options{checkForks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, rec := range r.Records {
+			if rec.CalledAt.IsZero() {
+				continue
+			}
+			n++
+			if !rec.replayed.Equal(rec.CalledAt) {
+				t.Errorf("%s: %s called at %s, its fork called it at %s", sc.Name, rec.Ticket, rec.CalledAt.Format("15:04:05"), rec.replayed.Format("15:04:05"))
+			}
+		}
+		if n < 150 {
+			t.Errorf("%s: only %d tickets called", sc.Name, n)
+		}
+	}
+}
+
+// The range shown holds 75 to 85 % of real waits, at issue and on the
+// mobile page, on an ordinary day and on a day the agents leave for lunch
+// (the range learns from the tickets already called: hub/queue/calibrate.go).
+func TestTheRangeHoldsFourRealWaitsInFive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays 16 simulated days")
+	}
+	for _, k := range []int{0, 2} {
+		sc := Scenarios()[k]
+		r, err := Run(sc, 8, uint64(500+k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, phone := Measure(r.AtIssue(Pace, "")), Measure(r.OnThePhone(Pace, ""))
+		for what, in := range map[string]float64{"at issue": at.InRange, "on the phone": phone.InRange} {
+			if in < 0.75 || in > 0.85 {
+				t.Errorf("%s, %s: %.1f %% of real waits in the range", sc.Name, what, 100*in)
+			}
+		}
+	}
+}

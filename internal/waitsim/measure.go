@@ -136,18 +136,22 @@ func (r *Result) Services() []string {
 // mobile page; then the history-based predictors; then close_when_full.
 func Table(w io.Writer, results []*Result) {
 	m := func(d time.Duration) string { return fmt.Sprintf("%.1f", d.Minutes()) }
-	fmt.Fprintln(w, "At issue (minutes; range = share of real waits within the range shown; queue-length's range is ±50 %):")
-	fmt.Fprintln(w, "| scenario | service | tickets | mean wait | queue-length MAE | P90 | bias | in ±50 % | pace MAE | P90 | bias | in range |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "At issue (minutes; range = share of real waits within the range shown; queue-length's range is ±50 %; oracle = the noise floor, oracle.go):")
+	fmt.Fprintln(w, "| scenario | service | tickets | mean wait | queue-length MAE | P90 | bias | in ±50 % | pace MAE | P90 | bias | in range | oracle MAE | P90 | bias |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		for _, svc := range append(r.Services(), "") {
-			q, p := Measure(r.AtIssue(QueueLength, svc)), Measure(r.AtIssue(Pace, svc))
+			q, p, o := Measure(r.AtIssue(QueueLength, svc)), Measure(r.AtIssue(Pace, svc)), Measure(r.AtIssue(Oracle, svc))
 			name := svc
 			if svc == "" {
 				name = "all"
 			}
-			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %.0f %% | %s | %s | %s | %.0f %% |\n", r.Scenario.Name, name, p.N, m(p.MeanWait),
-				m(q.MAE), m(q.P90), m(q.Bias), 100*q.InRange, m(p.MAE), m(p.P90), m(p.Bias), 100*p.InRange)
+			ora := "– | – | –"
+			if o.N > 0 {
+				ora = fmt.Sprintf("%s | %s | %s", m(o.MAE), m(o.P90), m(o.Bias))
+			}
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %.0f %% | %s | %s | %s | %.0f %% | %s |\n", r.Scenario.Name, name, p.N, m(p.MeanWait),
+				m(q.MAE), m(q.P90), m(q.Bias), 100*q.InRange, m(p.MAE), m(p.P90), m(p.Bias), 100*p.InRange, ora)
 		}
 	}
 	fmt.Fprintln(w, "\nOn the mobile page, every 5 minutes of a ticket's wait (minutes):")
@@ -159,11 +163,11 @@ func Table(w io.Writer, results []*Result) {
 			m(p.MAE), m(p.P90), m(p.Bias), 100*p.InRange)
 	}
 	fmt.Fprintln(w, "\nEvery predictor at issue, all services (MAE / bias, minutes):")
-	fmt.Fprintln(w, "| scenario | queue-length | LES | HOL | pace |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scenario | queue-length | LES | HOL | pace | oracle |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		fmt.Fprintf(w, "| %s |", r.Scenario.Name)
-		for _, p := range []string{QueueLength, LES, HOL, Pace} {
+		for _, p := range []string{QueueLength, LES, HOL, Pace, Oracle} {
 			e := Measure(r.AtIssue(p, ""))
 			fmt.Fprintf(w, " %s / %s |", m(e.MAE), m(e.Bias))
 		}

@@ -143,6 +143,18 @@ func Site(sc Scenario, loc *time.Location) queue.Site {
 			{ID: "a5", Skills: map[string]int{"A": 1, "S": 1}},
 		},
 	}
+	// The agents' hours, as the site file states them: the day, and on a
+	// lunch day the turn each takes.
+	for i := range s.Agents {
+		var days [7][]queue.Span
+		for d := time.Monday; d <= time.Friday; d++ {
+			days[d] = []queue.Span{{From: Opening, To: Closing}}
+			if l := lunchTurn[s.Agents[i].ID]; sc.Lunch {
+				days[d] = []queue.Span{{From: Opening, To: l}, {From: l + 60, To: Closing}}
+			}
+		}
+		s.Agents[i].Hours = queue.NewHours(days, nil)
+	}
 	s.Policy.CloseWhenFull = false // measured in the shadow: see Record.WouldRefuse
 	if sc.BlendedCounter {
 		s.Counters[3].Channels = both

@@ -1,0 +1,113 @@
+package queue
+
+import (
+	"testing"
+	"time"
+
+	"guichet/hub/api"
+)
+
+// A ticket's first call teaches its lane the ratio of its real wait to the
+// wait it printed: bob serves T1 when T2 comes; T2 is called three times
+// its estimate later, and its lane's bucket holds that one ratio, 3.
+func TestAFirstCallTeachesTheLaneItsRatioOfRealWaitToEstimate(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "bob"}) })
+	h.issue(issueReq{ID: "T1", Service: "B"})
+	h.must(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") })
+	h.tick(time.Minute)
+	h.issue(issueReq{ID: "T2", Service: "B"})
+	_, est, ok := h.e.Estimate(h.now, "T2")
+	if !ok || !est.Known || est.Wait <= 0 {
+		t.Fatalf("T2's estimate %+v", est)
+	}
+	h.tick(3 * est.Wait)
+	h.must(func(b By) ([]Event, error) { return h.e.Finish(b, "1") })
+	h.must(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") })
+	if got := h.ticket("T2").State; got != Called {
+		t.Fatalf("T2 is %s", got)
+	}
+	r := h.e.calib[calibKey{Lane{"B", Visit}, bucketOf(est.Wait)}]
+	if r == nil || len(r.ring) != 1 || r.ring[0] != 3 {
+		t.Fatalf("lane B's ratios %+v, want [3]", r)
+	}
+	if len(h.e.issueEst) != 0 {
+		t.Errorf("estimates at issue still kept: %v", h.e.issueEst)
+	}
+}
+
+// Once a bucket has CalibrationMin ratios, an estimate of its size shows
+// their 10th and 90th percentiles, half a minute in on each side for the
+// rounding outwards of the minutes shown: 41 ratios from 0.5 to 1.5 in
+// steps of 0.025 put them at 0.6 and 1.4, so 10 min shows 6 min 30 s to
+// 13 min 30 s ("entre 6 et 14 min"). With one ratio fewer, or for an
+// estimate of another size, rule 5's range stays.
+func TestTheRangeIsTheLanesPastRatiosPercentiles(t *testing.T) {
+	h := newHarness(t, testSite())
+	lane := Lane{"A", Visit}
+	model := Estimate{Wait: 10 * time.Minute, Low: 4 * time.Minute, High: 17 * time.Minute, Known: true}
+	learn := func(i int) {
+		id := "r" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		tk := &Ticket{ID: id, Service: "A", Channel: Visit, IssuedAt: day0}
+		h.e.issueEst[id] = 10 * time.Minute
+		h.e.noteCalled(tk, day0.Add(time.Duration((0.5+0.025*float64(i))*float64(10*time.Minute))))
+	}
+	for i := 0; i < CalibrationMin-1; i++ {
+		learn(i)
+	}
+	if got := h.e.calibrated(lane, model); got != model {
+		t.Errorf("with %d ratios: %+v, want rule 5's %+v", CalibrationMin-1, got, model)
+	}
+	for i := CalibrationMin - 1; i <= 40; i++ {
+		learn(i)
+	}
+	want := Estimate{Wait: 10 * time.Minute, Low: 6*time.Minute + 30*time.Second, High: 13*time.Minute + 30*time.Second, Known: true}
+	if got := h.e.calibrated(lane, model); got != want {
+		t.Errorf("calibrated %+v, want %+v", got, want)
+	}
+	if got := api.FormatWait("fr", int(want.Low.Seconds()), int(want.High.Seconds())); got != "entre 6 et 14 min" {
+		t.Errorf("shows %q", got)
+	}
+	short := Estimate{Wait: 3 * time.Minute, High: 5 * time.Minute, Known: true}
+	if got := h.e.calibrated(lane, short); got != short {
+		t.Errorf("a 3-minute estimate (another bucket) became %+v", got)
+	}
+	if got := h.e.calibrated(Lane{"A", Phone}, model); got != model {
+		t.Errorf("another lane's estimate became %+v", got)
+	}
+}
+
+// The hub lets several readers estimate at once (a read lock): the
+// estimate, the summary and the range write nothing in the engine, even the
+// first time a lane's ratios or an agent's shares are read after they
+// changed (run with -race).
+func TestReadersEstimateTogetherWithoutWriting(t *testing.T) {
+	h := newHarness(t, testSite())
+	for i := range 10 {
+		h.issue(issueReq{ID: "w" + string(rune('a'+i)), Service: "A"})
+		h.tick(time.Minute)
+	}
+	for i := range 2 * CalibrationMin { // a lane's ratios just learnt
+		id := "r" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		h.e.issueEst[id] = 10 * time.Minute
+		h.e.noteCalled(&Ticket{ID: id, Service: "A", Channel: Visit, IssuedAt: day0}, day0.Add(time.Duration(5+i%10)*time.Minute))
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "ana"}) })
+	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "2", api.OpenArgs{Agent: "carl"}) })
+	waiting := h.e.Tickets(Waiting, "A")
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 5 {
+				h.e.Summary(h.now)
+				for _, tk := range waiting {
+					h.e.Estimate(h.now, tk.ID)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}

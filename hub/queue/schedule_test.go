@@ -1,0 +1,51 @@
+package queue
+
+import (
+	"testing"
+	"time"
+
+	"guichet/hub/api"
+)
+
+// Bob alone serves B (12 min a ticket), from 09:00 to 09:30 and from 10:30:
+// at 09:10, busy since 09:00, three tickets come. The third is 2.5 calls
+// away: 20 minutes of Bob before his break serve 1⅔ of them, the last ⅚
+// takes him 10 minutes after it — 1 h 30 (10:40), not the 30 minutes his
+// pace alone says. Without stated hours, 30 minutes.
+func TestAnAgentsBreakIsInTheWait(t *testing.T) {
+	for _, c := range []struct {
+		hours bool
+		want  time.Duration
+	}{{true, 90 * time.Minute}, {false, 30 * time.Minute}} {
+		site := testSite()
+		if c.hours {
+			var week [7][]Span
+			week[day0.Weekday()] = []Span{{From: 9 * 60, To: 9*60 + 30}, {From: 10*60 + 30, To: 12 * 60}}
+			site.Agents[1].Hours = NewHours(week, nil) // bob
+		}
+		h := newHarness(t, site)
+		h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "bob"}) })
+		h.issue(issueReq{ID: "T1", Service: "B"})
+		h.must(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") })
+		h.tick(10 * time.Minute)
+		for _, id := range []string{"T2", "T3", "T4"} {
+			h.issue(issueReq{ID: id, Service: "B"})
+		}
+		if _, est, _ := h.e.Estimate(h.now, "T4"); !est.Known || est.Wait != c.want {
+			t.Errorf("hours stated %v: T4 waits %+v, want %s", c.hours, est, c.want)
+		}
+	}
+}
+
+// reachCalls: a rate that stops and starts again, and one that stops for good
+// (the rest is served at the first rate, past the day's end).
+func TestReachFollowsTheRateChanges(t *testing.T) {
+	perMin := 1 / float64(time.Minute)
+	ch := []rateChange{{day0.Add(10 * time.Minute), -perMin}, {day0.Add(60 * time.Minute), perMin}}
+	if got := reachCalls(day0, perMin, ch, 15); got != 65*time.Minute {
+		t.Errorf("15 calls: %s, want 1h05m", got)
+	}
+	if got := reachCalls(day0, perMin, ch[:1], 15); got != 15*time.Minute {
+		t.Errorf("15 calls, nobody after 10 min: %s, want 15m (5 past the end at the first rate)", got)
+	}
+}
