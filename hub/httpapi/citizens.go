@@ -60,7 +60,7 @@ func (s *Server) citizenRoutes(add addRoute) {
 	add("POST", "/api/v1/tickets/{id}/citizen", agent, "attach a ticket to a citizen's file", s.attachCitizen)
 	add("POST", "/api/v1/requests/{id}/steps", agent, "move a request on (status, step)", s.requestStep)
 	add("GET", "/api/v1/requests/{id}/acknowledgement", agent, "a request's acknowledgement of receipt (HTML; ?format=pdf)", s.acknowledgement)
-	add("GET", "/api/v1/requests/due", supervisor, "open requests whose implicit decision comes within ?days=N", s.requestsDue)
+	add("GET", "/api/v1/requests/due", supervisor, "open requests whose implicit decision comes within ?days=N (with their citizens' names if ?names=true: audited reads)", s.requestsDue)
 	add("POST", "/api/v1/citizens/import", admin, "a request another platform pushes (?platform=; our JSON or Lutece GRU)", s.importRequest)
 	add("POST", "/api/v1/crm/purge", agent, "apply the retention rules now (the DPO only; ?dry_run=true lists)", s.purgeCRM)
 	add("GET", "/api/v1/calls", agent, "the calls present at the telephone system (no numbers)", s.presentCalls)
@@ -346,6 +346,9 @@ func (s *Server) acknowledgement(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// requestsDue lists the open requests whose implicit decision comes
+// within ?days= (15 if not given), soonest first, in words; with
+// ?names=true, with their citizens' names (each read audited).
 func (s *Server) requestsDue(w http.ResponseWriter, r *http.Request) {
 	f := s.file(w)
 	if f == nil {
@@ -360,10 +363,11 @@ func (s *Server) requestsDue(w http.ResponseWriter, r *http.Request) {
 		}
 		days = n
 	}
-	reqs, err := f.DueWithin(r.Context(), s.viewer(r), time.Duration(days)*crm.Day)
+	names := r.URL.Query().Get("names") == "true"
+	reqs, err := f.DueList(r.Context(), s.viewer(r), time.Duration(days)*crm.Day, names)
 	s.answerCRM(w, r, http.StatusOK, struct {
-		Days     int           `json:"days"`
-		Requests []crm.Request `json:"requests"`
+		Days     int                   `json:"days"`
+		Requests []citizens.DueRequest `json:"requests"`
 	}{days, nonNil(reqs)}, err)
 }
 

@@ -314,6 +314,52 @@
     }, (form) => call("POST", "/api/v1/services/" + enc(s.id) + "/close", { message: message(form) }));
   }
 
+  // The implicit decisions to come: the open requests whose implicit
+  // decision comes within the days chosen, with their citizens' names. They
+  // are personal data of sectors: read on demand through the API, which
+  // checks the supervisor's sectors and audits each name read — never in
+  // the live stream every supervisor receives.
+  const dayFmt = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR", { timeZone: document.body.dataset.tz, day: "2-digit", month: "2-digit", year: "numeric" });
+  const day = (iso) => dayFmt.format(new Date(iso));
+  async function loadDue() {
+    const days = Number($("due-days").value);
+    if (!Number.isInteger(days) || days < 0 || days > 366) {
+      fail(t("due_days_bad"));
+      return;
+    }
+    const r = await api("GET", "/api/v1/requests/due?names=true&days=" + days);
+    if (!r.ok) {
+      if (r.code === "not_found") {
+        $("due-count").textContent = "";
+        empty($("due"), t("due_nofile"), 7);
+      } else fail(r.message);
+      return;
+    }
+    const reqs = r.data.requests;
+    $("due-count").textContent = "(" + reqs.length + ")";
+    if (!reqs.length) {
+      empty($("due"), t("due_none", r.data.days), 7);
+      return;
+    }
+    patch($("due"), reqs, (q) => q.id, (q) => {
+      const im = q.implicit_decision || {};
+      const tr = el("tr", im.at && Date.parse(im.at) < now() ? "bad" : "");
+      tr.appendChild(el("th", "ref", q.id)).scope = "row";
+      cell(tr, q.kind_label);
+      cell(tr, q.office);
+      cell(tr, day(q.received_at));
+      const d = cell(tr, im.day ? day(im.day) : t("dash"));
+      if (im.at && Date.parse(im.at) < now()) d.appendChild(el("span", "tag", " " + t("due_past")));
+      if (im.pending) d.appendChild(el("span", "note", " " + t("due_pending")));
+      if (im.provisional) d.appendChild(el("span", "note", " " + t("due_provisional")));
+      cell(tr, t("regime_" + im.regime));
+      cell(tr, q.citizen_name || t("dash"));
+      return tr;
+    });
+  }
+  $("due-form").onsubmit = (e) => { e.preventDefault(); loadDue(); };
+  loadDue();
+
   $("b-screens").onclick = () => dialog("screens-dialog", () => {}, (form) => call("PUT", "/api/v1/board/message", { message: message(form) }));
 
   stream("/supervision/events?lang=" + lang, render);
