@@ -74,9 +74,15 @@ func TestSupervisionPatchesRowsInPlaceKeyedByID(t *testing.T) {
 	until(tickets, drawn(a1.Number, "Appelé · Guichet 1"), kept(e1.Number, ""), kept(a2.Number, ""))
 	until(counters, drawn("Guichet 1", a1.Number), kept("Guichet 2", ""), kept("Guichet 3", ""), kept("Guichet 4", ""), kept("Téléphone", ""))
 
-	// Removed: the supervisor cancels the middle one.
+	// Removed: the supervisor cancels the middle one. The rows after it
+	// stay where they are (none is taken out and put back).
+	browsertest.Do(t, ctx, 5*time.Second, chromedp.Evaluate[chromedp.Void](
+		`window.__added = 0; new MutationObserver((ms) => { for (const m of ms) window.__added += m.addedNodes.length; }).observe(document.getElementById("tickets"), {childList: true})`))
 	s.Must("POST", "/api/v1/tickets/"+e1.ID+"/cancel", `{}`, 200, nil)
 	until(tickets, drawn(a1.Number, ""), kept(a2.Number, ""))
+	if n := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[int](`window.__added`)); n != 0 {
+		t.Errorf("removing a ticket put %d rows back into the table", n)
+	}
 
 	// Added, at the end: a ticket issued.
 	mark(tickets)

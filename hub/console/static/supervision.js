@@ -38,11 +38,19 @@
   // is removed, a new one is inserted where it belongs. A busy queue thus
   // redraws a row or two, not the table.
   const rows = new WeakMap(); // tbody → Map key → {j, tr}
+  const keyOf = new WeakMap(); // tr → its key
   function patch(tbody, items, key, row) {
     const old = rows.get(tbody) || new Map();
     const next = new Map();
+    const keys = new Set(items.map(key));
     let at = tbody.firstChild;
+    // skip removes the rows gone from the view where the walk stands, so
+    // that a row removed does not make every row after it move.
+    const skip = () => {
+      while (at && !keys.has(keyOf.get(at))) { const n = at.nextSibling; at.remove(); at = n; }
+    };
     for (const item of items) {
+      skip();
       const k = key(item), j = JSON.stringify(item);
       let r = old.get(k);
       if (!r || r.j !== j) {
@@ -51,6 +59,7 @@
           r.tr.remove();
         }
         r = { j, tr: row(item) };
+        keyOf.set(r.tr, k);
       }
       next.set(k, r);
       if (r.tr !== at) tbody.insertBefore(r.tr, at);
