@@ -147,7 +147,7 @@ Guichet — démo : %s%s
   Écran servi par le hub, pour TV connectées et Xibo : %s/display/
   Guichets            %s/desks/        (boutons virtuels des terminaux)
   Console de l'agent  %s/agent        (connexion avec un compte agent, ci-dessous)
-  Supervision         %s/supervision  (compte superviseur ; statistiques : %s/supervision/stats)
+  Supervision         %s/supervision  (compte superviseur ; statistiques : %s/supervision/stats ; prévision : %s/supervision/forecast)
   Administration      %s/admin/        (connexion avec un compte admin, ci-dessous)
   File d'attente      %s/api/v1/queue
   API                 %s/api/v1/   (OpenAPI : %s/api/v1/openapi.json)
@@ -157,7 +157,7 @@ Guichet — démo : %s%s
 Essayez :
   curl -s --json '{"service":"E"}' -H "Authorization: Bearer %s" %s/api/v1/tickets
 `, site.Name, mode, s.HTTPURL, s.HTTPURL, tickets, s.HTTPURL, filepath.Join(f.data, "announcements"), s.HTTPURL, s.HTTPURL,
-		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
+		s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, s.HTTPURL, ds.phones, s.MQTTURL, s.Token, s.Token, s.HTTPURL)
 	printDemoAccounts(os.Stdout, s.HTTPURL, accts)
 	fmt.Println("Ctrl-C pour arrêter.")
 	<-ctx.Done()

@@ -1,6 +1,6 @@
 // Package console serves the staff's pages: the agent console (/agent),
-// the supervision page (/supervision) and the statistics page
-// (/supervision/stats). They are rendered on the server (html/template),
+// the supervision page (/supervision), the statistics page
+// (/supervision/stats) and the staffing forecast (/supervision/forecast). They are rendered on the server (html/template),
 // French first with English on request, and kept live by one server-sent
 // event stream per page (internal/live); a little plain JavaScript kept in
 // static/ draws what changes. They make no request outside the hub.
@@ -122,6 +122,7 @@ func (p *Pages) Register(rt auth.Registrar) {
 	add("/agent/events", auth.Agent, auth.API, "the agent console's view, live (server-sent events)", p.agentEvents)
 	add("/supervision", auth.Supervisor, auth.Page, "the supervision page", p.supervisionPage)
 	add("/supervision/events", auth.Supervisor, auth.API, "the supervision page's view, live (server-sent events)", p.supervisionEvents)
+	add("/supervision/forecast", auth.Supervisor, auth.Page, "the staffing forecast: next week's tickets and agents, last week's forecast against what came", p.forecastPage)
 	if p.o.Stats != nil {
 		add("/supervision/stats", auth.Supervisor, auth.Page, "the statistics page", p.statsPage)
 		add("/supervision/stats/{chart}", auth.Supervisor, auth.Page, "a statistics chart (SVG)", p.o.Stats.Handlers().Chart.ServeHTTP)

@@ -63,7 +63,7 @@ func (s *Server) citizenRoutes(add addRoute) {
 	add("POST", "/api/v1/requests/{id}/documents", agent, "ask for missing documents by a day (suspends the request, CRPA L114-5)", s.askDocuments)
 	add("POST", "/api/v1/requests/{id}/documents/received", agent, "the missing documents came (ends the suspension)", s.documentsReceived)
 	add("GET", "/api/v1/requests/{id}/acknowledgement", agent, "a request's acknowledgement of receipt (HTML; ?format=pdf)", s.acknowledgement)
-	add("GET", "/api/v1/requests/due", supervisor, "open requests whose implicit decision comes within ?days=N", s.requestsDue)
+	add("GET", "/api/v1/requests/due", supervisor, "open requests whose implicit decision comes within ?days=N (with their citizens' names if ?names=true: audited reads)", s.requestsDue)
 	add("POST", "/api/v1/citizens/import", admin, "a request another platform pushes (?platform=; our JSON or Lutece GRU)", s.importRequest)
 	add("POST", "/api/v1/crm/purge", agent, "apply the retention rules now (the DPO only; ?dry_run=true lists)", s.purgeCRM)
 	add("GET", "/api/v1/calls", agent, "the calls present at the telephone system (no numbers)", s.presentCalls)
@@ -363,6 +363,9 @@ func (s *Server) acknowledgement(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// requestsDue lists the open requests whose implicit decision comes
+// within ?days= (15 if not given), soonest first, in words; with
+// ?names=true, with their citizens' names (each read audited).
 func (s *Server) requestsDue(w http.ResponseWriter, r *http.Request) {
 	f := s.file(w)
 	if f == nil {
@@ -377,10 +380,11 @@ func (s *Server) requestsDue(w http.ResponseWriter, r *http.Request) {
 		}
 		days = n
 	}
-	reqs, err := f.DueWithin(r.Context(), s.viewer(r), time.Duration(days)*crm.Day)
+	names := r.URL.Query().Get("names") == "true"
+	reqs, err := f.DueList(r.Context(), s.viewer(r), time.Duration(days)*crm.Day, names)
 	s.answerCRM(w, r, http.StatusOK, struct {
-		Days     int           `json:"days"`
-		Requests []crm.Request `json:"requests"`
+		Days     int                   `json:"days"`
+		Requests []citizens.DueRequest `json:"requests"`
 	}{days, nonNil(reqs)}, err)
 }
 

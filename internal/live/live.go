@@ -116,3 +116,76 @@ func (n *Notifier) Watch() (<-chan struct{}, func()) {
 		n.mu.Unlock()
 	}
 }
+
+// Part is a named part of a view streamed by StreamParts: a section of a
+// page that changes on its own.
+type Part struct {
+	Name  string
+	Value any
+}
+
+// StreamParts streams a view made of parts, as one JSON object per
+// server-sent event whose members are the parts by name. The first event
+// has every part (a page that connects, or connects again, gets the whole
+// view); each next one only the parts whose JSON changed, so that a page
+// merges it into what it has and redraws only those. Like Stream, it makes
+// the view again when changes fires and at least every poll; it makes it
+// at most once every gap (signals in between coalesce into one view), so a
+// busy queue does not send the page more than it can draw. It returns when
+// the client goes.
+func StreamParts(w http.ResponseWriter, r *http.Request, changes <-chan struct{}, poll, gap time.Duration, view func() []Part) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	last := map[string][]byte{}
+	var wrote, made time.Time
+	var out bytes.Buffer
+	for {
+		if wait := gap - time.Since(made); gap > 0 && wait > 0 {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		made = time.Now()
+		out.Reset()
+		for _, p := range view() {
+			b, err := json.Marshal(p.Value)
+			if err != nil || bytes.Equal(b, last[p.Name]) {
+				continue
+			}
+			last[p.Name] = b
+			if out.Len() == 0 {
+				out.WriteString("data: {")
+			} else {
+				out.WriteByte(',')
+			}
+			name, _ := json.Marshal(p.Name)
+			out.Write(name)
+			out.WriteByte(':')
+			out.Write(b)
+		}
+		switch {
+		case out.Len() > 0:
+			out.WriteString("}\n\n")
+		case time.Since(wrote) >= keepAlive:
+			out.WriteString(": ping\n\n")
+		}
+		if out.Len() > 0 {
+			if _, err := w.Write(out.Bytes()); err != nil || rc.Flush() != nil {
+				return
+			}
+			wrote = time.Now()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changes:
+		case <-tick.C:
+		}
+	}
+}

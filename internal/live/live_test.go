@@ -201,3 +201,60 @@ func TestStreamEndsAfterAFinalView(t *testing.T) {
 		t.Fatal("the stream did not end after its final view")
 	}
 }
+
+// StreamParts sends every part first, then only the parts that changed;
+// a second connection (a page that reconnects) gets every part again.
+func TestStreamPartsSendsOnlyThePartsThatChanged(t *testing.T) {
+	var a, b atomic.Int64
+	changes := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		StreamParts(w, r, changes, time.Hour, time.Millisecond, func() []Part {
+			return []Part{{"a", a.Load()}, {"b", map[string]int64{"n": b.Load()}}, {"c", nil}}
+		})
+	}))
+	t.Cleanup(srv.Close) // after the bodies are closed (cleanups run last first)
+	open := func() func() string {
+		res, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		lines := make(chan string, 100)
+		go func() {
+			sc := bufio.NewScanner(res.Body)
+			for sc.Scan() {
+				if l := sc.Text(); l != "" {
+					lines <- l
+				}
+			}
+			close(lines)
+		}()
+		return func() string {
+			select {
+			case l := <-lines:
+				return l
+			case <-time.After(2 * time.Second):
+				t.Fatal("no event")
+			}
+			return ""
+		}
+	}
+	next := open()
+	if got := next(); got != `data: {"a":0,"b":{"n":0},"c":null}` {
+		t.Fatalf("first event %q", got)
+	}
+	b.Store(1)
+	changes <- struct{}{}
+	if got := next(); got != `data: {"b":{"n":1}}` {
+		t.Fatalf("after b changed: %q", got)
+	}
+	a.Store(2)
+	b.Store(2)
+	changes <- struct{}{}
+	if got := next(); got != `data: {"a":2,"b":{"n":2}}` {
+		t.Fatalf("after both changed: %q", got)
+	}
+	if got := open()(); got != `data: {"a":2,"b":{"n":2},"c":null}` {
+		t.Fatalf("a new connection's first event %q", got)
+	}
+}

@@ -32,6 +32,53 @@
 
   function cell(tr, text, cls) { return tr.appendChild(el("td", cls || "", text)); }
 
+  // patch makes the rows of tbody those of items, in their order: a row
+  // whose item is unchanged is kept as it is (with its focus), a changed
+  // one is made again by row(item) in its place, a row whose key is gone
+  // is removed, a new one is inserted where it belongs. A busy queue thus
+  // redraws a row or two, not the table.
+  const rows = new WeakMap(); // tbody → Map key → {j, tr}
+  const keyOf = new WeakMap(); // tr → its key
+  function patch(tbody, items, key, row) {
+    const old = rows.get(tbody) || new Map();
+    const next = new Map();
+    const keys = new Set(items.map(key));
+    let at = tbody.firstChild;
+    // skip removes the rows gone from the view where the walk stands, so
+    // that a row removed does not make every row after it move.
+    const skip = () => {
+      while (at && !keys.has(keyOf.get(at))) { const n = at.nextSibling; at.remove(); at = n; }
+    };
+    for (const item of items) {
+      skip();
+      const k = key(item), j = JSON.stringify(item);
+      let r = old.get(k);
+      if (!r || r.j !== j) {
+        if (r) {
+          if (r.tr === at) at = at.nextSibling;
+          r.tr.remove();
+        }
+        r = { j, tr: row(item) };
+        keyOf.set(r.tr, k);
+      }
+      next.set(k, r);
+      if (r.tr !== at) tbody.insertBefore(r.tr, at);
+      else at = at.nextSibling;
+    }
+    // What is left after the rows placed is gone from the view (or the
+    // line for none).
+    while (at) { const n = at.nextSibling; at.remove(); at = n; }
+    rows.set(tbody, next);
+  }
+
+  // empty shows a table's one line for none.
+  function empty(tbody, text, cols) {
+    const tr = el("tr");
+    cell(tr, text, "quiet").colSpan = cols;
+    tbody.replaceChildren(tr);
+    rows.delete(tbody);
+  }
+
   function renderAlerts(v) {
     $("alerts-count").textContent = v.alerts.length ? "(" + v.alerts.length + ")" : "";
     if (!v.alerts.length) {
@@ -54,7 +101,7 @@
   }
 
   function renderServices(v) {
-    $("services").replaceChildren(...v.services.map((s) => {
+    patch($("services"), v.services, (s) => s.id, (s) => {
       const tr = el("tr");
       const name = tr.appendChild(el("th", "", s.name));
       name.scope = "row";
@@ -65,7 +112,7 @@
       cell(tr, String(s.waiting - s.waiting_phone), "n");
       cell(tr, s.channels && s.channels.includes("phone") ? String(s.waiting_phone) : t("dash"), "n");
       const longest = cell(tr, t("dash"), "n wait");
-      if (s.oldest) { longest.dataset.since = s.oldest; longest.dataset.target = s.target_s; }
+      if (s.oldest) { longest.dataset.since = s.oldest; longest.dataset.target = s.target_s; since(longest); }
       let est = s.estimated_s == null ? t("dash") : dur(s.estimated_s * 1000);
       if (s.estimated_phone_s != null && s.channels.includes("visit")) est += " / " + dur(s.estimated_phone_s * 1000);
       cell(tr, est, "n");
@@ -78,19 +125,19 @@
         acts.appendChild(button(t("a_close_service"), () => closeService(s)));
       }
       return tr;
-    }));
+    });
     $("unserved").replaceChildren(...(v.unserved.length ? v.unserved.map((l) => el("li", "warn", t("unserved_line", l.service_name, t("ch_" + l.channel))))
       : [el("li", "quiet", t("unserved_none"))]));
   }
 
   function renderCounters(v) {
-    $("counters").replaceChildren(...v.counters.map((c) => {
+    patch($("counters"), v.counters, (c) => c.id, (c) => {
       const tr = el("tr", c.open ? "" : "closed");
       tr.appendChild(el("th", "", c.name)).scope = "row";
       cell(tr, c.open ? c.agent_name : t("dash"));
       cell(tr, c.open ? t("state_" + c.state) + (c.pause_reason ? " — " + c.pause_reason : "") + (c.line ? " · " + t("line_open") : "") : t("closed"), "s-" + c.state);
-      const since = cell(tr, t("dash"), "n");
-      if (c.open && c.since) since.dataset.since = c.since;
+      const at = cell(tr, t("dash"), "n");
+      if (c.open && c.since) { at.dataset.since = c.since; since(at); }
       const tk = cell(tr, c.ticket ? c.ticket.number + " · " + t("t_" + c.ticket.state) : t("dash"));
       if (c.ticket && c.ticket.note) tk.appendChild(el("span", "note", " " + c.ticket.note));
       const acts = cell(tr, "", "acts");
@@ -101,7 +148,7 @@
         if (c.ticket) acts.appendChild(button(t("a_transfer"), () => transfer(c.ticket)));
       }
       return tr;
-    }));
+    });
     $("agents-offline").textContent = v.agents_offline.length ? v.agents_offline.map((a) => a.name).join(", ") : t("dash");
   }
 
@@ -120,6 +167,7 @@
       if (k === "ph_waiting" && p.oldest_waiting) {
         const s = el("span", "n");
         s.dataset.since = p.oldest_waiting;
+        since(s);
         dd.append(" · ", s);
       }
       d.appendChild(dd);
@@ -131,7 +179,7 @@
   function renderDestinations(v) {
     const ds = v.destinations || [];
     $("destinations-panel").hidden = !ds.length;
-    $("destinations").replaceChildren(...ds.map((d) => {
+    patch($("destinations"), ds, (d) => d.name, (d) => {
       const tr = el("tr", d.state === "ok" ? "" : "bad");
       tr.appendChild(el("th", "", d.name)).scope = "row";
       cell(tr, d.kind);
@@ -140,18 +188,15 @@
       cell(tr, String(d.dead_letters), d.dead_letters ? "n bad" : "n");
       cell(tr, d.last_error || t("dash"));
       return tr;
-    }));
+    });
   }
 
   function renderTickets(v) {
     $("tickets-count").textContent = "(" + (v.tickets.length + v.more) + ")";
     if (!v.tickets.length) {
-      const tr = el("tr");
-      const td = cell(tr, t("waiting_none"), "quiet");
-      td.colSpan = 6;
-      $("tickets").replaceChildren(tr);
+      empty($("tickets"), t("waiting_none"), 6);
     } else {
-      $("tickets").replaceChildren(...v.tickets.map((tk) => {
+      patch($("tickets"), v.tickets, (tk) => tk.id, (tk) => {
         const tr = el("tr");
         const num = tr.appendChild(el("th", "", tk.number));
         num.scope = "row";
@@ -166,11 +211,12 @@
         if (tk.note) s.appendChild(el("span", "note", " " + tk.note));
         const w = cell(tr, t("dash"), "n wait");
         w.dataset.since = tk.issued_at;
+        since(w);
         const acts = cell(tr, "", "acts");
         acts.appendChild(button(t("a_transfer"), () => transfer(tk)));
         acts.appendChild(button(t("a_cancel"), () => cancel(tk)));
         return tr;
-      }));
+      });
     }
     $("tickets-more").textContent = v.more ? t("more_waiting", v.more) : "";
   }
@@ -179,12 +225,10 @@
     $("rollout").textContent = v.rollout ? v.rollout.text : "";
     $("rollout").hidden = !v.rollout;
     if (!v.devices.length) {
-      const tr = el("tr");
-      cell(tr, t("no_devices"), "quiet").colSpan = 7;
-      $("devices").replaceChildren(tr);
+      empty($("devices"), t("no_devices"), 7);
       return;
     }
-    $("devices").replaceChildren(...v.devices.map((d) => {
+    patch($("devices"), v.devices, (d) => d.id, (d) => {
       const bad = d.disabled ? "" : !d.seen ? "" : !d.online || d.hot ? "bad" : (d.printer || []).some((p) => p !== "pr_ok" && p !== "pr_paper_low") ? "bad" : (d.printer || []).includes("pr_paper_low") ? "warn" : "";
       const tr = el("tr", bad);
       tr.appendChild(el("th", "", d.id)).scope = "row";
@@ -195,42 +239,46 @@
       cell(tr, d.outbox ? String(d.outbox) : t("dash"), "n");
       cell(tr, d.board || t("dash"));
       return tr;
-    }));
+    });
   }
 
-  // render draws the sections whose part of the view changed (a busy
-  // site changes the queue many times a second; the devices seldom).
-  const shown = {};
-  function render(v) {
-    view = v;
-    const parts = {
-      alerts: [v.alerts, v.log], services: [v.services, v.unserved], counters: [v.counters, v.agents_offline],
-      tickets: [v.tickets, v.more], devices: [v.devices, v.rollout], phone: [v.phone], destinations: [v.destinations],
-    };
-    const draw = { alerts: renderAlerts, services: renderServices, counters: renderCounters, tickets: renderTickets, devices: renderDevices, phone: renderPhone, destinations: renderDestinations };
-    for (const [k, part] of Object.entries(parts)) {
-      const j = JSON.stringify(part);
-      if (shown[k] === j) continue;
-      shown[k] = j;
-      draw[k](v);
+  // render merges the parts of the view the hub sent (all of them when the
+  // page connects, then those that changed) and draws their sections.
+  const sections = {
+    services: renderServices, unserved: renderServices, counters: renderCounters, agents_offline: renderCounters,
+    tickets: renderTickets, more: renderTickets, devices: renderDevices, alerts: renderAlerts, log: renderAlerts,
+    rollout: renderDevices, phone: renderPhone, destinations: renderDestinations,
+  };
+  function render(parts) {
+    view = Object.assign(view || {}, parts);
+    const draw = new Set();
+    for (const k of Object.keys(parts)) if (sections[k]) draw.add(sections[k]);
+    for (const f of draw) f(view);
+  }
+
+  // since moves one clock: a wait (past target, highlighted) or the time
+  // an agent has been in their state. It writes only what changed: a
+  // page's text set again costs its table a layout.
+  function since(td) {
+    const ms = now() - Date.parse(td.dataset.since);
+    const text = dur(ms);
+    if (td.firstChild === null || td.firstChild.nodeValue !== text) {
+      if (td.firstChild && td.firstChild.nodeType === Node.TEXT_NODE) td.firstChild.nodeValue = text;
+      else td.prepend(text);
     }
-    tick();
-  }
-
-  // tick moves the clocks: the waits (past target, highlighted) and the
-  // time each agent has been in their state.
-  function tick() {
-    for (const td of document.querySelectorAll("[data-since]")) {
-      const ms = now() - Date.parse(td.dataset.since);
-      td.textContent = dur(ms);
-      if (td.dataset.target !== undefined) {
-        const past = Number(td.dataset.target) > 0 && ms > Number(td.dataset.target) * 1000;
+    if (td.dataset.target !== undefined) {
+      const past = Number(td.dataset.target) > 0 && ms > Number(td.dataset.target) * 1000;
+      if (td.classList.contains("breach") !== past) {
         td.classList.toggle("breach", past);
         td.title = past ? t("breach") : "";
         const tag = td.querySelector(".visually-hidden");
         if (past && !tag) td.appendChild(el("span", "visually-hidden", " (" + t("breach") + ")"));
+        if (!past && tag) tag.remove();
       }
     }
+  }
+  function tick() {
+    for (const td of document.querySelectorAll("[data-since]")) since(td);
   }
   setInterval(tick, 1000);
 
@@ -276,6 +324,52 @@
       $("close-service-h").textContent = t("close_service_title", s.name);
     }, (form) => call("POST", "/api/v1/services/" + enc(s.id) + "/close", { message: message(form) }));
   }
+
+  // The implicit decisions to come: the open requests whose implicit
+  // decision comes within the days chosen, with their citizens' names. They
+  // are personal data of sectors: read on demand through the API, which
+  // checks the supervisor's sectors and audits each name read — never in
+  // the live stream every supervisor receives.
+  const dayFmt = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR", { timeZone: document.body.dataset.tz, day: "2-digit", month: "2-digit", year: "numeric" });
+  const day = (iso) => dayFmt.format(new Date(iso));
+  async function loadDue() {
+    const days = Number($("due-days").value);
+    if (!Number.isInteger(days) || days < 0 || days > 366) {
+      fail(t("due_days_bad"));
+      return;
+    }
+    const r = await api("GET", "/api/v1/requests/due?names=true&days=" + days);
+    if (!r.ok) {
+      if (r.code === "not_found") {
+        $("due-count").textContent = "";
+        empty($("due"), t("due_nofile"), 7);
+      } else fail(r.message);
+      return;
+    }
+    const reqs = r.data.requests;
+    $("due-count").textContent = "(" + reqs.length + ")";
+    if (!reqs.length) {
+      empty($("due"), t("due_none", r.data.days), 7);
+      return;
+    }
+    patch($("due"), reqs, (q) => q.id, (q) => {
+      const im = q.implicit_decision || {};
+      const tr = el("tr", im.at && Date.parse(im.at) < now() ? "bad" : "");
+      tr.appendChild(el("th", "ref", q.id)).scope = "row";
+      cell(tr, q.kind_label);
+      cell(tr, q.office);
+      cell(tr, day(q.received_at));
+      const d = cell(tr, im.day ? day(im.day) : t("dash"));
+      if (im.at && Date.parse(im.at) < now()) d.appendChild(el("span", "tag", " " + t("due_past")));
+      if (im.pending) d.appendChild(el("span", "note", " " + t("due_pending")));
+      if (im.provisional) d.appendChild(el("span", "note", " " + t("due_provisional")));
+      cell(tr, t("regime_" + im.regime));
+      cell(tr, q.citizen_name || t("dash"));
+      return tr;
+    });
+  }
+  $("due-form").onsubmit = (e) => { e.preventDefault(); loadDue(); };
+  loadDue();
 
   $("b-screens").onclick = () => dialog("screens-dialog", () => {}, (form) => call("PUT", "/api/v1/board/message", { message: message(form) }));
 
