@@ -131,7 +131,8 @@ func (v SupervisionView) parts() []live.Part {
 		{Name: "services", Value: v.Services}, {Name: "unserved", Value: v.Unserved},
 		{Name: "counters", Value: v.Counters}, {Name: "agents_offline", Value: v.Offline},
 		{Name: "tickets", Value: v.Tickets}, {Name: "more", Value: v.More},
-		{Name: "devices", Value: v.Devices}, {Name: "alerts", Value: v.Alerts}, {Name: "log", Value: v.Log},
+		{Name: "devices", Value: v.Devices}, {Name: "rollout", Value: v.Rollout},
+		{Name: "alerts", Value: v.Alerts}, {Name: "log", Value: v.Log},
 		{Name: "phone", Value: v.Phone}, {Name: "destinations", Value: v.Destinations},
 	}
 }
