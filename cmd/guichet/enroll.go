@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"guichet/hub/api"
+	"guichet/internal/atomicfile"
 	"guichet/internal/release"
 )
 
@@ -57,7 +58,7 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 	insecure := fs.Bool("insecure", false, "allow an http:// hub that is not on this machine (the code and secret then cross the network in clear)")
 	hubCA := fs.String("hub-ca", "", "CA certificate (PEM) of the hub's HTTPS, when it is not signed by a public authority")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), enrollUsage); fs.PrintDefaults() }
-	if err := fs.Parse(reorderFlags(args)); err != nil {
+	if err := fs.Parse(flagsFirst(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
@@ -115,29 +116,6 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "%s démarré.\n", unit)
 	}
 	return nil
-}
-
-// reorderFlags puts flags before the positional arguments, so that
-// "enroll URL CODE --dir D" works as "enroll --dir D URL CODE".
-func reorderFlags(args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			rest = append(rest, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-"):
-			flags = append(flags, a)
-			if name := strings.TrimLeft(a, "-"); (name == "dir" || name == "hub-ca") && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(flags, rest...)
 }
 
 // enrollEndpoint is the enrollment URL of the hub at hubURL: https://, or
@@ -397,38 +375,21 @@ func keptArgs(env []byte) []string {
 // writeFileAtomic writes a file whole or not at all, with mode perm, group
 // guichet when run as root.
 func writeFileAtomic(name string, b []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if os.Geteuid() == 0 {
-		if g, err := user.LookupGroup("guichet"); err == nil {
-			if gid, err := strconv.Atoi(g.Gid); err == nil {
-				if err := tmp.Chown(0, gid); err != nil {
-					tmp.Close()
-					return err
-				}
-			}
+	return atomicfile.Write(name, b, func(f *os.File) error {
+		if err := f.Chmod(perm); err != nil {
+			return err
 		}
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
+		if os.Geteuid() != 0 {
+			return nil
+		}
+		g, err := user.LookupGroup("guichet")
+		if err != nil {
+			return nil // no such group yet: root's
+		}
+		gid, err := strconv.Atoi(g.Gid)
+		if err != nil {
+			return nil
+		}
+		return f.Chown(0, gid)
+	})
 }

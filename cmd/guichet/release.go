@@ -39,7 +39,7 @@ func runRelease(args []string, out io.Writer) error {
 	data := fs.String("data", "data", "publish: the hub's data directory")
 	replace := fs.Bool("replace-key", false, "publish: replace the key the hub trusts (a rotation)")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), releaseUsage); fs.PrintDefaults() }
-	if err := fs.Parse(reorderReleaseFlags(rest)); err != nil {
+	if err := fs.Parse(flagsFirst(fs, rest)); err != nil {
 		return err
 	}
 	password := os.Getenv("GUICHET_SIGNING_PASSWORD")
@@ -158,27 +158,4 @@ func archOfName(name string) string {
 		}
 	}
 	return release.HostArch()
-}
-
-// reorderReleaseFlags puts flags before the binaries.
-func reorderReleaseFlags(args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			rest = append(rest, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-"):
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && name != "replace-key" && i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return append(flags, rest...)
 }

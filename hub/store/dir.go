@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"guichet/internal/atomicfile"
 )
 
 // The files of a data directory.
@@ -276,37 +278,14 @@ func writeMarker(dir string, m Marker) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".guichet.id-*")
-	if err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, MarkerFile), append(b, '\n'), nil); err != nil {
 		return fmt.Errorf("write marker: %w", err)
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("write marker: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write marker: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write marker: %w", err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, MarkerFile)); err != nil {
-		return fmt.Errorf("write marker: %w", err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // syncDir makes a rename or a new file in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
 
 // meta returns a value of the meta table; "" when the table or the key is
 // not there (a database from before schema 3).
