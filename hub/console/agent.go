@@ -77,7 +77,7 @@ type TicketRef struct {
 	Counter     string     `json:"counter,omitempty"`
 	CounterName string     `json:"counter_name,omitempty"`
 	Note        string     `json:"note,omitempty"`
-	ForAgent    string     `json:"for_agent,omitempty"`
+	ForAgent    string     `json:"for_agent,omitempty"` // supervision: held for this agent, while the hold lasts
 	// Phone is "call" for a call of the telephone system, "callback" for
 	// a callback to make, "" otherwise: never the number (the call panel
 	// asks for the caller with GET /api/v1/tickets/{id}/caller).
@@ -270,10 +270,10 @@ func ticketRef(e *queue.Engine, t queue.Ticket, lang string) *TicketRef {
 }
 
 // ticketExtras adds what the ticket carries beyond its state: its last
-// transfer's note (text, shown as text) and the agent it was transferred
-// to (held for them for the site's transfer hold, then anyone's).
+// transfer's note (text, shown as text). Whom a waiting ticket is held for
+// depends on the time: see queue.Engine.HeldFor.
 func ticketExtras(r *TicketRef, t queue.Ticket) {
-	r.Note, r.ForAgent, r.Citizen = t.Note, t.ForAgent, t.Citizen
+	r.Note, r.Citizen = t.Note, t.Citizen
 	switch {
 	case t.Callback != "":
 		r.Phone = "callback"

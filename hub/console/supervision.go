@@ -210,7 +210,9 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 				v.More = len(tickets) - MaxTickets
 				break
 			}
-			v.Tickets = append(v.Tickets, *ticketRef(e, t, lang))
+			r := ticketRef(e, t, lang)
+			r.ForAgent = e.HeldFor(t, now) // "Réservé à …" only while the hold lasts
+			v.Tickets = append(v.Tickets, *r)
 		}
 	})
 	var updates map[string]*api.DeviceUpdate

@@ -124,6 +124,16 @@ func (e *Engine) heldFrom(t *Ticket, agent string, now time.Time) bool {
 	return t.ForAgent != "" && t.ForAgent != agent && e.holding(t, now)
 }
 
+// HeldFor returns the agent a waiting ticket is held for at now (it was
+// transferred to them, its hold has not run out and they are signed in),
+// or "" when anyone with the skill may call it.
+func (e *Engine) HeldFor(t Ticket, now time.Time) string {
+	if t.State != Waiting || !e.holding(&t, now) {
+		return ""
+	}
+	return t.ForAgent
+}
+
 // holding reports whether t is still held for its agent at now: before its
 // hold ends, and while that agent is signed in.
 func (e *Engine) holding(t *Ticket, now time.Time) bool {

@@ -47,9 +47,18 @@ func TestTransferToAnAgentIsCalledOnlyByThatAgentWhileHeld(t *testing.T) {
 func TestTransferToAnAgentFallsBackToTheServiceAfterTheHold(t *testing.T) {
 	h, id := transferToCarl(t)
 	h.tick(DefaultTransferHold - time.Second)
+	if got := h.e.HeldFor(h.ticket(id), h.now); got != "carl" {
+		t.Fatalf("held for %q a second before the hold ends, want carl", got)
+	}
 	wantCode(t, h.do(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") }), api.CodeQueueEmpty)
 	h.tick(time.Second)
+	if got := h.e.HeldFor(h.ticket(id), h.now); got != "" {
+		t.Fatalf("still held for %q once the hold ended (the ticket keeps ForAgent %q)", got, h.ticket(id).ForAgent)
+	}
 	h.must(func(b By) ([]Event, error) { return h.e.CallNext(b, "1") })
+	if got := h.e.HeldFor(h.ticket(id), h.now); got != "" {
+		t.Fatalf("a called ticket held for %q", got)
+	}
 	if tk := h.ticket(id); tk.State != Called || tk.Counter != "1" {
 		t.Fatalf("after the hold ana's call: %+v", tk)
 	}
