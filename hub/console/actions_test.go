@@ -118,7 +118,19 @@ func TestSupervisorPausesTransfersToAnAgentWithANoteAndClosesAServiceFromThePage
 		evs := events(t, s, "board.message")
 		return len(evs) == 1 && evs[0]["actor"] == "sup"
 	})
+	// The page says what the screens show, and the dialog opens with it.
+	browsertest.WaitText(t, ctx, "#screens-now", "Sur les écrans : « Fermeture à 16 h »", 5*time.Second)
 	browsertest.Screenshot(t, ctx, "console-supervision-actions-1920x1080")
+	browsertest.Do(t, ctx, 5*time.Second, chromedp.Click("#b-screens"))
+	if got := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.getElementById("screens-fr").value`)); got != "Fermeture à 16 h" {
+		t.Fatalf("the dialog opens with %q, want the message shown", got)
+	}
+	browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.getElementById("screens-fr").value = ""`))
+	browsertest.Do(t, ctx, 5*time.Second, chromedp.Click("#screens-dialog button[type=submit]"))
+	waitNoDialog(t, ctx)
+	sitetest.Eventually(t, 5*time.Second, "no message on the screens, said by the page", func() bool {
+		return browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[bool](`document.getElementById("screens-now").hidden`))
+	})
 }
 
 // The pause reasons the consoles offer are the site's, as the

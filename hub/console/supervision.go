@@ -33,6 +33,9 @@ type SupervisionView struct {
 	Tickets  []TicketRef  `json:"tickets"`         // waiting and called, oldest first
 	More     int          `json:"more"`            // tickets beyond those listed
 	Phone    *PhoneView   `json:"phone,omitempty"` // when the site takes calls through its telephony link
+	// Screens is the message on the waiting-room screens, by language
+	// (none: empty).
+	Screens map[string]string `json:"screens"`
 	// Destinations are where the hub's events go (the CRM, webhooks…),
 	// with what failed: a destination retrying or stopped, dead letters.
 	Destinations []api.Destination `json:"destinations"`
@@ -133,7 +136,7 @@ func (v SupervisionView) parts() []live.Part {
 		{Name: "tickets", Value: v.Tickets}, {Name: "more", Value: v.More},
 		{Name: "devices", Value: v.Devices}, {Name: "rollout", Value: v.Rollout},
 		{Name: "alerts", Value: v.Alerts}, {Name: "log", Value: v.Log},
-		{Name: "phone", Value: v.Phone}, {Name: "destinations", Value: v.Destinations},
+		{Name: "phone", Value: v.Phone}, {Name: "screens", Value: v.Screens}, {Name: "destinations", Value: v.Destinations},
 	}
 }
 
@@ -203,6 +206,10 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			v.Unserved = append(v.Unserved, LaneRef{Service: l.Service, ServiceName: e.Service(l.Service).Name(lang), Channel: string(l.Channel)})
 		}
 		v.Phone = phoneView(e)
+		v.Screens = map[string]string{}
+		for l, m := range e.Site().Message {
+			v.Screens[l] = m
+		}
 		tickets := append(e.Tickets(queue.Waiting, ""), e.Tickets(queue.Called, "")...)
 		sort.SliceStable(tickets, func(i, j int) bool { return tickets[i].IssuedAt.Before(tickets[j].IssuedAt) })
 		for i, t := range tickets {

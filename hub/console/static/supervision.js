@@ -247,7 +247,7 @@
   const sections = {
     services: renderServices, unserved: renderServices, counters: renderCounters, agents_offline: renderCounters,
     tickets: renderTickets, more: renderTickets, devices: renderDevices, alerts: renderAlerts, log: renderAlerts,
-    rollout: renderDevices, phone: renderPhone, destinations: renderDestinations,
+    rollout: renderDevices, phone: renderPhone, screens: renderScreens, destinations: renderDestinations,
   };
   function render(parts) {
     view = Object.assign(view || {}, parts);
@@ -371,7 +371,19 @@
   $("due-form").onsubmit = (e) => { e.preventDefault(); loadDue(); };
   loadDue();
 
-  $("b-screens").onclick = () => dialog("screens-dialog", () => {}, (form) => call("PUT", "/api/v1/board/message", { message: message(form) }));
+  // renderScreens says what the waiting-room screens show now (in the
+  // page's language, else French), and fills the dialog with it.
+  function renderScreens(v) {
+    const m = v.screens || {};
+    const text = m[lang] || m.fr || Object.values(m)[0] || "";
+    $("screens-now").textContent = text ? t("screens_now", text) : "";
+    $("screens-now").hidden = !text;
+  }
+  $("b-screens").onclick = () => dialog("screens-dialog", (form) => {
+    const m = (view && view.screens) || {};
+    form.elements.fr.value = m.fr || "";
+    form.elements.en.value = m.en || "";
+  }, (form) => call("PUT", "/api/v1/board/message", { message: message(form) }));
 
   stream("/supervision/events?lang=" + lang, render);
 })();
