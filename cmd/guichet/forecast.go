@@ -169,54 +169,15 @@ func printPlan(out io.Writer, plan []forecast.Slot, site queue.Site) {
 	w.Flush()
 }
 
-// readArrivals reads the tickets issued in [from, to) from the log, and
-// the citizens' waits: until their first call, or until they gave up (a
-// ticket cancelled before any call, or a no-show at its first call).
+// readArrivals reads the arrivals and the waits of the log from from to to.
 func readArrivals(ctx context.Context, st *store.Store, from, to time.Time) ([]forecast.Arrival, []forecast.Wait, error) {
-	var out []forecast.Arrival
-	var waits []forecast.Wait
-	type open struct {
-		service string
-		at      time.Time
-		called  time.Time
+	arrivals, waits, err := forecast.FromLog(func(after int64, limit int) ([]queue.Event, error) {
+		return st.EventsBetween(ctx, from, to, after, limit)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the log: %w", err)
 	}
-	tickets := map[string]*open{}
-	var after int64
-	for {
-		evs, err := st.EventsBetween(ctx, from, to, after, 5000)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read the log: %w", err)
-		}
-		for _, e := range evs {
-			switch t := tickets[e.Ticket]; {
-			case e.Type == queue.TicketIssued && e.Service != "":
-				at := e.At
-				if !e.IssuedAt.IsZero() {
-					at = e.IssuedAt // printed offline: when the citizen came
-				}
-				out = append(out, forecast.Arrival{Service: e.Service, At: at})
-				tickets[e.Ticket] = &open{service: e.Service, at: at}
-			case t == nil:
-			case e.Type == queue.TicketCalled && t.called.IsZero():
-				t.called = e.At
-			case e.Type == queue.TicketCancelled && t.called.IsZero():
-				waits = append(waits, forecast.Wait{Service: t.service, Waited: e.At.Sub(t.at), GaveUp: true})
-				delete(tickets, e.Ticket)
-			case e.Type == queue.TicketNoShow:
-				waits = append(waits, forecast.Wait{Service: t.service, Waited: t.called.Sub(t.at), GaveUp: true})
-				delete(tickets, e.Ticket)
-			case e.Type == queue.TicketServed || e.Type == queue.TicketTransferred:
-				if !t.called.IsZero() {
-					waits = append(waits, forecast.Wait{Service: t.service, Waited: t.called.Sub(t.at)})
-				}
-				delete(tickets, e.Ticket)
-			}
-			after = e.Seq
-		}
-		if len(evs) < 5000 {
-			return out, waits, nil
-		}
-	}
+	return arrivals, waits, nil
 }
 
 // nextMonday is the first Monday after t's day: the manager plans the

@@ -359,28 +359,13 @@ func nextMonday(d time.Time) time.Time {
 	return d.AddDate(0, 0, n)
 }
 
-// arrivalsBetween reads the tickets issued in [from, to) from the event
-// log (a ticket printed offline counts when the citizen came).
+// arrivalsBetween reads the tickets issued between from and to.
 func arrivalsBetween(ctx context.Context, st *store.Store, from, to time.Time) ([]forecast.Arrival, error) {
-	var out []forecast.Arrival
-	var after int64
-	for {
-		evs, err := st.EventsBetween(ctx, from, to, after, 5000)
-		if err != nil {
-			return nil, fmt.Errorf("read the log from %s to %s: %w", from.Format(time.DateOnly), to.Format(time.DateOnly), err)
-		}
-		for _, e := range evs {
-			if e.Type == queue.TicketIssued && e.Service != "" {
-				at := e.At
-				if !e.IssuedAt.IsZero() {
-					at = e.IssuedAt
-				}
-				out = append(out, forecast.Arrival{Service: e.Service, At: at})
-			}
-			after = e.Seq
-		}
-		if len(evs) < 5000 {
-			return out, nil
-		}
+	arrivals, _, err := forecast.FromLog(func(after int64, limit int) ([]queue.Event, error) {
+		return st.EventsBetween(ctx, from, to, after, limit)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the log from %s to %s: %w", from.Format(time.DateOnly), to.Format(time.DateOnly), err)
 	}
+	return arrivals, nil
 }
