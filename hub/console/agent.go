@@ -38,6 +38,10 @@ type AgentView struct {
 	// (those of the services they have skills in), the current ticket's
 	// service's first.
 	Sectors []crm.Sector `json:"sectors,omitempty"`
+	// SiteVersion names the site's names and reasons the view was made
+	// with; Site carries them when they are not those the page knows.
+	SiteVersion string    `json:"site_version"`
+	Site        *SiteData `json:"site,omitempty"`
 }
 
 // Can are the console's actions, each possible now or not.
@@ -78,6 +82,7 @@ type TicketRef struct {
 	CounterName string     `json:"counter_name,omitempty"`
 	Note        string     `json:"note,omitempty"`
 	ForAgent    string     `json:"for_agent,omitempty"` // supervision: held for this agent, while the hold lasts
+	ForName     string     `json:"for_agent_name,omitempty"`
 	// Phone is "call" for a call of the telephone system, "callback" for
 	// a callback to make, "" otherwise: never the number (the call panel
 	// asks for the caller with GET /api/v1/tickets/{id}/caller).
@@ -125,8 +130,9 @@ type Choice struct {
 // SiteData is what the pages know of the site beside their views: the
 // names of its services, counters and agents (for what the page reads from
 // the log, and where a ticket may be transferred) and the pause reasons.
-// It is written into the page, not sent with every view: a console's view
-// is made again for every console at every change of the queue.
+// It is written into the page, not sent with every view (a console's view
+// is made again for every console at every change of the queue): a stream
+// sends it again only when an admin changed it (siteCache's version).
 type SiteData struct {
 	Services []ServiceName `json:"services"`
 	Counters []Ref         `json:"counters"`
@@ -150,14 +156,24 @@ func (p *Pages) agentEvents(w http.ResponseWriter, r *http.Request) {
 	pr, l := auth.From(r.Context()), lang(r)
 	changes, cancel := p.o.Hub.Watch()
 	defer cancel()
-	live.Stream(w, r, changes, p.o.Poll, func() any { return p.agentView(pr.Agent, l) })
+	known := r.URL.Query().Get("site") // the site's version the page was made with
+	live.Stream(w, r, changes, p.o.Poll, func() any {
+		v := p.agentView(pr.Agent, l, known)
+		known = v.SiteVersion
+		return v
+	})
 }
 
-// agentView is agent's view, in lang.
-func (p *Pages) agentView(agent, lang string) AgentView {
+// agentView is agent's view, in lang, for a page that knows the site's
+// version known (the site's names and reasons go with it when it changed).
+func (p *Pages) agentView(agent, lang, known string) AgentView {
 	now := p.o.Hub.Now()
 	v := AgentView{Agent: agent, Next: []NextRef{}, Services: []ServiceRef{}}
 	p.o.Hub.Read(func(e *queue.Engine) {
+		ver, sd := p.site.get(e, lang)
+		if v.SiteVersion = ver; ver != known {
+			v.Site = &sd
+		}
 		a := e.Agent(agent)
 		if a == nil {
 			v.NoAgent, v.State = true, string(queue.AgentOffline)

@@ -79,6 +79,7 @@ type Pages struct {
 	version map[string]string // static file → hash of its content, for caching
 	sum     summaries
 	newest  newestCache // the rollout's newest version
+	site    *siteCache  // the site's names and reasons, by revision
 }
 
 // New returns the pages.
@@ -89,7 +90,7 @@ func New(o Options) *Pages {
 	if o.Poll <= 0 {
 		o.Poll = 5 * time.Second
 	}
-	p := &Pages{o: o, log: o.Log, version: map[string]string{}}
+	p := &Pages{o: o, log: o.Log, version: map[string]string{}, site: newSiteCache()}
 	fs.WalkDir(static, "static", func(name string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			b, _ := static.ReadFile(name)
@@ -174,6 +175,7 @@ type frame struct {
 	AdminPath                   string
 	Texts                       string // the language's texts, JSON, for the script
 	SiteData                    string // SiteData, JSON, for the script
+	SiteVersion                 string // its version: a stream names another when the site changed
 	Now                         int64  // the hub's clock, Unix ms, when the page was made
 	Path                        string // the page's path and query, for the language link
 	OtherLang                   string // the same page in the other language
@@ -190,7 +192,10 @@ func (p *Pages) frame(r *http.Request, page, title string) frame {
 		f.DPO = slices.Contains(p.o.DPO, pr.Account)
 	}
 	var sd SiteData
-	p.o.Hub.Read(func(e *queue.Engine) { f.Site, f.TZ, sd = e.Site().Name, e.Site().Location.String(), siteData(e, l) })
+	p.o.Hub.Read(func(e *queue.Engine) {
+		f.Site, f.TZ = e.Site().Name, e.Site().Location.String()
+		f.SiteVersion, sd = p.site.get(e, l)
+	})
 	b, _ := json.Marshal(texts[l])
 	f.Texts = string(b)
 	b, _ = json.Marshal(sd)

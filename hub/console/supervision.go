@@ -36,6 +36,9 @@ type SupervisionView struct {
 	// Screens is the message on the waiting-room screens, by language
 	// (none: empty).
 	Screens map[string]string `json:"screens"`
+	// Site is the site's names and pause reasons (as in the page's
+	// data-site): sent again when an admin changed them.
+	Site SiteData `json:"site"`
 	// Destinations are where the hub's events go (the CRM, webhooks…),
 	// with what failed: a destination retrying or stopped, dead letters.
 	Destinations []api.Destination `json:"destinations"`
@@ -136,7 +139,7 @@ func (v SupervisionView) parts() []live.Part {
 		{Name: "tickets", Value: v.Tickets}, {Name: "more", Value: v.More},
 		{Name: "devices", Value: v.Devices}, {Name: "rollout", Value: v.Rollout},
 		{Name: "alerts", Value: v.Alerts}, {Name: "log", Value: v.Log},
-		{Name: "phone", Value: v.Phone}, {Name: "screens", Value: v.Screens}, {Name: "destinations", Value: v.Destinations},
+		{Name: "phone", Value: v.Phone}, {Name: "screens", Value: v.Screens}, {Name: "site", Value: v.Site}, {Name: "destinations", Value: v.Destinations},
 	}
 }
 
@@ -206,6 +209,7 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 			v.Unserved = append(v.Unserved, LaneRef{Service: l.Service, ServiceName: e.Service(l.Service).Name(lang), Channel: string(l.Channel)})
 		}
 		v.Phone = phoneView(e)
+		_, v.Site = p.site.get(e, lang)
 		v.Screens = map[string]string{}
 		for l, m := range e.Site().Message {
 			v.Screens[l] = m
@@ -218,7 +222,11 @@ func (p *Pages) supervisionView(lang string) SupervisionView {
 				break
 			}
 			r := ticketRef(e, t, lang)
-			r.ForAgent = e.HeldFor(t, now) // "Réservé à …" only while the hold lasts
+			if r.ForAgent = e.HeldFor(t, now); r.ForAgent != "" { // "Réservé à …" only while the hold lasts
+				if a := e.Agent(r.ForAgent); a != nil {
+					r.ForName = agentName(a)
+				}
+			}
 			v.Tickets = append(v.Tickets, *r)
 		}
 	})

@@ -60,7 +60,7 @@ func BenchmarkAgentView(b *testing.B) {
 	p := New(Options{Hub: busyHub(b, 50, 200)})
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		p.agentView(fmt.Sprint("agent", 1+i%50), "fr")
+		p.agentView(fmt.Sprint("agent", 1+i%50), "fr", "")
 	}
 }
 

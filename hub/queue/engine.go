@@ -16,6 +16,7 @@ type Engine struct {
 	// (admin.go), which replace it whole (a view may hold the old one).
 	site     Site
 	siteHash string // the site file's hash, as site.loaded last recorded it
+	siteRev  uint64 // how many times the site was installed (index): see SiteRevision
 	services map[string]*Service
 	counters map[string]*Counter
 	agents   map[string]*Agent
@@ -80,8 +81,15 @@ func New(site Site) (*Engine, error) {
 	return e, nil
 }
 
+// SiteRevision changes whenever the site does (a site file loaded, a
+// service, counter, agent or setting saved, a snapshot restored): views
+// keep what they make of the site for one revision. It counts up for the
+// life of the engine and is not kept in snapshots.
+func (e *Engine) SiteRevision() uint64 { return e.siteRev }
+
 // index rebuilds the site's indices.
 func (e *Engine) index() {
+	e.siteRev++
 	e.services = make(map[string]*Service, len(e.site.Services))
 	e.counters = make(map[string]*Counter, len(e.site.Counters))
 	e.agents = make(map[string]*Agent, len(e.site.Agents))

@@ -232,6 +232,7 @@
   }
 
   function render(v) {
+    if (v.site) G.setSite(v.site, v.site_version);
     const prev = view;
     view = v;
     if (v.no_agent || !v.counter) {
@@ -287,5 +288,5 @@
     press(op);
   });
 
-  stream("/agent/events?lang=" + lang, render);
+  stream("/agent/events?lang=" + lang + "&site=" + encodeURIComponent(G.siteVersion()), render);
 })();

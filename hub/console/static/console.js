@@ -11,6 +11,17 @@ const G = (() => {
   const site = JSON.parse(body.dataset.site);
   const byID = (list) => Object.fromEntries(list.map((x) => [x.id, x.name]));
   const names = { services: byID(site.services), counters: byID(site.counters), agents: byID(site.agents) };
+  let siteVersion = body.dataset.siteVersion;
+  // setSite takes the site's names and reasons a stream sent because they
+  // changed since the page was made (an admin renamed a service): site and
+  // names are the same objects, refilled, so every script sees them.
+  function setSite(s, version) {
+    Object.assign(site, s);
+    names.services = byID(site.services);
+    names.counters = byID(site.counters);
+    names.agents = byID(site.agents);
+    siteVersion = version;
+  }
   const tz = body.dataset.tz;
   const lang = body.dataset.lang;
   const skew = Number(body.dataset.now) - Date.now(); // the hub's clock minus the browser's
@@ -193,5 +204,6 @@ const G = (() => {
     };
   }
 
-  return { t, words, now, el, dur, timer, clock, api, stream, dialog, options, transferForm, announce, lang, site, names, targets };
+  return { t, words, now, el, dur, timer, clock, api, stream, dialog, options, transferForm, announce, lang, site, names, targets, setSite,
+    siteVersion: () => siteVersion };
 })();

@@ -206,7 +206,7 @@
         cell(tr, ch);
         let st = t("t_" + tk.state);
         if (tk.state === "called" && tk.counter_name) st += " · " + tk.counter_name;
-        if (tk.for_agent) st += " · " + t("for_agent", (names.agents[tk.for_agent] || tk.for_agent));
+        if (tk.for_agent) st += " · " + t("for_agent", tk.for_agent_name || tk.for_agent);
         const s = cell(tr, st);
         if (tk.note) s.appendChild(el("span", "note", " " + tk.note));
         const w = cell(tr, t("dash"), "n wait");
@@ -247,7 +247,7 @@
   const sections = {
     services: renderServices, unserved: renderServices, counters: renderCounters, agents_offline: renderCounters,
     tickets: renderTickets, more: renderTickets, devices: renderDevices, alerts: renderAlerts, log: renderAlerts,
-    rollout: renderDevices, phone: renderPhone, screens: renderScreens, destinations: renderDestinations,
+    rollout: renderDevices, phone: renderPhone, screens: renderScreens, site: renderSite, destinations: renderDestinations,
   };
   function render(parts) {
     view = Object.assign(view || {}, parts);
@@ -370,6 +370,12 @@
   }
   $("due-form").onsubmit = (e) => { e.preventDefault(); loadDue(); };
   loadDue();
+
+  // renderSite takes the site's names and pause reasons again (an admin
+  // changed them): the dialogs offer them.
+  function renderSite(v) {
+    G.setSite(v.site, "");
+  }
 
   // renderScreens says what the waiting-room screens show now (in the
   // page's language, else French), and fills the dialog with it.
