@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"guichet/hub/api"
+	"guichet/hub/audit"
 	"guichet/hub/auth"
 	"guichet/internal/browsertest"
 	"guichet/internal/sitetest"
@@ -172,4 +173,20 @@ func waitLoaded(t *testing.T, ctx context.Context, sel string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// auditCount is how many entries of the hub's audit log have action.
+func auditCount(t *testing.T, s *sitetest.Site, action string) int {
+	t.Helper()
+	es, err := s.Audit.Entries(t.Context(), audit.Filter{Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range es {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
 }

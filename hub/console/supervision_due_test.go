@@ -53,6 +53,13 @@ func TestSupervisionListsTheImplicitDecisionsDueWithinTheDaysChosen(t *testing.T
 	ctx := browsertest.Browser(t, 1920, 1080)
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/supervision"))
 	signIn(t, ctx, "sup")
+	// Nothing read before the supervisor asks: the names are personal data,
+	// each read audited, on a page often left open.
+	browsertest.WaitText(t, ctx, "#due", "Afficher", 10*time.Second)
+	if n := auditCount(t, s, "requests.due"); n != 0 {
+		t.Fatalf("the page read the requests due %d time(s) before it was asked", n)
+	}
+	browsertest.Do(t, ctx, 5*time.Second, chromedp.Click(`#due-form button[type=submit]`))
 	browsertest.WaitText(t, ctx, "#due", soon, 10*time.Second)
 	row := text(t, ctx, "#due tr")
 	for _, want := range []string{"Demande d'acte d'état civil", "Service de l'état civil", now.AddDate(0, -2, 3).Format("02/01/2006"),

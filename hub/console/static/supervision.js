@@ -368,8 +368,10 @@
       return tr;
     });
   }
+  // Read when the supervisor asks, not at load: the citizens' names are
+  // read (and audited) one by one, and the page is often left open.
   $("due-form").onsubmit = (e) => { e.preventDefault(); loadDue(); };
-  loadDue();
+  empty($("due"), t("due_ask"), 7);
 
   // renderSite takes the site's names and pause reasons again (an admin
   // changed them): the dialogs offer them.
