@@ -329,6 +329,9 @@ func (s *Store) DocumentsReceived(ctx context.Context, v Viewer, id string, at t
 		if at.IsZero() {
 			at = now
 		}
+		if at.After(now.Add(time.Minute)) { // it would move the legal date on a promise
+			return false, fmt.Errorf("%w: documents received in the future", ErrInvalid)
+		}
 		if err := checkTime("at", at, now); err != nil {
 			return false, err
 		}

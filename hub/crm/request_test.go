@@ -43,6 +43,10 @@ func TestSupervisionListsTheDecisionsDueWithinNDays(t *testing.T) {
 	if due, _ := f.s.DueWithin(ctx, urba, 10*Day); len(due) != 1 {
 		t.Fatalf("after asking for documents: %+v", due)
 	}
+	if _, err := f.s.DocumentsReceived(ctx, urba, soon.ID, start.Add(Day)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("documents received tomorrow, today: %v", err) // it would move the legal date on a promise
+	}
+	f.clock.set(start.Add(Day))
 	r, err := f.s.DocumentsReceived(ctx, urba, soon.ID, start.Add(Day))
 	if err != nil || r.Status != StatusInProgress || r.Implicit.Pending {
 		t.Fatalf("documents received: %+v, %v", r, err)
