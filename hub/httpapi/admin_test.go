@@ -27,6 +27,14 @@ func TestTheSiteIsChangedOverHTTPAndTheLogSaysWho(t *testing.T) {
 	if r.status != 400 || !strings.Contains(string(r.body), "not a period") {
 		t.Fatalf("an agent's hours past midnight: %d %s", r.status, r.body)
 	}
+	// Closed dates are a service's: the site file cannot write an agent's,
+	// and closed dates alone would make the agent never count as working.
+	for _, hours := range []string{`{"week":{"mon":"08:30-12:00"},"closed":["2026-12-25"]}`, `{"closed":["2026-12-25"]}`} {
+		r = e.call("PUT", "/api/v1/site/agents/zoe", `{"name":"Zoé","skills":{"X":3},"hours":`+hours+`}`)
+		if r.status != 400 || !strings.Contains(string(r.body), "without closed dates") {
+			t.Fatalf("an agent's closed dates %s: %d %s", hours, r.status, r.body)
+		}
+	}
 	e.must("PUT", "/api/v1/site/pause-reasons", `{"pause_reasons":["Déjeuner","Réunion"]}`, 200)
 	e.must("PUT", "/api/v1/board/message", `{"message":{"fr":"<b>Fermeture</b> à 16 h"}}`, 200)
 	e.must("POST", "/api/v1/services/X/close", `{"message":{"fr":"Revenez lundi"}}`, 200)

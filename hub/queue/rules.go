@@ -269,12 +269,8 @@ func CheckService(sv *Service) *SiteError {
 	if e := checkChannels(sv.Channels); e != nil {
 		return e
 	}
-	for d, spans := range sv.Hours.Week {
-		for _, sp := range spans {
-			if sp.From < 0 || sp.To > 24*60 || sp.To <= sp.From {
-				return siteErr([]any{"hours", dayKeys[d]}, "%s is not a period within one day", sp)
-			}
-		}
+	if e := checkWeek(&sv.Hours); e != nil {
+		return e
 	}
 	for _, d := range sortedKeys(sv.Hours.Closed) {
 		if _, err := time.Parse(time.DateOnly, d); err != nil {
@@ -339,6 +335,26 @@ func CheckAgent(a *Agent, services map[string]bool) *SiteError {
 		}
 		if lvl := a.Skills[sv]; lvl < 1 || lvl > MaxSkillLevel {
 			return siteErr([]any{"skills", sv}, "skill level must be 1 to %d (got %d)", MaxSkillLevel, lvl)
+		}
+	}
+	if e := checkWeek(&a.Hours); e != nil {
+		return e
+	}
+	if len(a.Hours.Closed) > 0 {
+		// The site file cannot write them, and an agent with closed dates
+		// alone would never count as working.
+		return siteErr([]any{"hours", "closed"}, "an agent's working hours are a week of periods, without closed dates")
+	}
+	return nil
+}
+
+// checkWeek holds the periods of the week's hours within their day.
+func checkWeek(h *Hours) *SiteError {
+	for d, spans := range h.Week {
+		for _, sp := range spans {
+			if sp.From < 0 || sp.To > 24*60 || sp.To <= sp.From {
+				return siteErr([]any{"hours", dayKeys[d]}, "%s is not a period within one day", sp)
+			}
 		}
 	}
 	return nil
