@@ -81,9 +81,12 @@ func bucketOf(wait time.Duration) int {
 }
 
 // noteIssued keeps the estimate of ticket t at its issue, the wait it
-// printed.
+// printed. Not learnt from: a ticket printed offline (it reaches the hub
+// later than its place in the queue, so its estimate here is not the one
+// it printed, and its wait would count from before it) and an appointment
+// (its wait is its slot's, not the queue's).
 func (e *Engine) noteIssued(t *Ticket, at time.Time) {
-	if t == nil || t.State != Waiting || t.ByPBX {
+	if t == nil || t.State != Waiting || t.ByPBX || !t.IssuedAt.Equal(at) || t.Priority == PriorityAppointment {
 		return
 	}
 	_, est := e.estimateWith(PredictPace, at, t.ID, false)

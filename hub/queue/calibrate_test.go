@@ -111,3 +111,30 @@ func TestReadersEstimateTogetherWithoutWriting(t *testing.T) {
 		<-done
 	}
 }
+
+// A ticket printed offline reaches the hub after its place in the queue:
+// its estimate here is not the one it printed and its wait counts from
+// before it came; the lane learns nothing from it.
+func TestAnOfflineTicketTeachesTheRangeNothing(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "A", h.e.Day(b.At), 10) })
+	h.open("1", "ana")
+	h.issue(issueReq{Service: "A", Device: "kiosk-1"}) // the kiosk's last ticket online
+	h.tick(time.Minute)
+	h.issue(issueReq{Service: "A"}) // a ticket ahead, so that the offline one waits
+	h.tick(20 * time.Minute)        // the kiosk comes back: it printed 19 minutes ago
+	h.offline("kiosk-1", h.now.Add(-19*time.Minute), "")
+	for h.e.WaitingCount() > 0 {
+		h.next("1")
+		h.tick(time.Minute)
+	}
+	n := 0
+	for k, r := range h.e.calib {
+		if k.lane == (Lane{"A", Visit}) {
+			n += len(r.ring)
+		}
+	}
+	if n != 1 { // the first ticket, called at once, had no estimate to learn from
+		t.Fatalf("lane A learnt %d ratios from a ticket online and one printed offline, want 1", n)
+	}
+}
