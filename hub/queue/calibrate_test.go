@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -95,20 +96,31 @@ func TestReadersEstimateTogetherWithoutWriting(t *testing.T) {
 	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "ana"}) })
 	h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "2", api.OpenArgs{Agent: "carl"}) })
 	waiting := h.e.Tickets(Waiting, "A")
+	before := fmt.Sprintf("%+v %+v", h.e.priors, h.e.calib[calibKey{Lane{"A", Visit}, bucketOf(10 * time.Minute)}])
+	first := make([]Estimate, len(waiting))
+	for i, tk := range waiting {
+		_, first[i], _ = h.e.Estimate(h.now, tk.ID)
+	}
 	done := make(chan struct{})
 	for range 4 {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for range 5 {
 				h.e.Summary(h.now)
-				for _, tk := range waiting {
-					h.e.Estimate(h.now, tk.ID)
+				for i, tk := range waiting {
+					if _, est, _ := h.e.Estimate(h.now, tk.ID); est != first[i] {
+						t.Errorf("%s estimated %+v, then %+v at the same time", tk.ID, first[i], est)
+					}
 				}
 			}
 		}()
 	}
 	for range 4 {
 		<-done
+	}
+	// Readers wrote nothing (-race says it of the memory; this of the state).
+	if after := fmt.Sprintf("%+v %+v", h.e.priors, h.e.calib[calibKey{Lane{"A", Visit}, bucketOf(10 * time.Minute)}]); after != before {
+		t.Errorf("reading changed the engine:\n%s\n%s", before, after)
 	}
 }
 
