@@ -72,20 +72,9 @@ func (g *Guard) wrap(rt Route) http.Handler {
 				return
 			}
 		} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && rt.Access != Public {
-			client := lockout.Client(s.ClientAddr(r))
-			if ok, retry := s.addresses.Allow(client); !ok {
-				secs := int(math.Ceil(retry.Seconds()))
-				w.Header().Set("Retry-After", strconv.Itoa(secs))
-				refuseAPI(w, http.StatusTooManyRequests, api.CodeRateLimited,
-					fmt.Sprintf("too many failed authentications from this address: retry in %d s", secs))
-				return
-			}
-			if p, ok = s.bearer(strings.TrimSpace(tok)); !ok {
-				if s.addresses.Fail(client) {
-					s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", LogPath(r.URL.Path))
-				}
-				w.Header().Set("WWW-Authenticate", `Bearer realm="guichet"`)
-				refuseAPI(w, http.StatusUnauthorized, api.CodeUnauthorized, "a valid bearer token is required")
+			var refused bool
+			bearer := func() (*Principal, bool) { return s.bearer(strings.TrimSpace(tok)) }
+			if p, refused = g.limited(w, r, bearer, `Bearer realm="guichet"`, "a valid bearer token is required"); refused {
 				return
 			}
 		} else if c, err := r.Cookie(SessionCookie); err == nil {
@@ -141,6 +130,22 @@ func (g *Guard) wrap(rt Route) http.Handler {
 // wrong bearer token does. It answers the refusal itself (refused true).
 func (g *Guard) device(w http.ResponseWriter, r *http.Request, id, secret string) (p *Principal, refused bool) {
 	s := g.s
+	check := func() (*Principal, bool) {
+		if s.devices == nil || s.devices(id, secret) != nil {
+			s.log.Info("device authentication refused", "client", lockout.Client(s.ClientAddr(r)), "path", LogPath(r.URL.Path))
+			return nil, false
+		}
+		return &Principal{Account: id, Name: "device " + id, Via: ViaDevice}, true
+	}
+	return g.limited(w, r, check, `Basic realm="guichet devices"`, "a registered device's id and secret are required")
+}
+
+// limited checks a credential the client presents (check) under its
+// address's limit of failed authentications: a refusal counts against the
+// address, and an address past its limit is told when to try again. It
+// answers a refusal itself (refused true), with challenge and why.
+func (g *Guard) limited(w http.ResponseWriter, r *http.Request, check func() (*Principal, bool), challenge, why string) (p *Principal, refused bool) {
+	s := g.s
 	client := lockout.Client(s.ClientAddr(r))
 	if ok, retry := s.addresses.Allow(client); !ok {
 		secs := int(math.Ceil(retry.Seconds()))
@@ -149,16 +154,16 @@ func (g *Guard) device(w http.ResponseWriter, r *http.Request, id, secret string
 			fmt.Sprintf("too many failed authentications from this address: retry in %d s", secs))
 		return nil, true
 	}
-	if s.devices == nil || s.devices(id, secret) != nil {
+	p, ok := check()
+	if !ok {
 		if s.addresses.Fail(client) {
 			s.log.Warn("too many failed authentications: address locked out", "client", client, "method", r.Method, "path", LogPath(r.URL.Path))
 		}
-		s.log.Info("device authentication refused", "client", client, "path", LogPath(r.URL.Path))
-		w.Header().Set("WWW-Authenticate", `Basic realm="guichet devices"`)
-		refuseAPI(w, http.StatusUnauthorized, api.CodeUnauthorized, "a registered device's id and secret are required")
+		w.Header().Set("WWW-Authenticate", challenge)
+		refuseAPI(w, http.StatusUnauthorized, api.CodeUnauthorized, why)
 		return nil, true
 	}
-	return &Principal{Account: id, Name: "device " + id, Via: ViaDevice}, false
+	return p, false
 }
 
 // forged says why a state-changing request made with p's session cookie
