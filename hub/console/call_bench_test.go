@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,14 +8,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"guichet/hub/auth"
-	"guichet/hub/config"
 	"guichet/hub/queue"
 	"guichet/hub/telephony/webhook"
 	"guichet/internal/browsertest"
 	"guichet/internal/measure"
-	"guichet/internal/sitetest"
-	"guichet/internal/stdwebhook"
 )
 
 // BenchmarkCallJoinsToConsole measures issue 13's "a call joins → phone
@@ -37,23 +32,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkCallJoinsToConsole -benchtime 200x ./hub/console/
 func BenchmarkCallJoinsToConsole(b *testing.B) {
-	secret := stdwebhook.NewSecret()
-	b.Setenv("GUICHET_TEST_WEBHOOK_SECRET", secret.String())
-	s := sitetest.Start(b, sitetest.Options{Config: telephonyConfig, OpenHours: true})
-	s.AddAccount("dan", auth.RoleAgent, "")
-	deadline := time.Now().Add(10 * time.Second)
-	for s.Calls == nil || s.Calls.State().Resyncs < 1 {
-		if time.Now().After(deadline) {
-			b.Fatal("the telephony link is not listening")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	sender := webhook.Sender{URL: s.HTTPURL + config.WebhookPath, Secret: secret}
-	send := func(typ string, c webhook.Call) {
-		if err := sender.Send(context.Background(), typ, time.Time{}, c); err != nil {
-			b.Fatalf("webhook %s: %v", typ, err)
-		}
-	}
+	s, send := phoneSite(b)
 
 	ctx := browsertest.Browser(b, 1366, 768)
 	browsertest.Do(b, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))

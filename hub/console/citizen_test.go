@@ -205,6 +205,25 @@ telephony:
   blending: pbx
 `
 
+// phoneSite starts the test site with its signed-webhook telephony and
+// dan's account, waits for the link to listen, and returns it with the
+// hosted telephony's sender of signed webhooks.
+func phoneSite(t testing.TB) (*sitetest.Site, func(typ string, c webhook.Call)) {
+	t.Helper()
+	secret := stdwebhook.NewSecret()
+	t.Setenv("GUICHET_TEST_WEBHOOK_SECRET", secret.String())
+	s := sitetest.Start(t, sitetest.Options{Config: telephonyConfig, OpenHours: true})
+	s.AddAccount("dan", auth.RoleAgent, "")
+	sitetest.Eventually(t, 10*time.Second, "the telephony link listening", func() bool { return s.Calls != nil && s.Calls.State().Resyncs >= 1 })
+	sender := webhook.Sender{URL: s.HTTPURL + config.WebhookPath, Secret: secret}
+	return s, func(typ string, c webhook.Call) {
+		t.Helper()
+		if err := sender.Send(context.Background(), typ, time.Time{}, c); err != nil {
+			t.Fatalf("webhook %s: %v", typ, err)
+		}
+	}
+}
+
 // The screen pop, in Chromium: a call from "+33 6 12 34 56 78" reaches
 // dan at the phone position (signed webhooks, as a hosted telephony
 // posts them) and the file of Anne LEFEBVRE, filed with "06 12 34 56 78",
@@ -212,20 +231,9 @@ telephony:
 // A call from a number nobody has says "numéro inconnu" and offers a new
 // file with the number. axe-core clean with the call panel filled.
 func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
-	secret := stdwebhook.NewSecret()
-	t.Setenv("GUICHET_TEST_WEBHOOK_SECRET", secret.String())
-	s := sitetest.Start(t, sitetest.Options{Config: telephonyConfig, OpenHours: true})
+	s, send := phoneSite(t)
 	accounts(s)
-	s.AddAccount("dan", auth.RoleAgent, "")
 	newCitizen(t, s)
-	sitetest.Eventually(t, 10*time.Second, "the telephony link listening", func() bool { return s.Calls != nil && s.Calls.State().Resyncs >= 1 })
-	sender := webhook.Sender{URL: s.HTTPURL + config.WebhookPath, Secret: secret}
-	send := func(typ string, c webhook.Call) {
-		t.Helper()
-		if err := sender.Send(context.Background(), typ, time.Time{}, c); err != nil {
-			t.Fatalf("webhook %s: %v", typ, err)
-		}
-	}
 
 	ctx := browsertest.Browser(t, 1366, 768)
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))

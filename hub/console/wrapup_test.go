@@ -8,15 +8,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"guichet/hub/auth"
-	"guichet/hub/config"
 	"guichet/hub/crm"
 	"guichet/hub/queue"
 	"guichet/hub/telephony/webhook"
 	"guichet/internal/axe"
 	"guichet/internal/browsertest"
-	"guichet/internal/sitetest"
-	"guichet/internal/stdwebhook"
 )
 
 // The wrap-up after a call, in Chromium through a real hub with a signed
@@ -26,20 +22,9 @@ import (
 // timeline, in French and in English. A call from a number nobody has is
 // wrapped up too: kept with the call. axe-core clean with the form shown.
 func TestAfterHangUpTheAgentWrapsUpTheCallInTheTimeline(t *testing.T) {
-	secret := stdwebhook.NewSecret()
-	t.Setenv("GUICHET_TEST_WEBHOOK_SECRET", secret.String())
-	s := sitetest.Start(t, sitetest.Options{Config: telephonyConfig, OpenHours: true})
+	s, send := phoneSite(t)
 	accounts(s)
-	s.AddAccount("dan", auth.RoleAgent, "")
 	newCitizen(t, s)
-	sitetest.Eventually(t, 10*time.Second, "the telephony link listening", func() bool { return s.Calls != nil && s.Calls.State().Resyncs >= 1 })
-	sender := webhook.Sender{URL: s.HTTPURL + config.WebhookPath, Secret: secret}
-	send := func(typ string, c webhook.Call) {
-		t.Helper()
-		if err := sender.Send(context.Background(), typ, time.Time{}, c); err != nil {
-			t.Fatalf("webhook %s: %v", typ, err)
-		}
-	}
 
 	ctx := browsertest.Browser(t, 1366, 768)
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
