@@ -118,7 +118,7 @@ func BenchmarkDisplayPageOverASimulatedHour(b *testing.B) {
 // BenchmarkKioskMemoryVirtualPrinter: the resident memory (VmRSS) of a
 // guichet kiosk process on its default printer, the virtual one, once
 // online, and after 20 tickets (target < 25 MB). GUICHET_BENCH_ENV adds
-// environment variables to the kiosk (GOGC=50 GOMEMLIMIT=16MiB) to compare
+// environment variables to the kiosk (GOGC=50 GOMEMLIMIT=10MiB, its unit's) to compare
 // the runtime's settings; GUICHET_BENCH_BINARY runs another build of
 // guichet as the kiosk (a release binary: scripts/release.sh; the device's
 // build guichet-device-linux-amd64 is what a board runs), whose size is
