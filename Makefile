@@ -41,6 +41,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags device ./cmd/guichet   # the device build (package guichet-device) compiles without the hub
 
 # Binaries for linux/amd64, arm64 and armv7 (cgo, Debian's cross compilers),
 # reproducible, and their Debian packages, in bin/release (docs/install.md).

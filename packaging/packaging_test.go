@@ -1,8 +1,8 @@
 // Package packaging holds what makes guichet an appliance: the systemd
 // units, the system user, the settings in /etc/guichet and the nfpm
-// configuration of the Debian package (scripts/release.sh, scripts/package.sh).
-// Its tests build the release and the package and install them in a
-// throwaway root.
+// configurations of the Debian packages guichet-hub and guichet-device
+// (scripts/release.sh, scripts/package.sh). Its tests build the release
+// and the packages and install them in a throwaway root.
 package packaging
 
 import (
@@ -43,7 +43,8 @@ func need(t *testing.T, cmds ...string) {
 	}
 }
 
-// The amd64 release, built once per test run and shared.
+// The amd64 release — both flavours: the hub's guichet-linux-amd64 and the
+// device's guichet-device-linux-amd64 — built once per test run and shared.
 var amd64 struct {
 	once sync.Once
 	dir  string
@@ -102,15 +103,43 @@ func TestReleaseAndPackageAreReproducible(t *testing.T) {
 	first := release(t)
 	second := t.TempDir()
 	run(t, []string{"VERSION=1.0.0"}, "scripts/release.sh", second, "amd64")
-	sameFile(t, filepath.Join(first, "guichet-linux-amd64"), filepath.Join(second, "guichet-linux-amd64"))
-	if v := run(t, nil, filepath.Join(second, "guichet-linux-amd64"), "version"); !strings.Contains(v, "1.0.0") {
-		t.Fatalf("guichet version: %q, want 1.0.0", v)
+	for _, bin := range []string{"guichet-linux-amd64", "guichet-device-linux-amd64"} {
+		sameFile(t, filepath.Join(first, bin), filepath.Join(second, bin))
+	}
+	if v := run(t, nil, filepath.Join(second, "guichet-linux-amd64"), "version"); !strings.Contains(v, "1.0.0 hub") {
+		t.Fatalf("guichet version: %q, want 1.0.0 hub", v)
+	}
+	if v := run(t, nil, filepath.Join(second, "guichet-device-linux-amd64"), "version"); !strings.Contains(v, "1.0.0 device") {
+		t.Fatalf("guichet version of the device's build: %q, want 1.0.0 device", v)
 	}
 
 	env := []string{"VERSION=1.0.0", "SOURCE_DATE_EPOCH=1700000000"}
 	run(t, env, "scripts/package.sh", first, "amd64")
 	run(t, env, "scripts/package.sh", second, "amd64")
-	sameFile(t, filepath.Join(first, "guichet_1.0.0_amd64.deb"), filepath.Join(second, "guichet_1.0.0_amd64.deb"))
+	for _, deb := range []string{"guichet-hub_1.0.0_amd64.deb", "guichet-device_1.0.0_amd64.deb"} {
+		sameFile(t, filepath.Join(first, deb), filepath.Join(second, deb))
+	}
+}
+
+// The device's build leaves the hub's code out: a hub command is unknown
+// to it, and it is much smaller than the hub's.
+func TestDeviceBuildHasNoHubCommandsAndIsSmaller(t *testing.T) {
+	need(t, "gcc")
+	rel := release(t)
+	dev, hub := filepath.Join(rel, "guichet-device-linux-amd64"), filepath.Join(rel, "guichet-linux-amd64")
+	out, err := exec.Command(dev, "hub", "--config", "x.yaml").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "install guichet-hub") {
+		t.Fatalf("the device's build ran the hub command: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(dev, "printer", "list").CombinedOutput(); err != nil {
+		t.Fatalf("the device's build: printer list: %v\n%s", err, out)
+	}
+	d, _ := os.Stat(dev)
+	h, _ := os.Stat(hub)
+	if d.Size()*3 > h.Size()*2 {
+		t.Fatalf("the device's build is %d bytes, the hub's %d: more than two thirds of it", d.Size(), h.Size())
+	}
+	t.Logf("amd64: hub %.1f MB, device %.1f MB", float64(h.Size())/1e6, float64(d.Size())/1e6)
 }
 
 // tree lists the files under root, with their mode and owner, skipping
@@ -157,68 +186,20 @@ func readFile(t *testing.T, p string) string {
 	return string(b)
 }
 
-// The package installed, upgraded and purged in a throwaway root (dpkg
-// --root): the files, the user and its groups, the units systemd accepts,
-// the settings an upgrade keeps, and a purge that leaves only the user.
-func TestPackageInstallsUpgradesAndPurgesCleanly(t *testing.T) {
-	need(t, "gcc", "dpkg", "systemd-analyze", "systemd-sysusers")
-	if os.Getuid() != 0 {
-		t.Skip("dpkg --root sets owners: run as root (CI's container is)")
-	}
-	rel := release(t)
-	run(t, []string{"VERSION=1.0.0"}, "scripts/package.sh", rel, "amd64")
-	v2 := t.TempDir()
-	if err := os.Link(filepath.Join(rel, "guichet-linux-amd64"), filepath.Join(v2, "guichet-linux-amd64")); err != nil {
-		t.Fatal(err)
-	}
-	run(t, []string{"VERSION=1.1.0"}, "scripts/package.sh", v2, "amd64")
-
-	root := t.TempDir()
-	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers", "etc", "usr/bin", "usr/lib/systemd"} {
-		os.MkdirAll(filepath.Join(root, d), 0o755)
-	}
-	for _, f := range []string{"var/lib/dpkg/status", "var/lib/dpkg/available"} {
-		os.WriteFile(filepath.Join(root, f), nil, 0o644)
-	}
-	// systemd's own units (for systemd-analyze verify --root), and the
-	// screen's programs, as on a Pi with cage and chromium.
-	run(t, nil, "cp", "-a", "/usr/lib/systemd/system", filepath.Join(root, "usr/lib/systemd/"))
-	for _, p := range []string{"usr/bin/cage", "usr/bin/chromium"} {
-		os.WriteFile(filepath.Join(root, p), []byte("#!/bin/sh\n"), 0o755)
-	}
-	before := tree(t, root)
-
-	dpkg(t, root, "-i", filepath.Join(rel, "guichet_1.0.0_amd64.deb"))
-	passwd := readFile(t, filepath.Join(root, "etc/passwd"))
-	if !strings.Contains(passwd, "guichet:x:") || !strings.Contains(passwd, ":/usr/sbin/nologin") {
-		t.Fatalf("no system user guichet without a login:\n%s", passwd)
-	}
-	group := readFile(t, filepath.Join(root, "etc/group"))
-	for _, g := range []string{"gpio", "lp", "dialout", "audio", "video"} {
-		if !strings.Contains(group, "\n"+g+":") && !strings.HasPrefix(group, g+":") || !strings.Contains(group, ":guichet\n") {
-			t.Fatalf("guichet not in group %s:\n%s", g, group)
-		}
-	}
-	installed := tree(t, root)
-	var added []string
-	for _, f := range installed {
-		if !slices.Contains(before, f) {
-			added = append(added, f)
-		}
-	}
-	// Exactly these, and the user's entries in etc/.
-	want := []string{
+// hubFiles and deviceFiles are what each package adds to a root: its files,
+// the user's entries in etc/ and the data directory (U and G: the user's
+// and the group's ids).
+var (
+	deviceFiles = []string{
 		"etc/.pwd.lock -rw------- 0:0", "etc/group -rw-r--r-- 0:0", "etc/gshadow ---------- 0:0",
 		"etc/passwd -rw-r--r-- 0:0", "etc/shadow ---------- 0:0",
 		"etc/guichet drwxr-x--- 0:G",
 		"etc/guichet/counter.env -rw-r----- 0:G", "etc/guichet/display.env -rw-r----- 0:G",
-		"etc/guichet/guichet.yaml -rw-r----- 0:G", "etc/guichet/hub.env -rw-r----- 0:G",
 		"etc/guichet/kiosk.env -rw-r----- 0:G", "etc/guichet/screen.env -rw-r----- 0:G",
 		"etc/pam.d drwxr-xr-x 0:0", "etc/pam.d/guichet-screen -rw-r--r-- 0:0",
 		"usr/bin/guichet -rwxr-xr-x 0:0",
 		"usr/lib/systemd/system/guichet-counter.service -rw-r--r-- 0:0",
 		"usr/lib/systemd/system/guichet-display.service -rw-r--r-- 0:0",
-		"usr/lib/systemd/system/guichet-hub.service -rw-r--r-- 0:0",
 		"usr/lib/systemd/system/guichet-kiosk.service -rw-r--r-- 0:0",
 		"usr/lib/systemd/system/guichet-screen.service -rw-r--r-- 0:0",
 		"usr/lib/sysusers.d drwxr-xr-x 0:0", "usr/lib/sysusers.d/guichet.conf -rw-r--r-- 0:0",
@@ -226,45 +207,215 @@ func TestPackageInstallsUpgradesAndPurgesCleanly(t *testing.T) {
 		"usr/share/doc/guichet/install.md -rw-r--r-- 0:0",
 		"var/lib/guichet drwxr-x--- U:G",
 	}
+	hubFiles = append(slices.Clone(deviceFiles),
+		"etc/guichet/guichet.yaml -rw-r----- 0:G", "etc/guichet/hub.env -rw-r----- 0:G",
+		"usr/lib/systemd/system/guichet-hub.service -rw-r--r-- 0:0")
+	// userFiles are what a purge leaves: the user stays (Debian's policy).
+	userFiles = []string{"etc/.pwd.lock -rw------- 0:0", "etc/group -rw-r--r-- 0:0", "etc/gshadow ---------- 0:0",
+		"etc/passwd -rw-r--r-- 0:0", "etc/shadow ---------- 0:0"}
+)
+
+// packages builds, once per test run, the hub's and the device's packages
+// of the amd64 release as 1.0.0, and as 1.1.0 (the same binaries) in
+// another folder: it returns the two folders.
+var packages struct {
+	once   sync.Once
+	v1, v2 string
+	err    error
+	out    string
+}
+
+func packaged(t *testing.T) (v1, v2 string) {
+	t.Helper()
+	rel := release(t)
+	packages.once.Do(func() {
+		packages.v1 = rel
+		packages.v2 = filepath.Join(rel, "v1.1.0")
+		if packages.err = os.MkdirAll(packages.v2, 0o755); packages.err != nil {
+			return
+		}
+		for _, bin := range []string{"guichet-linux-amd64", "guichet-device-linux-amd64"} {
+			if packages.err = os.Link(filepath.Join(rel, bin), filepath.Join(packages.v2, bin)); packages.err != nil {
+				return
+			}
+		}
+		for dir, v := range map[string]string{packages.v1: "1.0.0", packages.v2: "1.1.0"} {
+			cmd := exec.Command("scripts/package.sh", dir, "amd64")
+			cmd.Dir = repo
+			cmd.Env = append(os.Environ(), "VERSION="+v)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				packages.err, packages.out = err, string(out)
+				return
+			}
+		}
+	})
+	if packages.err != nil {
+		t.Fatalf("package: %v\n%s", packages.err, packages.out)
+	}
+	return packages.v1, packages.v2
+}
+
+// newRoot makes a throwaway root for dpkg --root, with systemd's own units
+// (for systemd-analyze verify --root) and the screen's programs, as on a Pi
+// with cage and chromium. It returns the root and the files it holds.
+func newRoot(t *testing.T) (root string, before []string) {
+	t.Helper()
+	need(t, "gcc", "dpkg", "systemd-analyze", "systemd-sysusers")
+	if os.Getuid() != 0 {
+		t.Skip("dpkg --root sets owners: run as root (CI's container is)")
+	}
+	root = t.TempDir()
+	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers", "etc", "usr/bin", "usr/lib/systemd"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	for _, f := range []string{"var/lib/dpkg/status", "var/lib/dpkg/available"} {
+		os.WriteFile(filepath.Join(root, f), nil, 0o644)
+	}
+	run(t, nil, "cp", "-a", "/usr/lib/systemd/system", filepath.Join(root, "usr/lib/systemd/"))
+	for _, p := range []string{"usr/bin/cage", "usr/bin/chromium"} {
+		os.WriteFile(filepath.Join(root, p), []byte("#!/bin/sh\n"), 0o755)
+	}
+	return root, tree(t, root)
+}
+
+// added lists the files of root that were not in before.
+func added(t *testing.T, root string, before []string) []string {
+	t.Helper()
+	var out []string
+	for _, f := range tree(t, root) {
+		if !slices.Contains(before, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// wantAdded checks that exactly want (with the user's ids put in) was added.
+func wantAdded(t *testing.T, root string, before, want []string, when string) {
+	t.Helper()
+	passwd := readFile(t, filepath.Join(root, "etc/passwd"))
+	want = slices.Clone(want)
 	for i := range want {
 		want[i] = idsOf(want[i], passwd)
 	}
 	slices.Sort(want)
-	if !slices.Equal(added, want) {
-		t.Errorf("the package added:\n%s\nwant:\n%s", strings.Join(added, "\n"), strings.Join(want, "\n"))
+	if got := added(t, root, before); !slices.Equal(got, want) {
+		t.Errorf("%s, the root has:\n%s\nwant:\n%s", when, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// verifyUnits runs systemd-analyze verify on every unit of guichet in root.
+func verifyUnits(t *testing.T, root string, want int) {
+	t.Helper()
 	units, _ := filepath.Glob(filepath.Join(root, "usr/lib/systemd/system/guichet-*.service"))
+	if len(units) != want {
+		t.Fatalf("%d units, want %d: %v", len(units), want, units)
+	}
 	if out, err := exec.Command("systemd-analyze", append([]string{"verify", "--root=" + root}, units...)...).CombinedOutput(); err != nil || len(out) > 0 {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
+}
 
-	// The installer's settings survive an upgrade (conffiles).
+// Each package installed, upgraded and purged in a throwaway root (dpkg
+// --root): the files, the user and its groups, the units systemd accepts,
+// the settings an upgrade keeps, and a purge that leaves only the user.
+func TestPackagesInstallUpgradeAndPurgeCleanly(t *testing.T) {
+	for _, c := range []struct {
+		pkg   string
+		files []string
+		units int
+	}{{"guichet-hub", hubFiles, 5}, {"guichet-device", deviceFiles, 4}} {
+		t.Run(c.pkg, func(t *testing.T) {
+			root, before := newRoot(t)
+			v1, v2 := packaged(t)
+			dpkg(t, root, "-i", filepath.Join(v1, c.pkg+"_1.0.0_amd64.deb"))
+			passwd := readFile(t, filepath.Join(root, "etc/passwd"))
+			if !strings.Contains(passwd, "guichet:x:") || !strings.Contains(passwd, ":/usr/sbin/nologin") {
+				t.Fatalf("no system user guichet without a login:\n%s", passwd)
+			}
+			group := readFile(t, filepath.Join(root, "etc/group"))
+			for _, g := range []string{"gpio", "lp", "dialout", "audio", "video"} {
+				if !strings.Contains(group, "\n"+g+":") && !strings.HasPrefix(group, g+":") || !strings.Contains(group, ":guichet\n") {
+					t.Fatalf("guichet not in group %s:\n%s", g, group)
+				}
+			}
+			wantAdded(t, root, before, c.files, "installed")
+			verifyUnits(t, root, c.units)
+			flavour := strings.TrimPrefix(c.pkg, "guichet-")
+			if v := run(t, nil, filepath.Join(root, "usr/bin/guichet"), "version"); !strings.Contains(v, "1.0.0 "+flavour) {
+				t.Fatalf("the installed binary: %q, want the %s's build", v, flavour)
+			}
+
+			// The installer's settings survive an upgrade (conffiles).
+			env := filepath.Join(root, "etc/guichet/kiosk.env")
+			os.WriteFile(env, []byte("GUICHET_ARGS=\"--device kiosk-hall\"\n"), 0o640)
+			dpkg(t, root, "--force-confold", "-i", filepath.Join(v2, c.pkg+"_1.1.0_amd64.deb"))
+			if s := readFile(t, env); !strings.Contains(s, "kiosk-hall") {
+				t.Fatalf("the upgrade replaced the installer's kiosk.env:\n%s", s)
+			}
+			if s := dpkg(t, root, "-s", c.pkg); !strings.Contains(s, "Version: 1.1.0") {
+				t.Fatalf("after the upgrade:\n%s", s)
+			}
+
+			// Data written by the services, then a purge: only the user remains.
+			os.WriteFile(filepath.Join(root, "var/lib/guichet/kiosk.db"), []byte("x"), 0o600)
+			dpkg(t, root, "--purge", c.pkg)
+			if left := added(t, root, before); !slices.Equal(left, userFiles) {
+				t.Errorf("left after purge:\n%s\nwant only the user's files:\n%s", strings.Join(left, "\n"), strings.Join(userFiles, "\n"))
+			}
+			if !strings.Contains(readFile(t, filepath.Join(root, "etc/passwd")), "guichet:x:") {
+				t.Error("the purge removed the user: Debian's policy keeps it")
+			}
+		})
+	}
+}
+
+// A board with guichet-device becomes a hub that also drives its screen:
+// guichet-hub takes the device package's place (one /usr/bin/guichet, one
+// set of units), the installer's settings and the data stay; the device
+// package cannot come back over the hub; purging the hub leaves the user.
+func TestHubPackageTakesTheDevicePackagesPlace(t *testing.T) {
+	root, before := newRoot(t)
+	v1, _ := packaged(t)
+	dpkg(t, root, "-i", filepath.Join(v1, "guichet-device_1.0.0_amd64.deb"))
 	env := filepath.Join(root, "etc/guichet/kiosk.env")
 	os.WriteFile(env, []byte("GUICHET_ARGS=\"--device kiosk-hall\"\n"), 0o640)
-	dpkg(t, root, "--force-confold", "-i", filepath.Join(v2, "guichet_1.1.0_amd64.deb"))
-	if s := readFile(t, env); !strings.Contains(s, "kiosk-hall") {
-		t.Fatalf("the upgrade replaced the installer's kiosk.env:\n%s", s)
-	}
-	if s := dpkg(t, root, "-s", "guichet"); !strings.Contains(s, "Version: 1.1.0") {
-		t.Fatalf("after the upgrade:\n%s", s)
-	}
-
-	// Data written by the services, then a purge: only the user remains.
 	os.WriteFile(filepath.Join(root, "var/lib/guichet/kiosk.db"), []byte("x"), 0o600)
-	dpkg(t, root, "--purge", "guichet")
-	var left []string
-	for _, f := range tree(t, root) {
-		if !slices.Contains(before, f) {
-			left = append(left, f)
+
+	dpkg(t, root, "--force-confold", "-i", filepath.Join(v1, "guichet-hub_1.0.0_amd64.deb"))
+	if s := readFile(t, env); !strings.Contains(s, "kiosk-hall") {
+		t.Fatalf("guichet-hub replaced the installer's kiosk.env:\n%s", s)
+	}
+	if s := readFile(t, filepath.Join(root, "var/lib/guichet/kiosk.db")); s != "x" {
+		t.Fatalf("the kiosk's data: %q", s)
+	}
+	if v := run(t, nil, filepath.Join(root, "usr/bin/guichet"), "version"); !strings.Contains(v, "hub") {
+		t.Fatalf("/usr/bin/guichet after guichet-hub: %q", v)
+	}
+	status := readFile(t, filepath.Join(root, "var/lib/dpkg/status"))
+	for _, st := range strings.Split(status, "\n\n") {
+		// Removed: at most its conffiles' record (config-files), now guichet-hub's.
+		if strings.Contains(st, "Package: guichet-device\n") && !strings.Contains(st, " config-files\n") && !strings.Contains(st, " not-installed\n") {
+			t.Fatalf("guichet-device still installed next to guichet-hub:\n%s", st)
 		}
 	}
-	keep := []string{"etc/.pwd.lock -rw------- 0:0", "etc/group -rw-r--r-- 0:0", "etc/gshadow ---------- 0:0",
-		"etc/passwd -rw-r--r-- 0:0", "etc/shadow ---------- 0:0"}
-	if !slices.Equal(left, keep) {
-		t.Errorf("left after purge:\n%s\nwant only the user's files:\n%s", strings.Join(left, "\n"), strings.Join(keep, "\n"))
+	verifyUnits(t, root, 5)
+	wantAdded(t, root, before, append(slices.Clone(hubFiles), "var/lib/guichet/kiosk.db -rw------- 0:0"), "guichet-hub over guichet-device")
+
+	// The device package does not take the hub's binary away.
+	cmd := exec.Command("dpkg", "--root="+root, "--force-script-chrootless", "--log=/dev/null", "--no-triggers",
+		"-i", filepath.Join(v1, "guichet-device_1.0.0_amd64.deb"))
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "conflict") {
+		t.Fatalf("guichet-device installed over guichet-hub: %v\n%s", err, out)
 	}
-	if !strings.Contains(readFile(t, filepath.Join(root, "etc/passwd")), "guichet:x:") {
-		t.Error("the purge removed the user: Debian's policy keeps it")
+	if v := run(t, nil, filepath.Join(root, "usr/bin/guichet"), "version"); !strings.Contains(v, "hub") {
+		t.Fatalf("/usr/bin/guichet after a refused guichet-device: %q", v)
+	}
+
+	dpkg(t, root, "--purge", "guichet-hub", "guichet-device")
+	if left := added(t, root, before); !slices.Equal(left, userFiles) {
+		t.Errorf("left after purge:\n%s\nwant only the user's files:\n%s", strings.Join(left, "\n"), strings.Join(userFiles, "\n"))
 	}
 }
 

@@ -16,7 +16,8 @@ import (
 	"time"
 )
 
-// cross holds the arm64 and armv7 releases, built once per test run.
+// cross holds the arm64 and armv7 device binaries (what a Pi runs:
+// guichet-device-linux-ARCH), built once per test run.
 var cross sync.Map // arch → *crossBuild
 
 type crossBuild struct {
@@ -34,9 +35,9 @@ func crossRelease(t *testing.T, arch string) string {
 		dir := filepath.Join(release(t), "cross")
 		cmd := exec.Command("scripts/release.sh", dir, arch)
 		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "VERSION=1.0.0")
+		cmd.Env = append(os.Environ(), "VERSION=1.0.0", "FLAVOURS=device")
 		c.out, c.err = cmd.CombinedOutput()
-		c.bin = filepath.Join(dir, "guichet-linux-"+arch)
+		c.bin = filepath.Join(dir, "guichet-device-linux-"+arch)
 	})
 	if c.err != nil {
 		t.Fatalf("release %s: %v\n%s", arch, c.err, c.out)
@@ -95,9 +96,9 @@ agents:
   - { id: ana, skills: { A: 3 } }
 `
 
-// The arm64 and armv7 binaries, run by qemu-user as on a Pi: a kiosk talks
-// to a hub on loopback (the amd64 release) and prints a ticket on the
-// virtual printer.
+// The arm64 and armv7 device binaries, run by qemu-user as on a Pi: a
+// kiosk talks to a hub on loopback (the amd64 release of the hub) and
+// prints a ticket on the virtual printer.
 func TestArmKioskUnderQemuPrintsATicketFromTheHub(t *testing.T) {
 	need(t, "gcc", "aarch64-linux-gnu-gcc", "arm-linux-gnueabihf-gcc", "qemu-aarch64-static", "qemu-arm-static")
 	hubBin := filepath.Join(release(t), "guichet-linux-amd64")
@@ -113,7 +114,7 @@ func TestArmKioskUnderQemuPrintsATicketFromTheHub(t *testing.T) {
 		{"arm64", "qemu-aarch64-static", "/usr/aarch64-linux-gnu"}, {"armv7", "qemu-arm-static", "/usr/arm-linux-gnueabihf"}} {
 		t.Run(c.arch, func(t *testing.T) {
 			bin := crossRelease(t, c.arch)
-			if out, err := exec.Command(c.qemu, "-L", c.sysroot, bin, "version").CombinedOutput(); err != nil || !strings.Contains(string(out), "1.0.0") {
+			if out, err := exec.Command(c.qemu, "-L", c.sysroot, bin, "version").CombinedOutput(); err != nil || !strings.Contains(string(out), "1.0.0 device") {
 				t.Fatalf("guichet version under %s: %v %s", c.qemu, err, out)
 			}
 			id := "kiosk-" + c.arch

@@ -4,8 +4,12 @@
 #
 #   scripts/package.sh [RELEASE_DIR [ARCH...]]   (default: bin/release amd64 arm64 armv7)
 #
-# gives RELEASE_DIR/guichet_VERSION_{amd64,arm64,armhf}.deb. Reproducible:
-# file times and the package's date are the last commit's (SOURCE_DATE_EPOCH).
+# gives RELEASE_DIR/guichet-hub_VERSION_{amd64,arm64,armhf}.deb (the hub's
+# binary guichet-linux-ARCH, packaging/nfpm-hub.yaml) and
+# RELEASE_DIR/guichet-device_VERSION_{amd64,arm64,armhf}.deb (the device's,
+# guichet-device-linux-ARCH, packaging/nfpm-device.yaml); FLAVOURS="device"
+# (or "hub") packages one only. Reproducible: file times and the package's
+# date are the last commit's (SOURCE_DATE_EPOCH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bin/release}
@@ -13,6 +17,7 @@ shift || true
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(amd64 arm64 armv7)
 GO=${GO:-go}
+read -r -a flavours <<<"${FLAVOURS:-hub device}"
 NFPM=${NFPM:-github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2}
 v=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
 # A Debian version starts with a digit: a tag v1.2.0 gives 1.2.0; an
@@ -31,11 +36,18 @@ for a in "${arches[@]}"; do
     amd64) deb=amd64 ;; arm64) deb=arm64 ;; armv7) deb=armhf ;;
     *) echo "package: unknown architecture $a" >&2; exit 2 ;;
   esac
-  export ARCH=$deb BIN=$out/guichet-linux-$a
-  [ -f "$BIN" ] || { echo "package: $BIN missing: run scripts/release.sh first" >&2; exit 1; }
-  # nfpm expands variables in some fields only: the paths are put in here.
-  sed -e "s#\${BIN}#$BIN#g" -e "s#\${BUILD}#$BUILD#g" packaging/nfpm.yaml > "$build/nfpm.yaml"
-  # nfpm runs for this machine: no GOARCH from the caller.
-  env -u GOARCH -u GOARM -u CC GOFLAGS= "$GO" run "$NFPM" package --config "$build/nfpm.yaml" --packager deb --target "$out/guichet_${VERSION}_${deb}.deb" >/dev/null
-  echo "$out/guichet_${VERSION}_${deb}.deb"
+  for f in "${flavours[@]}"; do
+    case $f in
+      hub) bin=$out/guichet-linux-$a ;;
+      device) bin=$out/guichet-device-linux-$a ;;
+      *) echo "package: unknown flavour $f (hub, device)" >&2; exit 2 ;;
+    esac
+    export ARCH=$deb BIN=$bin
+    [ -f "$BIN" ] || { echo "package: $BIN missing: run scripts/release.sh first" >&2; exit 1; }
+    # nfpm expands variables in some fields only: the paths are put in here.
+    sed -e "s#\${BIN}#$BIN#g" -e "s#\${BUILD}#$BUILD#g" "packaging/nfpm-$f.yaml" > "$build/nfpm.yaml"
+    # nfpm runs for this machine: no GOARCH from the caller.
+    env -u GOARCH -u GOARM -u CC GOFLAGS= "$GO" run "$NFPM" package --config "$build/nfpm.yaml" --packager deb --target "$out/guichet-${f}_${VERSION}_${deb}.deb" >/dev/null
+    echo "$out/guichet-${f}_${VERSION}_${deb}.deb"
+  done
 done

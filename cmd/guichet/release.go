@@ -1,3 +1,5 @@
+//go:build !device
+
 package main
 
 import (
@@ -15,7 +17,7 @@ import (
 
 const releaseUsage = `usage:
   guichet release keygen  --out DIR                  a new signing key pair: DIR/guichet-update.pub, DIR/guichet-update.key
-  guichet release sign    --key FILE --version V [--min V] [--arch A] BINARY...   write BINARY.minisig
+  guichet release sign    --key FILE --version V [--min V] [--arch A] [--flavour device] BINARY...   write BINARY.minisig
   guichet release verify  --pub FILE BINARY...       check BINARY.minisig, print its manifest
   guichet release publish [--data DIR] [--key FILE.pub [--replace-key]] BINARY...
                                                      put signed binaries on the hub's shelf
@@ -36,6 +38,7 @@ func runRelease(args []string, out io.Writer) error {
 	version := fs.String("version", "", "sign: the release's version (semver tag, v1.4.0)")
 	minV := fs.String("min", "", "sign: the lowest version that may update to this one")
 	arch := fs.String("arch", "", "sign: amd64, arm64 or armv7 (default: from the name guichet-linux-ARCH)")
+	flavour := fs.String("flavour", release.FlavourDevice, "sign: the binary's build, device (guichet-device-linux-ARCH, what devices install) or hub")
 	data := fs.String("data", "data", "publish: the hub's data directory")
 	replace := fs.Bool("replace-key", false, "publish: replace the key the hub trusts (a rotation)")
 	fs.Usage = func() { fmt.Fprintln(fs.Output(), releaseUsage); fs.PrintDefaults() }
@@ -96,7 +99,7 @@ func runRelease(args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			sig, m, err := release.Sign(sk, f, release.Manifest{Version: *version, Arch: a, MinVersion: *minV})
+			sig, m, err := release.Sign(sk, f, release.Manifest{Version: *version, Arch: a, MinVersion: *minV, Flavour: *flavour})
 			f.Close()
 			if err != nil {
 				return fmt.Errorf("%s: %w", bin, err)
@@ -150,7 +153,7 @@ func runRelease(args []string, out io.Writer) error {
 }
 
 // archOfName reads the architecture of a release binary's name
-// (guichet-linux-arm64).
+// (guichet-linux-arm64, guichet-device-linux-arm64).
 func archOfName(name string) string {
 	for _, a := range release.Arches {
 		if strings.HasSuffix(filepath.Base(name), "-"+a) {

@@ -89,6 +89,8 @@ func (d *Device) Decide(st State, m release.Manifest) error {
 	switch {
 	case m.Arch != d.arch():
 		return release.Refuse(release.ReasonWrongArch, "built for %s, this device is %s", m.Arch, d.arch())
+	case m.Flavour != release.FlavourDevice:
+		return release.Refuse(release.ReasonWrongFlavour, "the %s's build, a device installs the device's (guichet-device-linux-%s)", m.Flavour, m.Arch)
 	case st.IsBad(m.Version):
 		return release.Refuse(release.ReasonBadVersion, "%s was rolled back on this device before", m.Version)
 	case release.Compare(m.Version, floor) <= 0:
@@ -312,8 +314,8 @@ func (d *Device) Launch() (string, error) {
 	case err != nil:
 		d.Log.Error("update: the installed version does not verify; running the packaged one", "version", cur, "err", err)
 		return "", nil
-	case m.Version != cur || m.Arch != d.arch():
-		d.Log.Error("update: the installed version is not what its folder says; running the packaged one", "folder", cur, "version", m.Version, "arch", m.Arch)
+	case m.Version != cur || m.Arch != d.arch() || m.Flavour != release.FlavourDevice:
+		d.Log.Error("update: the installed version is not what its folder says; running the packaged one", "folder", cur, "version", m.Version, "arch", m.Arch, "flavour", m.Flavour)
 		return "", nil
 	case release.Compare(m.Version, d.Version) <= 0:
 		return "", nil // the package was upgraded past it

@@ -182,6 +182,41 @@ func TestWrongArchIsRefused(t *testing.T) {
 	wantReason(t, err, release.ReasonWrongArch)
 }
 
+// The hub's build is never installed on a device, nor a bundle signed
+// before the flavours (a whole binary, its manifest names none): refused as
+// a wrong architecture is.
+func TestHubBuildBundleIsRefusedLikeAWrongArch(t *testing.T) {
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	bin := []byte("#!binary v1.1.0 of the hub")
+	sig, _, err := release.Sign(k.sec, bytes.NewReader(bin), release.Manifest{Version: "v1.1.0", Arch: "arm64", Flavour: release.FlavourHub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Install(bytes.NewReader(bin), sig)
+	wantReason(t, err, release.ReasonWrongFlavour)
+
+	// Signed as before the split: no flavour= in the trusted comment.
+	old := release.Manifest{Version: "v1.2.0", Arch: "arm64", SHA256: sha256hex(bin), Size: int64(len(bin))}
+	r := minisign.NewReader(bytes.NewReader(bin))
+	io.Copy(io.Discard, r)
+	sig = r.SignWithComments(k.sec, old.Comment(), "")
+	if strings.Contains(old.Comment(), "flavour") {
+		t.Fatalf("the old manifest names a flavour: %s", old.Comment())
+	}
+	_, err = d.Install(bytes.NewReader(bin), sig)
+	wantReason(t, err, release.ReasonWrongFlavour)
+	if st, _ := d.State(); st.Trial != nil || st.Highest != "" {
+		t.Fatalf("a refused bundle was installed: %+v", st)
+	}
+
+	// The device's build of the same version goes in.
+	sig = bundle(t, k, bin, "v1.1.0", "arm64")
+	if _, err := d.Install(bytes.NewReader(bin), sig); err != nil {
+		t.Fatalf("the device's build: %v", err)
+	}
+}
+
 func TestDeviceBelowMinVersionIsRefused(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
@@ -366,7 +401,7 @@ func TestBundleSignedWithMinisignCLIVerifies(t *testing.T) {
 	}
 	content := []byte("#!binary signed by the minisign tool")
 	os.WriteFile(bin, content, 0o755)
-	m := release.Manifest{Version: "v1.1.0", Arch: "arm64", SHA256: sha256hex(content), Size: int64(len(content))}
+	m := release.Manifest{Version: "v1.1.0", Arch: "arm64", SHA256: sha256hex(content), Size: int64(len(content)), Flavour: release.FlavourDevice}
 	if out, err := exec.Command(cli, "-S", "-s", secFile, "-m", bin, "-t", m.Comment()).CombinedOutput(); err != nil {
 		t.Fatalf("minisign -S: %v\n%s", err, out)
 	}

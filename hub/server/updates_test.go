@@ -114,7 +114,7 @@ func TestUpdateRoutesRefuseWhoIsNoDevice(t *testing.T) {
 	}
 }
 
-func TestPublishRefusesABundleOfAnotherKeyOrTampered(t *testing.T) {
+func TestPublishRefusesABundleOfAnotherKeyTamperedOrTheHubsBuild(t *testing.T) {
 	s := sitetest.Start(t, sitetest.Options{})
 	pub, sec, _ := release.GenerateKey("")
 	_, other, _ := release.GenerateKey("")
@@ -129,6 +129,18 @@ func TestPublishRefusesABundleOfAnotherKeyOrTampered(t *testing.T) {
 	os.WriteFile(bin, []byte("binarY"), 0o755)
 	if _, err := s.Updates.Publish(bin, sig); release.Reason(err) != release.ReasonBadSignature {
 		t.Fatalf("tampered: %v", err)
+	}
+	if _, ok, _ := s.Updates.Newest("arm64"); ok {
+		t.Fatal("a refused bundle is served")
+	}
+	// The hub's build, or one signed before the flavours, is no bundle for devices.
+	hb := filepath.Join(dir, "guichet-linux-arm64")
+	os.WriteFile(hb, []byte("hub binary"), 0o755)
+	hk, _ := release.ParseSecretKey(sec, "")
+	hs, _, _ := release.Sign(hk, bytes.NewReader([]byte("hub binary")), release.Manifest{Version: "v1.3.0", Arch: "arm64", Flavour: release.FlavourHub})
+	os.WriteFile(hb+".minisig", hs, 0o644)
+	if _, err := s.Updates.Publish(hb, hb+".minisig"); release.Reason(err) != release.ReasonWrongFlavour {
+		t.Fatalf("the hub's build published: %v", err)
 	}
 	if _, ok, _ := s.Updates.Newest("arm64"); ok {
 		t.Fatal("a refused bundle is served")

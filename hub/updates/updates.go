@@ -77,6 +77,10 @@ func (s Shelf) Publish(binary, sig string) (release.Manifest, error) {
 	if err != nil {
 		return m, fmt.Errorf("%s: %w", binary, err)
 	}
+	if m.Flavour != release.FlavourDevice {
+		return m, fmt.Errorf("%s: %w", binary, release.Refuse(release.ReasonWrongFlavour,
+			"the %s's build: the hub serves devices the device's (guichet-device-linux-%s, scripts/release.sh)", m.Flavour, m.Arch))
+	}
 	dir := filepath.Join(s.Dir, m.Arch, m.Version)
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
@@ -117,7 +121,7 @@ func (s Shelf) Newest(arch string) (b Bundle, ok bool, err error) {
 
 // List returns the bundles published for arch, oldest first. A folder
 // whose signature does not parse, or says another version or arch than
-// its place, is left out.
+// its place, or is not a device's build, is left out.
 func (s Shelf) List(arch string) ([]Bundle, error) {
 	if !validArch(arch) {
 		return nil, nil
@@ -140,7 +144,7 @@ func (s Shelf) List(arch string) ([]Bundle, error) {
 			continue
 		}
 		m, _, err := release.PeekManifest(sig)
-		if err != nil || m.Version != e.Name() || m.Arch != arch {
+		if err != nil || m.Version != e.Name() || m.Arch != arch || m.Flavour != release.FlavourDevice {
 			continue
 		}
 		out = append(out, Bundle{Manifest: m, Signature: sig, Binary: filepath.Join(dir, release.BinaryName)})

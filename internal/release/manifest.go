@@ -26,7 +26,17 @@ type Manifest struct {
 	SHA256     string `json:"sha256"`                // of the binary, hex
 	Size       int64  `json:"size"`                  // of the binary, bytes
 	MinVersion string `json:"min_version,omitempty"` // a device below it must first install another release
+	Flavour    string `json:"flavour"`               // FlavourDevice or FlavourHub: which build the binary is
 }
+
+// The flavours of a binary (docs/install.md, « Deux paquets »): the hub's
+// build holds every command; the device's (-tags device) only the device
+// roles. Update bundles are device binaries; a bundle whose trusted comment
+// names no flavour was signed before the split, of a whole (hub) binary.
+const (
+	FlavourHub    = "hub"
+	FlavourDevice = "device"
+)
 
 // commentTag starts every trusted comment of a Guichet bundle.
 const commentTag = "guichet-update"
@@ -153,11 +163,14 @@ func comparePre(a, b string) int {
 
 // Comment is the manifest as the signature's trusted comment:
 //
-//	guichet-update version=v1.4.0 arch=arm64 sha256=… size=31457280 min=v1.0.0
+//	guichet-update version=v1.4.0 arch=arm64 sha256=… size=31457280 min=v1.0.0 flavour=device
 func (m Manifest) Comment() string {
 	s := fmt.Sprintf("%s version=%s arch=%s sha256=%s size=%d", commentTag, m.Version, m.Arch, m.SHA256, m.Size)
 	if m.MinVersion != "" {
 		s += " min=" + m.MinVersion
+	}
+	if m.Flavour != "" {
+		s += " flavour=" + m.Flavour
 	}
 	return s
 }
@@ -168,7 +181,7 @@ func ParseComment(c string) (Manifest, error) {
 	if len(f) == 0 || f[0] != commentTag {
 		return Manifest{}, fmt.Errorf("trusted comment: not a Guichet bundle's (%q expected first)", commentTag)
 	}
-	var m Manifest
+	m := Manifest{Flavour: FlavourHub} // signed before the flavours: a whole binary
 	seen := map[string]bool{}
 	for _, kv := range f[1:] {
 		k, v, ok := strings.Cut(kv, "=")
@@ -191,6 +204,8 @@ func ParseComment(c string) (Manifest, error) {
 			m.Size = n
 		case "min":
 			m.MinVersion = v
+		case "flavour":
+			m.Flavour = v
 		default: // a later field this version does not know: signed, so kept out of decisions
 		}
 	}
@@ -210,6 +225,8 @@ func (m Manifest) Check() error {
 	switch {
 	case !validArch(m.Arch):
 		return fmt.Errorf("arch %.20q: one of %s", m.Arch, strings.Join(Arches, ", "))
+	case m.Flavour != FlavourHub && m.Flavour != FlavourDevice:
+		return fmt.Errorf("flavour %.20q: %s or %s", m.Flavour, FlavourDevice, FlavourHub)
 	case !hexRe.MatchString(m.SHA256):
 		return errors.New("sha256: 64 hex digits expected")
 	case m.Size <= 0 || m.Size > MaxBinary:

@@ -22,6 +22,7 @@ const (
 	ReasonOtherKey     = "other_key"     // signed by a key this device does not trust
 	ReasonOldVersion   = "old_version"   // not above the highest version ever installed
 	ReasonWrongArch    = "wrong_arch"    // built for another board
+	ReasonWrongFlavour = "wrong_flavour" // the hub's build, not the device's
 	ReasonBadVersion   = "bad_version"   // rolled back before: never tried again
 	ReasonTooOld       = "too_old"       // this device is below the bundle's min version
 	ReasonDownload     = "download"      // the hub or the network failed
@@ -122,7 +123,8 @@ func PublicKeyText(k minisign.PublicKey) string {
 }
 
 // Sign reads a binary and returns its signature (a .minisig file) whose
-// trusted comment is its manifest: version, arch and min version from m,
+// trusted comment is its manifest: version, arch, min version and flavour
+// (FlavourDevice when empty) from m,
 // size and hash from what it reads. The binary is hashed as it streams
 // (minisign's prehashed mode, as minisign -S signs by default).
 func Sign(key minisign.PrivateKey, binary io.Reader, m Manifest) ([]byte, Manifest, error) {
@@ -133,6 +135,9 @@ func Sign(key minisign.PrivateKey, binary io.Reader, m Manifest) ([]byte, Manife
 		return nil, m, fmt.Errorf("read the binary: %w", err)
 	}
 	m.SHA256, m.Size = hex.EncodeToString(h.Sum(nil)), n
+	if m.Flavour == "" {
+		m.Flavour = FlavourDevice // bundles are what devices install
+	}
 	if err := m.Check(); err != nil {
 		return nil, m, err
 	}
