@@ -232,3 +232,44 @@ func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 		t.Log(sup.logs.String())
 	}
 }
+
+// execOpenEnv makes the test binary execOpenChild.
+const execOpenEnv = "GUICHET_TEST_EXEC_OPEN"
+
+// execOpenChild opens DIR/run, then swaps DIR/other onto that path (as
+// another process could after the launcher verified it), and runs what it
+// opened.
+func execOpenChild(dir string) {
+	f, err := os.Open(filepath.Join(dir, "run"))
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, "other"), filepath.Join(dir, "run"))
+	}
+	if err == nil {
+		err = execOpen(f, []string{"run", "the opened file ran"}, os.Environ())
+	}
+	fmt.Fprintln(os.Stderr, "exec:", err)
+	os.Exit(2)
+}
+
+func TestLauncherRunsTheFileItOpenedNotItsPath(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"run": "/bin/echo", "other": "/bin/false"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Skip(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), execOpenEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "the opened file ran" {
+		t.Fatalf("the swapped path ran instead of the opened file: %v %q", err, out)
+	}
+}

@@ -27,6 +27,9 @@ const (
 	ReasonDownload     = "download"      // the hub or the network failed
 	ReasonDisk         = "disk"          // writing it failed (full, read-only)
 	ReasonUnhealthy    = "unhealthy"     // the new version did not report healthy in time
+	ReasonWrongVersion = "wrong_version" // the binary says another version than it was signed as
+	ReasonOffline      = "offline"       // the new version ran but never reached the hub: tried again later
+	ReasonInsecure     = "insecure"      // the hub's address is plain http and not this machine
 )
 
 // Error is an update refused or failed, with its reason code.
