@@ -10,16 +10,17 @@ import (
 	"slices"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/internal/atomicfile"
 )
 
 // The states a device's update is in, as it reports them.
 const (
-	StateIdle        = "idle"        // running its newest version; nothing under way
-	StateDownloading = "downloading" // fetching and verifying a bundle
-	StateTrial       = "trial"       // a new version runs, not yet healthy
-	StateRolledBack  = "rolled_back" // the last new version failed and was undone
-	StateFailed      = "failed"      // the last bundle was refused or could not be fetched
+	StateIdle        = api.UpdateIdle        // running its newest version; nothing under way
+	StateDownloading = api.UpdateDownloading // fetching and verifying a bundle
+	StateTrial       = api.UpdateTrial       // a new version runs, not yet healthy
+	StateRolledBack  = api.UpdateRolledBack  // the last new version failed and was undone
+	StateFailed      = api.UpdateFailed      // the last bundle was refused or could not be fetched
 )
 
 // maxBad bounds the versions remembered as bad (the oldest are forgotten:

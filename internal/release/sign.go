@@ -32,6 +32,10 @@ const (
 	ReasonInsecure     = "insecure"      // the hub's address is plain http and not this machine
 )
 
+// Reasons are all the reason codes.
+var Reasons = []string{ReasonBadSignature, ReasonOtherKey, ReasonOldVersion, ReasonWrongArch, ReasonBadVersion,
+	ReasonTooOld, ReasonDownload, ReasonDisk, ReasonUnhealthy, ReasonWrongVersion, ReasonOffline, ReasonInsecure}
+
 // Error is an update refused or failed, with its reason code.
 type Error struct {
 	Reason string
