@@ -115,7 +115,7 @@ func (u *updateFlags) start(ctx context.Context, l *link.Link, alive func(contex
 		healthy := func() update.Health { return update.Health{Connected: l.Connected(), Turning: alive(ctx)} }
 		if err := u.dev.WatchTrial(ctx, healthy, time.Second, u.deadline); err != nil {
 			if ctx.Err() == nil {
-				stop("this version did not report healthy in time")
+				stop("the trial of this version failed (" + release.Reason(err) + ")")
 			}
 			return
 		}
