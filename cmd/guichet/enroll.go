@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"guichet/firmware/update"
 	"guichet/hub/api"
 	"guichet/internal/atomicfile"
 	"guichet/internal/release"
@@ -101,6 +102,9 @@ func runEnroll(ctx context.Context, args []string, out io.Writer) error {
 	if e.Role == api.RoleIntegration {
 		fmt.Fprintln(out, "Une intégration n'a pas de service : son secret est dans le fichier ci-dessus.")
 		return nil
+	}
+	if e.UpdateKey != "" && update.SafeHub(strings.TrimSpace(hubURL)) != nil {
+		fmt.Fprintln(out, "Mises à jour : pas de --update-url, le hub est en http:// sur une autre machine (le secret de l'appareil passerait en clair à chaque vérification). Enrôler avec l'adresse https:// du hub pour les recevoir.")
 	}
 	fmt.Fprintf(out, "Ajouter les options du rôle (imprimante, boutons…) à GUICHET_ARGS dans %s, puis :\n  sudo systemctl enable --now %s\n",
 		filepath.Join(*dir, e.Role+".env"), unit)
@@ -321,7 +325,12 @@ func writeEnrollment(dir string, e *api.Enrollment, hubURL string, hubCA []byte)
 			return nil, err
 		}
 		written = append(written, keyFile)
-		args = append(args, "--update-url", strings.TrimSuffix(strings.TrimSpace(hubURL), "/"), "--update-key", keyFile)
+		args = append(args, "--update-key", keyFile)
+		if u := strings.TrimSuffix(strings.TrimSpace(hubURL), "/"); update.SafeHub(u) == nil {
+			// Not over plain http to another machine (--insecure): the
+			// device's secret would cross the network at every check.
+			args = append(args, "--update-url", u)
+		}
 		if len(hubCA) > 0 {
 			caFile := filepath.Join(dir, "update-ca.pem")
 			if err := writeFileAtomic(caFile, hubCA, 0o644); err != nil {

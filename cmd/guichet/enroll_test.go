@@ -212,3 +212,28 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// Over plain http to another machine (--insecure), the update address is
+// not written: the device would send its secret in clear at every check.
+func TestEnrollWritesNoUpdateURLForAnHTTPHubElsewhere(t *testing.T) {
+	e := &api.Enrollment{ID: "kiosk-1", Role: "kiosk", Site: "test", Secret: strings.Repeat("a", 43),
+		MQTTURLs: []string{"tcp://hub:1883"}, UpdateKey: "untrusted comment: k\nRWQ\n"}
+	for hub, want := range map[string]bool{
+		"http://hub.mairie.local":   false,
+		"http://192.168.1.10:8080/": false,
+		"http://127.0.0.1:8080":     true,
+		"https://hub.mairie.local/": true,
+	} {
+		dir := t.TempDir()
+		if _, err := writeEnrollment(dir, e, hub, nil); err != nil {
+			t.Fatal(err)
+		}
+		env, _ := os.ReadFile(filepath.Join(dir, "kiosk.env"))
+		if got := strings.Contains(string(env), "--update-url"); got != want {
+			t.Errorf("%s: --update-url written %v, want %v:\n%s", hub, got, want, env)
+		}
+		if !strings.Contains(string(env), "--update-key") {
+			t.Errorf("%s: no --update-key (installed versions are still checked):\n%s", hub, env)
+		}
+	}
+}

@@ -21,6 +21,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(execOpenEnv); dir != "" {
+		execOpenChild(dir) // TestLauncherRunsTheFileItOpenedNotItsPath's child
+	}
 	dir, err := os.MkdirTemp("", "guichet-bin")
 	if err != nil {
 		panic(err)

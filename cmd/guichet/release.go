@@ -95,6 +95,9 @@ func runRelease(args []string, out io.Writer) error {
 			if a == "" {
 				a = archOfName(bin)
 			}
+			if err := checkBuiltVersion(bin, *version); err != nil {
+				return err
+			}
 			f, err := os.Open(bin)
 			if err != nil {
 				return err

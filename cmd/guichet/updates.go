@@ -44,7 +44,7 @@ func (u *updateFlags) register(fs interface {
 	fs.StringVar(&u.key, "update-key", "", "the public key updates must be signed with (minisign's format; written at enrollment)")
 	fs.StringVar(&u.ca, "update-ca", "", "CA certificate (PEM) of the hub's HTTPS, when no public authority signs it (written at enrollment with --hub-ca)")
 	fs.DurationVar(&u.every, "update-every", time.Hour, "how often to ask the hub for an update")
-	fs.DurationVar(&u.deadline, "update-deadline", 3*time.Minute, "a new version must be connected to the hub and turning within this, or it is rolled back")
+	fs.DurationVar(&u.deadline, "update-deadline", 3*time.Minute, "a new version must be connected to the hub and turning within this, or it is rolled back (bad if its loop did not turn; tried again later if it only never reached the hub)")
 }
 
 // launch, at a role's start, settles a trial and runs the installed
@@ -74,21 +74,27 @@ func (u *updateFlags) launch(data, device, secret string, log *slog.Logger) erro
 	if update.Launched() {
 		return nil
 	}
-	path, err := u.dev.Launch()
+	f, err := u.dev.Launch()
 	if err != nil {
 		log.Error("update: the launcher could not settle the update state; running this binary", "err", err)
 		return nil
 	}
-	if path == "" {
+	if f == nil {
 		return nil
 	}
-	log.Info("update: running the installed version", "path", path)
+	log.Info("update: running the installed version", "path", f.Name())
 	env := append(os.Environ(), update.LaunchedEnv+"=1")
-	argv := append([]string{path}, os.Args[1:]...)
-	if err := syscall.Exec(path, argv, env); err != nil {
+	return execOpen(f, append([]string{f.Name()}, os.Args[1:]...), env)
+}
+
+// execOpen runs the open file f in place of this process: the file that
+// was verified, whatever its path names now. It returns only on failure.
+func execOpen(f *os.File, argv, env []string) error {
+	defer f.Close()
+	if err := syscall.Exec(update.ExecPath(f), argv, env); err != nil {
 		// A binary that cannot even start (another architecture, a missing
 		// library): its trial start is counted, the next start rolls back.
-		return fmt.Errorf("update: exec %s: %w", path, err)
+		return fmt.Errorf("update: exec %s: %w", f.Name(), err)
 	}
 	return nil
 }
@@ -106,10 +112,10 @@ func (u *updateFlags) start(ctx context.Context, l *link.Link, alive func(contex
 		syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	}
 	go func() {
-		healthy := func() bool { return l.Connected() && alive(ctx) }
+		healthy := func() update.Health { return update.Health{Connected: l.Connected(), Turning: alive(ctx)} }
 		if err := u.dev.WatchTrial(ctx, healthy, time.Second, u.deadline); err != nil {
 			if ctx.Err() == nil {
-				stop("this version did not report healthy in time")
+				stop("the trial of this version failed (" + release.Reason(err) + ")")
 			}
 			return
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -35,14 +36,14 @@ func buildVersion(t *testing.T, v string) string {
 }
 
 // buildBroken builds a binary that exits at once, as a release that cannot
-// start on the board would.
-func buildBroken(t *testing.T) string {
+// start on the board would, built as version (as release sign wants).
+func buildBroken(t *testing.T, version string) string {
 	t.Helper()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken\n\ngo 1.22\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { println(\"broken release\"); os.Exit(1) }\n"), 0o644)
 	out := filepath.Join(dir, "guichet-broken")
-	b := exec.Command("go", "build", "-o", out, ".")
+	b := exec.Command("go", "build", "-ldflags", "-X main.version="+version, "-o", out, ".")
 	b.Dir = dir
 	if msg, err := b.CombinedOutput(); err != nil {
 		t.Fatalf("build the broken release: %v\n%s", err, msg)
@@ -137,7 +138,7 @@ func run(t *testing.T, name string, args ...string) string {
 func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 	dir := t.TempDir()
 	v110 := buildVersion(t, "v1.1.0")
-	broken := buildBroken(t)
+	broken := buildBroken(t, "v1.2.0")
 	hub := startHubProcess(t, dir)
 	ctx := context.Background()
 	st, _, body, err := hub.call(ctx, "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
@@ -152,7 +153,7 @@ func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 	run(t, binary, "release", "keygen", "--out", keys)
 	pub, sec := filepath.Join(keys, "guichet-update.pub"), filepath.Join(keys, "guichet-update.key")
 	arch := release.HostArch()
-	publish := func(bin, version string) string {
+	publish := func(bin, version string) {
 		rel := filepath.Join(dir, "release-"+version)
 		os.MkdirAll(rel, 0o755)
 		dst := filepath.Join(rel, "guichet-linux-"+arch)
@@ -160,7 +161,38 @@ func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 		os.WriteFile(dst, b, 0o755)
 		run(t, binary, "release", "sign", "--key", sec, "--version", version, dst)
 		run(t, binary, "release", "publish", "--data", data, "--key", pub, dst)
-		return filepath.Join(data, "updates", arch, version, release.BinaryName)
+	}
+	// publishTampered signs bin as version (the Go API: release sign
+	// wants a binary built as its version, and the content does not
+	// matter), publishes it on a shelf aside, changes the binary there, and
+	// only then renames its folder onto the hub's shelf: the kiosk, which
+	// polls, sees the bundle whole and tampered, never half-written.
+	publishTampered := func(bin, version string, tamper func(string)) {
+		skb, err := os.ReadFile(sec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sk, err := release.ParseSecretKey(skb, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel := filepath.Join(dir, "release-"+version)
+		os.MkdirAll(rel, 0o755)
+		dst := filepath.Join(rel, "guichet-linux-"+arch)
+		b, _ := os.ReadFile(bin)
+		os.WriteFile(dst, b, 0o755)
+		sig, _, err := release.Sign(sk, bytes.NewReader(b), release.Manifest{Version: version, Arch: arch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(dst+".minisig", sig, 0o644)
+		aside := filepath.Join(dir, "aside-"+version)
+		run(t, binary, "release", "publish", "--data", aside, "--key", pub, dst)
+		folder := filepath.Join("updates", arch, version)
+		tamper(filepath.Join(aside, folder, release.BinaryName))
+		if err := os.Rename(filepath.Join(aside, folder), filepath.Join(data, folder)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	publish(v110, "v1.1.0")
 
@@ -179,13 +211,14 @@ func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 
 	// A bundle changed on the hub's shelf after it was published: refused,
 	// the kiosk stays on v1.1.0 and says why.
-	shelved := publish(v110, "v1.1.5")
-	f, err := os.OpenFile(shelved, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Write([]byte("tampered"))
-	f.Close()
+	publishTampered(v110, "v1.1.5", func(bin string) {
+		f, err := os.OpenFile(bin, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("tampered"))
+		f.Close()
+	})
 	sitetest.Eventually(t, 20*time.Second, "the tampered bundle refused", func() bool {
 		s, _ := update.LoadState(udir)
 		return s.Last.State == update.StateFailed && s.Last.Version == "v1.1.5" && s.Last.Reason == release.ReasonBadSignature
@@ -213,8 +246,7 @@ func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 	sup.mu.Lock()
 	starts := sup.starts
 	sup.mu.Unlock()
-	shelved = publish(v110, "v1.2.5")
-	os.WriteFile(shelved, []byte("tampered"), 0o644)
+	publishTampered(v110, "v1.2.5", func(bin string) { os.WriteFile(bin, []byte("tampered"), 0o644) })
 	sitetest.Eventually(t, 20*time.Second, "a later bundle checked and refused", func() bool {
 		s, _ := update.LoadState(udir)
 		return s.Last.State == update.StateFailed && s.Last.Version == "v1.2.5"
@@ -230,5 +262,86 @@ func TestKioskUpdatesItselfAndRollsBackABrokenRelease(t *testing.T) {
 	t.Logf("kiosk starts: %d, exits: %v", sup.starts, sup.exits)
 	if testing.Verbose() {
 		t.Log(sup.logs.String())
+	}
+}
+
+// execOpenEnv makes the test binary execOpenChild.
+const execOpenEnv = "GUICHET_TEST_EXEC_OPEN"
+
+// execOpenChild opens DIR/run, then swaps DIR/other onto that path (as
+// another process could after the launcher verified it), and runs what it
+// opened.
+func execOpenChild(dir string) {
+	f, err := os.Open(filepath.Join(dir, "run"))
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, "other"), filepath.Join(dir, "run"))
+	}
+	if err == nil {
+		err = execOpen(f, []string{"run", "the opened file ran"}, os.Environ())
+	}
+	fmt.Fprintln(os.Stderr, "exec:", err)
+	os.Exit(2)
+}
+
+func TestLauncherRunsTheFileItOpenedNotItsPath(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"run": "/bin/echo", "other": "/bin/false"} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Skip(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), execOpenEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "the opened file ran" {
+		t.Fatalf("the swapped path ran instead of the opened file: %v %q", err, out)
+	}
+}
+
+func TestReleaseSignRefusesABinaryBuiltAsAnotherVersion(t *testing.T) {
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys")
+	run(t, binary, "release", "keygen", "--out", keys)
+	sec := filepath.Join(keys, "guichet-update.key")
+	v110 := filepath.Join(dir, "guichet-linux-"+release.HostArch())
+	b, err := os.ReadFile(buildVersion(t, "v1.1.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(v110, b, 0o755)
+	out, err := exec.Command(binary, "release", "sign", "--key", sec, "--version", "v1.1.5", v110).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "built as v1.1.0, not v1.1.5") {
+		t.Fatalf("v1.1.0 signed as v1.1.5: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(v110 + ".minisig"); err == nil {
+		t.Fatal("a signature was written")
+	}
+	// This test's guichet is built without a version: refused too.
+	if out, err := exec.Command(binary, "release", "sign", "--key", sec, "--version", "v1.0.0", binary).CombinedOutput(); err == nil {
+		t.Fatalf("a binary without its version signed:\n%s", out)
+	}
+	run(t, binary, "release", "sign", "--key", sec, "--version", "v1.1.0", v110)
+}
+
+func TestLdflagsVersionFindsMainVersion(t *testing.T) {
+	for flags, want := range map[string]string{
+		"-X main.version=v1.2.0":                          "v1.2.0",
+		"-s -w -buildid= -X main.version=v1.4.0 -X a.b=c": "v1.4.0",
+		"-X=main.version=v2.0.0":                          "v2.0.0",
+		"-X 'main.version=v1.0.0'":                        "v1.0.0",
+		"-s -w":                                           "",
+		"-X main.versions=v9":                             "",
+	} {
+		if got := ldflagsVersion(flags); got != want {
+			t.Errorf("ldflagsVersion(%q) = %q, want %q", flags, got, want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -39,6 +40,35 @@ func (c *Checker) client() *http.Client {
 	return http.DefaultClient
 }
 
+// SafeHub says why the device's secret must not be sent to hub (nil: it
+// may): plain http is refused unless the hub is this machine (loopback),
+// the secret would cross the network in clear.
+func SafeHub(hub string) error {
+	u, err := url.Parse(hub)
+	if err != nil {
+		return release.Refuse(release.ReasonInsecure, "the hub's address: %w", err)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return release.Refuse(release.ReasonInsecure, "%s is plain http: the device's secret would be sent in clear (use https)", u.Host)
+	}
+	return release.Refuse(release.ReasonInsecure, "the hub's address %.60q: https:// expected", hub)
+}
+
+// isLoopback reports whether host is this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
 func (c *Checker) get(ctx context.Context, path string) (*http.Response, error) {
 	u, err := url.Parse(strings.TrimSuffix(c.Hub, "/"))
 	if err != nil {
@@ -63,6 +93,16 @@ func (c *Checker) Check(ctx context.Context) (bool, error) {
 	}
 	if st.Trial != nil {
 		return false, nil // the trial is settled first
+	}
+	if err := SafeHub(c.Hub); err != nil {
+		// The device's secret would cross the network in clear at every
+		// check: nothing is asked.
+		if c.refused != c.Hub {
+			c.refused = c.Hub
+			d.Log.Error("update: the hub's address is refused; no update is checked", "reason", release.Reason(err), "err", err)
+			d.record(Status{State: StateFailed, Reason: release.Reason(err)})
+		}
+		return false, err
 	}
 	res, err := c.get(ctx, "/api/v1/updates/"+d.arch())
 	if err != nil {
@@ -91,8 +131,9 @@ func (c *Checker) Check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	if err := d.Decide(st, hint); err != nil {
-		if r := release.Reason(err); r == release.ReasonOldVersion || r == release.ReasonBadVersion {
-			return false, nil // the usual answer (nothing newer), or a version already rolled back (said then)
+		switch release.Reason(err) {
+		case release.ReasonOldVersion, release.ReasonBadVersion, release.ReasonOffline:
+			return false, nil // the usual answer (nothing newer), a version already rolled back (said then), or one to try later
 		}
 		c.refused = key
 		return false, c.fail(hint, err)

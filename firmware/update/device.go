@@ -93,6 +93,8 @@ func (d *Device) Decide(st State, m release.Manifest) error {
 		return release.Refuse(release.ReasonWrongFlavour, "the %s's build, a device installs the device's (guichet-device-linux-%s)", m.Flavour, m.Arch)
 	case st.IsBad(m.Version):
 		return release.Refuse(release.ReasonBadVersion, "%s was rolled back on this device before", m.Version)
+	case st.Retry != nil && st.Retry.Version == m.Version && d.now().Before(st.Retry.After):
+		return release.Refuse(release.ReasonOffline, "%s never reached the hub on its last try; tried again after %s", m.Version, st.Retry.After.Format(time.RFC3339))
 	case release.Compare(m.Version, floor) <= 0:
 		return release.Refuse(release.ReasonOldVersion, "%s is not above %s, the highest this device ran", m.Version, floor)
 	case m.MinVersion != "" && release.Compare(d.Version, m.MinVersion) < 0:
@@ -256,8 +258,8 @@ func (d *Device) record(s Status) {
 }
 
 // Launch settles a trial and returns the binary to run in place of the
-// packaged one ("" : run the packaged one). The packaged binary calls it
-// at each start:
+// packaged one, open (nil: run the packaged one). The packaged binary calls
+// it at each start:
 //
 //   - a trial started before and not committed (it crashed, hung, or did
 //     not report healthy in time) is rolled back: current goes back to
@@ -267,10 +269,17 @@ func (d *Device) record(s Status) {
 //     verifies again (the data directory is writable by the service: what
 //     runs is checked each time), it is above the packaged version, above
 //     or at the highest, and not bad.
-func (d *Device) Launch() (string, error) {
+//
+// A trial is settled whenever its version is not the one returned: none
+// is left pending for a binary that will never run it.
+//
+// The binary is verified from the file returned, as read from it: the
+// caller runs that file (ExecPath), not its path, which another process
+// could have swapped since.
+func (d *Device) Launch() (*os.File, error) {
 	st, err := d.State()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	cur := d.link("current")
 	if t := st.Trial; t != nil {
@@ -283,55 +292,117 @@ func (d *Device) Launch() (string, error) {
 			}
 			d.Log.Warn("update: the swap to a new version was interrupted; running the previous", "version", t.Version)
 			if err := st.save(d.Dir); err != nil {
-				return "", err
+				return nil, err
 			}
 		case t.Boots >= 1:
-			if err := d.rollback(&st); err != nil {
-				return "", err
+			if err := d.rollback(&st, release.ReasonUnhealthy, true); err != nil {
+				return nil, err
 			}
 			cur = d.link("current")
 		default:
 			t.Boots++
 			if err := st.save(d.Dir); err != nil {
-				return "", err
+				return nil, err
 			}
 		}
 	}
 	if cur == "" {
-		return "", nil
+		return nil, nil
 	}
-	dir := filepath.Join(d.Dir, cur)
-	m, err := release.VerifyFile(d.Key, filepath.Join(dir, BinaryName), filepath.Join(dir, SigName))
+	// From here, a trial pending is current's.
+	onTrial := st.Trial != nil
+	f, m, err := d.open(cur)
 	switch {
-	case err != nil && st.Trial != nil && st.Trial.Version == cur:
+	case err != nil && onTrial:
 		// The version on trial no longer verifies (the card, or someone,
 		// changed it): rolled back now, and what was before runs.
 		d.Log.Error("update: the version on trial does not verify; rolling back", "version", cur, "err", err)
-		if err := d.rollback(&st); err != nil {
-			return "", err
+		if err := d.rollback(&st, release.ReasonBadSignature, true); err != nil {
+			return nil, err
 		}
 		return d.Launch()
 	case err != nil:
 		d.Log.Error("update: the installed version does not verify; running the packaged one", "version", cur, "err", err)
-		return "", nil
+		return nil, nil
 	case m.Version != cur || m.Arch != d.arch() || m.Flavour != release.FlavourDevice:
+		f.Close()
 		d.Log.Error("update: the installed version is not what its folder says; running the packaged one", "folder", cur, "version", m.Version, "arch", m.Arch, "flavour", m.Flavour)
-		return "", nil
+		return nil, d.settle(&st, release.ReasonBadSignature, true)
 	case release.Compare(m.Version, d.Version) <= 0:
-		return "", nil // the package was upgraded past it
-	case st.IsBad(m.Version) || release.Compare(m.Version, st.Highest) < 0 && st.Trial == nil:
+		f.Close()
+		// The package was upgraded past it: a trial of it is moot.
+		return nil, d.settle(&st, "", false)
+	case st.IsBad(m.Version) || release.Compare(m.Version, st.Highest) < 0 && !onTrial:
+		f.Close()
 		d.Log.Error("update: the installed version is bad or below the highest; running the packaged one", "version", m.Version)
-		return "", nil
+		return nil, d.settle(&st, release.ReasonBadVersion, true)
 	}
-	return filepath.Join(dir, BinaryName), nil
+	return f, nil
 }
 
-// rollback undoes the trial: its version is bad, current is prev again.
-// Each step is idempotent: a power cut in the middle is finished by the
-// next start.
-func (d *Device) rollback(st *State) error {
+// open opens version v's binary and verifies it from the open file.
+func (d *Device) open(v string) (*os.File, release.Manifest, error) {
+	dir := filepath.Join(d.Dir, v)
+	sig, err := os.ReadFile(filepath.Join(dir, SigName))
+	if err != nil {
+		return nil, release.Manifest{}, release.Refuse(release.ReasonBadSignature, "signature: %w", err)
+	}
+	f, err := os.Open(filepath.Join(dir, BinaryName))
+	if err != nil {
+		return nil, release.Manifest{}, release.Fail(release.ReasonDisk, err)
+	}
+	m, err := release.Verify(d.Key, f, sig)
+	if err != nil {
+		f.Close()
+		return nil, m, err
+	}
+	return f, m, nil
+}
+
+// ExecPath is the path that runs an open file: the file itself, whatever
+// its path now names (Linux resolves it before exec closes the process's
+// files).
+func ExecPath(f *os.File) string { return fmt.Sprintf("/proc/self/fd/%d", f.Fd()) }
+
+// settle, when Launch runs something else than the trial pending, ends
+// it: rolled back (bad or not, for reason), or dropped when reason is "".
+func (d *Device) settle(st *State, reason string, bad bool) error {
+	if st.Trial == nil {
+		return nil
+	}
+	if reason != "" {
+		return d.rollback(st, reason, bad)
+	}
+	d.Log.Warn("update: the package is at or above the version on trial; dropping the trial", "version", st.Trial.Version, "packaged", d.Version)
+	st.Trial = nil
+	st.Last = Status{State: StateIdle, Version: d.Version, At: d.now().UTC()}
+	return st.save(d.Dir)
+}
+
+// rollback undoes the trial: current is prev again, and its version is
+// bad (never tried again) when bad, else retried later, at most
+// MaxOfflineTries times. Each step is idempotent: a power cut in the
+// middle is finished by the next start.
+func (d *Device) rollback(st *State, reason string, bad bool) error {
 	t := st.Trial
-	st.markBad(t.Version)
+	if !bad {
+		r := st.Retry
+		if r == nil || r.Version != t.Version {
+			r = &Retry{Version: t.Version}
+		}
+		r.Tries++
+		r.After = d.now().UTC().Add(time.Duration(r.Tries) * OfflineBackoff)
+		st.Retry = r
+		if r.Tries >= MaxOfflineTries {
+			bad = true
+		}
+	}
+	if bad {
+		st.markBad(t.Version)
+		if st.Retry != nil && st.Retry.Version == t.Version {
+			st.Retry = nil
+		}
+	}
 	if err := st.save(d.Dir); err != nil {
 		return err
 	}
@@ -346,35 +417,65 @@ func (d *Device) rollback(st *State) error {
 		return err
 	}
 	st.Trial = nil
-	st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: release.ReasonUnhealthy, At: d.now().UTC()}
+	st.Last = Status{State: StateRolledBack, Version: t.Version, Reason: reason, At: d.now().UTC()}
 	if err := st.save(d.Dir); err != nil {
 		return err
 	}
 	d.prune(prev)
-	d.Log.Warn("update rolled back: the new version did not report healthy", "version", t.Version, "back_to", orPackaged(prev))
+	d.Log.Warn("update rolled back", "version", t.Version, "reason", reason, "never_again", bad, "back_to", orPackaged(prev))
 	return nil
 }
 
-// WatchTrial, in a process whose version is on trial, waits for healthy
-// to answer true (checked every interval) and commits the version: it is
-// the new floor. It returns nil at once when nothing is on trial, and an
-// *release.Error (release.ReasonUnhealthy) when deadline passes first: the process should
-// then exit, and the launcher rolls back at its next start.
-func (d *Device) WatchTrial(ctx context.Context, healthy func() bool, every, deadline time.Duration) error {
+// Health is what a version on trial shows of itself.
+type Health struct {
+	Connected bool // to the hub
+	Turning   bool // its main loop turns
+}
+
+// WatchTrial, in a process whose version is on trial, waits for health to
+// say connected and turning (checked every interval) and commits the
+// version: it is the new floor. It returns nil at once when nothing is on
+// trial. Otherwise it returns an *release.Error, and the process should
+// exit for the launcher to run what was before:
+//
+//   - a trial of another version than this process's (a binary signed as
+//     another version than it is): rolled back at once, marked bad
+//     (release.ReasonWrongVersion);
+//   - deadline passed with the loop turning but never connected (the hub
+//     or the network is down, not the version's fault): rolled back now,
+//     tried again later (release.ReasonOffline);
+//   - deadline passed with the loop not turning: release.ReasonUnhealthy,
+//     and the launcher rolls it back, bad, at its next start.
+func (d *Device) WatchTrial(ctx context.Context, health func() Health, every, deadline time.Duration) error {
 	st, err := d.State()
-	if err != nil || st.Trial == nil || st.Trial.Version != d.Version {
+	if err != nil || st.Trial == nil {
 		return err
+	}
+	if st.Trial.Version != d.Version {
+		d.Log.Error("update: the version on trial is not this binary's; rolling it back", "trial", st.Trial.Version, "running", d.Version)
+		tv := st.Trial.Version
+		if err := d.rollback(&st, release.ReasonWrongVersion, true); err != nil {
+			return fmt.Errorf("roll back %s: %w", tv, err)
+		}
+		return release.Refuse(release.ReasonWrongVersion, "%s on trial, this binary is %s", tv, d.Version)
 	}
 	d.Log.Info("update: this version is on trial", "version", d.Version, "deadline", deadline)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	end := time.NewTimer(deadline)
 	defer end.Stop()
-	for !healthy() {
+	for h := health(); !h.Connected || !h.Turning; h = health() {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-end.C:
+			if h.Turning {
+				d.Log.Warn("update: this version never reached the hub in time; rolling back, to try again later", "version", d.Version, "deadline", deadline)
+				if err := d.rollback(&st, release.ReasonOffline, false); err != nil {
+					return fmt.Errorf("roll back %s: %w", d.Version, err)
+				}
+				return release.Refuse(release.ReasonOffline, "%s not connected within %s", d.Version, deadline)
+			}
 			d.Log.Error("update: this version did not report healthy in time; exiting for the launcher to roll it back", "version", d.Version, "deadline", deadline)
 			return release.Refuse(release.ReasonUnhealthy, "%s not healthy within %s", d.Version, deadline)
 		case <-t.C:
@@ -396,6 +497,9 @@ func (d *Device) commit() error {
 		st.Highest = d.Version
 	}
 	st.Trial = nil
+	if st.Retry != nil && release.Compare(st.Retry.Version, d.Version) <= 0 {
+		st.Retry = nil
+	}
 	st.Last = Status{State: StateIdle, Version: d.Version, At: d.now().UTC()}
 	if err := st.save(d.Dir); err != nil {
 		return fmt.Errorf("commit update %s: %w", d.Version, err)

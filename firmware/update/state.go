@@ -10,16 +10,17 @@ import (
 	"slices"
 	"time"
 
+	"guichet/hub/api"
 	"guichet/internal/atomicfile"
 )
 
 // The states a device's update is in, as it reports them.
 const (
-	StateIdle        = "idle"        // running its newest version; nothing under way
-	StateDownloading = "downloading" // fetching and verifying a bundle
-	StateTrial       = "trial"       // a new version runs, not yet healthy
-	StateRolledBack  = "rolled_back" // the last new version failed and was undone
-	StateFailed      = "failed"      // the last bundle was refused or could not be fetched
+	StateIdle        = api.UpdateIdle        // running its newest version; nothing under way
+	StateDownloading = api.UpdateDownloading // fetching and verifying a bundle
+	StateTrial       = api.UpdateTrial       // a new version runs, not yet healthy
+	StateRolledBack  = api.UpdateRolledBack  // the last new version failed and was undone
+	StateFailed      = api.UpdateFailed      // the last bundle was refused or could not be fetched
 )
 
 // maxBad bounds the versions remembered as bad (the oldest are forgotten:
@@ -35,6 +36,10 @@ type State struct {
 	Bad []string `json:"bad,omitempty"`
 	// Trial is the version being tried, until it reports healthy.
 	Trial *Trial `json:"trial,omitempty"`
+	// Retry is a version rolled back because it never reached the hub
+	// (the hub or the network was down, not the version's fault): tried
+	// again after After, at most MaxOfflineTries times in all.
+	Retry *Retry `json:"retry,omitempty"`
 	// Last is the last outcome, for the device's state.
 	Last Status `json:"last"`
 }
@@ -45,6 +50,21 @@ type Trial struct {
 	Prev    string    `json:"prev,omitempty"` // the version it replaced ("" : the packaged one)
 	Since   time.Time `json:"since"`
 	Boots   int       `json:"boots"` // starts of it so far; a second start without a commit rolls it back
+}
+
+// MaxOfflineTries bounds the tries of a version that never reached the
+// hub: the last one rolled back so marks it bad.
+const MaxOfflineTries = 3
+
+// OfflineBackoff is how long after its n-th offline roll-back a version is
+// tried again: n times this.
+const OfflineBackoff = time.Hour
+
+// Retry is a version to try again later.
+type Retry struct {
+	Version string    `json:"version"`
+	Tries   int       `json:"tries"` // trials that never reached the hub
+	After   time.Time `json:"after"` // not tried again before
 }
 
 // Status is an update's outcome, as a device reports it.

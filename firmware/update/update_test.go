@@ -57,6 +57,22 @@ func newDevice(t *testing.T, k keys, version string) *Device {
 	return &Device{Dir: filepath.Join(t.TempDir(), "update"), Key: k.pub, Arch: "arm64", Version: version, Log: quiet()}
 }
 
+// up and down are a trial's health: connected and turning, or neither.
+func up() Health   { return Health{Connected: true, Turning: true} }
+func down() Health { return Health{} }
+
+// launchPath runs the launcher and returns the file it would run ("": the
+// packaged binary).
+func launchPath(t *testing.T, d *Device) (string, error) {
+	t.Helper()
+	f, err := d.Launch()
+	if f == nil {
+		return "", err
+	}
+	defer f.Close()
+	return f.Name(), err
+}
+
 func wantReason(t *testing.T, err error, reason string) {
 	t.Helper()
 	if err == nil || release.Reason(err) != reason {
@@ -244,12 +260,12 @@ func TestTrialThatStartsAgainWithoutCommittingIsRolledBackAndNeverRetried(t *tes
 	d := newDevice(t, k, "v1.0.0")
 	launchTrial(t, d, k, "v1.1.0")
 	// First start of the trial: the launcher runs it.
-	path, err := d.Launch()
+	path, err := launchPath(t, d)
 	if err != nil || path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
 		t.Fatalf("first start: %q, %v", path, err)
 	}
 	// It crashed (or hung, or missed its deadline): the next start rolls back.
-	path, err = d.Launch()
+	path, err = launchPath(t, d)
 	if err != nil || path != "" {
 		t.Fatalf("second start: %q, %v (want the packaged binary)", path, err)
 	}
@@ -265,17 +281,17 @@ func TestRollbackReturnsToThePreviousInstalledVersion(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
 	launchTrial(t, d, k, "v1.1.0")
-	if _, err := d.Launch(); err != nil {
+	if _, err := launchPath(t, d); err != nil {
 		t.Fatal(err)
 	}
 	v11 := *d
 	v11.Version = "v1.1.0"
-	if err := v11.WatchTrial(context.Background(), func() bool { return true }, time.Millisecond, time.Second); err != nil {
+	if err := v11.WatchTrial(context.Background(), up, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	launchTrial(t, &v11, k, "v1.2.0")
-	d.Launch() // v1.2.0's first start
-	path, err := d.Launch()
+	launchPath(t, d) // v1.2.0's first start
+	path, err := launchPath(t, d)
 	if err != nil || path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
 		t.Fatalf("after roll-back: %q, %v (want v1.1.0)", path, err)
 	}
@@ -289,12 +305,12 @@ func TestTrialNotHealthyByItsDeadlineFails(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
 	launchTrial(t, d, k, "v1.1.0")
-	d.Launch()
+	launchPath(t, d)
 	v11 := *d
 	v11.Version = "v1.1.0"
-	err := v11.WatchTrial(context.Background(), func() bool { return false }, time.Millisecond, 20*time.Millisecond)
+	err := v11.WatchTrial(context.Background(), down, time.Millisecond, 20*time.Millisecond)
 	wantReason(t, err, release.ReasonUnhealthy)
-	if path, _ := d.Launch(); path != "" {
+	if path, _ := launchPath(t, d); path != "" {
 		t.Fatalf("the unhealthy trial runs again: %q", path)
 	}
 }
@@ -303,10 +319,10 @@ func TestHealthyTrialRaisesTheFloor(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
 	launchTrial(t, d, k, "v1.1.0")
-	d.Launch()
+	launchPath(t, d)
 	v11 := *d
 	v11.Version = "v1.1.0"
-	if err := v11.WatchTrial(context.Background(), func() bool { return true }, time.Millisecond, time.Second); err != nil {
+	if err := v11.WatchTrial(context.Background(), up, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := d.State()
@@ -315,7 +331,7 @@ func TestHealthyTrialRaisesTheFloor(t *testing.T) {
 	}
 	// Every later start runs it, without a trial.
 	for range 3 {
-		if path, _ := d.Launch(); path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
+		if path, _ := launchPath(t, d); path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
 			t.Fatalf("launch %q", path)
 		}
 	}
@@ -331,7 +347,7 @@ func TestSwapInterruptedByAPowerCutRunsThePrevious(t *testing.T) {
 	if err := d.setLink("current", ""); err != nil {
 		t.Fatal(err)
 	}
-	path, err := d.Launch()
+	path, err := launchPath(t, d)
 	if err != nil || path != "" {
 		t.Fatalf("%q, %v", path, err)
 	}
@@ -345,13 +361,13 @@ func TestRollbackInterruptedByAPowerCutIsFinishedAtTheNextStart(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
 	launchTrial(t, d, k, "v1.1.0")
-	d.Launch()
+	launchPath(t, d)
 	// The roll-back's first step (the version marked bad) was written,
 	// then the power went out.
 	st, _ := d.State()
 	st.markBad("v1.1.0")
 	st.save(d.Dir)
-	if path, err := d.Launch(); err != nil || path != "" {
+	if path, err := launchPath(t, d); err != nil || path != "" {
 		t.Fatalf("%q, %v", path, err)
 	}
 	if s := d.Status(); s.State != StateRolledBack {
@@ -366,7 +382,7 @@ func TestInstalledBinaryChangedOnDiskIsNotRun(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(d.Dir, "v1.1.0", BinaryName), []byte("#!evil"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if path, err := d.Launch(); err != nil || path != "" {
+	if path, err := launchPath(t, d); err != nil || path != "" {
 		t.Fatalf("a binary that no longer verifies is run: %q, %v", path, err)
 	}
 }
@@ -376,7 +392,7 @@ func TestStateThatDoesNotParseIsAnError(t *testing.T) {
 	d := newDevice(t, k, "v1.0.0")
 	os.MkdirAll(d.Dir, 0o750)
 	os.WriteFile(filepath.Join(d.Dir, "state.json"), []byte("{"), 0o640)
-	if _, err := d.Launch(); err == nil {
+	if _, err := launchPath(t, d); err == nil {
 		t.Fatal("a corrupt state (the floor lost) is taken as empty")
 	}
 }
@@ -460,19 +476,142 @@ func TestTrialVersionChangedOnDiskIsRolledBackToThePrevious(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
 	launchTrial(t, d, k, "v1.1.0")
-	d.Launch()
+	launchPath(t, d)
 	v11 := *d
 	v11.Version = "v1.1.0"
-	if err := v11.WatchTrial(context.Background(), func() bool { return true }, time.Millisecond, time.Second); err != nil {
+	if err := v11.WatchTrial(context.Background(), up, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	launchTrial(t, &v11, k, "v1.2.0")
 	os.WriteFile(filepath.Join(d.Dir, "v1.2.0", BinaryName), []byte("#!evil"), 0o750)
-	path, err := d.Launch()
+	path, err := launchPath(t, d)
 	if err != nil || path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
 		t.Fatalf("%q, %v: want v1.1.0 back", path, err)
 	}
 	if st, _ := d.State(); !st.IsBad("v1.2.0") || st.Trial != nil {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestTrialOfAnotherVersionThanTheBinaryIsRolledBackAtOnce(t *testing.T) {
+	// v1.1.0 was signed from a binary built as v1.0.5: the launcher runs
+	// it, and it must not leave the trial pending (no deadline would ever
+	// apply, no update would be checked again).
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	launchTrial(t, d, k, "v1.1.0")
+	launchPath(t, d)
+	running := *d
+	running.Version = "v1.0.5"
+	err := running.WatchTrial(context.Background(), up, time.Millisecond, time.Second)
+	wantReason(t, err, release.ReasonWrongVersion)
+	st, _ := d.State()
+	if st.Trial != nil || !st.IsBad("v1.1.0") || d.link("current") != "" {
+		t.Fatalf("state %+v, current %q", st, d.link("current"))
+	}
+	if s := d.Status(); s.State != StateRolledBack || s.Reason != release.ReasonWrongVersion {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+func TestLaunchThatRunsThePackagedBinarySettlesTheTrial(t *testing.T) {
+	// The package was upgraded to v1.2.0 while v1.1.0 was on trial: the
+	// launcher runs the packaged binary, and the trial is not left pending.
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	launchTrial(t, d, k, "v1.1.0")
+	pkg := *d
+	pkg.Version = "v1.2.0"
+	if path, err := launchPath(t, &pkg); err != nil || path != "" {
+		t.Fatalf("%q, %v (want the packaged binary)", path, err)
+	}
+	st, _ := d.State()
+	if st.Trial != nil {
+		t.Fatalf("a trial is left pending for a binary that does not run: %+v", st.Trial)
+	}
+	if err := pkg.WatchTrial(context.Background(), down, time.Millisecond, time.Millisecond); err != nil {
+		t.Fatalf("the packaged binary's watch: %v", err)
+	}
+}
+
+func TestLaunchedFileIsTheOneVerifiedEvenIfThePathIsSwapped(t *testing.T) {
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	bin := launchTrial(t, d, k, "v1.1.0")
+	f, err := d.Launch()
+	if err != nil || f == nil {
+		t.Fatalf("launch: %v, %v", f, err)
+	}
+	defer f.Close()
+	// Another process swaps the path after the launcher checked it.
+	path := filepath.Join(d.Dir, "v1.1.0", BinaryName)
+	evil := path + ".evil"
+	if err := os.WriteFile(evil, []byte("#!evil"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(evil, path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(ExecPath(f))
+	if err != nil || !bytes.Equal(got, bin) {
+		t.Fatalf("what runs is %q (%v), not the verified %q", got, err, bin)
+	}
+}
+
+func TestTrialThatNeverReachesTheHubIsRetriedLaterAtMostThreeTimes(t *testing.T) {
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	d.Now = func() time.Time { return now }
+	bin := []byte("#!binary v1.1.0")
+	sig := bundle(t, k, bin, "v1.1.0", "arm64")
+	offline := func() Health { return Health{Turning: true} }
+	for try := 1; try <= MaxOfflineTries; try++ {
+		if _, err := d.Install(bytes.NewReader(bin), sig); err != nil {
+			t.Fatalf("try %d: %v", try, err)
+		}
+		launchPath(t, d)
+		v11 := *d
+		v11.Version = "v1.1.0"
+		err := v11.WatchTrial(context.Background(), offline, time.Millisecond, 5*time.Millisecond)
+		wantReason(t, err, release.ReasonOffline)
+		if path, _ := launchPath(t, d); path != "" {
+			t.Fatalf("try %d: after the roll-back the launcher runs %q", try, path)
+		}
+		st, _ := d.State()
+		if s := d.Status(); s.State != StateRolledBack || s.Reason != release.ReasonOffline {
+			t.Fatalf("try %d: status %+v", try, s)
+		}
+		if try == MaxOfflineTries {
+			if !st.IsBad("v1.1.0") {
+				t.Fatalf("tried %d times, not marked bad: %+v", try, st)
+			}
+			_, err := d.Install(bytes.NewReader(bin), sig)
+			wantReason(t, err, release.ReasonBadVersion)
+			return
+		}
+		if st.IsBad("v1.1.0") || st.Retry == nil || st.Retry.Tries != try {
+			t.Fatalf("try %d: a version that only never reached the hub: %+v", try, st)
+		}
+		// Not again at once: after a while.
+		_, err = d.Install(bytes.NewReader(bin), sig)
+		wantReason(t, err, release.ReasonOffline)
+		now = now.Add(time.Duration(try)*OfflineBackoff + time.Minute)
+	}
+}
+
+func TestTrialWhoseLoopDoesNotTurnIsMarkedBad(t *testing.T) {
+	k := newKeys(t)
+	d := newDevice(t, k, "v1.0.0")
+	launchTrial(t, d, k, "v1.1.0")
+	launchPath(t, d)
+	v11 := *d
+	v11.Version = "v1.1.0"
+	stuck := func() Health { return Health{Connected: true} }
+	err := v11.WatchTrial(context.Background(), stuck, time.Millisecond, 5*time.Millisecond)
+	wantReason(t, err, release.ReasonUnhealthy)
+	launchPath(t, d)
+	if st, _ := d.State(); !st.IsBad("v1.1.0") {
 		t.Fatalf("state %+v", st)
 	}
 }

@@ -153,8 +153,17 @@ type UpdateManifest struct {
 	Download   string `json:"download"`  // the binary's path on the hub
 }
 
+// The states of a device's updates (firmware/update), as it reports them.
+const (
+	UpdateIdle        = "idle"        // running its newest version; nothing under way
+	UpdateDownloading = "downloading" // fetching and verifying a bundle
+	UpdateTrial       = "trial"       // a new version runs, not yet healthy
+	UpdateRolledBack  = "rolled_back" // the last new version failed and was undone
+	UpdateFailed      = "failed"      // the last bundle was refused or could not be fetched
+)
+
 // UpdateStates are the states of a device's updates (firmware/update).
-var UpdateStates = []string{"idle", "downloading", "trial", "rolled_back", "failed"}
+var UpdateStates = []string{UpdateIdle, UpdateDownloading, UpdateTrial, UpdateRolledBack, UpdateFailed}
 
 // DeviceUpdate is a device's update state (firmware/update): one of
 // UpdateStates, the version it concerns, and a reason code with failed and

@@ -61,11 +61,11 @@ func (p *Pages) rollout(now time.Time, rows []DeviceRow, states map[string]*api.
 		}
 		if u := states[d.ID]; u != nil {
 			switch u.State {
-			case "trial":
+			case api.UpdateTrial:
 				r.Trial++
-			case "rolled_back":
+			case api.UpdateRolledBack:
 				r.RolledBack++
-			case "failed":
+			case api.UpdateFailed:
 				r.Failed++
 			}
 		}
@@ -78,25 +78,30 @@ func (p *Pages) rollout(now time.Time, rows []DeviceRow, states map[string]*api.
 	return r
 }
 
+// updateReasons are the release.Reasons in words: French, English.
+var updateReasons = map[string][2]string{
+	release.ReasonBadSignature: {"signature invalide", "bad signature"},
+	release.ReasonOtherKey:     {"signée par une autre clé", "signed by another key"},
+	release.ReasonOldVersion:   {"version plus ancienne", "older version"},
+	release.ReasonWrongArch:    {"autre architecture", "other architecture"},
+	release.ReasonBadVersion:   {"déjà annulée", "rolled back before"},
+	release.ReasonTooOld:       {"version trop ancienne pour cette mise à jour", "too old for this update"},
+	release.ReasonDownload:     {"téléchargement impossible", "download failed"},
+	release.ReasonDisk:         {"écriture impossible", "could not write"},
+	release.ReasonUnhealthy:    {"pas en bonne santé à temps", "not healthy in time"},
+	release.ReasonWrongVersion: {"le binaire n'est pas la version signée", "the binary is not the signed version"},
+	release.ReasonOffline:      {"hub injoignable pendant l'essai, nouvel essai plus tard", "hub unreachable during the trial, tried again later"},
+	release.ReasonInsecure:     {"adresse du hub en http, secret non envoyé", "hub address is plain http, secret not sent"},
+}
+
 // updateText says a device's update state in lang: "" when idle.
 func updateText(u *api.DeviceUpdate, lang string) string {
 	if u == nil {
 		return ""
 	}
 	en := lang == "en"
-	reason := map[string][2]string{
-		"bad_signature": {"signature invalide", "bad signature"},
-		"other_key":     {"signée par une autre clé", "signed by another key"},
-		"old_version":   {"version plus ancienne", "older version"},
-		"wrong_arch":    {"autre architecture", "other architecture"},
-		"bad_version":   {"déjà annulée", "rolled back before"},
-		"too_old":       {"version trop ancienne pour cette mise à jour", "too old for this update"},
-		"download":      {"téléchargement", "download"},
-		"disk":          {"écriture", "disk"},
-		"unhealthy":     {"pas en bonne santé à temps", "not healthy in time"},
-	}
 	why := func() string {
-		r, ok := reason[u.Reason]
+		r, ok := updateReasons[u.Reason]
 		if !ok {
 			return u.Reason
 		}
@@ -112,13 +117,13 @@ func updateText(u *api.DeviceUpdate, lang string) string {
 		return fr
 	}
 	switch u.State {
-	case "downloading":
+	case api.UpdateDownloading:
 		return pick("téléchargement de ", "downloading ") + u.Version
-	case "trial":
+	case api.UpdateTrial:
 		return pick("essai de ", "trying ") + u.Version
-	case "rolled_back":
+	case api.UpdateRolledBack:
 		return pick("annulée : ", "rolled back: ") + u.Version + " (" + why() + ")"
-	case "failed":
+	case api.UpdateFailed:
 		return pick("refusée : ", "refused: ") + u.Version + " (" + why() + ")"
 	}
 	return ""

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"guichet/hub/api"
+	"guichet/internal/release"
 )
 
 // The supervision page says how far the newest update has gone: devices
@@ -58,5 +60,16 @@ func TestRolloutCountsTheDevicesOnTheNewestVersion(t *testing.T) {
 	}
 	if (&Pages{}).rollout(now, rows, states, "fr") != nil {
 		t.Fatal("a rollout without an update shelf")
+	}
+}
+
+func TestEveryUpdateReasonIsSaidInWords(t *testing.T) {
+	for _, r := range release.Reasons {
+		for _, lang := range []string{"fr", "en"} {
+			got := updateText(&api.DeviceUpdate{State: api.UpdateFailed, Version: "v1.2.0", Reason: r}, lang)
+			if strings.Contains(got, "("+r+")") {
+				t.Errorf("%s in %s: %q (the code, not words)", r, lang, got)
+			}
+		}
 	}
 }

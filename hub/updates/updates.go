@@ -19,9 +19,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"aead.dev/minisign"
+	"golang.org/x/sys/unix"
 
+	"guichet/internal/atomicfile"
 	"guichet/internal/release"
 )
 
@@ -82,22 +85,32 @@ func (s Shelf) Publish(binary, sig string) (release.Manifest, error) {
 			"the %s's build: the hub serves devices the device's (guichet-device-linux-%s, scripts/release.sh)", m.Flavour, m.Arch))
 	}
 	dir := filepath.Join(s.Dir, m.Arch, m.Version)
-	tmp := dir + ".tmp"
-	os.RemoveAll(tmp)
-	if err := os.MkdirAll(tmp, 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
+		return m, err
+	}
+	// A folder of its own (hidden: List skips it), written whole and
+	// synced, then renamed into place and the rename synced.
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+m.Version+".*")
+	if err != nil {
 		return m, err
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o750); err != nil {
+		return m, err
+	}
 	if err := copyFile(binary, filepath.Join(tmp, release.BinaryName), 0o644); err != nil {
 		return m, err
 	}
 	if err := copyFile(sig, filepath.Join(tmp, release.SigName), 0o644); err != nil {
 		return m, err
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return m, err
 	}
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := replaceDir(tmp, dir); err != nil {
+		return m, fmt.Errorf("publish %s: %w", dir, err)
+	}
+	if err := atomicfile.SyncDir(filepath.Dir(dir)); err != nil {
 		return m, err
 	}
 	return m, nil
@@ -123,7 +136,7 @@ func (s Shelf) Newest(arch string) (b Bundle, ok bool, err error) {
 // whose signature does not parse, or says another version or arch than
 // its place, or is not a device's build, is left out.
 func (s Shelf) List(arch string) ([]Bundle, error) {
-	if !validArch(arch) {
+	if !slices.Contains(release.Arches, arch) {
 		return nil, nil
 	}
 	ents, err := os.ReadDir(filepath.Join(s.Dir, arch))
@@ -190,15 +203,6 @@ func (s Shelf) NewestVersion() string {
 	return newest
 }
 
-func validArch(a string) bool {
-	for _, x := range release.Arches {
-		if a == x {
-			return true
-		}
-	}
-	return false
-}
-
 func sortBundles(b []Bundle) {
 	for i := 1; i < len(b); i++ {
 		for j := i; j > 0 && release.Compare(b[j-1].Version, b[j].Version) > 0; j-- {
@@ -228,10 +232,26 @@ func copyFile(from, to string, perm os.FileMode) error {
 	return out.Close()
 }
 
-func writeFile(name string, b []byte, perm os.FileMode) error {
-	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, b, perm); err != nil {
-		return err
+// replaceDir puts folder tmp at dir in one step: renamed when dir is not
+// there, else exchanged with it (the device downloading the version sees
+// the old bundle or the new, never none); the old one is left at tmp.
+func replaceDir(tmp, dir string) error {
+	for range 3 {
+		err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_EXCHANGE)
+		if !errors.Is(err, unix.ENOENT) {
+			return err
+		}
+		// dir is not there (yet, or no more): a plain rename, which fails
+		// if another publish put it there meanwhile; then exchange again.
+		err = os.Rename(tmp, dir)
+		if !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
 	}
-	return os.Rename(tmp, name)
+	return errors.New("published by others at the same time: try again")
+}
+
+// writeFile writes name whole or not at all (atomicfile), with perm.
+func writeFile(name string, b []byte, perm os.FileMode) error {
+	return atomicfile.Write(name, b, func(f *os.File) error { return f.Chmod(perm) })
 }

@@ -28,7 +28,14 @@ const (
 	ReasonDownload     = "download"      // the hub or the network failed
 	ReasonDisk         = "disk"          // writing it failed (full, read-only)
 	ReasonUnhealthy    = "unhealthy"     // the new version did not report healthy in time
+	ReasonWrongVersion = "wrong_version" // the binary says another version than it was signed as
+	ReasonOffline      = "offline"       // the new version ran but never reached the hub: tried again later
+	ReasonInsecure     = "insecure"      // the hub's address is plain http and not this machine
 )
+
+// Reasons are all the reason codes.
+var Reasons = []string{ReasonBadSignature, ReasonOtherKey, ReasonOldVersion, ReasonWrongArch, ReasonBadVersion,
+	ReasonTooOld, ReasonDownload, ReasonDisk, ReasonUnhealthy, ReasonWrongVersion, ReasonOffline, ReasonInsecure}
 
 // Error is an update refused or failed, with its reason code.
 type Error struct {
