@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"guichet/hub/api"
@@ -339,9 +340,8 @@ func (s *Server) acknowledgement(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	format := r.URL.Query().Get("format")
-	if format != "" && format != "html" && format != "pdf" {
-		writeError(w, http.StatusBadRequest, api.CodeInvalid, "format is html or pdf")
+	format, ok := queryFormat(w, r, "html", "pdf")
+	if !ok {
 		return
 	}
 	a, err := f.Acknowledge(r.Context(), s.viewer(r), r.PathValue("id"))
@@ -416,9 +416,8 @@ func (s *Server) exportCitizen(w http.ResponseWriter, r *http.Request) {
 	if f == nil {
 		return
 	}
-	format := r.URL.Query().Get("format")
-	if format != "" && format != "json" && format != "html" {
-		writeError(w, http.StatusBadRequest, api.CodeInvalid, "format is json or html")
+	format, ok := queryFormat(w, r, "json", "html")
+	if !ok {
 		return
 	}
 	x, err := f.Export(r.Context(), s.viewer(r), r.PathValue("id"))
@@ -574,4 +573,18 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// queryFormat reads ?format= among formats, the first when it is absent;
+// another is refused (false: answered).
+func queryFormat(w http.ResponseWriter, r *http.Request, formats ...string) (string, bool) {
+	f := r.URL.Query().Get("format")
+	if f == "" {
+		return formats[0], true
+	}
+	if !slices.Contains(formats, f) {
+		writeError(w, http.StatusBadRequest, api.CodeInvalid, "format is "+strings.Join(formats, " or "))
+		return "", false
+	}
+	return f, true
 }

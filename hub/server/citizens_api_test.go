@@ -138,6 +138,9 @@ func TestAnAgentFindsCreatesAndFilesACitizenOverHTTP(t *testing.T) {
 	if st != 200 || h.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(string(pdf), "%PDF") {
 		t.Fatalf("acknowledgement as PDF: %d %s", st, h.Get("Content-Type"))
 	}
+	if st, b, _ := ana.Do("GET", "/api/v1/requests/"+req.ID+"/acknowledgement?format=docx", ""); st != 400 || !strings.Contains(string(b), "format is html or pdf") {
+		t.Fatalf("an unknown format: %d %s", st, b)
+	}
 }
 
 // Sectors over HTTP: an état-civil agent does not see a note or a request
