@@ -39,11 +39,13 @@ type Engine struct {
 	stats    map[string]*ServiceStats
 	retired  []string // finished ticket ids, oldest first
 	appts    map[string]*Appointment
-	recent   map[string][]*Ticket // each device's last online tickets (see offline.go)
-	applied  int64                // events applied since New
-	calls    map[string]*Ticket   // the live tickets of PBX calls, by call id (calls.go)
-	clamped  int64                // times from the log held within bounds (see clamp)
-	paces    map[string]*pace     // what the engine learnt of each agent (pace.go)
+	recent   map[string][]*Ticket  // each device's last online tickets (see offline.go)
+	applied  int64                 // events applied since New
+	calls    map[string]*Ticket    // the live tickets of PBX calls, by call id (calls.go)
+	clamped  int64                 // times from the log held within bounds (see clamp)
+	paces    map[string]*pace      // what the engine learnt of each agent (pace.go)
+	occs     map[Lane]*occupation  // what the engine learnt of each lane's tickets (play.go)
+	arrived  map[laneKey]*arrivals // each lane's last arrivals (play.go)
 	// The range's calibration (calibrate.go): each waiting ticket's
 	// estimate at issue, and the recent ratios of real wait to estimate.
 	issueEst map[string]time.Duration
@@ -134,6 +136,8 @@ func (e *Engine) reset() {
 	e.recent = map[string][]*Ticket{}
 	e.calls = map[string]*Ticket{}
 	e.paces = map[string]*pace{}
+	e.occs = map[Lane]*occupation{}
+	e.arrived = map[laneKey]*arrivals{}
 	e.issueEst = map[string]time.Duration{}
 	e.calib = map[calibKey]*ratios{}
 	for _, c := range e.site.Counters {
@@ -194,6 +198,7 @@ func (e *Engine) Apply(ev Event) {
 	case TicketIssued:
 		e.applyIssued(ev)
 		e.noteIssued(e.tickets[ev.Ticket], ev.At)
+		e.noteArrival(e.tickets[ev.Ticket], ev.At)
 	case TicketCalled:
 		if t == nil {
 			return
