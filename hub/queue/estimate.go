@@ -116,8 +116,35 @@ type ServiceSummary struct {
 	NextOpen           time.Time     `json:"next_open,omitzero"` // when closed: when it opens next, within a fortnight
 }
 
-// Summary returns the queue summary of every service, in site order.
+// SummaryFresh is how long the summary of a moment serves those who ask
+// for it again, while no event comes.
+const SummaryFresh = time.Second
+
+// summaryCache is the summary made last: at which event, site and moment.
+type summaryCache struct {
+	applied int64
+	siteRev uint64
+	at      time.Time
+	list    []ServiceSummary
+}
+
+// Summary returns the queue summary of every service, in site order. The
+// bus, the consoles, the metrics and the alerts all ask for it after each
+// event, and it plays the policy for each service (rule 7): until the next
+// event, and for SummaryFresh, they share one.
 func (e *Engine) Summary(now time.Time) []ServiceSummary {
+	e.sumMu.Lock()
+	defer e.sumMu.Unlock()
+	c := &e.sumCache
+	if c.list != nil && c.applied == e.applied && c.siteRev == e.siteRev && !now.Before(c.at) && now.Sub(c.at) < SummaryFresh {
+		return slices.Clone(c.list)
+	}
+	list := e.summary(now)
+	*c = summaryCache{e.applied, e.siteRev, now, list}
+	return slices.Clone(list)
+}
+
+func (e *Engine) summary(now time.Time) []ServiceSummary {
 	local := now.In(e.site.Location)
 	out := make([]ServiceSummary, 0, len(e.site.Services))
 	for i := range e.site.Services {
@@ -344,12 +371,11 @@ func (e *Engine) estimatePlay(p Predictor, now time.Time, t *Ticket, phantom boo
 	if p != PredictPlay || ahead > PlayLimit {
 		return Estimate{}, false
 	}
-	if rate, _ := e.laneRate(Lane{t.Service, t.Channel}); rate <= 0 {
-		return Estimate{}, true // rule 6: nobody serves it now
-	}
-	wait, before, ok := e.play(now, t, phantom)
+	wait, before, end := e.play(now, t, phantom)
 	switch {
-	case !ok:
+	case end == nobodyNow:
+		return Estimate{}, true // rule 6
+	case end == notReached:
 		return Estimate{}, false
 	case wait <= 0:
 		return Estimate{Known: true, High: RangeFloor}, true

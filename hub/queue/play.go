@@ -2,6 +2,7 @@ package queue
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -160,6 +161,7 @@ type player struct {
 	free     time.Time
 	wrap     time.Duration
 	hours    bool // they leave and come back by their stated hours
+	now      bool // at work now (not joining later)
 }
 
 // playChoice is a lane a player may call from, with their skill for it.
@@ -199,11 +201,20 @@ type game struct {
 	midnight time.Time
 }
 
+// playEnd is how a play ended.
+type playEnd int
+
+const (
+	reached    playEnd = iota // the ticket was called
+	notReached                // the play stopped before (rule 7, 5)
+	nobodyNow                 // nobody at work now may take it (rule 6)
+)
+
 // play plays the policy forward from now until watch is called and returns
-// its wait and how many tickets of its service were called before it; ok
-// is false when the play does not reach it (rule 7, 5). watch is a waiting
-// ticket, or a new one not issued yet (phantom: in no lane).
-func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Duration, before int, ok bool) {
+// its wait and how many tickets of its service were called before it.
+// watch is a waiting ticket, or a new one not issued yet (phantom: in no
+// lane).
+func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Duration, before int, end playEnd) {
 	local := now.In(e.site.Location)
 	y, m, d := local.Date()
 	midnight := time.Date(y, m, d+1, 0, 0, 0, 0, e.site.Location)
@@ -212,9 +223,12 @@ func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Dur
 		g.phantom = watch
 	}
 	players := e.players(now)
+	if !slices.ContainsFunc(players, func(pl *player) bool { return pl.now && pl.takes(watch) }) {
+		return 0, 0, nobodyNow
+	}
 	for range PlaySteps {
 		if len(players) == 0 {
-			return 0, 0, false
+			return 0, 0, notReached
 		}
 		i := 0
 		for j := range players {
@@ -225,7 +239,7 @@ func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Dur
 		pl := players[i]
 		at := pl.free
 		if at.Sub(now) > PlayHorizon {
-			return 0, 0, false
+			return 0, 0, notReached
 		}
 		if pl.hours {
 			lt := at.In(e.site.Location)
@@ -250,7 +264,7 @@ func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Dur
 			continue
 		}
 		if t == watch {
-			return at.Sub(now), before, true
+			return at.Sub(now), before, reached
 		}
 		if t.Service == watch.Service {
 			before++
@@ -259,7 +273,12 @@ func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Dur
 		mean, _ := e.occupied(Lane{t.Service, t.Channel})
 		pl.free = at.Add(mean + pl.wrap)
 	}
-	return 0, 0, false
+	return 0, 0, notReached
+}
+
+// takes reports whether player pl may call a ticket like t.
+func (pl *player) takes(t *Ticket) bool {
+	return pl.counter.Takes(t.Channel) && slices.Contains(pl.services, t.Service)
 }
 
 // players are the agents a play starts with (rule 7, 1).
@@ -281,7 +300,7 @@ func (e *Engine) players(now time.Time) []*player {
 		if a == nil || st == nil || st.State == AgentPaused || st.State == AgentOffline {
 			continue
 		}
-		pl := &player{agent: a, counter: c, services: e.servable(c, a), free: now, wrap: e.wrapOf(a.ID)}
+		pl := &player{agent: a, counter: c, services: e.serves[[2]string{c.ID, a.ID}], free: now, wrap: e.wrapOf(a.ID), now: true}
 		if open, _ := a.Hours.OpenAt(local); open && a.Hours.Set() {
 			pl.hours = true
 		}
@@ -312,7 +331,7 @@ func (e *Engine) players(now time.Time) []*player {
 			continue
 		}
 		busy[c.ID] = true
-		out = append(out, &player{agent: a, counter: c, services: e.servable(c, a), free: from, wrap: e.wrapOf(a.ID), hours: true})
+		out = append(out, &player{agent: a, counter: c, services: e.serves[[2]string{c.ID, a.ID}], free: from, wrap: e.wrapOf(a.ID), hours: true})
 	}
 	return out
 }

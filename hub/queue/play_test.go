@@ -181,3 +181,30 @@ func TestCitizensStillToComeAreInThePlay(t *testing.T) {
 		t.Errorf("an hour later, every %s, want 22m30s", gap)
 	}
 }
+
+// The summary of a moment is made once and shared until the next event (or
+// SummaryFresh later): a reader's copy is its own, an event or a restore
+// makes a new one.
+func TestTheSummaryIsSharedUntilTheNextEvent(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.issue(issueReq{ID: "A1", Service: "A"})
+	first := h.e.Summary(h.now)
+	made := h.e.sumCache.at
+	first[0].Waiting = 99
+	if again := h.e.Summary(h.now.Add(SummaryFresh / 2)); again[0].Waiting != 1 || h.e.sumCache.at != made {
+		t.Fatalf("asked again within %s: %d waiting, made at %s (first at %s); want 1, the same", SummaryFresh, again[0].Waiting, h.e.sumCache.at, made)
+	}
+	if later := h.e.Summary(h.now.Add(SummaryFresh)); h.e.sumCache.at == made || later[0].Waiting != 1 {
+		t.Fatalf("asked %s later: not made again", SummaryFresh)
+	}
+	snap := h.e.Snapshot()
+	h.issue(issueReq{ID: "A2", Service: "A"})
+	if s := h.e.Summary(h.now); s[0].Waiting != 2 {
+		t.Fatalf("after an event: %d waiting, want 2", s[0].Waiting)
+	}
+	h.e.Restore(snap)
+	if s := h.e.Summary(h.now); s[0].Waiting != 1 {
+		t.Fatalf("after a restore: %d waiting, want 1", s[0].Waiting)
+	}
+}
