@@ -368,7 +368,7 @@ func (e *Engine) estimatePace(now time.Time, s *Service, ch Channel, ahead, shar
 // (rule 4 estimates then). Nobody serving the ticket's lane now is no
 // estimate, as in rule 6.
 func (e *Engine) estimatePlay(p Predictor, now time.Time, t *Ticket, phantom bool, ahead float64) (Estimate, bool) {
-	if p != PredictPlay || ahead > PlayLimit {
+	if p != PredictPlay || ahead > PlayLimit || t.ByPBX || e.pbxWaiting(t.Service, t.Channel) {
 		return Estimate{}, false
 	}
 	wait, before, end := e.play(now, t, phantom)

@@ -31,8 +31,9 @@ import (
 //  5. It is played only for a ticket with at most PlayLimit people ahead,
 //     over at most PlaySteps calls and PlayHorizon: a longer queue, or a
 //     play that does not reach the ticket (nobody at work may take it), is
-//     estimated at the agents' pace (rule 4), so that an estimate costs the
-//     same at 30 and at 30,000 waiting.
+//     estimated at the agents' pace (rule 4), so that an estimate's cost
+//     has a bound, whatever the queue. So is a ticket whose lane has calls
+//     the PBX hands out itself (they are never in the play).
 //
 // A lane's occupation is learnt from the log, like the paces: the time from
 // a ticket's call to its end (served, no-show, transfer) — the agents' time
@@ -76,9 +77,12 @@ func (o *occupation) add(d time.Duration) {
 
 // ArrivalWindow is how many of a lane's last arrivals set its pace in a
 // play, and ArrivalMin how many it needs.
+// ArrivalSpan is the shortest time those arrivals must span: a family
+// that comes together is not a pace.
 const (
 	ArrivalWindow = 20
-	ArrivalMin    = 4
+	ArrivalMin    = 6
+	ArrivalSpan   = 15 * time.Minute
 )
 
 // arrivals are a lane's last arrival times, in a ring.
@@ -88,10 +92,12 @@ type arrivals struct {
 	next int // where the next goes
 }
 
-// noteArrival keeps the issue time of ticket t, a citizen come now (not a
-// ticket printed offline, an appointment or a call the PBX distributes).
+// noteArrival keeps when ticket t reached the hub, at: a citizen come now,
+// or a call (whose issue time is the PBX's, a little before). Not a ticket
+// printed offline (it came earlier, and its place is behind it), an
+// appointment or a call the PBX hands out itself (never in the play).
 func (e *Engine) noteArrival(t *Ticket, at time.Time) {
-	if t == nil || t.State != Waiting || t.ByPBX || !t.IssuedAt.Equal(at) || t.Priority == PriorityAppointment {
+	if t == nil || t.State != Waiting || t.ByPBX || t.Offline || t.Priority == PriorityAppointment {
 		return
 	}
 	a := learnt(e.arrived, e.laneOf(t))
@@ -110,7 +116,7 @@ func (e *Engine) arrivalGap(k laneKey, now time.Time) time.Duration {
 	}
 	oldest := a.at[(a.next-a.n+ArrivalWindow)%ArrivalWindow]
 	span := now.Sub(oldest)
-	if span <= 0 {
+	if span < ArrivalSpan {
 		return 0
 	}
 	return span / time.Duration(a.n)
@@ -127,7 +133,10 @@ const (
 func (e *Engine) occupied(l Lane) (time.Duration, float64) {
 	o := e.occs[l]
 	if o == nil || o.n == 0 {
-		return e.meanService(e.services[l.Service]), DefaultSpread
+		if s := e.services[l.Service]; s != nil {
+			return e.meanService(s), DefaultSpread
+		}
+		return DefaultServiceTime, DefaultSpread // a service the site no longer has
 	}
 	if o.n < OccMin {
 		return o.mean, DefaultSpread
@@ -222,7 +231,7 @@ func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Dur
 	if phantom {
 		g.phantom = watch
 	}
-	players := e.players(now)
+	players := e.players(now, midnight)
 	if !slices.ContainsFunc(players, func(pl *player) bool { return pl.now && pl.takes(watch) }) {
 		return 0, 0, nobodyNow
 	}
@@ -255,8 +264,9 @@ func (e *Engine) play(now time.Time, watch *Ticket, phantom bool) (wait time.Dur
 		}
 		t := g.pick(at, pl)
 		if t == nil {
-			// Nothing for them now: they wait for the next citizen to come.
-			if next := g.nextArrival(pl, at); !next.IsZero() {
+			// Nothing for them now: they wait for the next citizen to come,
+			// or for a ticket held for someone else to be anyone's.
+			if next := g.nextFor(pl, at); !next.IsZero() {
 				pl.free = next
 			} else {
 				players = append(players[:i], players[i+1:]...)
@@ -282,11 +292,9 @@ func (pl *player) takes(t *Ticket) bool {
 }
 
 // players are the agents a play starts with (rule 7, 1).
-func (e *Engine) players(now time.Time) []*player {
+func (e *Engine) players(now, midnight time.Time) []*player {
 	var out []*player
 	local := now.In(e.site.Location)
-	y, m, d := local.Date()
-	midnight := time.Date(y, m, d+1, 0, 0, 0, 0, e.site.Location)
 	atWork := map[string]bool{}
 	busy := map[string]bool{}
 	for i := range e.site.Counters {
@@ -424,13 +432,24 @@ func (g *game) arrival(pl *playLane, i int) *Ticket {
 	return pl.future[i]
 }
 
-// nextArrival is when the next citizen comes after at to a lane player pl
-// may call from; zero if none does today.
-func (g *game) nextArrival(pl *player, at time.Time) time.Time {
+// nextFor is when, after at, player pl next has something to call: the
+// next citizen to come to one of their lanes, or the end of the hold of a
+// ticket held for another agent there; zero if nothing comes today.
+func (g *game) nextFor(pl *player, at time.Time) time.Time {
 	var next time.Time
+	sooner := func(t time.Time) {
+		if t.After(at) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
 	for _, c := range pl.lanes {
-		if f := g.arrival(c.lane, c.lane.fpos); f != nil && f.IssuedAt.After(at) && (next.IsZero() || f.IssuedAt.Before(next)) {
-			next = f.IssuedAt
+		if f := g.arrival(c.lane, c.lane.fpos); f != nil {
+			sooner(f.IssuedAt)
+		}
+		for _, t := range c.lane.ts[c.lane.pos:] {
+			if !c.lane.taken[t] && g.e.heldFrom(t, pl.agent.ID, at) {
+				sooner(t.HoldUntil)
+			}
 		}
 	}
 	return next

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -148,19 +149,18 @@ func TestRemainingFollowsTheTimeElapsed(t *testing.T) {
 	}
 }
 
-// Citizens keep coming in the play, at each lane's recent pace: four
-// priority-public citizens came at 09:00, :10, :20 and :30 (and left), one
-// every 7 min 30 s up to 09:30. Ana opens at 09:30 with two état civil
-// tickets waiting. She calls them at 09:30 and 09:36; at 09:42 the priority
-// citizen who came at 09:37:30 goes first, then those of 09:45, 09:52:30
-// and 10:00 — each called 6 minutes after the last — and a new ticket is
-// called at 10:06, when the next (10:07:30) is not there yet: 36 minutes.
-// Nobody to come would say 12.
+// Citizens keep coming in the play, at each lane's recent pace: six
+// priority-public citizens came at 09:00, :10, … :50 (and left), one every
+// 8 min 20 s up to 09:50. Ana opens at 09:50 with two état civil tickets
+// waiting. She calls them at 09:50 and 09:56; at 10:02 the priority citizen
+// who came at 09:58:20 goes first, then at 10:08 the one of 10:06:40; at
+// 10:14 the next (10:15) is not there yet and a new ticket is called: 24
+// minutes. Nobody to come would say 12.
 func TestCitizensStillToComeAreInThePlay(t *testing.T) {
 	site := testSite()
 	site.Policy.CloseWhenFull = false
 	h := newHarness(t, site)
-	for i := range 4 {
+	for i := range ArrivalMin {
 		if i > 0 {
 			h.tick(10 * time.Minute)
 		}
@@ -170,15 +170,105 @@ func TestCitizensStillToComeAreInThePlay(t *testing.T) {
 	h.issue(issueReq{ID: "T1", Service: "A"})
 	h.issue(issueReq{ID: "T2", Service: "A"})
 	h.open("1", "ana")
-	if s := summaryOf(t, h.e, h.now, "A"); s.EstimatedWait != 36*time.Minute {
-		t.Errorf("a new A ticket: %s, want 36m", s.EstimatedWait)
+	if s := summaryOf(t, h.e, h.now, "A"); s.EstimatedWait != 24*time.Minute {
+		t.Errorf("a new A ticket: %s, want 24m", s.EstimatedWait)
 	}
-	if gap := h.e.arrivalGap(laneKey{"A", Visit, PriorityPublic}, h.now); gap != 7*time.Minute+30*time.Second {
-		t.Errorf("priority public comes every %s, want 7m30s", gap)
+	priority := laneKey{"A", Visit, PriorityPublic}
+	if gap := h.e.arrivalGap(priority, h.now); gap != 8*time.Minute+20*time.Second {
+		t.Errorf("priority public comes every %s, want 8m20s", gap)
 	}
-	// An hour later with nobody come, the lane has slowed down: 90 min ÷ 4.
-	if gap := h.e.arrivalGap(laneKey{"A", Visit, PriorityPublic}, h.now.Add(time.Hour)); gap != 22*time.Minute+30*time.Second {
-		t.Errorf("an hour later, every %s, want 22m30s", gap)
+	// An hour later with nobody come, the lane has slowed down: 110 min ÷ 6.
+	if gap := h.e.arrivalGap(priority, h.now.Add(time.Hour)); gap != 18*time.Minute+20*time.Second {
+		t.Errorf("an hour later, every %s, want 18m20s", gap)
+	}
+}
+
+// A family that comes together is not a pace: six priority tickets within
+// a minute give none (they would flood the play with a citizen every ten
+// seconds), until they span ArrivalSpan.
+func TestABurstOfArrivalsIsNotAPace(t *testing.T) {
+	h := newHarness(t, testSite())
+	for i := range ArrivalMin {
+		h.tick(10 * time.Second)
+		h.issue(issueReq{ID: fmt.Sprintf("F%d", i), Service: "A", Priority: PriorityPublic})
+	}
+	priority := laneKey{"A", Visit, PriorityPublic}
+	if gap := h.e.arrivalGap(priority, h.now); gap != 0 {
+		t.Errorf("six within a minute: a citizen every %s, want no pace", gap)
+	}
+	if gap := h.e.arrivalGap(priority, h.now.Add(ArrivalSpan)); gap <= 0 {
+		t.Errorf("%s later: no pace", ArrivalSpan)
+	}
+}
+
+// Calls join with the PBX's time, a little before the hub hears of them:
+// they are arrivals all the same (a ticket printed offline is not).
+func TestCallsAreArrivalsAndOfflineTicketsAreNot(t *testing.T) {
+	h := newHarness(t, callSite())
+	for i := range ArrivalMin {
+		h.tick(4 * time.Minute)
+		h.join(fmt.Sprintf("p%d", i), fmt.Sprintf("17953350%02d.0", i), "A", h.now.Add(-2*time.Second))
+	}
+	if a := h.e.arrived[laneKey{"A", Phone, PriorityNone}]; a == nil || a.n != ArrivalMin {
+		t.Fatalf("calls noted as arrivals: %+v, want %d", a, ArrivalMin)
+	}
+	h.must(func(b By) ([]Event, error) { return h.e.GrantLease(b, "kiosk-1", "B", h.e.Day(b.At), 10) })
+	off := h.offline("kiosk-1", h.now.Add(-time.Minute), "")
+	if tk := h.ticket(off); !tk.Offline {
+		t.Fatalf("not an offline ticket: %+v", tk)
+	}
+	if a := h.e.arrived[laneKey{"B", Visit, PriorityNone}]; a != nil {
+		t.Errorf("a ticket printed offline noted as an arrival: %+v", a)
+	}
+}
+
+// Calls the PBX hands out itself are never in the play (call next never
+// picks them): a phone ticket behind them is estimated at the agents'
+// pace, not as if the phone position were free.
+func TestCallsThePBXHandsOutAreEstimatedAtThePace(t *testing.T) {
+	h := newHarness(t, callSite())
+	h.open("9", "pat")
+	for i := range 5 {
+		h.tick(time.Second)
+		h.must(func(b By) ([]Event, error) {
+			return h.e.JoinCall(b, CallJoin{ID: fmt.Sprintf("x%d", i), Call: fmt.Sprintf("c%d", i), Service: "A", JoinedAt: h.now, ByPBX: true})
+		})
+	}
+	s := summaryOf(t, h.e, h.now, "A")
+	_, pace := h.e.NewTicketEstimate(PredictPace, h.now, "A", Phone)
+	if s.AheadPhone != 5 || !s.EstimatedPhone || s.EstimatedWaitPhone != pace.Wait || pace.Wait <= 0 {
+		t.Errorf("a new call behind 5 the PBX hands out: %d ahead, %s (known %v); want 5, the pace's %s", s.AheadPhone, s.EstimatedWaitPhone, s.EstimatedPhone, pace.Wait)
+	}
+}
+
+// A ticket transferred to carl (paused) is held for him until 09:16: ana,
+// free, may take it only then — 15 minutes, not "moins de 5 min".
+func TestAHeldTicketIsPlayedToTheEndOfItsHold(t *testing.T) {
+	h, id := transferToCarl(t)
+	if _, est, _ := h.e.Estimate(h.now, id); !est.Known || est.Wait != 15*time.Minute {
+		t.Errorf("held for carl until 09:16, at 09:01: %+v, want 15m", est)
+	}
+}
+
+// A service the new site file no longer has, while an agent still serves
+// one of its tickets: the play counts the default time for it, and does
+// not fail.
+func TestAServiceRemovedWhileServedDoesNotBreakThePlay(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.issue(issueReq{ID: "B1", Service: "B"})
+	h.next("1")
+	next := testSite()
+	next.Services = slices.DeleteFunc(next.Services, func(s Service) bool { return s.ID == "B" })
+	for i := range next.Agents {
+		delete(next.Agents[i].Skills, "B")
+	}
+	next.Agents = slices.DeleteFunc(next.Agents, func(a Agent) bool { return len(a.Skills) == 0 })
+	h.must(func(b By) ([]Event, error) { return h.e.LoadSite(b, next, "hash-2") })
+	h.issue(issueReq{ID: "A1", Service: "A"})
+	// ana's B1 goes on for the default 5 minutes, then A1.
+	if _, est, _ := h.e.Estimate(h.now, "A1"); !est.Known || est.Wait != DefaultServiceTime {
+		t.Errorf("A1 behind a ticket of a removed service: %+v, want %s", est, DefaultServiceTime)
 	}
 }
 
