@@ -146,7 +146,7 @@ func (d *day) futureMode(snap queue.Snapshot, id, service string, ch queue.Chann
 		if f.fork.mean {
 			for k := range f.fates {
 				if f.calls[k] == 0 {
-					f.fates[k] = &fate{calls: [3]callFate{{walk: 30 * time.Second}, {walk: 30 * time.Second}, {walk: 30 * time.Second}}}
+					f.fates[k] = neutral()
 				}
 			}
 		}
@@ -243,7 +243,7 @@ func (d *day) expectedArrivals() {
 					if !at.After(d.now) {
 						continue
 					}
-					f := &fate{calls: [3]callFate{{walk: 30 * time.Second}, {walk: 30 * time.Second}, {walk: 30 * time.Second}}}
+					f := neutral()
 					sid := s.ID
 					d.seq++
 					d.events = append(d.events, event{at: at, seq: d.seq, do: func(d *day) { d.arrive(sid, ch, f) }, arrival: true})
@@ -251,4 +251,11 @@ func (d *day) expectedArrivals() {
 			}
 		}
 	}
+}
+
+// neutral is the fate the hub's play assumes: the citizen comes, is not
+// transferred, walks to the desk in 30 seconds.
+func neutral() *fate {
+	c := callFate{walk: 30 * time.Second}
+	return &fate{calls: [3]callFate{c, c, c}}
 }
