@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"image/png"
 	"io"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 
 	"guichet/display"
 	"guichet/firmware/link"
-	"guichet/hub"
 	"guichet/hub/api"
 	"guichet/hub/auth"
 	"guichet/hub/queue"
@@ -192,7 +190,7 @@ func TestAnAdminAddsAServiceAndTheKioskPageShowsIt(t *testing.T) {
 	for _, p := range []struct{ path, name, want string }{
 		{"/admin/counters", "counters", "Guichet 1"}, {"/admin/counters/1", "counter", "Canaux"},
 		{"/admin/counters/new", "counter-new", "Nouveau guichet"}, {"/admin/agents", "agents", "ana"},
-		{"/admin/agents/ana", "agent", "Compétences"}, {"/admin/pauses", "pauses", "Motifs de pause"},
+		{"/admin/agents/ana", "agent", "Horaires de travail"}, {"/admin/pauses", "pauses", "Motifs de pause"},
 		{"/admin/devices", "devices", "kiosk-hall"}, {"/admin/services/U?lang=en", "service-en", "Close to new tickets"},
 	} {
 		browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+p.path))
@@ -201,24 +199,7 @@ func TestAnAdminAddsAServiceAndTheKioskPageShowsIt(t *testing.T) {
 	}
 	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/?lang=fr"))
 
-	// An agent gets the new service's skill, and keeps the working hours
-	// the site file gave (the page does not edit them); a pause reason list.
-	var ana queue.Agent
-	s.Hub.Read(func(e *queue.Engine) { ana = e.Agent("ana").Clone() })
-	var days [7][]queue.Span
-	days[time.Monday] = []queue.Span{{From: 8*60 + 30, To: 12 * 60}, {From: 13 * 60, To: 17*60 + 30}}
-	ana.Hours = queue.NewHours(days, nil)
-	if _, err := s.Hub.Do(context.Background(), "", "dsi", hub.SaveAgent(ana), func(hub.Outcome, json.RawMessage) []byte { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana"))
-	browsertest.Do(t, b, 5*time.Second, chromedp.SetValue(chromedp.CSS("#skill_U"), "4"))
-	submit(t, b, "form[action='/admin/agents']")
-	browsertest.WaitText(t, b, "table", "U 4", 5*time.Second)
-	s.Hub.Read(func(e *queue.Engine) { ana = e.Agent("ana").Clone() })
-	if got := queue.FormatSpans(ana.Hours.Week[time.Monday]); ana.Skills["U"] != 4 || got != "08:30-12:00 13:00-17:30" {
-		t.Fatalf("ana after the page saved her: skills %v, Monday's hours %q", ana.Skills, got)
-	}
+	agentHours(t, s, b)
 	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/pauses"))
 	fill(t, b, map[string]string{"#reasons": "Déjeuner\nRéunion\n"})
 	submit(t, b, "form[action='/admin/pauses']")
@@ -268,5 +249,93 @@ func TestAnAdminAddsAServiceAndTheKioskPageShowsIt(t *testing.T) {
 		if !kinds[k] {
 			t.Fatalf("no %s event by the admin: %v", k, kinds)
 		}
+	}
+}
+
+// agentHours is the agent's form at work on ana's working hours, as an
+// admin does it in the browser, checked in the engine's site after each
+// save: set per day through the page, kept when the form is saved for
+// something else (the form shows and sends them back), a wrong period
+// refused with its day named and nothing saved, and every day cleared
+// leaving her no stated hours.
+func agentHours(t *testing.T, s *sitetest.Site, b context.Context) {
+	t.Helper()
+	ana := func() queue.Agent {
+		var a queue.Agent
+		s.Hub.Read(func(e *queue.Engine) { a = e.Agent("ana").Clone() })
+		return a
+	}
+	week := func(a queue.Agent) string {
+		var days []string
+		for d := range a.Hours.Week {
+			if len(a.Hours.Week[d]) > 0 {
+				days = append(days, queue.DayKey(time.Weekday(d))+" "+queue.FormatSpans(a.Hours.Week[d]))
+			}
+		}
+		return strings.Join(days, ", ")
+	}
+	if a := ana(); a.Hours.Set() {
+		t.Fatalf("ana has hours before the page gives her any: %s", week(a))
+	}
+
+	// Set in the page: Monday with the lunch gap, Friday morning.
+	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana"))
+	browsertest.WaitText(t, b, "form[action='/admin/agents']", "Horaires de travail", 5*time.Second)
+	fill(t, b, map[string]string{"#hours_mon": "08:30-12:00 13:00-17:30", "#hours_fri": "08:30-12:00"})
+	shot(t, b, "agent-hours")
+	submit(t, b, "form[action='/admin/agents']")
+	browsertest.WaitText(t, b, ".notice", "Modification enregistrée", 5*time.Second)
+	a := ana()
+	if got := queue.FormatSpans(a.Hours.Week[time.Monday]); got != "08:30-12:00 13:00-17:30" || week(a) != "mon 08:30-12:00 13:00-17:30, fri 08:30-12:00" {
+		t.Fatalf("ana's hours after the page set them: Monday %q, week %q", got, week(a))
+	}
+
+	// Saved for a skill, the hours untouched: the form shows them and
+	// sends them back, so she keeps them.
+	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana"))
+	if got := browsertest.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`document.querySelector("#hours_mon").value`)); got != "08:30-12:00 13:00-17:30" {
+		t.Fatalf("the form shows Monday's hours as %q", got)
+	}
+	browsertest.Do(t, b, 5*time.Second, chromedp.SetValue(chromedp.CSS("#skill_U"), "4"))
+	submit(t, b, "form[action='/admin/agents']")
+	browsertest.WaitText(t, b, "table", "U 4", 5*time.Second)
+	if a = ana(); a.Skills["U"] != 4 || week(a) != "mon 08:30-12:00 13:00-17:30, fri 08:30-12:00" {
+		t.Fatalf("ana after the page saved her skill: skills %v, hours %q", a.Skills, week(a))
+	}
+
+	// A wrong period is refused, its day named, what was typed shown
+	// again; nothing is saved, not even the skill changed with it.
+	for _, bad := range []string{"9h-12h", "12:00-09:00"} {
+		browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana"))
+		fill(t, b, map[string]string{"#hours_tue": bad, "#skill_U": "2"})
+		submit(t, b, "form[action='/admin/agents']")
+		browsertest.WaitText(t, b, "[role=alert]", "Horaires de travail: mardi: ", 5*time.Second)
+		browsertest.WaitText(t, b, "[role=alert]", bad, time.Second)
+		if got := browsertest.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`document.querySelector("#hours_tue").value + " | " + document.querySelector("#hours_mon").value`)); got != bad+" | 08:30-12:00 13:00-17:30" {
+			t.Fatalf("the refused form shows the hours as %q", got)
+		}
+		if a = ana(); a.Skills["U"] != 4 || week(a) != "mon 08:30-12:00 13:00-17:30, fri 08:30-12:00" {
+			t.Fatalf("ana after a refused %q: skills %v, hours %q", bad, a.Skills, week(a))
+		}
+	}
+	shot(t, b, "agent-hours-refused")
+	// In English, the day is named in English.
+	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana?lang=en"))
+	fill(t, b, map[string]string{"#hours_wed": "9h-12h"})
+	submit(t, b, "form[action='/admin/agents']")
+	browsertest.WaitText(t, b, "[role=alert]", "Working hours: Wednesday: ", 5*time.Second)
+	shot(t, b, "agent-hours-refused-en")
+	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/?lang=fr"))
+
+	// Every day cleared: no stated hours (she counts as she is).
+	browsertest.Do(t, b, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/admin/agents/ana"))
+	if got := browsertest.Get(t, b, 5*time.Second, chromedp.Evaluate[string](`const days = [...document.querySelectorAll("input[name^=hours_]")];
+		days.forEach(i => { i.value = "" }); days.length + " days, left: " + days.map(i => i.value).join("")`)); got != "7 days, left: " {
+		t.Fatalf("clearing the form's hours: %q", got)
+	}
+	submit(t, b, "form[action='/admin/agents']")
+	browsertest.WaitText(t, b, ".notice", "Modification enregistrée", 5*time.Second)
+	if a = ana(); a.Hours.Set() || a.Skills["U"] != 4 {
+		t.Fatalf("ana after every day was cleared: hours %q (set %v), skills %v", week(a), a.Hours.Set(), a.Skills)
 	}
 }

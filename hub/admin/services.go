@@ -28,18 +28,6 @@ type serviceForm struct {
 	CanDelete        bool
 }
 
-type dayHours struct {
-	Key, Label, Spec string
-}
-
-var dayLabels = map[string][7]string{
-	"fr": {"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
-	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-}
-
-// weekOrder lists the days Monday first, as French calendars do.
-var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
-
 func minutes(d time.Duration) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", d.Minutes()), "0"), ".")
 }
@@ -51,9 +39,7 @@ func formOf(s *queue.Service, l string) serviceForm {
 	if s.Closed != nil {
 		f.CloseFR, f.CloseEN = s.Closed.Message["fr"], s.Closed.Message["en"]
 	}
-	for _, d := range weekOrder {
-		f.Days = append(f.Days, dayHours{Key: queue.DayKey(d), Label: dayLabels[l][d], Spec: queue.FormatSpans(s.Hours.Week[d])})
-	}
+	f.Days = weekDays(s.Hours, l)
 	return f
 }
 
@@ -128,17 +114,8 @@ func (p *Pages) saveService(w http.ResponseWriter, r *http.Request) {
 	for _, c := range r.PostForm["channels"] {
 		f.Channels = append(f.Channels, queue.Channel(c))
 	}
-	var week [7][]queue.Span
-	var problem string
-	for _, d := range weekOrder {
-		spec := r.PostFormValue("hours_" + queue.DayKey(d))
-		f.Days = append(f.Days, dayHours{Key: queue.DayKey(d), Label: dayLabels[l][d], Spec: spec})
-		spans, err := queue.ParseSpans(spec)
-		if err != nil && problem == "" {
-			problem = fmt.Sprintf("%s: %s: %v", T(l, "hours"), dayLabels[l][d], err)
-		}
-		week[d] = spans
-	}
+	days, week, problem := parseWeek(r, l, T(l, "hours"))
+	f.Days = days
 	sla, err1 := parseMinutes(f.SLA)
 	st, err2 := parseMinutes(f.ServiceTime)
 	weight, err3 := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(f.Weight), ",", "."), 64)

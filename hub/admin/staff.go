@@ -108,10 +108,13 @@ func (p *Pages) deleteCounter(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/counters?ok=1", http.StatusSeeOther)
 }
 
+// agentForm is an agent as its form shows it: skills a level per service,
+// working hours a line per day (none on any day: no stated hours).
 type agentForm struct {
 	New       bool
 	Agent     queue.Agent
 	Services  []serviceRef
+	Days      []dayHours
 	CanDelete bool
 }
 
@@ -158,6 +161,7 @@ func (p *Pages) agentForm(w http.ResponseWriter, r *http.Request) {
 		}
 		f.New, f.CanDelete = false, true
 	}
+	f.Days = weekDays(f.Agent.Hours, l)
 	title := T(l, "new_agent")
 	if !f.New {
 		title = T(l, "agents") + " — " + f.Agent.ID
@@ -174,13 +178,15 @@ func (p *Pages) saveAgent(w http.ResponseWriter, r *http.Request) {
 			a.Skills[s.ID] = lvl
 		}
 	}
-	f.Agent, f.CanDelete = a, !f.New
+	days, week, problem := parseWeek(r, l, T(l, "agent_hours"))
+	a.Hours = queue.NewHours(week, nil) // an agent's hours have no closed dates
+	f.Agent, f.Days, f.CanDelete = a, days, !f.New
+	if problem != "" {
+		p.refused(w, r, "agent", "agents", problem, f)
+		return
+	}
 	exists := false
-	p.o.Hub.Read(func(e *queue.Engine) {
-		if old := e.Agent(a.ID); old != nil {
-			exists, a.Hours = true, old.Hours.Clone() // the page does not edit the hours: the site file's stay
-		}
-	})
+	p.o.Hub.Read(func(e *queue.Engine) { exists = e.Agent(a.ID) != nil })
 	if f.New && exists {
 		p.refused(w, r, "agent", "agents", T(l, "exists_agent", a.ID), f)
 		return

@@ -89,7 +89,7 @@ func (e *Engine) noteIssued(t *Ticket, at time.Time) {
 	if t == nil || t.State != Waiting || t.ByPBX || !t.IssuedAt.Equal(at) || t.Priority == PriorityAppointment {
 		return
 	}
-	_, est := e.estimateWith(PredictPace, at, t.ID, false)
+	_, est := e.estimateWith(Shown, at, t.ID, false)
 	if est.Known && est.Wait > 0 {
 		e.issueEst[t.ID] = est.Wait
 	}
@@ -112,9 +112,26 @@ func (e *Engine) noteCalled(t *Ticket, at time.Time) {
 	r.add(float64(at.Sub(t.IssuedAt)) / float64(est))
 }
 
+// TailAtIssue and TailLater are the percentiles of the learnt ratios that
+// bound the range (TailAtIssue to 1 − TailAtIssue): at issue (the ticket,
+// the screen, a new ticket's estimate), and later (the mobile page of a
+// ticket waiting for a while). They are not 10 % because the range shown is
+// not the ratios' range: it is rounded outwards to whole minutes and never
+// below "moins de 5 min" (api.WaitMinutes), which widens a short range a
+// great deal; and a later estimate, with less time left, is more spread
+// than the ratios learnt at issue say (a transfer or a no-show ahead is a
+// larger share of what is left). Both were chosen on simulated days so
+// that the range shown holds about 80 % of real waits, at issue and on the
+// mobile page (docs/benchmarks.md).
+const (
+	TailAtIssue = 0.15
+	TailLater   = 0.09
+)
+
 // calibrated gives est, on lane l, the range its bucket's ratios have
-// learnt, when they are enough; est as it is otherwise.
-func (e *Engine) calibrated(l Lane, est Estimate) Estimate {
+// learnt, when they are enough; est as it is otherwise. later is an
+// estimate made after the ticket's issue.
+func (e *Engine) calibrated(l Lane, est Estimate, later bool) Estimate {
 	if !est.Known || est.Wait <= 0 {
 		return est
 	}
@@ -122,7 +139,11 @@ func (e *Engine) calibrated(l Lane, est Estimate) Estimate {
 	if r == nil || len(r.ring) < CalibrationMin {
 		return est
 	}
-	lo, hi := quantile(r.sorted, 0.1), quantile(r.sorted, 0.9)
+	tail := TailAtIssue
+	if later {
+		tail = TailLater
+	}
+	lo, hi := quantile(r.sorted, tail), quantile(r.sorted, 1-tail)
 	w := float64(est.Wait)
 	// The range is shown in whole minutes rounded outwards (api.WaitMinutes):
 	// half a minute in on each side makes the range shown the percentiles

@@ -38,11 +38,13 @@ func TestAFirstCallTeachesTheLaneItsRatioOfRealWaitToEstimate(t *testing.T) {
 }
 
 // Once a bucket has CalibrationMin ratios, an estimate of its size shows
-// their 10th and 90th percentiles, half a minute in on each side for the
-// rounding outwards of the minutes shown: 41 ratios from 0.5 to 1.5 in
-// steps of 0.025 put them at 0.6 and 1.4, so 10 min shows 6 min 30 s to
-// 13 min 30 s ("entre 6 et 14 min"). With one ratio fewer, or for an
-// estimate of another size, rule 5's range stays.
+// their TailAtIssue and 1 − TailAtIssue percentiles (at issue) or
+// TailLater's (later), half a minute in on each side for the rounding
+// outwards of the minutes shown: 41 ratios from 0.5 to 1.5 in steps of
+// 0.025 put them at 0.65 and 1.35 at issue, so 10 min shows 7 min to 13 min
+// ("entre 7 et 13 min"), and at 0.59 and 1.41 later, 6 min 24 s to 13 min
+// 36 s ("entre 6 et 14 min"). With one ratio fewer, or for an estimate of
+// another size, rule 5's range stays.
 func TestTheRangeIsTheLanesPastRatiosPercentiles(t *testing.T) {
 	h := newHarness(t, testSite())
 	lane := Lane{"A", Visit}
@@ -56,24 +58,34 @@ func TestTheRangeIsTheLanesPastRatiosPercentiles(t *testing.T) {
 	for i := 0; i < CalibrationMin-1; i++ {
 		learn(i)
 	}
-	if got := h.e.calibrated(lane, model); got != model {
+	if got := h.e.calibrated(lane, model, false); got != model {
 		t.Errorf("with %d ratios: %+v, want rule 5's %+v", CalibrationMin-1, got, model)
 	}
 	for i := CalibrationMin - 1; i <= 40; i++ {
 		learn(i)
 	}
-	want := Estimate{Wait: 10 * time.Minute, Low: 6*time.Minute + 30*time.Second, High: 13*time.Minute + 30*time.Second, Known: true}
-	if got := h.e.calibrated(lane, model); got != want {
-		t.Errorf("calibrated %+v, want %+v", got, want)
-	}
-	if got := api.FormatWait("fr", int(want.Low.Seconds()), int(want.High.Seconds())); got != "entre 6 et 14 min" {
-		t.Errorf("shows %q", got)
+	for _, c := range []struct {
+		later     bool
+		low, high time.Duration
+		shows     string
+	}{
+		{false, 7 * time.Minute, 13 * time.Minute, "entre 7 et 13 min"},
+		{true, 6*time.Minute + 24*time.Second, 13*time.Minute + 36*time.Second, "entre 6 et 14 min"},
+	} {
+		want := Estimate{Wait: 10 * time.Minute, Low: c.low, High: c.high, Known: true}
+		got := h.e.calibrated(lane, model, c.later)
+		if got != want {
+			t.Errorf("later %v: calibrated %+v, want %+v", c.later, got, want)
+		}
+		if shown := api.FormatWait("fr", int(got.Low.Seconds()), int(got.High.Seconds())); shown != c.shows {
+			t.Errorf("later %v: shows %q, want %q", c.later, shown, c.shows)
+		}
 	}
 	short := Estimate{Wait: 3 * time.Minute, High: 5 * time.Minute, Known: true}
-	if got := h.e.calibrated(lane, short); got != short {
+	if got := h.e.calibrated(lane, short, false); got != short {
 		t.Errorf("a 3-minute estimate (another bucket) became %+v", got)
 	}
-	if got := h.e.calibrated(Lane{"A", Phone}, model); got != model {
+	if got := h.e.calibrated(Lane{"A", Phone}, model, false); got != model {
 		t.Errorf("another lane's estimate became %+v", got)
 	}
 }

@@ -42,6 +42,13 @@ const (
 // pbxLane is the class of the lane of calls the PBX hands out itself.
 const pbxLane Priority = "pbx"
 
+// pbxWaiting reports whether calls the PBX hands out itself wait for
+// service on ch.
+func (e *Engine) pbxWaiting(service string, ch Channel) bool {
+	l := e.lanes[laneKey{service, ch, pbxLane}]
+	return l != nil && len(l.tickets) > 0
+}
+
 // CallJoin is a call that joined a PBX queue mapped to a service.
 type CallJoin struct {
 	ID       string    // the new ticket's id (UUIDv7)

@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -12,6 +13,11 @@ const MaxRetained = 50_000
 
 // Engine holds the live queue of one site.
 type Engine struct {
+	// The summary of the last moment asked (Summary), shared by its readers
+	// until the next event: the only thing readers write, under its own lock.
+	sumMu    sync.Mutex
+	sumCache summaryCache
+
 	// The site, and its indices: changed only by the site's events
 	// (admin.go), which replace it whole (a view may hold the old one).
 	site     Site
@@ -39,16 +45,19 @@ type Engine struct {
 	stats    map[string]*ServiceStats
 	retired  []string // finished ticket ids, oldest first
 	appts    map[string]*Appointment
-	recent   map[string][]*Ticket // each device's last online tickets (see offline.go)
-	applied  int64                // events applied since New
-	calls    map[string]*Ticket   // the live tickets of PBX calls, by call id (calls.go)
-	clamped  int64                // times from the log held within bounds (see clamp)
-	paces    map[string]*pace     // what the engine learnt of each agent (pace.go)
+	recent   map[string][]*Ticket  // each device's last online tickets (see offline.go)
+	applied  int64                 // events applied since New
+	calls    map[string]*Ticket    // the live tickets of PBX calls, by call id (calls.go)
+	clamped  int64                 // times from the log held within bounds (see clamp)
+	paces    map[string]*pace      // what the engine learnt of each agent (pace.go)
+	occs     map[Lane]*occupation  // what the engine learnt of each lane's tickets (play.go)
+	arrived  map[laneKey]*arrivals // each lane's last arrivals (play.go)
 	// The range's calibration (calibrate.go): each waiting ticket's
 	// estimate at issue, and the recent ratios of real wait to estimate.
 	issueEst map[string]time.Duration
 	calib    map[calibKey]*ratios
 	priors   map[[2]string]map[Lane]float64 // priorShares by counter and agent: the site's alone, rebuilt with it
+	serves   map[[2]string][]string         // servable by counter and agent, rebuilt with the site
 }
 
 type numKey struct{ prefix, day string }
@@ -106,16 +115,22 @@ func (e *Engine) index() {
 		e.agents[a.ID] = a
 	}
 	e.priors = make(map[[2]string]map[Lane]float64, len(e.site.Counters)*len(e.site.Agents))
-	for _, c := range e.site.Counters {
-		for _, a := range e.site.Agents {
+	e.serves = make(map[[2]string][]string, len(e.site.Counters)*len(e.site.Agents))
+	for i := range e.site.Counters {
+		for j := range e.site.Agents {
+			c, a := &e.site.Counters[i], &e.site.Agents[j]
 			if m := e.computePriorShares(c.ID, a.ID); len(m) > 0 {
 				e.priors[[2]string{c.ID, a.ID}] = m
 			}
+			e.serves[[2]string{c.ID, a.ID}] = e.servable(c, a)
 		}
 	}
 }
 
 func (e *Engine) reset() {
+	e.sumMu.Lock()
+	e.sumCache = summaryCache{}
+	e.sumMu.Unlock()
 	e.day = ""
 	e.tickets = map[string]*Ticket{}
 	e.byToken = map[string]*Ticket{}
@@ -134,6 +149,8 @@ func (e *Engine) reset() {
 	e.recent = map[string][]*Ticket{}
 	e.calls = map[string]*Ticket{}
 	e.paces = map[string]*pace{}
+	e.occs = map[Lane]*occupation{}
+	e.arrived = map[laneKey]*arrivals{}
 	e.issueEst = map[string]time.Duration{}
 	e.calib = map[calibKey]*ratios{}
 	for _, c := range e.site.Counters {
@@ -194,6 +211,7 @@ func (e *Engine) Apply(ev Event) {
 	case TicketIssued:
 		e.applyIssued(ev)
 		e.noteIssued(e.tickets[ev.Ticket], ev.At)
+		e.noteArrival(e.tickets[ev.Ticket], ev.At)
 	case TicketCalled:
 		if t == nil {
 			return

@@ -22,7 +22,8 @@ import (
 //     ahead of it, each counting for the share of that channel's capacity
 //     that is blended: a visitor does not wait behind calls that only the
 //     phone position answers. The count shown is this sum, rounded.
-//  4. The estimated wait (PredictPace, what the hub shows) is the time the
+//  4. At the agents' pace (PredictPace; what the hub shows when rule 7
+//     cannot play), the estimated wait is the time the
 //     agents at work now take to reach the ticket: the people ahead (rule
 //     3), plus ½, less the agents free right now who may take it, divided by
 //     the rate at which those people are taken — the lane's rate plus the
@@ -41,6 +42,11 @@ import (
 //     a range from zero to RangeFloor.
 //  6. No capacity on the ticket's channel: nobody serves it now, and there
 //     is no estimate (the screens say so rather than show a number).
+//  7. Played (PredictPlay, what the hub shows: Shown): the call-next policy
+//     played forward from the queue as it is, until it calls the ticket
+//     (play.go); the range as in rule 5, n the calls of the ticket's
+//     service before it in the play. Rule 4 when the queue ahead is longer
+//     than PlayLimit or the play does not reach the ticket.
 //
 // PredictQueueLength is the rule of issue 10, kept to measure against: the
 // people ahead (rule 3), plus ½, less the free agents, times the service's
@@ -55,7 +61,13 @@ const (
 	// PredictQueueLength is the rule of issue 10: people ahead × mean
 	// service time ÷ agents by skill shares.
 	PredictQueueLength
+	// PredictPlay is rule 7 (play.go): the call-next policy played forward.
+	PredictPlay
 )
+
+// Shown is the predictor whose estimate the hub shows, prints and decides
+// close_when_full with.
+const Shown = PredictPlay
 
 // Estimate is an expected wait and the range that about 80 % of real waits
 // fall in; Known is false when nobody serves the ticket's lane now.
@@ -104,8 +116,35 @@ type ServiceSummary struct {
 	NextOpen           time.Time     `json:"next_open,omitzero"` // when closed: when it opens next, within a fortnight
 }
 
-// Summary returns the queue summary of every service, in site order.
+// SummaryFresh is how long the summary of a moment serves those who ask
+// for it again, while no event comes.
+const SummaryFresh = time.Second
+
+// summaryCache is the summary made last: at which event, site and moment.
+type summaryCache struct {
+	applied int64
+	siteRev uint64
+	at      time.Time
+	list    []ServiceSummary
+}
+
+// Summary returns the queue summary of every service, in site order. The
+// bus, the consoles, the metrics and the alerts all ask for it after each
+// event, and it plays the policy for each service (rule 7): until the next
+// event, and for SummaryFresh, they share one.
 func (e *Engine) Summary(now time.Time) []ServiceSummary {
+	e.sumMu.Lock()
+	defer e.sumMu.Unlock()
+	c := &e.sumCache
+	if c.list != nil && c.applied == e.applied && c.siteRev == e.siteRev && !now.Before(c.at) && now.Sub(c.at) < SummaryFresh {
+		return slices.Clone(c.list)
+	}
+	list := e.summary(now)
+	*c = summaryCache{e.applied, e.siteRev, now, list}
+	return slices.Clone(list)
+}
+
+func (e *Engine) summary(now time.Time) []ServiceSummary {
 	local := now.In(e.site.Location)
 	out := make([]ServiceSummary, 0, len(e.site.Services))
 	for i := range e.site.Services {
@@ -129,10 +168,10 @@ func (e *Engine) Summary(now time.Time) []ServiceSummary {
 		}
 		var ahead float64
 		var est Estimate
-		ahead, est = e.newTicket(PredictPace, now, s, main)
+		ahead, est = e.newTicket(Shown, now, s, main)
 		sum.Ahead, sum.EstimatedWait, sum.WaitLow, sum.WaitHigh, sum.Estimated = people(ahead), est.Wait, est.Low, est.High, est.Known
 		if s.Takes(Phone) {
-			ahead, est = e.newTicket(PredictPace, now, s, Phone)
+			ahead, est = e.newTicket(Shown, now, s, Phone)
 			sum.AheadPhone, sum.EstimatedWaitPhone, sum.WaitLowPhone, sum.WaitHighPhone, sum.EstimatedPhone = people(ahead), est.Wait, est.Low, est.High, est.Known
 		}
 		out = append(out, sum)
@@ -155,7 +194,7 @@ func people(x float64) int { return int(math.Round(x)) }
 // Position returns how many people are ahead of the waiting ticket id, as
 // the rule above counts them, and its estimated wait.
 func (e *Engine) Position(now time.Time, id string) (ahead int, wait time.Duration, known bool) {
-	ahead, est := e.EstimateWith(PredictPace, now, id)
+	ahead, est := e.EstimateWith(Shown, now, id)
 	return ahead, est.Wait, est.Known
 }
 
@@ -167,7 +206,7 @@ func (e *Engine) Estimate(now time.Time, id string) (ahead int, est Estimate, ok
 	if t == nil || t.State != Waiting || e.services[t.Service] == nil {
 		return 0, Estimate{}, false
 	}
-	ahead, est = e.EstimateWith(PredictPace, now, id)
+	ahead, est = e.EstimateWith(Shown, now, id)
 	return ahead, est, true
 }
 
@@ -206,11 +245,14 @@ func (e *Engine) estimateWith(p Predictor, now time.Time, id string, calibrate b
 	if p == PredictQueueLength {
 		return people(n), e.estimateQL(s, t.Channel, n)
 	}
-	est = withSpan(e.estimatePace(now, s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	est, played := e.estimatePlay(p, now, t, false, n)
+	if !played {
+		est = withSpan(e.estimatePace(now, s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	}
 	if !calibrate {
 		return people(n), est
 	}
-	return people(n), e.calibrated(Lane{s.ID, t.Channel}, est)
+	return people(n), e.calibrated(Lane{s.ID, t.Channel}, est, now.After(t.IssuedAt))
 }
 
 // countAhead counts the tickets of lane l (of priority class) that are
@@ -267,8 +309,11 @@ func (e *Engine) newTicket(p Predictor, now time.Time, s *Service, ch Channel) (
 	if p == PredictQueueLength {
 		return ahead, e.estimateQL(s, ch, ahead)
 	}
-	est = withSpan(e.estimatePace(now, s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
-	return ahead, e.calibrated(Lane{s.ID, ch}, est)
+	est, played := e.estimatePlay(p, now, &Ticket{Service: s.ID, Channel: ch, IssuedAt: now, State: Waiting}, true, ahead)
+	if !played {
+		est = withSpan(e.estimatePace(now, s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
+	}
+	return ahead, e.calibrated(Lane{s.ID, ch}, est, false)
 }
 
 // NewTicketEstimate is the people ahead of, and the estimate of, a new
@@ -314,7 +359,33 @@ func (e *Engine) estimatePace(now time.Time, s *Service, ch Channel, ahead, shar
 	if calls <= 0 {
 		return Estimate{Known: true, High: RangeFloor}
 	}
-	wait := reachCalls(now, rate, changes, calls-0.5)
+	return spread(reachCalls(now, rate, changes, calls-0.5), calls)
+}
+
+// estimatePlay is rule 7 by predictor p for ticket t (a new one not issued
+// yet if phantom) with ahead people before it; false when p is not
+// PredictPlay, the queue ahead is too long or the play did not reach it
+// (rule 4 estimates then). Nobody serving the ticket's lane now is no
+// estimate, as in rule 6.
+func (e *Engine) estimatePlay(p Predictor, now time.Time, t *Ticket, phantom bool, ahead float64) (Estimate, bool) {
+	if p != PredictPlay || ahead > PlayLimit || t.ByPBX || e.pbxWaiting(t.Service, t.Channel) {
+		return Estimate{}, false
+	}
+	wait, before, end := e.play(now, t, phantom)
+	switch {
+	case end == nobodyNow:
+		return Estimate{}, true // rule 6
+	case end == notReached:
+		return Estimate{}, false
+	case wait <= 0:
+		return Estimate{Known: true, High: RangeFloor}, true
+	}
+	return spread(wait, float64(before+1)), true
+}
+
+// spread is rule 5: the range of a wait that reaches a ticket calls calls
+// away.
+func spread(wait time.Duration, calls float64) Estimate {
 	// The wait to the n-th call is spread like a gamma law of shape n; the
 	// rate's own uncertainty keeps a long wait's range from narrowing to nothing.
 	shape := 1 / (1/(RangeShape*calls) + RangeSpread*RangeSpread)

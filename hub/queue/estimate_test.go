@@ -62,10 +62,17 @@ func TestCallsAtABlendedCounterAreAheadOfAVisitor(t *testing.T) {
 	}
 	h.tick(time.Second)
 	walkIn := h.issue(issueReq{Service: "A"})
+	ahead, est := h.e.EstimateWith(PredictPace, h.now, walkIn)
+	// At the agents' pace: (3 + 0.5) × 6 min ÷ 1 agent = 21 min
+	if ahead != 3 || !est.Known || est.Wait != 21*time.Minute {
+		t.Fatalf("walk-in after 3 calls at a blended counter, at the pace: %d ahead, %+v; want 3, 21m", ahead, est)
+	}
+	// Played (what the hub shows): ana's citizen came 4 s ago — 6 min less
+	// those 4 s (the law's tail so early is the mean) — then the three calls
+	// of 6 min each: 23 min 56 s.
 	ahead, wait, known := h.e.Position(h.now, walkIn)
-	// (3 + 0.5) × 6 min ÷ 1 agent = 21 min
-	if ahead != 3 || !known || wait != 21*time.Minute {
-		t.Fatalf("walk-in after 3 calls at a blended counter: %d ahead, %s (known %v); want 3, 21m", ahead, wait, known)
+	if ahead != 3 || !known || wait != 23*time.Minute+56*time.Second {
+		t.Fatalf("walk-in after 3 calls at a blended counter, played: %d ahead, %s (known %v); want 3, 23m56s", ahead, wait, known)
 	}
 }
 
@@ -92,7 +99,9 @@ func TestCallsCountForTheBlendedShareOfThePhoneCapacity(t *testing.T) {
 }
 
 // An empty service with a free agent: a new ticket waits nothing (not half
-// a service); with the agent busy, half a service on average.
+// a service); with the agent busy, what is left of the service under way —
+// at the agents' pace, half a service on average; played, a whole one when
+// it has just begun.
 func TestANewTicketInAnEmptyServiceWaitsForAFreeAgent(t *testing.T) {
 	h := newHarness(t, testSite())
 	h.open("2", "bob") // B: 12 min per citizen
@@ -101,8 +110,11 @@ func TestANewTicketInAnEmptyServiceWaitsForAFreeAgent(t *testing.T) {
 	}
 	h.issue(issueReq{Service: "B"})
 	h.next("2")
-	if s := summaryOf(t, h.e, h.now, "B"); s.EstimatedWait != 6*time.Minute {
-		t.Fatalf("empty, bob busy: %s, want half a service (6m)", s.EstimatedWait)
+	if _, est := h.e.NewTicketEstimate(PredictPace, h.now, "B", Visit); est.Wait != 6*time.Minute {
+		t.Fatalf("empty, bob busy, at the pace: %s, want half a service (6m)", est.Wait)
+	}
+	if s := summaryOf(t, h.e, h.now, "B"); s.EstimatedWait != 12*time.Minute {
+		t.Fatalf("empty, bob busy since now, played: %s, want a whole service (12m)", s.EstimatedWait)
 	}
 }
 

@@ -136,7 +136,7 @@ func (e *Engine) openForIssue(s *Service, ch Channel, t time.Time) error {
 		return refuse(ErrServiceClosed, "service %s is closed now", s.ID)
 	}
 	if e.site.Policy.CloseWhenFull {
-		if _, est := e.newTicket(PredictPace, t, s, ch); est.Known && est.Wait > left {
+		if _, est := e.newTicket(Shown, t, s, ch); est.Known && est.Wait > left {
 			return refuse(ErrServiceFull, "service %s: the estimated wait (%s) runs past closing time", s.ID, est.Wait.Round(time.Minute))
 		}
 	}

@@ -44,6 +44,7 @@ type pace struct {
 	shares  map[Lane]float64 // moving shares of the lanes called; nil until the first call
 	lastEnd time.Time        // when the agent's last ticket ended
 	occ     time.Duration    // the occupation of that ticket, waiting for its wrap-up
+	wrap    time.Duration    // moving mean of the pause between a ticket's end and the next call
 	counter string           // the counter the agent last opened or called at (schedule.go)
 }
 
@@ -65,6 +66,11 @@ func (e *Engine) learn(ev Event) {
 		if p.occ > 0 {
 			wrap := min(max(ev.At.Sub(p.lastEnd), 0), WrapUpCap)
 			e.addCycle(p, p.occ+wrap)
+			if p.cycles == 1 { // the first cycle: addCycle has just counted it
+				p.wrap = wrap
+			} else {
+				p.wrap += time.Duration(PaceWeight * float64(wrap-p.wrap))
+			}
 			p.occ = 0
 		}
 		l := Lane{t.Service, t.Channel}
@@ -82,17 +88,21 @@ func (e *Engine) learn(ev Event) {
 		p := e.paceOf(t.Agent)
 		if occ := ev.At.Sub(t.CalledAt); occ > 0 {
 			p.occ, p.lastEnd = occ, ev.At
+			learnt(e.occs, Lane{t.Service, t.Channel}).add(occ)
 		}
 	}
 }
 
-func (e *Engine) paceOf(agent string) *pace {
-	p := e.paces[agent]
-	if p == nil {
-		p = &pace{}
-		e.paces[agent] = p
+func (e *Engine) paceOf(agent string) *pace { return learnt(e.paces, agent) }
+
+// learnt is m's entry for k, made empty the first time.
+func learnt[K comparable, V any](m map[K]*V, k K) *V {
+	v := m[k]
+	if v == nil {
+		v = new(V)
+		m[k] = v
 	}
-	return p
+	return v
 }
 
 func (e *Engine) addCycle(p *pace, d time.Duration) {

@@ -187,8 +187,41 @@ func (e *Engine) servable(c *Counter, a *Agent) []string {
 	return out
 }
 
-// rank places t in the policy for an agent of the given skill level.
-func (e *Engine) rank(now time.Time, t *Ticket, level int) (cd Candidate) {
+// rank places t in the policy for an agent of the given skill level, and
+// says why.
+func (e *Engine) rank(now time.Time, t *Ticket, level int) Candidate {
+	cd := e.place(now, t, level)
+	cd.Ticket = t.Display()
+	switch cd.Tier {
+	case TierAppointmentDue:
+		cd.Why = fmt.Sprintf("appointment at %s is due", t.AppointmentAt.In(e.site.Location).Format("15:04"))
+	case TierPriority:
+		cd.Why = "priority public"
+	case TierOverdue:
+		cd.Why = fmt.Sprintf("waited %s, past the %s target", cd.Wait.Round(time.Second), e.services[t.Service].SLA)
+	default:
+		weight := 1.0
+		if s := e.services[t.Service]; s != nil {
+			weight = s.weight()
+		}
+		cd.Why = fmt.Sprintf("waited %s × weight %.2g × skill %d", cd.Wait.Round(time.Second), weight, level)
+		if t.Priority == PriorityPublic && e.site.Policy.PriorityBoost > 0 {
+			cd.Why = fmt.Sprintf("waited %s + priority %s × weight %.2g × skill %d", cd.Wait.Round(time.Second), e.site.Policy.PriorityBoost, weight, level)
+		}
+	}
+	if t.ForAgent != "" {
+		if e.holding(t, now) {
+			cd.Why += fmt.Sprintf("; transferred to %s, held for them until %s", t.ForAgent, t.HoldUntil.In(e.site.Location).Format("15:04"))
+		} else {
+			cd.Why += fmt.Sprintf("; transferred to %s, no longer held for them", t.ForAgent)
+		}
+	}
+	return cd
+}
+
+// place is rank without the why: the tier and score alone (the estimate
+// plays the policy forward with it, rule 7).
+func (e *Engine) place(now time.Time, t *Ticket, level int) Candidate {
 	p := &e.site.Policy
 	s := e.services[t.Service]
 	sla, weight := time.Duration(0), 1.0
@@ -196,33 +229,21 @@ func (e *Engine) rank(now time.Time, t *Ticket, level int) (cd Candidate) {
 		sla, weight = s.SLA, s.weight()
 	}
 	wait := max(now.Sub(t.IssuedAt), 0)
-	cd = Candidate{Ticket: t.Display(), TicketID: t.ID, Service: t.Service, Channel: t.Channel,
+	cd := Candidate{TicketID: t.ID, Service: t.Service, Channel: t.Channel,
 		Priority: t.Priority, Wait: wait, Level: level, ticket: t}
 	weighted := func(boost time.Duration) float64 {
 		return (wait + boost).Seconds() * weight * float64(level)
 	}
-	defer func() {
-		if t.ForAgent != "" {
-			if e.holding(t, now) {
-				cd.Why += fmt.Sprintf("; transferred to %s, held for them until %s", t.ForAgent, t.HoldUntil.In(e.site.Location).Format("15:04"))
-			} else {
-				cd.Why += fmt.Sprintf("; transferred to %s, no longer held for them", t.ForAgent)
-			}
-		}
-	}()
 	for i, tier := range p.Tiers {
 		switch {
 		case tier == TierAppointmentDue && t.Priority == PriorityAppointment && !now.Before(t.AppointmentAt.Add(-p.AppointmentWindow)):
 			cd.Tier, cd.Rank, cd.Score = tier, i, now.Sub(t.AppointmentAt).Seconds()
-			cd.Why = fmt.Sprintf("appointment at %s is due", t.AppointmentAt.In(e.site.Location).Format("15:04"))
 			return cd
 		case tier == TierPriority && t.Priority == PriorityPublic:
 			cd.Tier, cd.Rank, cd.Score = tier, i, weighted(0)
-			cd.Why = "priority public"
 			return cd
 		case tier == TierOverdue && sla > 0 && wait > sla:
 			cd.Tier, cd.Rank, cd.Score = tier, i, float64(wait)/float64(sla)
-			cd.Why = fmt.Sprintf("waited %s, past the %s target", wait.Round(time.Second), sla)
 			return cd
 		}
 	}
@@ -231,10 +252,6 @@ func (e *Engine) rank(now time.Time, t *Ticket, level int) (cd Candidate) {
 		boost = p.PriorityBoost
 	}
 	cd.Tier, cd.Rank, cd.Score = TierWeightedWait, len(p.Tiers), weighted(boost)
-	cd.Why = fmt.Sprintf("waited %s × weight %.2g × skill %d", wait.Round(time.Second), weight, level)
-	if boost > 0 {
-		cd.Why = fmt.Sprintf("waited %s + priority %s × weight %.2g × skill %d", wait.Round(time.Second), boost, weight, level)
-	}
 	return cd
 }
 

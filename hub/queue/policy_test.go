@@ -319,7 +319,12 @@ func TestEstimatedWaitSharesAgentsAcrossServices(t *testing.T) {
 	// her calls at a 7.5-minute cycle (0.75 × 6 + 0.25 × 12), carl for 0.5 at
 	// 5.5 minutes (0.5 × 6 + 0.5 × 5): 0.1909 calls a minute; both free take
 	// two of the five calls, (5 − 2 − 0.5) / 0.1909 = 13.1 min.
-	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 13*time.Minute+6*time.Second || sum.Waiting != 4 || sum.Ahead != 4 {
+	if _, est := h.e.NewTicketEstimate(PredictPace, h.now, "A", Visit); est.Wait != 13*time.Minute+6*time.Second {
+		t.Fatalf("estimate at the pace %s, want 13m06s", est.Wait)
+	}
+	// Played (what the summary shows): nothing waits for B or C, so both
+	// take A — two tickets now, two at 6 min, the new one at 12 min.
+	if !sum.Estimated || sum.Agents != 1.25 || sum.EstimatedWait != 12*time.Minute || sum.Waiting != 4 || sum.Ahead != 4 {
 		t.Fatalf("summary = %+v", sum)
 	}
 	h.must(func(b By) ([]Event, error) { return h.e.Pause(b, "2", api.PauseArgs{Reason: "réunion"}) })

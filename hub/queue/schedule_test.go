@@ -8,15 +8,23 @@ import (
 )
 
 // Bob alone serves B (12 min a ticket), from 09:00 to 09:30 and from 10:30:
-// at 09:10, busy since 09:00, three tickets come. The third is 2.5 calls
-// away: 20 minutes of Bob before his break serve 1⅔ of them, the last ⅚
-// takes him 10 minutes after it — 1 h 30 (10:40), not the 30 minutes his
-// pace alone says. Without stated hours, 30 minutes.
+// at 09:10, busy since 09:00, three tickets come.
+//
+// At his pace (rule 4) the third is 2.5 calls away: 20 minutes of Bob
+// before his break serve 1⅔ of them, the last ⅚ takes him 10 minutes after
+// it — 1 h 30 (10:40), not the 30 minutes his pace alone says. Without
+// stated hours, 30 minutes.
+//
+// Played (rule 7, what the hub shows): the ticket under way for 10 minutes
+// of a 12-minute mean (log-normal, σ 0.5) has 6 min 4 s left on average;
+// Bob calls T2 at 09:16:04 and T3 at 09:28:04, still within his hours; when
+// he is done, at 09:40:04, his break has begun: he calls T4 at 10:30, 1 h 20
+// after it came. Without stated hours, 6 min 4 s + 2 × 12 min.
 func TestAnAgentsBreakIsInTheWait(t *testing.T) {
 	for _, c := range []struct {
-		hours bool
-		want  time.Duration
-	}{{true, 90 * time.Minute}, {false, 30 * time.Minute}} {
+		hours      bool
+		pace, want time.Duration
+	}{{true, 90 * time.Minute, 80 * time.Minute}, {false, 30 * time.Minute, 30*time.Minute + 4*time.Second}} {
 		site := testSite()
 		if c.hours {
 			var week [7][]Span
@@ -31,8 +39,11 @@ func TestAnAgentsBreakIsInTheWait(t *testing.T) {
 		for _, id := range []string{"T2", "T3", "T4"} {
 			h.issue(issueReq{ID: id, Service: "B"})
 		}
+		if _, est := h.e.EstimateWith(PredictPace, h.now, "T4"); !est.Known || est.Wait != c.pace {
+			t.Errorf("hours stated %v, at the pace: T4 waits %+v, want %s", c.hours, est, c.pace)
+		}
 		if _, est, _ := h.e.Estimate(h.now, "T4"); !est.Known || est.Wait != c.want {
-			t.Errorf("hours stated %v: T4 waits %+v, want %s", c.hours, est, c.want)
+			t.Errorf("hours stated %v, played: T4 waits %+v, want %s", c.hours, est, c.want)
 		}
 	}
 }

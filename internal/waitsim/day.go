@@ -20,6 +20,7 @@ import (
 // head of the lane (HOL).
 const (
 	Pace        = "pace"
+	Play        = "play"
 	QueueLength = "queue-length"
 	LES         = "LES"
 	HOL         = "HOL"
@@ -79,6 +80,9 @@ type Options struct {
 	// Oracle is how many futures the oracle plays for every ticket at its
 	// issue (oracle.go); 0: no oracle.
 	Oracle int
+	// Ceilings are the plays of the day knowing less than the oracle that
+	// every ticket gets at issue (oracle.go).
+	Ceilings []string
 	// checkForks replays every ticket's future with the day's own chances
 	// (Record.replayed), to check that a fork plays what the day plays.
 	checkForks bool
@@ -243,7 +247,8 @@ func (d *day) arrivals(service string, phone bool) {
 				walk: d.between(15*time.Second, 60*time.Second), z: d.rng.NormFloat64()}
 		}
 		at := d.date.Add(time.Duration(t * float64(time.Minute)))
-		d.schedule(at, func(d *day) { d.arrive(service, ch, f) })
+		d.seq++
+		heap.Push(&d.events, event{at: at, seq: d.seq, do: func(d *day) { d.arrive(service, ch, f) }, arrival: true})
 	}
 }
 
@@ -254,7 +259,7 @@ func (d *day) arrive(service string, ch queue.Channel, f *fate) {
 	}
 	rec := &Record{Day: d.n, Service: service, Channel: ch, IssuedAt: d.now, Est: map[string]queue.Estimate{}, WouldRefuse: map[string]bool{}}
 	left := d.at(Closing).Sub(d.now)
-	for _, p := range []string{Pace, QueueLength} {
+	for _, p := range []string{Play, Pace, QueueLength} {
 		_, est := d.e.NewTicketEstimate(predictor(p), d.now, service, ch)
 		rec.WouldRefuse[p] = est.Known && est.Wait > left
 	}
@@ -272,10 +277,13 @@ func (d *day) arrive(service string, ch queue.Channel, f *fate) {
 	if d.opt.Oracle > 0 {
 		rec.Est[Oracle] = d.oracle(rec.Ticket, service, ch)
 	}
+	for _, m := range d.opt.Ceilings {
+		rec.Est[m] = d.ceiling(rec.Ticket, service, ch, m)
+	}
 	if d.opt.checkForks {
 		rec.replayed, _ = d.future(d.e.Snapshot(), rec.Ticket, service, ch, nil)
 	}
-	for _, p := range []string{Pace, QueueLength} {
+	for _, p := range []string{Play, Pace, QueueLength} {
 		_, rec.Est[p] = d.e.EstimateWith(predictor(p), d.now, rec.Ticket)
 	}
 	lane := queue.Lane{Service: service, Channel: ch}
@@ -296,8 +304,11 @@ func (d *day) arrive(service string, ch queue.Channel, f *fate) {
 }
 
 func predictor(name string) queue.Predictor {
-	if name == QueueLength {
+	switch name {
+	case QueueLength:
 		return queue.PredictQueueLength
+	case Play:
+		return queue.PredictPlay
 	}
 	return queue.PredictPace
 }
@@ -401,6 +412,9 @@ func (d *day) ready(a *agent) {
 	dur := serviceTime(mean, cf.z)
 	if d.fork != nil && d.fork.world != nil {
 		dur = serviceTime(mean, d.fork.world.NormFloat64())
+		if d.fork.mean {
+			dur = mean
+		}
 	}
 	d.seq++
 	heap.Push(&d.events, event{at: d.now.Add(cf.walk + dur), seq: d.seq, do: func(d *day) { d.finish(d.agents[id], t, cf) },
@@ -472,7 +486,7 @@ func (d *day) sample() {
 	for _, ws := range d.waiting {
 		for _, rec := range ws {
 			s := Sample{Rec: rec, At: d.now, Est: map[string]queue.Estimate{}}
-			for _, p := range []string{Pace, QueueLength} {
+			for _, p := range []string{Play, Pace, QueueLength} {
 				_, s.Est[p] = d.e.EstimateWith(predictor(p), d.now, rec.Ticket)
 			}
 			d.res.Samples = append(d.res.Samples, s)
@@ -498,6 +512,7 @@ type event struct {
 	seq     int
 	do      func(*day)
 	service *inService
+	arrival bool
 }
 
 // inService is a service under way: when the citizen reached the desk, and

@@ -19,6 +19,11 @@ import (
 //
 // The queue-length rule says 0, 6 and 18. Errors: pace 0, −5, −8.95 (MAE
 // 4.65 min); queue length 0, −5, −4 (MAE 3 min).
+//
+// Played (rule 7, what the hub shows), with the service's 12 minutes: at
+// 09:01 bob's citizen has been with him a minute — 11 minutes left (the
+// law's tail so early is its mean): T2 waits 11; at 09:02, 10 minutes left
+// and T2's 12: T3 waits 22. Both exactly: errors 0, 0, 0.
 func TestHandComputableQueueGivesTheExpectedEstimatesAndErrors(t *testing.T) {
 	loc, _ := time.LoadLocation("Europe/Paris")
 	site := queue.Site{ID: "hand", Location: loc, Policy: queue.DefaultPolicy(),
@@ -44,7 +49,7 @@ func TestHandComputableQueueGivesTheExpectedEstimatesAndErrors(t *testing.T) {
 	issue := func(m int, id string) {
 		must(e.Issue(by(m), queue.IssueRequest{ID: id, Args: api.IssueArgs{Service: "B"}}))
 		rec := &Record{Ticket: id, IssuedAt: by(m).At, Est: map[string]queue.Estimate{}}
-		for _, p := range []string{Pace, QueueLength} {
+		for _, p := range []string{Play, Pace, QueueLength} {
 			_, rec.Est[p] = e.EstimateWith(predictor(p), by(m).At, id)
 		}
 		recs[id] = rec
@@ -78,7 +83,15 @@ func TestHandComputableQueueGivesTheExpectedEstimatesAndErrors(t *testing.T) {
 			t.Errorf("%s by queue length: %s, want %s", id, got, w)
 		}
 	}
+	for id, w := range map[string]time.Duration{"T1": 0, "T2": 11 * time.Minute, "T3": 22 * time.Minute} {
+		if got := recs[id].Est[Play]; !got.Known || got.Wait != w {
+			t.Errorf("%s played: %+v, want %s", id, got, w)
+		}
+	}
 	res := &Result{Records: []*Record{recs["T1"], recs["T2"], recs["T3"]}}
+	if play := Measure(res.AtIssue(Play, "")); play.N != 3 || play.MAE != 0 || play.Bias != 0 {
+		t.Errorf("played errors %+v, want none", play)
+	}
 	pace := Measure(res.AtIssue(Pace, ""))
 	if pace.N != 3 || pace.MAE != 279*time.Second || pace.Bias != -279*time.Second || pace.P90 != 537*time.Second ||
 		pace.MeanWait != 11*time.Minute || pace.InRange != 1 {
@@ -103,7 +116,7 @@ func TestEveryScenarioPlaysOnTheEngine(t *testing.T) {
 		}
 		called := 0
 		for _, rec := range r.Records {
-			if _, ok := rec.Est[Pace]; !ok {
+			if _, ok := rec.Est[Play]; !ok {
 				t.Fatalf("%s: ticket %s has no estimate", sc.Name, rec.Ticket)
 			}
 			if !rec.CalledAt.IsZero() {
@@ -155,7 +168,7 @@ func TestTheRangeHoldsFourRealWaitsInFive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		at, phone := Measure(r.AtIssue(Pace, "")), Measure(r.OnThePhone(Pace, ""))
+		at, phone := Measure(r.AtIssue(Play, "")), Measure(r.OnThePhone(Play, ""))
 		for what, in := range map[string]float64{"at issue": at.InRange, "on the phone": phone.InRange} {
 			if in < 0.75 || in > 0.85 {
 				t.Errorf("%s, %s: %.1f %% of real waits in the range", sc.Name, what, 100*in)

@@ -34,6 +34,9 @@ type fork struct {
 	// world draws the future's service times and the agents' small acts;
 	// nil replays the day's own chances (a check that a fork is faithful).
 	world *rand.Rand
+	// mean: every service takes its mean (those under way, their mean
+	// knowing how long they have lasted), as the hub's play assumes.
+	mean bool
 }
 
 // oracle plays d.opt.Oracle futures of the day from now, the ticket id just
@@ -61,6 +64,50 @@ func (d *day) oracle(id string, service string, ch queue.Channel) queue.Estimate
 // on ch, just issued) is called, and returns when; the end of the day if it
 // never was.
 func (d *day) future(snap queue.Snapshot, id, service string, ch queue.Channel, world *rand.Rand) (time.Time, error) {
+	return d.futureMode(snap, id, service, ch, world, "")
+}
+
+// Ceilings are plays of the day knowing less than the oracle, to tell what
+// each part of its knowledge is worth (BenchmarkPlayCeiling):
+//
+//   - NoArrivals: the oracle's futures without the citizens still to come;
+//   - MeanPlay: one future in which every service takes its true mean,
+//     nobody still to come, no no-show or transfer foreseen — the hub's
+//     play (rule 7 of hub/queue) knowing the true means instead of learning
+//     them;
+//   - MeanPlayArrivals: MeanPlay with the citizens expected at the
+//     scenario's rates (evenly spread, no priority);
+//   - MeanPlayRealArrivals: MeanPlay with the day's real citizens to come.
+const (
+	NoArrivals           = "futures-no-arrivals"
+	MeanPlay             = "mean-play"
+	MeanPlayArrivals     = "mean-play+expected-arrivals"
+	MeanPlayRealArrivals = "mean-play+real-arrivals"
+)
+
+// ceiling plays the day from the ticket just issued as ceiling mode says
+// and returns the median of its waits (one future but for NoArrivals).
+func (d *day) ceiling(id, service string, ch queue.Channel, mode string) queue.Estimate {
+	snap := d.e.Snapshot()
+	n := 1
+	if mode == NoArrivals {
+		n = OracleFutures
+	}
+	waits := make([]time.Duration, 0, n)
+	for w := range n {
+		world := rand.New(rand.NewPCG(d.seed^uint64(d.n)<<40^uint64(d.issued)<<8, uint64(w)))
+		at, err := d.futureMode(snap, id, service, ch, world, mode)
+		if err != nil {
+			d.fail("ceiling "+mode, err)
+			return queue.Estimate{}
+		}
+		waits = append(waits, at.Sub(d.now))
+	}
+	slices.Sort(waits)
+	return queue.Estimate{Wait: waits[len(waits)/2], Known: true}
+}
+
+func (d *day) futureMode(snap queue.Snapshot, id, service string, ch queue.Channel, world *rand.Rand, mode string) (time.Time, error) {
 	e, err := queue.New(d.e.Site().Clone())
 	if err != nil {
 		return time.Time{}, fmt.Errorf("fork: %w", err)
@@ -86,9 +133,33 @@ func (d *day) future(snap queue.Snapshot, id, service string, ch queue.Channel, 
 		f.rng = rand.New(f.pcg)
 	} else {
 		f.rng = world
+		f.fork.mean = mode == MeanPlay || mode == MeanPlayArrivals || mode == MeanPlayRealArrivals
+		if mode == NoArrivals || mode == MeanPlay || mode == MeanPlayArrivals {
+			kept := f.events[:0]
+			for _, ev := range f.events {
+				if !ev.arrival {
+					kept = append(kept, ev)
+				}
+			}
+			f.events = kept
+		}
+		if f.fork.mean {
+			for k := range f.fates {
+				if f.calls[k] == 0 {
+					f.fates[k] = neutral()
+				}
+			}
+		}
+		if mode == MeanPlayArrivals {
+			f.expectedArrivals()
+		}
 		for i := range f.events {
 			if s := f.events[i].service; s != nil {
-				f.events[i].at = s.start.Add(serviceAfter(s.mean, f.now.Sub(s.start), world))
+				if f.fork.mean {
+					f.events[i].at = s.start.Add(max(condMean(s.mean, f.now.Sub(s.start)), f.now.Sub(s.start)))
+				} else {
+					f.events[i].at = s.start.Add(serviceAfter(s.mean, f.now.Sub(s.start), world))
+				}
 			}
 		}
 		heap.Init(&f.events)
@@ -135,3 +206,56 @@ func serviceAfter(mean, least time.Duration, rng *rand.Rand) time.Duration {
 }
 
 func normalCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+// condMean is the mean of a log-normal service time of the given mean that
+// has lasted least already.
+func condMean(mean, least time.Duration) time.Duration {
+	if least <= 0 {
+		return mean
+	}
+	mu := math.Log(float64(mean)) - Sigma*Sigma/2
+	zmin := (math.Log(float64(least)) - mu) / Sigma
+	return time.Duration(float64(mean) * normalCDF(Sigma-zmin) / (1 - normalCDF(zmin) + 1e-12))
+}
+
+// expectedArrivals schedules, from now to closing, the citizens expected
+// at the scenario's rates, evenly, with neutral fates.
+func (d *day) expectedArrivals() {
+	for _, s := range d.e.Site().Services {
+		rate := d.sc.Rates[s.ID]
+		phone := 0.0
+		if s.Takes(queue.Phone) {
+			phone = d.sc.Phone
+		}
+		start := int(d.now.Sub(d.date).Minutes())
+		acc := [2]float64{}
+		for m := start; m < Closing; m++ {
+			per := rate * d.sc.Shape(m) / 60
+			for k, share := range [2]float64{1 - phone, phone} {
+				acc[k] += per * share
+				for acc[k] >= 1 {
+					acc[k]--
+					ch := queue.Visit
+					if k == 1 {
+						ch = queue.Phone
+					}
+					at := d.at(m).Add(time.Duration(d.rng.Float64() * float64(time.Minute)))
+					if !at.After(d.now) {
+						continue
+					}
+					f := neutral()
+					sid := s.ID
+					d.seq++
+					d.events = append(d.events, event{at: at, seq: d.seq, do: func(d *day) { d.arrive(sid, ch, f) }, arrival: true})
+				}
+			}
+		}
+	}
+}
+
+// neutral is the fate the hub's play assumes: the citizen comes, is not
+// transferred, walks to the desk in 30 seconds.
+func neutral() *fate {
+	c := callFate{walk: 30 * time.Second}
+	return &fate{calls: [3]callFate{c, c, c}}
+}
