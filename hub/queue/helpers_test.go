@@ -48,6 +48,13 @@ func testSite() Site {
 // day0 is a Tuesday morning in Paris.
 var day0 = time.Date(2026, 11, 17, 9, 0, 0, 0, paris)
 
+// hoursOnDay0 are hours with the given periods on day0's weekday alone.
+func hoursOnDay0(spans ...Span) Hours {
+	var week [7][]Span
+	week[day0.Weekday()] = spans
+	return NewHours(week, nil)
+}
+
 type harness struct {
 	t   testing.TB
 	e   *Engine
