@@ -78,7 +78,7 @@ func TestAnAgentAwayJoinsThePlayWhenTheirHoursSay(t *testing.T) {
 	}{{true, 26 * time.Minute}, {false, 36 * time.Minute}} {
 		site := testSite()
 		if c.hours {
-			site.Agents[2].Hours = hoursOnDay0({From: 8 * 60, To: 9*60 + 5}, {From: 9*60 + 30, To: 12 * 60}) // carl
+			site.Agents[2].Hours = hoursOnDay0(Span{From: 8 * 60, To: 9*60 + 5}, Span{From: 9*60 + 30, To: 12 * 60}) // carl
 		}
 		h := newHarness(t, site)
 		h.open("1", "ana")

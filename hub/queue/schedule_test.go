@@ -27,7 +27,7 @@ func TestAnAgentsBreakIsInTheWait(t *testing.T) {
 	}{{true, 90 * time.Minute, 80 * time.Minute}, {false, 30 * time.Minute, 30*time.Minute + 4*time.Second}} {
 		site := testSite()
 		if c.hours {
-			site.Agents[1].Hours = hoursOnDay0({From: 9 * 60, To: 9*60 + 30}, {From: 10*60 + 30, To: 12 * 60}) // bob
+			site.Agents[1].Hours = hoursOnDay0(Span{From: 9 * 60, To: 9*60 + 30}, Span{From: 10*60 + 30, To: 12 * 60}) // bob
 		}
 		h := newHarness(t, site)
 		h.must(func(b By) ([]Event, error) { return h.e.OpenCounter(b, "1", api.OpenArgs{Agent: "bob"}) })
