@@ -50,7 +50,7 @@ const (
 )
 
 // OccWeight is the weight of the newest ticket in a lane's occupation.
-const OccWeight = 0.1
+const OccWeight = 0.05
 
 // occupation is what the engine learnt of how long a lane's tickets keep an
 // agent.
