@@ -107,9 +107,15 @@ func New(o Options) *Pages {
 		"list":   func(xs ...string) []string { return xs },
 		"inc":    func(i int) string { return strconv.Itoa(i + 1) },
 		"share":  share,
+		"dialogEnd": func(lang, id, submit, class string) dialogEnd {
+			return dialogEnd{Lang: lang, ID: id, Submit: submit, Class: class}
+		},
 	}).ParseFS(templates, "templates/*.html"))
 	return p
 }
+
+// dialogEnd is what templates/dialog.html's "dialog-end" says.
+type dialogEnd struct{ Lang, ID, Submit, Class string }
 
 // Register adds the pages to the route table. The pages are Page routes
 // (a visitor not signed in is sent to the sign-in page); their streams
