@@ -55,6 +55,8 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		{"bad tier", "tiers: [appointment_due, priority, overdue]", "tiers: [appointment_due, vip]", `policy.tiers[1]: unknown tier "vip"`},
 		{"bad hours", `sat: "09:00-12:00"`, `sat: "9h-12h"`, `site.hours.sat: "9h-12h" is not a period`},
 		{"bad agent hours", `mon-fri: "08:30-12:00 13:00-17:30" }`, `mon-fri: "08:30-12:00 13:00-25:00" }`, `agents[0].hours.mon-fri: "13:00-25:00" is not a period`},
+		{"overlapping agent hours", `mon-fri: "08:30-12:00 13:00-17:30" }`, `mon-fri: "08:30-12:00 11:00-17:30" }`, `agents[0].hours.mon-fri: "11:00-17:30" begins before the period before it ends`},
+		{"too many periods", `sat: "09:00-12:00"`, `sat: "` + minutePeriods(queue.MaxSpans+1) + `"`, `site.hours.sat: more than 12 periods in a day`},
 		{"agent hours on no day", `hours: { mon-fri: "08:30-12:00 13:00-17:30" }`, `hours: { lundi: "08:30-12:00" }`, `agents[0].hours.lundi:`},
 		{"bad time zone", "timezone: Europe/Paris", "timezone: Europe/Lutece", `site.timezone: unknown time zone`},
 		{"service id not a letter", "- id: A\n", "- id: AB\n", `services[0].id: a service id is one capital letter`},
@@ -80,4 +82,14 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 			}
 		})
 	}
+}
+
+// minutePeriods writes n periods of a minute each from 09:00, one after the
+// other: "09:00-09:01 09:01-09:02 …".
+func minutePeriods(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("09:%02d-09:%02d", i, i+1)
+	}
+	return strings.Join(parts, " ")
 }

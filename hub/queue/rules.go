@@ -368,11 +368,18 @@ func DayKey(d time.Weekday) string { return dayKeys[d] }
 
 var spanRe = regexp.MustCompile(`^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$`)
 
+// MaxSpans is how many periods a day may have.
+const MaxSpans = 12
+
 // ParseSpans reads opening periods: "08:30-12:00 13:30-17:30" (spaces or
-// commas between periods).
+// commas between periods), in the order of the day, at most MaxSpans, none
+// overlapping the one before.
 func ParseSpans(spec string) ([]Span, error) {
 	var spans []Span
 	for _, part := range strings.FieldsFunc(spec, func(r rune) bool { return r == ' ' || r == ',' }) {
+		if len(spans) == MaxSpans {
+			return nil, fmt.Errorf("more than %d periods in a day", MaxSpans)
+		}
 		p := spanRe.FindStringSubmatch(part)
 		if p == nil {
 			return nil, fmt.Errorf("%.30q is not a period such as 08:30-12:00", part)
@@ -384,6 +391,9 @@ func ParseSpans(spec string) ([]Span, error) {
 		from, to := h1*60+m1, h2*60+m2
 		if h1 > 23 || m1 > 59 || h2 > 24 || m2 > 59 || to <= from || to > 24*60 {
 			return nil, fmt.Errorf("%q is not a period within one day", part)
+		}
+		if n := len(spans); n > 0 && from < spans[n-1].To {
+			return nil, fmt.Errorf("%q begins before the period before it ends", part)
 		}
 		spans = append(spans, Span{From: from, To: to})
 	}
