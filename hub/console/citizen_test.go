@@ -47,6 +47,34 @@ func newCitizen(t *testing.T, s *sitetest.Site) string {
 	return c.Citizen.ID
 }
 
+// openAt signs login in at the agent page and opens counter (named in the
+// list of id list: "#choices-visit" or "#choices-phone").
+func openAt(t *testing.T, ctx context.Context, s *sitetest.Site, login, list, counter string) {
+	t.Helper()
+	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
+	signInAt(t, ctx, login)
+	browsertest.WaitText(t, ctx, list, "Ouvrir "+counter, 20*time.Second)
+	click(t, ctx, list+" li", counter, "Ouvrir "+counter)
+}
+
+// callNext waits for number to be next, calls it (Alt+Maj+1) and waits
+// for it at the counter.
+func callNext(t *testing.T, ctx context.Context, number string) {
+	t.Helper()
+	browsertest.WaitText(t, ctx, "#next", number, 5*time.Second)
+	browsertest.Do(t, ctx, 5*time.Second, shortcut("1"))
+	browsertest.WaitText(t, ctx, "#ticket-number", number, 5*time.Second)
+}
+
+// openCitizen searches the files for q and opens the first found, once
+// name is among them.
+func openCitizen(t *testing.T, ctx context.Context, q, name string) {
+	t.Helper()
+	browsertest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#citizen-q", q), chromedp.Click("#citizen-search button[type=submit]"))
+	browsertest.WaitText(t, ctx, "#citizen-results", name, 5*time.Second)
+	clickSel(t, ctx, "#citizen-results button")
+}
+
 // signInAt signs in at the sign-in page the browser is on, filling the
 // fields rather than typing where the focus is (the keyboard's own flow is
 // TestAnAgentSignsInOpensACounterCallsTransfersAndFinishesWithTheKeyboard's).
@@ -76,17 +104,10 @@ func TestAnAgentFindsTheCitizenAttachesTheTicketAndWritesANote(t *testing.T) {
 	tk := issue(t, s, "A")
 
 	ctx := browsertest.Browser(t, 1366, 768)
-	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signInAt(t, ctx, "ana")
-	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 20*time.Second)
-	click(t, ctx, "#choices-visit li", "Guichet 1", "Ouvrir Guichet 1")
-	browsertest.WaitText(t, ctx, "#next", tk.Number, 5*time.Second)
-	browsertest.Do(t, ctx, 5*time.Second, shortcut("1"))
-	browsertest.WaitText(t, ctx, "#ticket-number", tk.Number, 5*time.Second)
+	openAt(t, ctx, s, "ana", "#choices-visit", "Guichet 1")
+	callNext(t, ctx, tk.Number)
 
-	browsertest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#citizen-q", "Lefèbvre"), chromedp.Click("#citizen-search button[type=submit]"))
-	browsertest.WaitText(t, ctx, "#citizen-results", "Anne LEFEBVRE", 5*time.Second)
-	clickSel(t, ctx, "#citizen-results button")
+	openCitizen(t, ctx, "Lefèbvre", "Anne LEFEBVRE")
 	browsertest.WaitText(t, ctx, "#citizen-name", "Anne LEFEBVRE", 5*time.Second)
 	waitFocus(t, ctx, "Anne LEFEBVRE")
 	browsertest.WaitText(t, ctx, "#citizen-facts", "+33612345678", 5*time.Second)
@@ -127,9 +148,7 @@ func TestAnAgentFindsTheCitizenAttachesTheTicketAndWritesANote(t *testing.T) {
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent?lang=en"))
 	waitLoaded(t, ctx, "#citizen-q")
 	browsertest.WaitText(t, ctx, "#ticket-number", tk.Number, 10*time.Second)
-	browsertest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#citizen-q", "anne.lefebvre@example.fr"), chromedp.Click("#citizen-search button[type=submit]"))
-	browsertest.WaitText(t, ctx, "#citizen-results", "Anne LEFEBVRE", 5*time.Second)
-	clickSel(t, ctx, "#citizen-results button")
+	openCitizen(t, ctx, "anne.lefebvre@example.fr", "Anne LEFEBVRE")
 	browsertest.WaitText(t, ctx, "#attach-state", "Ticket "+tk.Number+" attached to this file", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-requests", "implicit acceptance on", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-timeline", note, 5*time.Second)
@@ -145,10 +164,7 @@ func TestAnAgentCreatesACitizenFromTheConsole(t *testing.T) {
 	s := sitetest.Start(t, sitetest.Options{Config: crmConfig, OpenHours: true})
 	accounts(s)
 	ctx := browsertest.Browser(t, 1366, 768)
-	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signInAt(t, ctx, "ana")
-	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 20*time.Second)
-	click(t, ctx, "#choices-visit li", "Guichet 1", "Ouvrir Guichet 1")
+	openAt(t, ctx, s, "ana", "#choices-visit", "Guichet 1")
 	browsertest.WaitText(t, ctx, "#where", "Guichet 1", 5*time.Second)
 	clickSel(t, ctx, "#b-citizen-new")
 	browsertest.WaitText(t, ctx, "#citizen-dialog[open] h2", "Nouveau dossier", 5*time.Second)
@@ -236,10 +252,7 @@ func TestAPhoneCallOpensTheCallersFileByItself(t *testing.T) {
 	newCitizen(t, s)
 
 	ctx := browsertest.Browser(t, 1366, 768)
-	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signInAt(t, ctx, "dan")
-	browsertest.WaitText(t, ctx, "#choices-phone", "Ouvrir Téléphone", 20*time.Second)
-	click(t, ctx, "#choices-phone li", "Téléphone", "Ouvrir Téléphone")
+	openAt(t, ctx, s, "dan", "#choices-phone", "Téléphone")
 	browsertest.WaitText(t, ctx, "#where", "Téléphone", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#call-none", "Aucun appel", 5*time.Second)
 
@@ -322,10 +335,7 @@ func TestAnAgentCallsBackACallerFromThePage(t *testing.T) {
 	})
 
 	ctx := browsertest.Browser(t, 1366, 768)
-	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signInAt(t, ctx, "dan")
-	browsertest.WaitText(t, ctx, "#choices-phone", "Ouvrir Téléphone", 20*time.Second)
-	click(t, ctx, "#choices-phone li", "Téléphone", "Ouvrir Téléphone")
+	openAt(t, ctx, s, "dan", "#choices-phone", "Téléphone")
 	browsertest.WaitText(t, ctx, "#where", "Téléphone", 5*time.Second)
 	clickSel(t, ctx, "#b-call_next")
 	browsertest.WaitText(t, ctx, "#call-what", "Rappel à faire : 0612345678", 10*time.Second)

@@ -47,14 +47,9 @@ func TestTheDPOReadsACitizensExportFromTheConsole(t *testing.T) {
 	}
 
 	ctx := browsertest.Browser(t, 1366, 768)
-	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signInAt(t, ctx, "cat")
-	browsertest.WaitText(t, ctx, "#choices-visit", "Ouvrir Guichet 1", 20*time.Second)
-	click(t, ctx, "#choices-visit li", "Guichet 1", "Ouvrir Guichet 1")
+	openAt(t, ctx, s, "cat", "#choices-visit", "Guichet 1")
 	browsertest.WaitText(t, ctx, "#where", "Guichet 1", 5*time.Second)
-	browsertest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#citizen-q", "Lefebvre"), chromedp.Click("#citizen-search button[type=submit]"))
-	browsertest.WaitText(t, ctx, "#citizen-results", "Anne LEFEBVRE", 5*time.Second)
-	clickSel(t, ctx, "#citizen-results button")
+	openCitizen(t, ctx, "Lefebvre", "Anne LEFEBVRE")
 	browsertest.WaitText(t, ctx, "#citizen-export", "Données détenues sur cette personne", 5*time.Second)
 	href := browsertest.Get(t, ctx, 5*time.Second, chromedp.Evaluate[string](`document.querySelector("#citizen-export").href`))
 	if !strings.HasSuffix(href, "/api/v1/citizens/"+id+"/export?format=html") {

@@ -27,10 +27,7 @@ func TestAfterHangUpTheAgentWrapsUpTheCallInTheTimeline(t *testing.T) {
 	newCitizen(t, s)
 
 	ctx := browsertest.Browser(t, 1366, 768)
-	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent"))
-	signInAt(t, ctx, "dan")
-	browsertest.WaitText(t, ctx, "#choices-phone", "Ouvrir Téléphone", 20*time.Second)
-	click(t, ctx, "#choices-phone li", "Téléphone", "Ouvrir Téléphone")
+	openAt(t, ctx, s, "dan", "#choices-phone", "Téléphone")
 	browsertest.WaitText(t, ctx, "#call-none", "Aucun appel", 5*time.Second)
 	if browsertest.Visible(t, ctx, "#wrapup-form") {
 		t.Fatal("a wrap-up is offered before any call")
@@ -86,9 +83,7 @@ func TestAfterHangUpTheAgentWrapsUpTheCallInTheTimeline(t *testing.T) {
 	// In English, Anne's file says the same.
 	browsertest.Do(t, ctx, 10*time.Second, chromedp.Navigate(s.HTTPURL+"/agent?lang=en"))
 	waitLoaded(t, ctx, "#citizen-q")
-	browsertest.Do(t, ctx, 5*time.Second, chromedp.SendKeys("#citizen-q", "Lefebvre"), chromedp.Click("#citizen-search button[type=submit]"))
-	browsertest.WaitText(t, ctx, "#citizen-results", "Anne LEFEBVRE", 5*time.Second)
-	clickSel(t, ctx, "#citizen-results button")
+	openCitizen(t, ctx, "Lefebvre", "Anne LEFEBVRE")
 	browsertest.WaitText(t, ctx, "#citizen-timeline", "outcome: Call back later", 5*time.Second)
 	browsertest.WaitText(t, ctx, "#citizen-timeline", note, 5*time.Second)
 	if strings.Contains(s.Logs.String(), "livret de famille") || strings.Contains(s.Logs.String(), "service urbanisme") {
