@@ -93,6 +93,17 @@ func (e *Engine) noteIssued(t *Ticket, at time.Time) {
 	if est.Known && est.Wait > 0 {
 		e.issueEst[t.ID] = est.Wait
 	}
+	// The answer to the issue asks for the same estimate at once: keep it.
+	e.atIssue = issued{id: t.ID, at: at, applied: e.applied, est: est}
+}
+
+// issued is the estimate noteIssued made of a ticket, before calibration,
+// at which moment and engine state.
+type issued struct {
+	id      string
+	at      time.Time
+	applied int64
+	est     Estimate
 }
 
 // noteCalled learns the ratio of ticket t's real wait to its estimate at

@@ -55,6 +55,7 @@ type Engine struct {
 	// The range's calibration (calibrate.go): each waiting ticket's
 	// estimate at issue, and the recent ratios of real wait to estimate.
 	issueEst map[string]time.Duration
+	atIssue  issued // the last ticket's estimate at its issue, for its answer
 	calib    map[calibKey]*ratios
 	priors   map[[2]string]map[Lane]float64 // priorShares by counter and agent: the site's alone, rebuilt with it
 	serves   map[[2]string][]string         // servable by counter and agent, rebuilt with the site
@@ -152,6 +153,7 @@ func (e *Engine) reset() {
 	e.occs = map[Lane]*occupation{}
 	e.arrived = map[laneKey]*arrivals{}
 	e.issueEst = map[string]time.Duration{}
+	e.atIssue = issued{}
 	e.calib = map[calibKey]*ratios{}
 	for _, c := range e.site.Counters {
 		e.counterSt[c.ID] = &CounterState{ID: c.ID}

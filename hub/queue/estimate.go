@@ -245,9 +245,13 @@ func (e *Engine) estimateWith(p Predictor, now time.Time, id string, calibrate b
 	if p == PredictQueueLength {
 		return people(n), e.estimateQL(s, t.Channel, n)
 	}
-	est, played := e.estimatePlay(p, now, t, false, n)
-	if !played {
-		est = withSpan(e.estimatePace(now, s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+	if m := &e.atIssue; p == Shown && m.id == t.ID && m.applied == e.applied && m.at.Equal(now) {
+		est = m.est // made by noteIssued for this very state and moment
+	} else {
+		var played bool
+		if est, played = e.estimatePlay(p, now, t, false, n); !played {
+			est = withSpan(e.estimatePace(now, s, t.Channel, n, share), t.IssuedAt.Sub(e.headIssued(s, t.Channel, t.IssuedAt)))
+		}
 	}
 	if !calibrate {
 		return people(n), est

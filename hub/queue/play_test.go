@@ -296,3 +296,27 @@ func TestTheSummaryIsSharedUntilTheNextEvent(t *testing.T) {
 		t.Fatalf("after a restore: %d waiting, want 1", s[0].Waiting)
 	}
 }
+
+// The answer to an issue reuses the estimate the engine made at the issue
+// (for the range's learning): the same as one made afresh, and made afresh
+// once anything happened since.
+func TestTheAnswerToAnIssueReusesItsEstimate(t *testing.T) {
+	h := newHarness(t, testSite())
+	h.open("1", "ana")
+	h.issue(issueReq{ID: "A1", Service: "A"})
+	h.next("1")
+	id := h.issue(issueReq{ID: "A2", Service: "A"})
+	if h.e.atIssue.id != id {
+		t.Fatalf("kept for %q, want %q", h.e.atIssue.id, id)
+	}
+	_, kept, _ := h.e.Estimate(h.now, id)
+	h.e.atIssue = issued{}
+	_, fresh, _ := h.e.Estimate(h.now, id)
+	if kept != fresh || !fresh.Known || fresh.Wait != 6*time.Minute {
+		t.Errorf("kept %+v, made afresh %+v, want both 6m", kept, fresh)
+	}
+	h.e.atIssue = issued{id: id, at: h.now, applied: h.e.applied - 1, est: Estimate{Wait: time.Hour, Known: true}}
+	if _, est, _ := h.e.Estimate(h.now, id); est.Wait == time.Hour {
+		t.Errorf("an estimate kept from another state was used: %+v", est)
+	}
+}
