@@ -255,6 +255,20 @@ func launchTrial(t *testing.T, d *Device, k keys, version string) []byte {
 	return bin
 }
 
+// started installs version as a trial on d and starts it once (the
+// launcher runs it); the Device returned is that binary running, built as
+// built.
+func started(t *testing.T, d *Device, k keys, version, built string) *Device {
+	t.Helper()
+	launchTrial(t, d, k, version)
+	if _, err := launchPath(t, d); err != nil {
+		t.Fatal(err)
+	}
+	running := *d
+	running.Version = built
+	return &running
+}
+
 func TestTrialThatStartsAgainWithoutCommittingIsRolledBackAndNeverRetried(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
@@ -280,16 +294,11 @@ func TestTrialThatStartsAgainWithoutCommittingIsRolledBackAndNeverRetried(t *tes
 func TestRollbackReturnsToThePreviousInstalledVersion(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
-	launchTrial(t, d, k, "v1.1.0")
-	if _, err := launchPath(t, d); err != nil {
-		t.Fatal(err)
-	}
-	v11 := *d
-	v11.Version = "v1.1.0"
+	v11 := started(t, d, k, "v1.1.0", "v1.1.0")
 	if err := v11.WatchTrial(context.Background(), up, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	launchTrial(t, &v11, k, "v1.2.0")
+	launchTrial(t, v11, k, "v1.2.0")
 	launchPath(t, d) // v1.2.0's first start
 	path, err := launchPath(t, d)
 	if err != nil || path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
@@ -304,10 +313,7 @@ func TestRollbackReturnsToThePreviousInstalledVersion(t *testing.T) {
 func TestTrialNotHealthyByItsDeadlineFails(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
-	launchTrial(t, d, k, "v1.1.0")
-	launchPath(t, d)
-	v11 := *d
-	v11.Version = "v1.1.0"
+	v11 := started(t, d, k, "v1.1.0", "v1.1.0")
 	err := v11.WatchTrial(context.Background(), down, time.Millisecond, 20*time.Millisecond)
 	wantReason(t, err, release.ReasonUnhealthy)
 	if path, _ := launchPath(t, d); path != "" {
@@ -318,10 +324,7 @@ func TestTrialNotHealthyByItsDeadlineFails(t *testing.T) {
 func TestHealthyTrialRaisesTheFloor(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
-	launchTrial(t, d, k, "v1.1.0")
-	launchPath(t, d)
-	v11 := *d
-	v11.Version = "v1.1.0"
+	v11 := started(t, d, k, "v1.1.0", "v1.1.0")
 	if err := v11.WatchTrial(context.Background(), up, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -475,14 +478,11 @@ func sha256hex(b []byte) string {
 func TestTrialVersionChangedOnDiskIsRolledBackToThePrevious(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
-	launchTrial(t, d, k, "v1.1.0")
-	launchPath(t, d)
-	v11 := *d
-	v11.Version = "v1.1.0"
+	v11 := started(t, d, k, "v1.1.0", "v1.1.0")
 	if err := v11.WatchTrial(context.Background(), up, time.Millisecond, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	launchTrial(t, &v11, k, "v1.2.0")
+	launchTrial(t, v11, k, "v1.2.0")
 	os.WriteFile(filepath.Join(d.Dir, "v1.2.0", BinaryName), []byte("#!evil"), 0o750)
 	path, err := launchPath(t, d)
 	if err != nil || path != filepath.Join(d.Dir, "v1.1.0", BinaryName) {
@@ -499,10 +499,7 @@ func TestTrialOfAnotherVersionThanTheBinaryIsRolledBackAtOnce(t *testing.T) {
 	// apply, no update would be checked again).
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
-	launchTrial(t, d, k, "v1.1.0")
-	launchPath(t, d)
-	running := *d
-	running.Version = "v1.0.5"
+	running := started(t, d, k, "v1.1.0", "v1.0.5")
 	err := running.WatchTrial(context.Background(), up, time.Millisecond, time.Second)
 	wantReason(t, err, release.ReasonWrongVersion)
 	st, _ := d.State()
@@ -603,10 +600,7 @@ func TestTrialThatNeverReachesTheHubIsRetriedLaterAtMostThreeTimes(t *testing.T)
 func TestTrialWhoseLoopDoesNotTurnIsMarkedBad(t *testing.T) {
 	k := newKeys(t)
 	d := newDevice(t, k, "v1.0.0")
-	launchTrial(t, d, k, "v1.1.0")
-	launchPath(t, d)
-	v11 := *d
-	v11.Version = "v1.1.0"
+	v11 := started(t, d, k, "v1.1.0", "v1.1.0")
 	stuck := func() Health { return Health{Connected: true} }
 	err := v11.WatchTrial(context.Background(), stuck, time.Millisecond, 5*time.Millisecond)
 	wantReason(t, err, release.ReasonUnhealthy)
