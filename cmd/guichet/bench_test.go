@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"guichet/hub/api"
 	"guichet/hw/printer/virtual"
 	"guichet/internal/bench"
 	"guichet/internal/sitetest"
@@ -43,12 +41,7 @@ func BenchmarkKioskMemoryAfter10000Tickets(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		hub := startHubProcess(b, dir)
-		_, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var nd api.NewDevice
-		json.Unmarshal(body, &nd)
+		secret := hub.addDevice(b, `{"id":"kiosk-1","role":"kiosk"}`)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
@@ -62,7 +55,7 @@ func BenchmarkKioskMemoryAfter10000Tickets(b *testing.B) {
 				go (&virtual.Wire{}).Serve(c)
 			}
 		}()
-		k := startKioskProcessArgs(b, hub, nd.Secret, filepath.Join(dir, "kiosk"), "--printer", "tcp:"+ln.Addr().String())
+		k := startKioskProcessArgs(b, hub, secret, filepath.Join(dir, "kiosk"), "--printer", "tcp:"+ln.Addr().String())
 		before := rss(k.cmd.Process.Pid)
 		for j := 0; j < 10000; j++ {
 			if _, err := k.press([]string{"A", "E"}[j%2]); err != nil {
@@ -127,12 +120,7 @@ func BenchmarkKioskMemoryVirtualPrinter(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		hub := startHubProcess(b, dir)
-		_, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var nd api.NewDevice
-		json.Unmarshal(body, &nd)
+		secret := hub.addDevice(b, `{"id":"kiosk-1","role":"kiosk"}`)
 		for _, kv := range strings.Fields(os.Getenv("GUICHET_BENCH_ENV")) {
 			k, v, _ := strings.Cut(kv, "=")
 			b.Setenv(k, v)
@@ -142,7 +130,7 @@ func BenchmarkKioskMemoryVirtualPrinter(b *testing.B) {
 		if alt := os.Getenv("GUICHET_BENCH_BINARY"); alt != "" {
 			binary = alt
 		}
-		k := startKioskProcessArgs(b, hub, nd.Secret, data)
+		k := startKioskProcessArgs(b, hub, secret, data)
 		kioskBin := binary
 		binary = built
 		sitetest.Eventually(b, 20*time.Second, "the kiosk online", func() bool {

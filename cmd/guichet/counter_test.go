@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,18 +25,13 @@ var counterReadyRe = regexp.MustCompile(`msg="counter terminal ready".* page=(\S
 func TestCounterTerminalAsAPageOnAPC(t *testing.T) {
 	dir := t.TempDir()
 	hub := startHubProcess(t, dir)
-	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"desk-1","role":"counter","counter":"1"}`)
-	if err != nil || st != 201 {
-		t.Fatalf("add device: %d %s %v", st, body, err)
-	}
-	var dev struct{ Secret string }
-	json.Unmarshal(body, &dev)
+	secret := hub.addDevice(t, `{"id":"desk-1","role":"counter","counter":"1"}`)
 	if st, _, body, _ := hub.call(context.Background(), "POST", "/api/v1/tickets", `{"service":"A"}`); st != 201 {
 		t.Fatalf("issue: %d %s", st, body)
 	}
 
 	// Without --http on a machine without GPIO, it says what to do.
-	out, err := runOnce(t, dev.Secret, "counter", "--hub", hub.mqtt, "--site", "test", "--device", "desk-1", "--counter", "1",
+	out, err := runOnce(t, secret, "counter", "--hub", hub.mqtt, "--site", "test", "--device", "desk-1", "--counter", "1",
 		"--data", filepath.Join(dir, "gpio"))
 	if err == nil || !strings.Contains(out, "--http 127.0.0.1:8081") {
 		t.Fatalf("counter without GPIO: %v\n%s", err, out)
@@ -45,7 +39,7 @@ func TestCounterTerminalAsAPageOnAPC(t *testing.T) {
 
 	cmd := exec.Command(binary, "counter", "--hub", hub.mqtt, "--site", "test", "--device", "desk-1", "--counter", "1",
 		"--agent", "ana", "--data", filepath.Join(dir, "desk"), "--http", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "GUICHET_DEVICE_SECRET="+dev.Secret)
+	cmd.Env = append(os.Environ(), "GUICHET_DEVICE_SECRET="+secret)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

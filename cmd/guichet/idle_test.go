@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"guichet/hub/api"
 	"guichet/internal/release"
 	"guichet/internal/sitetest"
 )
@@ -63,17 +60,12 @@ func TestAnIdleKioskWritesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	hub := startHubProcess(t, dir)
-	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
-	if err != nil || st != 201 {
-		t.Fatalf("add device: %d %s %v", st, body, err)
-	}
-	var nd api.NewDevice
-	json.Unmarshal(body, &nd)
+	secret := hub.addDevice(t, `{"id":"kiosk-1","role":"kiosk"}`)
 	pub, _, _ := release.GenerateKey("")
 	keyFile := filepath.Join(dir, "update.pub")
 	os.WriteFile(keyFile, pub, 0o644)
 	data := filepath.Join(dir, "kiosk")
-	k := startKioskProcessArgs(t, hub, nd.Secret, data, "--printer", "virtual:"+filepath.Join(data, "tickets"),
+	k := startKioskProcessArgs(t, hub, secret, data, "--printer", "virtual:"+filepath.Join(data, "tickets"),
 		"--update-url", hub.url, "--update-key", keyFile, "--update-every", "1s")
 	sitetest.Eventually(t, 20*time.Second, "the kiosk online on the hub", func() bool { return deviceState(t, hub, "kiosk-1").Online })
 	// It printed a ticket once: the idle that follows is a day's, not a

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"guichet/hub/api"
 	"guichet/hw/printer"
 	"guichet/hw/printer/virtual"
 	"guichet/internal/logbuf"
@@ -118,14 +116,9 @@ func printedNumbers(t *testing.T, dir string) []string {
 func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
 	dir := t.TempDir()
 	hub := startHubProcess(t, dir)
-	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
-	if err != nil || st != 201 {
-		t.Fatalf("register: %d %s %v", st, body, err)
-	}
-	var nd api.NewDevice
-	json.Unmarshal(body, &nd)
+	secret := hub.addDevice(t, `{"id":"kiosk-1","role":"kiosk"}`)
 	data := filepath.Join(dir, "kiosk")
-	k := startKioskProcess(t, hub, nd.Secret, data)
+	k := startKioskProcess(t, hub, secret, data)
 
 	const pressers = 3
 	var mu sync.Mutex
@@ -164,7 +157,7 @@ func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
 	t.Logf("killed after %d tickets answered", answered)
 
 	first := k
-	k = startKioskProcess(t, hub, nd.Secret, data)
+	k = startKioskProcess(t, hub, secret, data)
 	logs := func() string {
 		return fmt.Sprintf("\nfirst kiosk:\n%s\nrestarted kiosk:\n%s\nhub:\n%s", first.logs, k.logs, hub.logs)
 	}
@@ -221,12 +214,7 @@ func TestKioskKilledMidBurstLosesNoPrintedTicket(t *testing.T) {
 func TestAKioskSetUpWrongSaysWhy(t *testing.T) {
 	dir := t.TempDir()
 	hub := startHubProcess(t, dir)
-	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
-	if err != nil || st != 201 {
-		t.Fatalf("add device: %d %s %v", st, body, err)
-	}
-	var dev struct{ Secret string }
-	json.Unmarshal(body, &dev)
+	secret := hub.addDevice(t, `{"id":"kiosk-1","role":"kiosk"}`)
 
 	out, err := exec.Command(binary, "kiosk", "--hub", hub.url, "--site", "test", "--device", "kiosk-1",
 		"--data", filepath.Join(dir, "k0"), "--printer", "virtual:"+filepath.Join(dir, "t0")).CombinedOutput()
@@ -238,7 +226,7 @@ func TestAKioskSetUpWrongSaysWhy(t *testing.T) {
 		name, secret, site, log, page string
 	}{
 		{"wrong secret", "Zq0tW5aRZ1h-8yX3mE2b_P4cN7kTt9Lv0000000000", "test", "wrong credentials", "Identifiants refusés"},
-		{"wrong site", dev.Secret, "autre-site", `unknown site \"autre-site\"`, "Site inconnu du serveur"},
+		{"wrong site", secret, "autre-site", `unknown site \"autre-site\"`, "Site inconnu du serveur"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			k := startKioskProcessArgs(t, hub, c.secret, filepath.Join(t.TempDir(), "k"), "--site", c.site)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,6 +68,21 @@ type hubProcess struct {
 }
 
 var readyRe = regexp.MustCompile(`msg="hub ready".* http=(\S+) mqtt=(\S+)`)
+
+// addDevice registers a device on the hub (body: the API's JSON) and
+// returns its secret.
+func (h *hubProcess) addDevice(t testing.TB, body string) string {
+	t.Helper()
+	st, _, out, err := h.call(context.Background(), "POST", "/api/v1/devices", body)
+	if err != nil || st != 201 {
+		t.Fatalf("add device %s: %d %s %v", body, st, out, err)
+	}
+	var nd struct{ Secret string }
+	if err := json.Unmarshal(out, &nd); err != nil || nd.Secret == "" {
+		t.Fatalf("add device %s: %s: %v", body, out, err)
+	}
+	return nd.Secret
+}
 
 func startHubProcess(t testing.TB, dir string, extra ...string) *hubProcess {
 	t.Helper()

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"guichet/hub/api"
 )
 
 // listenNotify is a fake systemd for the roles run as child processes: the
@@ -63,13 +59,8 @@ func TestHubAndKioskTellSystemdTheyAreReadyThenPing(t *testing.T) {
 	hub := startHubProcess(t, dir)
 	expect(hubNotify, "hub")
 
-	st, _, body, err := hub.call(context.Background(), "POST", "/api/v1/devices", `{"id":"kiosk-1","role":"kiosk"}`)
-	if err != nil || st != 201 {
-		t.Fatalf("register: %d %s %v", st, body, err)
-	}
-	var nd api.NewDevice
-	json.Unmarshal(body, &nd)
+	secret := hub.addDevice(t, `{"id":"kiosk-1","role":"kiosk"}`)
 	kioskNotify := listenNotify(t) // the kiosk's own socket
-	startKioskProcess(t, hub, nd.Secret, filepath.Join(dir, "kiosk"))
+	startKioskProcess(t, hub, secret, filepath.Join(dir, "kiosk"))
 	expect(kioskNotify, "kiosk")
 }
