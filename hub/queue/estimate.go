@@ -313,7 +313,9 @@ func (e *Engine) newTicket(p Predictor, now time.Time, s *Service, ch Channel) (
 	if p == PredictQueueLength {
 		return ahead, e.estimateQL(s, ch, ahead)
 	}
-	est, played := e.estimatePlay(p, now, &Ticket{Service: s.ID, Channel: ch, IssuedAt: now, State: Waiting}, true, ahead)
+	// A new call joins the PBX's own line when calls wait there (calls.go).
+	phantom := &Ticket{Service: s.ID, Channel: ch, IssuedAt: now, State: Waiting, ByPBX: ch == Phone && e.pbxWaiting(s.ID, ch)}
+	est, played := e.estimatePlay(p, now, phantom, true, ahead)
 	if !played {
 		est = withSpan(e.estimatePace(now, s, ch, ahead, share), now.Sub(e.headIssued(s, ch, now)))
 	}
@@ -372,7 +374,7 @@ func (e *Engine) estimatePace(now time.Time, s *Service, ch Channel, ahead, shar
 // (rule 4 estimates then). Nobody serving the ticket's lane now is no
 // estimate, as in rule 6.
 func (e *Engine) estimatePlay(p Predictor, now time.Time, t *Ticket, phantom bool, ahead float64) (Estimate, bool) {
-	if p != PredictPlay || ahead > PlayLimit || t.ByPBX || e.pbxWaiting(t.Service, t.Channel) {
+	if p != PredictPlay || ahead > PlayLimit {
 		return Estimate{}, false
 	}
 	wait, before, end := e.play(now, t, phantom)

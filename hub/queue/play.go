@@ -21,7 +21,9 @@ import (
 //  2. The player free first calls the ticket the policy would give them
 //     then (policy.go: tiers, weighted waits, skills, holds), among the
 //     tickets waiting now; that ticket keeps them for its lane's mean
-//     occupation, plus their pause.
+//     occupation, plus their pause. Calls the PBX hands out itself
+//     (calls.go) are played as taken in their turn by those who take
+//     calls, and a new call joins them when some wait.
 //  3. Citizens keep coming in the play, at each lane's recent pace
 //     (ArrivalWindow arrivals, visits and calls, priority public apart,
 //     while the service is open today): they take the agents the policy
@@ -32,8 +34,7 @@ import (
 //     over at most PlaySteps calls and PlayHorizon: a longer queue, or a
 //     play that does not reach the ticket (nobody at work may take it), is
 //     estimated at the agents' pace (rule 4), so that an estimate's cost
-//     has a bound, whatever the queue. So is a ticket whose lane has calls
-//     the PBX hands out itself (they are never in the play).
+//     has a bound, whatever the queue.
 //
 // A lane's occupation is learnt from the log, like the paces: the time from
 // a ticket's call to its end (served, no-show, transfer) — the agents' time
@@ -94,10 +95,10 @@ type arrivals struct {
 
 // noteArrival keeps when ticket t reached the hub, at: a citizen come now,
 // or a call (whose issue time is the PBX's, a little before). Not a ticket
-// printed offline (it came earlier, and its place is behind it), an
-// appointment or a call the PBX hands out itself (never in the play).
+// printed offline (it came earlier, and its place is behind it) or an
+// appointment.
 func (e *Engine) noteArrival(t *Ticket, at time.Time) {
-	if t == nil || t.State != Waiting || t.ByPBX || t.Offline || t.Priority == PriorityAppointment {
+	if t == nil || t.State != Waiting || t.Offline || t.Priority == PriorityAppointment {
 		return
 	}
 	a := learnt(e.arrived, e.laneOf(t))
@@ -359,7 +360,7 @@ func (g *game) lane(k laneKey) *playLane {
 		if l := g.e.lanes[k]; l != nil {
 			pl.ts = l.tickets
 		}
-		if g.phantom != nil && k == (laneKey{g.phantom.Service, g.phantom.Channel, PriorityNone}) {
+		if g.phantom != nil && k == g.e.laneOf(g.phantom) {
 			pl.phantom = g.phantom
 		}
 		if s := g.e.services[k.service]; s != nil && k.class != PriorityAppointment && s.Closed == nil {
@@ -423,11 +424,11 @@ func (g *game) arrival(pl *playLane, i int) *Ticket {
 		if !at.Before(pl.until) {
 			return nil
 		}
-		priority := pl.key.class
-		if priority == PriorityNone {
-			priority = ""
+		f := &Ticket{Service: pl.key.service, Channel: pl.key.channel, Priority: pl.key.class, IssuedAt: at, State: Waiting}
+		if f.Priority == PriorityNone || f.Priority == pbxLane {
+			f.Priority, f.ByPBX = "", f.Priority == pbxLane
 		}
-		pl.future = append(pl.future, &Ticket{Service: pl.key.service, Channel: pl.key.channel, Priority: priority, IssuedAt: at, State: Waiting})
+		pl.future = append(pl.future, f)
 	}
 	return pl.future[i]
 }
@@ -465,7 +466,11 @@ func (g *game) pick(now time.Time, pl *player) *Ticket {
 				if !pl.counter.Takes(ch) {
 					continue
 				}
-				for _, class := range []Priority{PriorityAppointment, PriorityPublic, PriorityNone} {
+				classes := []Priority{PriorityAppointment, PriorityPublic, PriorityNone}
+				if ch == Phone {
+					classes = append(classes, pbxLane) // the PBX hands them to those who take calls
+				}
+				for _, class := range classes {
 					pl.lanes = append(pl.lanes, playChoice{g.lane(laneKey{sid, ch, class}), pl.agent.Skills[sid], class == PriorityAppointment})
 				}
 			}

@@ -220,10 +220,11 @@ func TestCallsAreArrivalsAndOfflineTicketsAreNot(t *testing.T) {
 	}
 }
 
-// Calls the PBX hands out itself are never in the play (call next never
-// picks them): a phone ticket behind them is estimated at the agents'
-// pace, not as if the phone position were free.
-func TestCallsThePBXHandsOutAreEstimatedAtThePace(t *testing.T) {
+// Calls the PBX hands out itself are played as taken in their turn by
+// whoever takes calls: five wait for pat, alone at the phone (6 minutes
+// each, the service's time before any is measured), and a new call joins
+// them — 30 minutes, not "moins de 5 min" as if the phone were free.
+func TestCallsThePBXHandsOutAreInThePlay(t *testing.T) {
 	h := newHarness(t, callSite())
 	h.open("9", "pat")
 	for i := range 5 {
@@ -233,9 +234,11 @@ func TestCallsThePBXHandsOutAreEstimatedAtThePace(t *testing.T) {
 		})
 	}
 	s := summaryOf(t, h.e, h.now, "A")
-	_, pace := h.e.NewTicketEstimate(PredictPace, h.now, "A", Phone)
-	if s.AheadPhone != 5 || !s.EstimatedPhone || s.EstimatedWaitPhone != pace.Wait || pace.Wait <= 0 {
-		t.Errorf("a new call behind 5 the PBX hands out: %d ahead, %s (known %v); want 5, the pace's %s", s.AheadPhone, s.EstimatedWaitPhone, s.EstimatedPhone, pace.Wait)
+	if s.AheadPhone != 5 || !s.EstimatedPhone || s.EstimatedWaitPhone != 30*time.Minute {
+		t.Errorf("a new call behind 5 the PBX hands out: %d ahead, %s (known %v); want 5, 30m", s.AheadPhone, s.EstimatedWaitPhone, s.EstimatedPhone)
+	}
+	if _, est, _ := h.e.Estimate(h.now, "x4"); est.Wait != 24*time.Minute {
+		t.Errorf("the fifth call waits %s, want 24m", est.Wait)
 	}
 }
 
